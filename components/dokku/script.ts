@@ -1,0 +1,98 @@
+/**
+ * Small POSIX shell scripts of Dokku invocations, run by the host's login shell
+ * over one SSH session. Dokku's own creates are not idempotent (a second
+ * `apps:create` fails), so every create here probes first and acts only when the
+ * thing is missing, and every delete tolerates absence: a re-run after a failure
+ * at any point converges (shared/reference/dokku-cli.md §5).
+ */
+import { type DokkuArg, type GlobalFlag, dokkuCommandLine } from "./commandLine.ts";
+
+/** How the host's shell invokes Dokku: `dokku` as root, `sudo -n dokku` for a sudo-capable user. */
+export type DokkuBinary = "dokku" | "sudo -n dokku";
+
+export function dokkuBinary(user: string): DokkuBinary {
+  return user === "root" ? "dokku" : "sudo -n dokku";
+}
+
+export class DokkuScript {
+  private readonly lines: string[] = [];
+  private readonly bin: DokkuBinary;
+
+  constructor(bin: DokkuBinary) {
+    this.bin = bin;
+  }
+
+  /**
+   * One Dokku invocation. Arguments may be variables set by {@link readStdin}.
+   * `discardStdout` keeps a command's echo (config:import prints the values it
+   * sets) from ever reaching Pulumi's logs or state.
+   */
+  run(
+    command: string,
+    args: readonly DokkuArg[],
+    flags: readonly GlobalFlag[] = [],
+    options: { discardStdout?: boolean } = {},
+  ): this {
+    this.lines.push(`${this.line(command, args, flags)}${options.discardStdout ? " >/dev/null" : ""}`);
+    return this;
+  }
+
+  /** Runs `act` unless `probe` succeeds (probe output is discarded). */
+  ensure(probe: [string, readonly string[]], act: [string, readonly string[], GlobalFlag[]?]): this {
+    this.lines.push(`${this.quietProbe(probe)} || ${this.line(act[0], act[1], act[2] ?? [])}`);
+    return this;
+  }
+
+  /** Runs `act` only if `probe` succeeds: deletes that tolerate absence. */
+  ifPresent(probe: [string, readonly string[]], act: [string, readonly string[], GlobalFlag[]?]): this {
+    this.lines.push(`if ${this.quietProbe(probe)}; then ${this.line(act[0], act[1], act[2] ?? [])}; fi`);
+    return this;
+  }
+
+  /**
+   * Runs `act` unless the report value `report` (one `--<flag>` of a `:report`)
+   * already equals `expected`: for commands that are not idempotent, like
+   * `git:from-image`, which fails when given the image already deployed.
+   */
+  unlessReport(report: [string, readonly string[]], expected: string, act: [string, readonly string[]]): this {
+    this.lines.push(`[ ${this.reportValue(report)} = ${quoteShell(expected)} ] || ${this.line(act[0], act[1], [])}`);
+    return this;
+  }
+
+  /** Runs `act` only if the report value `report` equals `expected` (a missing app reports nothing). */
+  ifReport(report: [string, readonly string[]], expected: string, act: [string, readonly string[]]): this {
+    this.lines.push(`if [ ${this.reportValue(report)} = ${quoteShell(expected)} ]; then ${this.line(act[0], act[1], [])}; fi`);
+    return this;
+  }
+
+  /** Reads secret values from stdin into shell variables, so they never appear in the script text. */
+  readStdin(...variables: string[]): this {
+    for (const v of variables) {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(v)) throw new Error(`not a shell variable name: ${v}`);
+      this.lines.push(`IFS= read -r ${v}`);
+    }
+    return this;
+  }
+
+  toString(): string {
+    return ["set -e", ...this.lines].join("\n");
+  }
+
+  private line(command: string, args: readonly DokkuArg[], flags: readonly GlobalFlag[]): string {
+    return `${this.bin} ${dokkuCommandLine(command, args, flags)}`;
+  }
+
+  /** The raw value of one report flag, empty when the report fails (e.g. a missing app). */
+  private reportValue([command, args]: [string, readonly string[]]): string {
+    return `"$(${this.line(command, args, ["--quiet"])} 2>/dev/null)"`;
+  }
+
+  private quietProbe([command, args]: [string, readonly string[]]): string {
+    return `${this.line(command, args, ["--quiet"])} >/dev/null 2>&1`;
+  }
+}
+
+/** POSIX single-quoting for values compared in the script itself. */
+function quoteShell(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}

@@ -1,0 +1,50 @@
+import * as pulumi from "@pulumi/pulumi";
+import { type DokkuHost, dokkuScript, hostCommand } from "./host.ts";
+
+export type ServiceKind = "postgres" | "redis";
+
+export interface DokkuServiceArgs {
+  readonly host: DokkuHost;
+  readonly kind: ServiceKind;
+  /** The service name (validated by the caller's naming scheme). */
+  readonly service: string;
+  /** The tenant network the service container is created on. */
+  readonly network: string;
+  /** Image version (tag) of the service image; the plugin's default when unset. */
+  readonly imageVersion?: string;
+  /**
+   * Keep the service (its data) when the resource is deleted: production tenants
+   * lose data only through an explicit purge, after the final backup.
+   */
+  readonly retainData: boolean;
+}
+
+/** A Postgres or Redis service from Dokku's service plugins, on the tenant's network. */
+export class DokkuService extends pulumi.ComponentResource {
+  readonly kind: ServiceKind;
+  readonly service: string;
+  /** The resource that exists once the service does: depend on it to use the service. */
+  readonly ready: pulumi.Resource;
+
+  constructor(name: string, args: DokkuServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mindroom:dokku:Service", name, {}, opts);
+    const { host, kind, service, network } = args;
+    const createArgs = ["--initial-network", network, ...(args.imageVersion ? ["--image-version", args.imageVersion] : [])];
+    this.ready = hostCommand(
+      `${name}-service`,
+      host,
+      {
+        create: dokkuScript(host)
+          .ensure([`${kind}:exists`, [service]], [`${kind}:create`, [service, ...createArgs]])
+          .toString(),
+        delete: dokkuScript(host)
+          .ifPresent([`${kind}:exists`, [service]], [`${kind}:destroy`, [service], ["--force"]])
+          .toString(),
+      },
+      { parent: this, retainOnDelete: args.retainData },
+    );
+    this.kind = kind;
+    this.service = service;
+    this.registerOutputs({ kind, service });
+  }
+}

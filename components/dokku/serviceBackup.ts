@@ -1,0 +1,57 @@
+import * as pulumi from "@pulumi/pulumi";
+import { type DokkuHost, dokkuScript, hostCommand } from "./host.ts";
+import type { DokkuService } from "./service.ts";
+
+export interface DokkuServiceBackupArgs {
+  readonly host: DokkuHost;
+  readonly service: DokkuService;
+  /** `<bucket>/<prefix>`: where the plugin's s3backup job writes. */
+  readonly destination: string;
+  readonly region: string;
+  /** Cron expression. */
+  readonly schedule: string;
+  /** AWS credentials scoped to the destination, Pulumi secrets. */
+  readonly accessKeyId: pulumi.Input<string>;
+  readonly secretAccessKey: pulumi.Input<string>;
+}
+
+/**
+ * Scheduled backups of a Dokku Postgres/Redis service to S3. `backup-auth`
+ * fails when credentials exist already, so it always follows a `backup-deauth`
+ * (an idempotent `rm -rf`); the keys arrive on stdin, never in the script text.
+ */
+export class DokkuServiceBackup extends pulumi.ComponentResource {
+  readonly schedule: string;
+
+  constructor(name: string, args: DokkuServiceBackupArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mindroom:dokku:ServiceBackup", name, {}, opts);
+    const { host, service } = args;
+    const { kind, service: svc } = service;
+    const script = () => dokkuScript(host);
+    const auth = hostCommand(
+      `${name}-auth`,
+      host,
+      {
+        create: script()
+          .readStdin("AWS_KEY_ID", "AWS_SECRET")
+          .run(`${kind}:backup-deauth`, [svc])
+          .run(`${kind}:backup-auth`, [svc, { shellVariable: "AWS_KEY_ID" }, { shellVariable: "AWS_SECRET" }, args.region])
+          .toString(),
+        stdin: pulumi.interpolate`${args.accessKeyId}\n${args.secretAccessKey}\n`,
+        delete: script().ifPresent([`${kind}:exists`, [svc]], [`${kind}:backup-deauth`, [svc]]).toString(),
+      },
+      { parent: this, dependsOn: [service.ready] },
+    );
+    hostCommand(
+      `${name}-schedule`,
+      host,
+      {
+        create: script().run(`${kind}:backup-schedule`, [svc, args.schedule, args.destination]).toString(),
+        delete: script().ifPresent([`${kind}:exists`, [svc]], [`${kind}:backup-unschedule`, [svc]]).toString(),
+      },
+      { parent: this, dependsOn: [auth] },
+    );
+    this.schedule = args.schedule;
+    this.registerOutputs({ schedule: args.schedule });
+  }
+}

@@ -1,0 +1,294 @@
+import * as pulumi from "@pulumi/pulumi";
+import { BackupCredentials } from "./backup/credentials.ts";
+import { DnsRecord } from "./dns/record.ts";
+import { DokkuApp } from "./dokku/app.ts";
+import { type DokkuHost, dokkuScript, hostCommand } from "./dokku/host.ts";
+import { DokkuNetwork } from "./dokku/network.ts";
+import { DokkuService } from "./dokku/service.ts";
+import { DokkuServiceBackup } from "./dokku/serviceBackup.ts";
+import { DokkuTls, type TlsMode } from "./dokku/tls.ts";
+import {
+  type AppSecrets,
+  HOMESERVER_DATA_DIR,
+  HOMESERVER_PORT,
+  RUNTIME_DATA_DIR,
+  RUNTIME_PORT,
+  backupJobEnvironment,
+  homeserverEnvironment,
+  runtimeEnvironment,
+} from "./tenantEnvironment.ts";
+import { type TenantDomains, type TenantNames, tenantDomains, tenantNames } from "./tenantNames.ts";
+import { type SecretPurpose, deriveSecret } from "./tenantSecrets.ts";
+import { type TenantSpec, sshTarget } from "./tenantSpec.ts";
+import { type Limit, type ProcessResources, tier } from "./tiers.ts";
+
+export interface MindRoomTenantArgs {
+  readonly spec: TenantSpec;
+  /** The platform's root secret; only HMAC derivations of it reach the tenant. */
+  readonly rootSecret: pulumi.Input<string>;
+  /** Private key for the Dokku host in `spec.host.url`. */
+  readonly sshPrivateKey: pulumi.Input<string>;
+  /** Required when `spec.tls.mode` is `origin-certificate`. */
+  readonly originCertificate?: { readonly certificate: pulumi.Input<string>; readonly key: pulumi.Input<string> };
+}
+
+/** What the portal, the operators and the policies read from a tenant stack. */
+export interface TenantOutputs {
+  readonly slug: string;
+  readonly tier: string;
+  readonly environment: string;
+  readonly status: "running" | "suspended";
+  readonly urls: { readonly app: string; readonly api: string; readonly matrix: string };
+  readonly apps: { readonly runtime: string; readonly homeserver: string; readonly backup: string | null };
+  readonly services: { readonly postgres: string | null; readonly redis: string | null };
+  readonly network: string;
+  readonly limits: {
+    readonly agents: Limit;
+    readonly messagesPerDay: Limit;
+    readonly storageGb: Limit;
+    readonly runtime: ProcessResources;
+    readonly homeserver: ProcessResources;
+  };
+  readonly host: string;
+  readonly backup: { readonly location: string; readonly schedule: string } | null;
+  readonly images: { readonly runtime: string; readonly homeserver: string };
+  readonly homeserver: string;
+}
+
+/**
+ * One customer's MindRoom: a network, the runtime and homeserver apps (and the
+ * homeserver's databases when it is Synapse), TLS on their domains, DNS records,
+ * scheduled backups to the tenant's own S3 prefix, and a final backup that runs
+ * before anything holding data is deleted.
+ */
+export class MindRoomTenant extends pulumi.ComponentResource {
+  readonly outputs: TenantOutputs;
+
+  constructor(name: string, args: MindRoomTenantArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mindroom:index:MindRoomTenant", name, {}, opts);
+    const { spec } = args;
+    const names = tenantNames(spec.slug);
+    const domains = tenantDomains(spec.slug, spec.baseDomain);
+    const plan = tier(spec.tier);
+    const target = sshTarget(spec.host.url);
+    const host: DokkuHost = { ...target, privateKey: args.sshPrivateKey, hostKey: spec.host.hostKey };
+    const retainData = spec.environment === "production" && !spec.purgeData;
+    const scale = spec.suspended ? 0 : 1;
+    const child = { parent: this };
+    const secret = (purpose: SecretPurpose) =>
+      pulumi.secret(pulumi.output(args.rootSecret).apply((root) => deriveSecret(root, spec.slug, purpose)));
+    const appSecrets: pulumi.Output<AppSecrets> = pulumi
+      .all([secret("matrix-registration"), secret("credentials-encryption"), secret("dashboard-api-key")])
+      .apply(([matrixRegistration, credentialsEncryption, dashboardApiKey]) => ({
+        matrixRegistration,
+        credentialsEncryption,
+        dashboardApiKey,
+      }));
+
+    const network = new DokkuNetwork(`${name}-network`, { host, network: names.network }, child);
+    const afterNetwork = { ...child, dependsOn: [network] };
+
+    const services =
+      spec.homeserver === "synapse"
+        ? [
+            new DokkuService(
+              `${name}-postgres`,
+              { host, kind: "postgres", service: names.postgres, network: names.network, retainData },
+              afterNetwork,
+            ),
+            new DokkuService(
+              `${name}-redis`,
+              { host, kind: "redis", service: names.redis, network: names.network, retainData },
+              afterNetwork,
+            ),
+          ]
+        : [];
+
+    const homeserver = new DokkuApp(
+      `${name}-homeserver`,
+      {
+        host,
+        app: names.homeserverApp,
+        network: names.network,
+        web: { port: HOMESERVER_PORT, domains: [domains.matrix] },
+        storage: [{ entry: names.homeserverStorage, containerDir: HOMESERVER_DATA_DIR[spec.homeserver] }],
+        resources: plan.homeserver,
+        config: pulumi.secret(appSecrets.apply((s) => homeserverEnvironment(spec, domains, s))),
+        image: spec.images.homeserver,
+        services,
+        scale,
+        retainData,
+      },
+      afterNetwork,
+    );
+    const runtime = new DokkuApp(
+      `${name}-runtime`,
+      {
+        host,
+        app: names.runtimeApp,
+        network: names.network,
+        web: { port: RUNTIME_PORT, domains: [domains.app, domains.api] },
+        storage: [{ entry: names.runtimeStorage, containerDir: RUNTIME_DATA_DIR }],
+        resources: plan.runtime,
+        config: pulumi.secret(appSecrets.apply((s) => runtimeEnvironment(spec, names, domains, s))),
+        image: spec.images.runtime,
+        scale,
+        retainData,
+      },
+      afterNetwork,
+    );
+
+    const tls = this.tlsMode(args);
+    new DokkuTls(`${name}-runtime-tls`, { host, app: names.runtimeApp, domains: [domains.app, domains.api], tls }, {
+      ...child,
+      dependsOn: [runtime.deployed],
+    });
+    new DokkuTls(`${name}-homeserver-tls`, { host, app: names.homeserverApp, domains: [domains.matrix], tls }, {
+      ...child,
+      dependsOn: [homeserver.deployed],
+    });
+
+    if (spec.dns.enabled) {
+      const { zoneId, proxied } = spec.dns;
+      for (const [key, domain] of Object.entries(domains) as [keyof TenantDomains, string][]) {
+        new DnsRecord(`${name}-dns-${key}`, { zoneId, name: domain, address: spec.host.address, proxied }, child);
+      }
+    }
+
+    let backupOutput: TenantOutputs["backup"] = null;
+    if (spec.backups.enabled) {
+      backupOutput = this.backups(name, {
+        spec,
+        names,
+        host,
+        services,
+        retainData,
+        holders: [runtime, homeserver],
+        passphrase: secret("backup-encryption"),
+      });
+    }
+
+    this.outputs = {
+      slug: spec.slug,
+      tier: plan.id,
+      environment: spec.environment,
+      status: spec.suspended ? "suspended" : "running",
+      urls: { app: `https://${domains.app}`, api: `https://${domains.api}`, matrix: `https://${domains.matrix}` },
+      apps: { runtime: names.runtimeApp, homeserver: names.homeserverApp, backup: spec.backups.enabled ? names.backupApp : null },
+      services: {
+        postgres: spec.homeserver === "synapse" ? names.postgres : null,
+        redis: spec.homeserver === "synapse" ? names.redis : null,
+      },
+      network: names.network,
+      limits: {
+        agents: plan.agents,
+        messagesPerDay: plan.messagesPerDay,
+        storageGb: plan.storageGb,
+        runtime: plan.runtime,
+        homeserver: plan.homeserver,
+      },
+      host: `${target.host}:${target.port}`,
+      backup: backupOutput,
+      images: { runtime: spec.images.runtime, homeserver: spec.images.homeserver },
+      homeserver: spec.homeserver,
+    };
+    this.registerOutputs({ ...this.outputs });
+  }
+
+  private tlsMode(args: MindRoomTenantArgs): TlsMode {
+    const { tls } = args.spec;
+    if (tls.mode === "letsencrypt") return tls;
+    if (!args.originCertificate) {
+      throw new pulumi.ResourceError("tls.mode origin-certificate needs originCertificate and originKey secrets", this);
+    }
+    return { mode: "origin-certificate", ...args.originCertificate };
+  }
+
+  /**
+   * Scoped AWS credentials, the service backup schedules, the storage backup job,
+   * and the final backup: a command whose delete runs before anything that holds
+   * data is deleted (it depends on all of them, so a destroy removes it first).
+   */
+  private backups(
+    name: string,
+    ctx: {
+      spec: TenantSpec;
+      names: TenantNames;
+      host: DokkuHost;
+      services: readonly DokkuService[];
+      retainData: boolean;
+      holders: readonly DokkuApp[];
+      /** Encrypts the storage archives (derived, like every tenant secret). */
+      passphrase: pulumi.Output<string>;
+    },
+  ): NonNullable<TenantOutputs["backup"]> {
+    const { spec, names, host } = ctx;
+    if (!spec.backups.enabled) throw new Error("unreachable: backups disabled");
+    const { bucket, region, schedule } = spec.backups;
+    const prefix = `tenants/${spec.slug}`;
+    const child = { parent: this };
+    const credentials = new BackupCredentials(`${name}-backup-credentials`, { slug: spec.slug, bucket, prefix }, child);
+
+    const serviceBackups = ctx.services.map(
+      (service) =>
+        new DokkuServiceBackup(
+          `${name}-${service.kind}-backup`,
+          {
+            host,
+            service,
+            destination: `${bucket}/${prefix}/${service.kind}`,
+            region,
+            schedule,
+            accessKeyId: credentials.accessKeyId,
+            secretAccessKey: credentials.secretAccessKey,
+          },
+          child,
+        ),
+    );
+
+    const job = new DokkuApp(
+      `${name}-backup`,
+      {
+        host,
+        app: names.backupApp,
+        network: names.network,
+        storage: [],
+        foreignMounts: [
+          { entry: names.runtimeStorage, containerDir: "/backup/runtime", readonly: true },
+          { entry: names.homeserverStorage, containerDir: "/backup/homeserver", readonly: true },
+        ],
+        resources: { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 64 },
+        config: pulumi.secret(
+          pulumi.all([credentials.accessKeyId, credentials.secretAccessKey, ctx.passphrase]).apply(([id, key, pass]) =>
+            backupJobEnvironment({
+              bucket,
+              prefix,
+              region,
+              schedule,
+              accessKeyId: id,
+              secretAccessKey: key,
+              encryptionPassphrase: pass,
+            }),
+          ),
+        ),
+        image: spec.images.backup,
+        scale: 1,
+        retainData: ctx.retainData,
+      },
+      { ...child, dependsOn: [...ctx.holders] },
+    );
+
+    const final = dokkuScript(host);
+    for (const service of ctx.services) {
+      final.ifPresent([`${service.kind}:exists`, [service.service]], [`${service.kind}:backup`, [service.service, `${bucket}/${prefix}/${service.kind}`]]);
+    }
+    final.ifPresent(["apps:exists", [names.backupApp]], ["run", [names.backupApp, "backup"]]);
+    hostCommand(
+      `${name}-final-backup`,
+      host,
+      { create: "true", delete: final.toString() },
+      { ...child, dependsOn: [job.deployed, ...ctx.services.map((s) => s.ready), ...serviceBackups, ...ctx.holders] },
+    );
+    return { location: credentials.location, schedule };
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The desired state of one tenant, as data: what the reconcile worker derives
+ * from a subscription, what the automation layer writes into the tenant stack's
+ * config, and what the stack program parses back (once, at the edge) before it
+ * builds a MindRoomTenant. Secrets are not part of it; they travel as Pulumi
+ * secrets in their own config keys.
+ */
+import { z } from "zod";
+import { parseDomain, parseSlug } from "./tenantNames.ts";
+import { TIER_IDS } from "./tiers.ts";
+
+/** An image pinned by digest: `registry/repo[:tag]@sha256:<64 hex>`. */
+const PINNED_IMAGE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?@sha256:[a-f0-9]{64}$/;
+const image = z.string().regex(PINNED_IMAGE, "must be pinned by digest, like ghcr.io/org/repo@sha256:<64 hex digits>");
+
+const slug = z.string().transform((value, ctx) => {
+  try {
+    return parseSlug(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const domain = z.string().refine((value) => {
+  try {
+    parseDomain(value);
+    return true;
+  } catch {
+    return false;
+  }
+}, "must be a lowercase DNS name like example.com");
+
+/** `ssh://user@host:port`; the user needs a shell and the `dokku` command (root on a stock Dokku host). */
+export const SSH_TARGET = /^ssh:\/\/([a-z_][a-z0-9_-]{0,31})@([a-z0-9.-]+|\[[0-9a-f:]+\]):([0-9]{1,5})$/;
+
+const hostSpec = z.object({
+  url: z
+    .string()
+    .regex(SSH_TARGET, "must be ssh://user@host:port")
+    .refine((url) => SSH_TARGET.exec(url)?.[1] !== "dokku", {
+      message:
+        "tenant stacks need a shell on the host to probe before they act: use root@ (or a sudo-capable user), not the dokku@ forced-command user",
+    })
+    .refine((url) => {
+      const port = Number(SSH_TARGET.exec(url)?.[3]);
+      return port >= 1 && port <= 65535;
+    }, "port must be 1-65535"),
+  /** The server's public host key (`ssh-ed25519 AAAA…`): connections to any other host are refused. */
+  hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be one public key line"),
+  /** The public address DNS records point at. */
+  address: z.string().min(1),
+});
+
+const tlsSpec = z.discriminatedUnion("mode", [
+  z.object({ mode: z.literal("letsencrypt"), email: z.email() }),
+  /** A Cloudflare origin certificate, given as secrets `originCertificate`/`originKey`. */
+  z.object({ mode: z.literal("origin-certificate") }),
+]);
+
+const dnsSpec = z.discriminatedUnion("enabled", [
+  z.object({ enabled: z.literal(false) }),
+  z.object({ enabled: z.literal(true), zoneId: z.string().regex(/^[a-f0-9]{32}$/, "must be a Cloudflare zone id"), proxied: z.boolean() }),
+]);
+
+const backupSpec = z.discriminatedUnion("enabled", [
+  z.object({ enabled: z.literal(false) }),
+  z.object({
+    enabled: z.literal(true),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
+    region: z.string().regex(/^[a-z]{2}-[a-z]+-[0-9]$/, "must be an AWS region like eu-central-1"),
+    /** Cron expression; at most 6 hours between runs (see policies). */
+    schedule: z.string().default("0 */6 * * *"),
+  }),
+]);
+
+export const tenantSpecSchema = z
+  .object({
+    slug,
+    tier: z.enum(TIER_IDS),
+    environment: z.enum(["production", "staging", "test"]),
+    /** Unpaid: every process scaled to zero, all data kept. */
+    suspended: z.boolean().default(false),
+    /** Lift data protection so a destroy also removes databases and storage (after the final backup). */
+    purgeData: z.boolean().default(false),
+    baseDomain: domain,
+    homeserver: z.enum(["tuwunel", "synapse"]).default("tuwunel"),
+    /** Images pinned by digest: the runtime, the chosen homeserver, and the storage backup job. */
+    images: z.object({ runtime: image, homeserver: image, backup: image }),
+    host: hostSpec,
+    tls: tlsSpec,
+    dns: dnsSpec,
+    backups: backupSpec,
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.environment !== "production") return;
+    if (!spec.dns.enabled) ctx.addIssue({ code: "custom", path: ["dns"], message: "production tenants need DNS" });
+    if (!spec.backups.enabled) ctx.addIssue({ code: "custom", path: ["backups"], message: "production tenants need backups" });
+  });
+
+export type TenantSpec = z.output<typeof tenantSpecSchema>;
+export type TenantSpecInput = z.input<typeof tenantSpecSchema>;
+
+/** A spec that failed validation, listing every problem with its path. */
+export class TenantSpecError extends Error {
+  override readonly name = "TenantSpecError";
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`invalid tenant spec:\n  - ${issues.join("\n  - ")}`);
+    this.issues = issues;
+  }
+}
+
+export function parseTenantSpec(input: unknown): TenantSpec {
+  const result = tenantSpecSchema.safeParse(input);
+  if (!result.success) {
+    throw new TenantSpecError(result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
+  }
+  return result.data;
+}
+
+/** The SSH target split into the parts a connection needs. */
+export function sshTarget(url: string): { user: string; host: string; port: number } {
+  const match = SSH_TARGET.exec(url);
+  if (!match) throw new TenantSpecError([`host.url: ${JSON.stringify(url)} must be ssh://user@host:port`]);
+  const [, user = "", host = "", port = "0"] = match;
+  return { user, host: host.replace(/^\[|\]$/g, ""), port: Number(port) };
+}

@@ -1,0 +1,33 @@
+/**
+ * The tenant stack program: stack config → one MindRoomTenant → stack outputs.
+ * The Automation API runs it inline; the pulumi CLI runs it through Pulumi.yaml
+ * (stacks/index.ts), so both see exactly the same program.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MindRoomTenant, type TenantOutputs } from "../components/tenant.ts";
+import { parseTenantSpec } from "../components/tenantSpec.ts";
+
+/** Stack config keys, in the `mindroom` namespace. */
+export const CONFIG_KEYS = {
+  tenant: "tenant",
+  rootSecret: "rootSecret",
+  sshPrivateKey: "sshPrivateKey",
+  originCertificate: "originCertificate",
+  originKey: "originKey",
+} as const;
+
+export const CONFIG_NAMESPACE = "mindroom";
+
+export async function tenantProgram(): Promise<TenantOutputs> {
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
+  const spec = parseTenantSpec(config.requireObject(CONFIG_KEYS.tenant));
+  const certificate = config.getSecret(CONFIG_KEYS.originCertificate);
+  const key = config.getSecret(CONFIG_KEYS.originKey);
+  const tenant = new MindRoomTenant("tenant", {
+    spec,
+    rootSecret: config.requireSecret(CONFIG_KEYS.rootSecret),
+    sshPrivateKey: config.requireSecret(CONFIG_KEYS.sshPrivateKey),
+    ...(certificate && key ? { originCertificate: { certificate, key } } : {}),
+  });
+  return tenant.outputs;
+}
