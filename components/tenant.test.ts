@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type RecordedResource, isSecret, recordResources, reveal, valueOf } from "../testing/pulumiMocks.ts";
+import { type RecordedResource, isSecret, recordResources, reveal } from "../testing/pulumiMocks.ts";
 import { SAMPLE_ROOT_SECRET, SAMPLE_ZONE, sampleSpec } from "../testing/tenantSamples.ts";
 import { MindRoomTenant, type TenantOutputs } from "./tenant.ts";
 import type { TenantSpec } from "./tenantSpec.ts";
@@ -84,6 +84,8 @@ describe("MindRoomTenant: a default tenant (Tuwunel, Let's Encrypt, no DNS, no b
         "dokku storage:mount mr-acme data-mr-acme --container-dir /mindroom_data",
         "dokku ports:set mr-acme http:80:8765",
         "dokku domains:set mr-acme acme.mindroom.test acme.api.mindroom.test",
+        "dokku docker-options:remove mr-acme deploy '--health-cmd '\\''curl -fsS http://127.0.0.1:8765/api/ready || exit 1'\\'' --health-interval 10s --health-start-period 120s --health-retries 3'",
+        "dokku docker-options:add mr-acme deploy '--health-cmd '\\''curl -fsS http://127.0.0.1:8765/api/ready || exit 1'\\'' --health-interval 10s --health-start-period 120s --health-retries 3'",
       ].join("\n"),
     );
     expect(script(byName(resources, "tenant-homeserver-settings"))).toContain("dokku domains:set mx-acme acme.matrix.mindroom.test");

@@ -65,7 +65,8 @@ export class MindRoomTenant extends pulumi.ComponentResource {
   readonly outputs: TenantOutputs;
 
   constructor(name: string, args: MindRoomTenantArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mindroom:index:MindRoomTenant", name, {}, opts);
+    // The spec carries no secrets: it is the component's recorded input.
+    super("mindroom:index:MindRoomTenant", name, { spec: args.spec }, opts);
     const { spec } = args;
     const names = tenantNames(spec.slug);
     const domains = tenantDomains(spec.slug, spec.baseDomain);
@@ -110,7 +111,7 @@ export class MindRoomTenant extends pulumi.ComponentResource {
         host,
         app: names.homeserverApp,
         network: names.network,
-        web: { port: HOMESERVER_PORT, domains: [domains.matrix] },
+        web: { port: HOMESERVER_PORT, domains: [domains.matrix], readinessPath: "/_matrix/client/versions" },
         storage: [{ entry: names.homeserverStorage, containerDir: HOMESERVER_DATA_DIR[spec.homeserver] }],
         resources: plan.homeserver,
         config: pulumi.secret(appSecrets.apply((s) => homeserverEnvironment(spec, domains, s))),
@@ -127,7 +128,7 @@ export class MindRoomTenant extends pulumi.ComponentResource {
         host,
         app: names.runtimeApp,
         network: names.network,
-        web: { port: RUNTIME_PORT, domains: [domains.app, domains.api] },
+        web: { port: RUNTIME_PORT, domains: [domains.app, domains.api], readinessPath: "/api/ready" },
         storage: [{ entry: names.runtimeStorage, containerDir: RUNTIME_DATA_DIR }],
         resources: plan.runtime,
         config: pulumi.secret(appSecrets.apply((s) => runtimeEnvironment(spec, names, domains, s))),

@@ -44,6 +44,7 @@ export function runtimeEnvironment(
     MINDROOM_PUBLIC_URL: `https://${domains.app}`,
     MINDROOM_API_KEY: secrets.dashboardApiKey,
     MINDROOM_CREDENTIALS_ENCRYPTION_KEY: secrets.credentialsEncryption,
+    MINDROOM_INSTANCE_NAME: spec.displayName ?? spec.slug,
     LOG_LEVEL: "INFO",
     // Tier config: what the plan allows, read by the runtime's quota checks.
     MINDROOM_TIER: t.id,

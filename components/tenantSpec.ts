@@ -79,6 +79,8 @@ export const tenantSpecSchema = z
     slug,
     tier: z.enum(TIER_IDS),
     environment: z.enum(["production", "staging", "test"]),
+    /** The customer's name for their instance, shown by the runtime; free text. */
+    displayName: z.string().min(1).max(100).optional(),
     /** Unpaid: every process scaled to zero, all data kept. */
     suspended: z.boolean().default(false),
     /** Lift data protection so a destroy also removes databases and storage (after the final backup). */

@@ -2,7 +2,7 @@
  * Sample tenant specs for tests and policy checks: valid by default, every
  * option reachable through overrides.
  */
-import { type TenantSpec, type TenantSpecInput, parseTenantSpec } from "../components/tenantSpec.ts";
+import { parseTenantSpec, type TenantSpec, type TenantSpecInput } from "../components/tenantSpec.ts";
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
@@ -12,7 +12,8 @@ export const SAMPLE_IMAGES = {
   backup: `docker.io/offen/docker-volume-backup@${digest("c")}`,
 } as const;
 
-export const SAMPLE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyForUnitTestsOnly0000000000000";
+export const SAMPLE_HOST_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyForUnitTestsOnly0000000000000";
 export const SAMPLE_ROOT_SECRET = "root-secret-for-tests-0123456789abcdef0123456789";
 export const SAMPLE_ZONE = "0123456789abcdef0123456789abcdef";
 

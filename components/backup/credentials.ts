@@ -43,7 +43,7 @@ export class BackupCredentials extends pulumi.ComponentResource {
   readonly location: string;
 
   constructor(name: string, args: BackupCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mindroom:backup:Credentials", name, {}, opts);
+    super("mindroom:backup:Credentials", name, { ...args }, opts);
     const child = { parent: this };
     const user = new aws.iam.User(
       `${name}-user`,

@@ -16,7 +16,7 @@ export class DnsRecord extends pulumi.ComponentResource {
   readonly record: cloudflare.DnsRecord;
 
   constructor(name: string, args: DnsRecordArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mindroom:dns:Record", name, {}, opts);
+    super("mindroom:dns:Record", name, { ...args }, opts);
     this.record = new cloudflare.DnsRecord(
       `${name}-record`,
       {

@@ -19,7 +19,12 @@ export interface DokkuAppArgs {
    * The container port nginx proxies `http:80` to, with the domains that reach
    * it; `undefined` for an app nobody reaches from outside (its vhost is off).
    */
-  readonly web?: { readonly port: number; readonly domains: readonly string[] };
+  readonly web?: {
+    readonly port: number;
+    readonly domains: readonly string[];
+    /** HTTP path that answers 2xx once the app is ready (a Docker health check polls it). */
+    readonly readinessPath: string;
+  };
   /** Storage entries this app owns (created here) and mounts. */
   readonly storage: readonly StorageMount[];
   /** Storage entries of other apps it mounts (the backup job reads the tenant's data). */
@@ -50,7 +55,8 @@ export class DokkuApp extends pulumi.ComponentResource {
   readonly deployed: pulumi.Resource;
 
   constructor(name: string, args: DokkuAppArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mindroom:dokku:App", name, {}, opts);
+    // Recorded as the component's inputs (for policies and diffs): everything but secrets.
+    super("mindroom:dokku:App", name, describeApp(args), opts);
     const { host, app } = args;
     const script = () => dokkuScript(host);
     const child = { parent: this };
@@ -154,7 +160,29 @@ export class DokkuApp extends pulumi.ComponentResource {
   }
 }
 
-/** Network, ports, mounts and domains: everything nginx and the scheduler read at deploy. */
+/** The app's args without secrets (the config and the host's key). */
+function describeApp(args: DokkuAppArgs) {
+  return {
+    app: args.app,
+    network: args.network,
+    web: args.web,
+    storage: args.storage,
+    foreignMounts: args.foreignMounts ?? [],
+    resources: args.resources,
+    image: args.image,
+    services: (args.services ?? []).map((s) => ({ kind: s.kind, service: s.service })),
+    scale: args.scale,
+    retainData: args.retainData,
+  };
+}
+
+/** A Docker health check against the app's readiness endpoint, as one docker-options string. */
+export function readinessOption(port: number, path: string): string {
+  if (!/^\/[A-Za-z0-9/_.-]*$/.test(path)) throw new Error(`readiness path must be a plain URL path, got ${path}`);
+  return `--health-cmd 'curl -fsS http://127.0.0.1:${port}${path} || exit 1' --health-interval 10s --health-start-period 120s --health-retries 3`;
+}
+
+/** Network, ports, mounts, domains and readiness: everything nginx and the scheduler read at deploy. */
 function settingsScript(args: DokkuAppArgs) {
   const { app } = args;
   const s = dokkuScript(args.host).run("network:set", [app, "initial-network", args.network]);
@@ -164,6 +192,10 @@ function settingsScript(args: DokkuAppArgs) {
   if (args.web) {
     s.run("ports:set", [app, `http:80:${args.web.port}`]);
     s.run("domains:set", [app, ...args.web.domains]);
+    // docker-options:add appends duplicates, so remove (a silent no-op when absent) first.
+    const health = readinessOption(args.web.port, args.web.readinessPath);
+    s.run("docker-options:remove", [app, "deploy", health]);
+    s.run("docker-options:add", [app, "deploy", health]);
   } else {
     s.run("domains:disable", [app]);
   }

@@ -12,8 +12,8 @@ export class DokkuNetwork extends pulumi.ComponentResource {
   readonly network: string;
 
   constructor(name: string, args: DokkuNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mindroom:dokku:Network", name, {}, opts);
     const { host, network } = args;
+    super("mindroom:dokku:Network", name, { network }, opts);
     hostCommand(
       `${name}-network`,
       host,

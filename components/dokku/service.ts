@@ -27,8 +27,8 @@ export class DokkuService extends pulumi.ComponentResource {
   readonly ready: pulumi.Resource;
 
   constructor(name: string, args: DokkuServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mindroom:dokku:Service", name, {}, opts);
     const { host, kind, service, network } = args;
+    super("mindroom:dokku:Service", name, { kind, service, network, retainData: args.retainData }, opts);
     const createArgs = ["--initial-network", network, ...(args.imageVersion ? ["--image-version", args.imageVersion] : [])];
     this.ready = hostCommand(
       `${name}-service`,

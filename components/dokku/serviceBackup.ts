@@ -24,9 +24,14 @@ export class DokkuServiceBackup extends pulumi.ComponentResource {
   readonly schedule: string;
 
   constructor(name: string, args: DokkuServiceBackupArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mindroom:dokku:ServiceBackup", name, {}, opts);
     const { host, service } = args;
     const { kind, service: svc } = service;
+    super(
+      "mindroom:dokku:ServiceBackup",
+      name,
+      { kind, service: svc, destination: args.destination, region: args.region, schedule: args.schedule },
+      opts,
+    );
     const script = () => dokkuScript(host);
     const auth = hostCommand(
       `${name}-auth`,

@@ -29,8 +29,8 @@ export class DokkuTls extends pulumi.ComponentResource {
   readonly mode: TlsMode["mode"];
 
   constructor(name: string, args: DokkuTlsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mindroom:dokku:Tls", name, {}, opts);
     const { host, app, tls } = args;
+    super("mindroom:dokku:Tls", name, { app, domains: args.domains, mode: tls.mode }, opts);
     const script = () => dokkuScript(host);
     if (tls.mode === "letsencrypt") {
       hostCommand(
