@@ -16,7 +16,7 @@ const target = dokkuTarget();
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
 const app = `engine-${suffix}`;
 const network = `engine-net-${suffix}`;
-const value = "it's a value with spaces, $(id) and \"quotes\"";
+const value = 'it\'s a value with spaces, $(id) and "quotes"';
 
 async function dokkuJson<T>(cmd: string): Promise<T> {
   const result = await runDokku(target, cmd, { quiet: true });
@@ -61,7 +61,11 @@ function program() {
     "config",
     {
       connection,
-      create: dokkuCommandLine("config:set", ["--encoded", "--no-restart", app, `GREETING=${encodeConfigValue(value)}`], ["--quiet"]),
+      create: dokkuCommandLine(
+        "config:set",
+        ["--encoded", "--no-restart", app, `GREETING=${encodeConfigValue(value)}`],
+        ["--quiet"],
+      ),
       addPreviousOutputInEnv: false,
       logging: "none",
     },

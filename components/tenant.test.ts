@@ -1,21 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { type RecordedResource, isSecret, recordResources, reveal } from "../testing/pulumiMocks.ts";
+import { isSecret, type RecordedResource, recordResources, reveal } from "../testing/pulumiMocks.ts";
 import { SAMPLE_ROOT_SECRET, SAMPLE_ZONE, sampleSpec } from "../testing/tenantSamples.ts";
+import { configDigest } from "./dokku/configDigest.ts";
 import { MindRoomTenant, type TenantOutputs } from "./tenant.ts";
-import type { TenantSpec } from "./tenantSpec.ts";
 import { deriveSecret } from "./tenantSecrets.ts";
+import type { TenantSpec } from "./tenantSpec.ts";
 import { TIER_IDS, tier } from "./tiers.ts";
 
 const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock-key-material\n-----END OPENSSH PRIVATE KEY-----";
 
-async function build(spec: TenantSpec, extra: { origin?: boolean } = {}) {
+async function build(spec: TenantSpec, extra: { origin?: boolean; repairs?: Record<string, string> } = {}) {
   let outputs: TenantOutputs | undefined;
   const resources = await recordResources(() => {
     const tenant = new MindRoomTenant("tenant", {
       spec,
       rootSecret: SAMPLE_ROOT_SECRET,
       sshPrivateKey: SSH_KEY,
-      ...(extra.origin ? { originCertificate: { certificate: "-----CERT-----\n", key: "-----KEY-----\n" } } : {}),
+      ...(extra.origin
+        ? { originCertificate: { certificate: "-----CERT-----\n", key: "-----KEY-----\n" } }
+        : {}),
+      ...(extra.repairs ? { repairs: extra.repairs } : {}),
     });
     outputs = tenant.outputs;
   });
@@ -29,12 +33,18 @@ const byName = (rs: readonly RecordedResource[], name: string) => {
   if (!found) throw new Error(`no resource ${name}; have ${rs.map((r) => r.name).join(", ")}`);
   return found;
 };
-const script = (r: RecordedResource, key: "create" | "update" | "delete" = "create") => String(reveal(r.inputs[key]));
+const script = (r: RecordedResource, key: "create" | "update" | "delete" = "create") =>
+  String(reveal(r.inputs[key]));
 
 describe("MindRoomTenant: a default tenant (Tuwunel, Let's Encrypt, no DNS, no backups)", () => {
   it("registers the network, two apps with their pieces, and TLS, and nothing from Cloudflare or AWS", async () => {
     const { resources } = await build(sampleSpec());
-    expect(resources.filter((r) => !r.type.startsWith("command:")).map((r) => r.type).sort()).toEqual(
+    expect(
+      resources
+        .filter((r) => !r.type.startsWith("command:"))
+        .map((r) => r.type)
+        .sort(),
+    ).toEqual(
       [
         "mindroom:dokku:App",
         "mindroom:dokku:App",
@@ -44,7 +54,11 @@ describe("MindRoomTenant: a default tenant (Tuwunel, Let's Encrypt, no DNS, no b
         "mindroom:index:MindRoomTenant",
       ].sort(),
     );
-    expect(commands(resources).map((r) => r.name).sort()).toEqual(
+    expect(
+      commands(resources)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(
       [
         "tenant-network-network",
         ...["runtime", "homeserver"].flatMap((app) =>
@@ -69,7 +83,9 @@ describe("MindRoomTenant: a default tenant (Tuwunel, Let's Encrypt, no DNS, no b
     expect(script(byName(resources, "tenant-runtime-app"))).toContain(
       "dokku --quiet apps:exists mr-acme >/dev/null 2>&1 || dokku apps:create mr-acme",
     );
-    expect(script(byName(resources, "tenant-runtime-app"), "delete")).toContain("then dokku --force apps:destroy mr-acme; fi");
+    expect(script(byName(resources, "tenant-runtime-app"), "delete")).toContain(
+      "then dokku --force apps:destroy mr-acme; fi",
+    );
     expect(script(byName(resources, "tenant-runtime-deploy"))).toBe(
       `set -e\n[ "$(dokku --quiet apps:report mr-acme --app-deploy-source-metadata 2>/dev/null)" = '${sampleSpec().images.runtime}' ] || dokku git:from-image mr-acme ${sampleSpec().images.runtime}`,
     );
@@ -88,7 +104,9 @@ describe("MindRoomTenant: a default tenant (Tuwunel, Let's Encrypt, no DNS, no b
         "dokku docker-options:add mr-acme deploy '--health-cmd '\\''curl -fsS http://127.0.0.1:8765/api/ready || exit 1'\\'' --health-interval 10s --health-start-period 120s --health-retries 3'",
       ].join("\n"),
     );
-    expect(script(byName(resources, "tenant-homeserver-settings"))).toContain("dokku domains:set mx-acme acme.matrix.mindroom.test");
+    expect(script(byName(resources, "tenant-homeserver-settings"))).toContain(
+      "dokku domains:set mx-acme acme.matrix.mindroom.test",
+    );
   });
 
   it("keeps every secret secret and the root secret out of everything", async () => {
@@ -100,7 +118,9 @@ describe("MindRoomTenant: a default tenant (Tuwunel, Let's Encrypt, no DNS, no b
     const config = byName(resources, "tenant-runtime-config");
     expect(isSecret(config.inputs.stdin)).toBe(true);
     const env = JSON.parse(String(reveal(config.inputs.stdin))) as Record<string, string>;
-    expect(env.MINDROOM_API_KEY).toBe(deriveSecret(SAMPLE_ROOT_SECRET, sampleSpec().slug, "dashboard-api-key"));
+    expect(env.MINDROOM_API_KEY).toBe(
+      deriveSecret(SAMPLE_ROOT_SECRET, sampleSpec().slug, "dashboard-api-key"),
+    );
     const everything = JSON.stringify(resources);
     expect(everything).not.toContain(SAMPLE_ROOT_SECRET);
     // Derived secrets travel only in (secret) stdin, never in script text.
@@ -120,7 +140,11 @@ describe("MindRoomTenant: a default tenant (Tuwunel, Let's Encrypt, no DNS, no b
       slug: "acme",
       tier: "starter",
       status: "running",
-      urls: { app: "https://acme.mindroom.test", api: "https://acme.api.mindroom.test", matrix: "https://acme.matrix.mindroom.test" },
+      urls: {
+        app: "https://acme.mindroom.test",
+        api: "https://acme.api.mindroom.test",
+        matrix: "https://acme.matrix.mindroom.test",
+      },
       apps: { runtime: "mr-acme", homeserver: "mx-acme", backup: null },
       services: { postgres: null, redis: null },
       network: "net-acme",
@@ -146,7 +170,10 @@ describe.each(TIER_IDS)("MindRoomTenant on the %s tier", (id) => {
     expect(script(byName(resources, "tenant-homeserver-limits"))).toContain(
       `dokku resource:limit --memory ${t.homeserver.memoryMb} --cpu ${t.homeserver.cpus} mx-acme`,
     );
-    const env = JSON.parse(String(reveal(byName(resources, "tenant-runtime-config").inputs.stdin))) as Record<string, string>;
+    const env = JSON.parse(String(reveal(byName(resources, "tenant-runtime-config").inputs.stdin))) as Record<
+      string,
+      string
+    >;
     expect(env).toMatchObject({ MINDROOM_TIER: id, MINDROOM_MAX_AGENTS: String(t.agents) });
     expect(outputs.limits).toEqual({
       agents: t.agents,
@@ -164,12 +191,19 @@ describe("MindRoomTenant options", () => {
     expect(script(byName(resources, "tenant-postgres-service"))).toBe(
       "set -e\ndokku --quiet postgres:exists pg-acme >/dev/null 2>&1 || dokku postgres:create pg-acme --initial-network net-acme",
     );
-    expect(script(byName(resources, "tenant-redis-service"))).toContain("dokku redis:create redis-acme --initial-network net-acme");
+    expect(script(byName(resources, "tenant-redis-service"))).toContain(
+      "dokku redis:create redis-acme --initial-network net-acme",
+    );
     expect(script(byName(resources, "tenant-homeserver-link-postgres"))).toBe(
       "set -e\ndokku --quiet postgres:linked pg-acme mx-acme >/dev/null 2>&1 || dokku postgres:link pg-acme mx-acme --no-restart",
     );
-    expect(script(byName(resources, "tenant-homeserver-link-redis"), "delete")).toContain("dokku redis:unlink redis-acme mx-acme --no-restart");
-    const env = JSON.parse(String(reveal(byName(resources, "tenant-runtime-config").inputs.stdin))) as Record<string, string>;
+    expect(script(byName(resources, "tenant-homeserver-link-redis"), "delete")).toContain(
+      "dokku redis:unlink redis-acme mx-acme --no-restart",
+    );
+    const env = JSON.parse(String(reveal(byName(resources, "tenant-runtime-config").inputs.stdin))) as Record<
+      string,
+      string
+    >;
     expect(env.MATRIX_REGISTRATION_SHARED_SECRET).toMatch(/^[0-9a-f]{64}$/);
     expect(outputs.services).toEqual({ postgres: "pg-acme", redis: "redis-acme" });
   });
@@ -177,8 +211,12 @@ describe("MindRoomTenant options", () => {
   it("scales every app to zero when suspended, keeping everything else", async () => {
     const running = await build(sampleSpec());
     const suspended = await build(sampleSpec({ suspended: true }));
-    expect(script(byName(suspended.resources, "tenant-runtime-scale"))).toBe("set -e\ndokku ps:scale mr-acme web=0");
-    expect(script(byName(suspended.resources, "tenant-homeserver-scale"))).toBe("set -e\ndokku ps:scale mx-acme web=0");
+    expect(script(byName(suspended.resources, "tenant-runtime-scale"))).toBe(
+      "set -e\ndokku ps:scale mr-acme web=0",
+    );
+    expect(script(byName(suspended.resources, "tenant-homeserver-scale"))).toBe(
+      "set -e\ndokku ps:scale mx-acme web=0",
+    );
     expect(suspended.outputs.status).toBe("suspended");
     const differing = commands(suspended.resources).filter(
       (r) => JSON.stringify(r.inputs) !== JSON.stringify(byName(running.resources, r.name).inputs),
@@ -187,7 +225,9 @@ describe("MindRoomTenant options", () => {
   });
 
   it("points three Cloudflare records at the host when DNS is on", async () => {
-    const { resources } = await build(sampleSpec({ dns: { enabled: true, zoneId: SAMPLE_ZONE, proxied: true } }));
+    const { resources } = await build(
+      sampleSpec({ dns: { enabled: true, zoneId: SAMPLE_ZONE, proxied: true } }),
+    );
     const records = resources.filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord");
     expect(records.map((r) => r.inputs).sort((a, b) => String(a.name).localeCompare(String(b.name)))).toEqual(
       ["acme.api.mindroom.test", "acme.matrix.mindroom.test", "acme.mindroom.test"].map((name) => ({
@@ -204,9 +244,14 @@ describe("MindRoomTenant options", () => {
 
   it("backs up to the tenant's own prefix with credentials that reach nothing else", async () => {
     const { resources, outputs } = await build(
-      sampleSpec({ homeserver: "synapse", backups: { enabled: true, bucket: "mindroom-backups", region: "eu-central-1" } }),
+      sampleSpec({
+        homeserver: "synapse",
+        backups: { enabled: true, bucket: "mindroom-backups", region: "eu-central-1" },
+      }),
     );
-    const policy = JSON.parse(String(byName(resources, "tenant-backup-credentials-policy").inputs.policy)) as {
+    const policy = JSON.parse(
+      String(byName(resources, "tenant-backup-credentials-policy").inputs.policy),
+    ) as {
       Statement: { Resource: string[]; Condition?: unknown }[];
     };
     expect(policy.Statement.flatMap((s) => s.Resource)).toEqual([
@@ -231,12 +276,17 @@ describe("MindRoomTenant options", () => {
       "set -e\ndokku postgres:backup-schedule pg-acme '0 */6 * * *' mindroom-backups/tenants/acme/postgres",
     );
     const job = byName(resources, "tenant-backup-settings");
-    expect(script(job)).toContain("dokku storage:mount bk-acme data-mr-acme --container-dir /backup/runtime --volume-readonly");
+    expect(script(job)).toContain(
+      "dokku storage:mount bk-acme data-mr-acme --container-dir /backup/runtime --volume-readonly",
+    );
     expect(script(job)).toContain("dokku domains:disable bk-acme");
     const final = script(byName(resources, "tenant-final-backup"), "delete");
     expect(final).toContain("then dokku postgres:backup pg-acme mindroom-backups/tenants/acme/postgres; fi");
     expect(final).toContain("then dokku run bk-acme backup; fi");
-    expect(outputs.backup).toEqual({ location: "s3://mindroom-backups/tenants/acme", schedule: "0 */6 * * *" });
+    expect(outputs.backup).toEqual({
+      location: "s3://mindroom-backups/tenants/acme",
+      schedule: "0 */6 * * *",
+    });
   });
 
   it("uploads a Cloudflare origin certificate as a tar on (secret) stdin", async () => {
@@ -250,7 +300,36 @@ describe("MindRoomTenant options", () => {
     expect(tar.length % 512).toBe(0);
   });
 
+  it("re-runs exactly the commands a repair token names, and only those", async () => {
+    const plain = await build(sampleSpec());
+    const repaired = await build(sampleSpec(), {
+      repairs: { "tenant-runtime-limits": "r1", "tenant-network-network": "r2" },
+    });
+    const differing = commands(repaired.resources).filter(
+      (r) => JSON.stringify(r.inputs) !== JSON.stringify(byName(plain.resources, r.name).inputs),
+    );
+    expect(differing.map((r) => [r.name, r.inputs.triggers])).toEqual([
+      ["tenant-network-network", ["r2"]],
+      ["tenant-runtime-limits", ["r1"]],
+    ]);
+  });
+
+  it("records each app's config keys and digest, never its values", async () => {
+    const { resources } = await build(sampleSpec());
+    const app = byName(resources, "tenant-runtime");
+    const env = JSON.parse(String(reveal(byName(resources, "tenant-runtime-config").inputs.stdin))) as Record<
+      string,
+      string
+    >;
+    expect(app.inputs.configKeys).toEqual(Object.keys(env).sort());
+    expect(app.inputs.configDigest).toBe(configDigest(env));
+    expect(isSecret(app.inputs.configDigest)).toBe(false);
+    expect(JSON.stringify(app.inputs)).not.toContain(env.MINDROOM_API_KEY);
+  });
+
   it("refuses origin-certificate mode without the certificate", async () => {
-    await expect(build(sampleSpec({ tls: { mode: "origin-certificate" } }))).rejects.toThrow(/originCertificate/);
+    await expect(build(sampleSpec({ tls: { mode: "origin-certificate" } }))).rejects.toThrow(
+      /originCertificate/,
+    );
   });
 });

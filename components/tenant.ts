@@ -9,17 +9,17 @@ import { DokkuServiceBackup } from "./dokku/serviceBackup.ts";
 import { DokkuTls, type TlsMode } from "./dokku/tls.ts";
 import {
   type AppSecrets,
+  backupJobEnvironment,
   HOMESERVER_DATA_DIR,
   HOMESERVER_PORT,
+  homeserverEnvironment,
   RUNTIME_DATA_DIR,
   RUNTIME_PORT,
-  backupJobEnvironment,
-  homeserverEnvironment,
   runtimeEnvironment,
 } from "./tenantEnvironment.ts";
 import { type TenantDomains, type TenantNames, tenantDomains, tenantNames } from "./tenantNames.ts";
-import { type SecretPurpose, deriveSecret } from "./tenantSecrets.ts";
-import { type TenantSpec, sshTarget } from "./tenantSpec.ts";
+import { deriveSecret, type SecretPurpose } from "./tenantSecrets.ts";
+import { sshTarget, type TenantSpec } from "./tenantSpec.ts";
 import { type Limit, type ProcessResources, tier } from "./tiers.ts";
 
 export interface MindRoomTenantArgs {
@@ -29,7 +29,12 @@ export interface MindRoomTenantArgs {
   /** Private key for the Dokku host in `spec.host.url`. */
   readonly sshPrivateKey: pulumi.Input<string>;
   /** Required when `spec.tls.mode` is `origin-certificate`. */
-  readonly originCertificate?: { readonly certificate: pulumi.Input<string>; readonly key: pulumi.Input<string> };
+  readonly originCertificate?: {
+    readonly certificate: pulumi.Input<string>;
+    readonly key: pulumi.Input<string>;
+  };
+  /** Repair tokens from drift checks (see DokkuHost.repairs). */
+  readonly repairs?: Readonly<Record<string, string>>;
 }
 
 /** What the portal, the operators and the policies read from a tenant stack. */
@@ -72,7 +77,12 @@ export class MindRoomTenant extends pulumi.ComponentResource {
     const domains = tenantDomains(spec.slug, spec.baseDomain);
     const plan = tier(spec.tier);
     const target = sshTarget(spec.host.url);
-    const host: DokkuHost = { ...target, privateKey: args.sshPrivateKey, hostKey: spec.host.hostKey };
+    const host: DokkuHost = {
+      ...target,
+      privateKey: args.sshPrivateKey,
+      hostKey: spec.host.hostKey,
+      ...(args.repairs ? { repairs: args.repairs } : {}),
+    };
     const retainData = spec.environment === "production" && !spec.purgeData;
     const scale = spec.suspended ? 0 : 1;
     const child = { parent: this };
@@ -140,19 +150,31 @@ export class MindRoomTenant extends pulumi.ComponentResource {
     );
 
     const tls = this.tlsMode(args);
-    new DokkuTls(`${name}-runtime-tls`, { host, app: names.runtimeApp, domains: [domains.app, domains.api], tls }, {
-      ...child,
-      dependsOn: [runtime.deployed],
-    });
-    new DokkuTls(`${name}-homeserver-tls`, { host, app: names.homeserverApp, domains: [domains.matrix], tls }, {
-      ...child,
-      dependsOn: [homeserver.deployed],
-    });
+    new DokkuTls(
+      `${name}-runtime-tls`,
+      { host, app: names.runtimeApp, domains: [domains.app, domains.api], tls },
+      {
+        ...child,
+        dependsOn: [runtime.deployed],
+      },
+    );
+    new DokkuTls(
+      `${name}-homeserver-tls`,
+      { host, app: names.homeserverApp, domains: [domains.matrix], tls },
+      {
+        ...child,
+        dependsOn: [homeserver.deployed],
+      },
+    );
 
     if (spec.dns.enabled) {
       const { zoneId, proxied } = spec.dns;
       for (const [key, domain] of Object.entries(domains) as [keyof TenantDomains, string][]) {
-        new DnsRecord(`${name}-dns-${key}`, { zoneId, name: domain, address: spec.host.address, proxied }, child);
+        new DnsRecord(
+          `${name}-dns-${key}`,
+          { zoneId, name: domain, address: spec.host.address, proxied },
+          child,
+        );
       }
     }
 
@@ -174,8 +196,16 @@ export class MindRoomTenant extends pulumi.ComponentResource {
       tier: plan.id,
       environment: spec.environment,
       status: spec.suspended ? "suspended" : "running",
-      urls: { app: `https://${domains.app}`, api: `https://${domains.api}`, matrix: `https://${domains.matrix}` },
-      apps: { runtime: names.runtimeApp, homeserver: names.homeserverApp, backup: spec.backups.enabled ? names.backupApp : null },
+      urls: {
+        app: `https://${domains.app}`,
+        api: `https://${domains.api}`,
+        matrix: `https://${domains.matrix}`,
+      },
+      apps: {
+        runtime: names.runtimeApp,
+        homeserver: names.homeserverApp,
+        backup: spec.backups.enabled ? names.backupApp : null,
+      },
       services: {
         postgres: spec.homeserver === "synapse" ? names.postgres : null,
         redis: spec.homeserver === "synapse" ? names.redis : null,
@@ -200,7 +230,10 @@ export class MindRoomTenant extends pulumi.ComponentResource {
     const { tls } = args.spec;
     if (tls.mode === "letsencrypt") return tls;
     if (!args.originCertificate) {
-      throw new pulumi.ResourceError("tls.mode origin-certificate needs originCertificate and originKey secrets", this);
+      throw new pulumi.ResourceError(
+        "tls.mode origin-certificate needs originCertificate and originKey secrets",
+        this,
+      );
     }
     return { mode: "origin-certificate", ...args.originCertificate };
   }
@@ -228,7 +261,11 @@ export class MindRoomTenant extends pulumi.ComponentResource {
     const { bucket, region, schedule } = spec.backups;
     const prefix = `tenants/${spec.slug}`;
     const child = { parent: this };
-    const credentials = new BackupCredentials(`${name}-backup-credentials`, { slug: spec.slug, bucket, prefix }, child);
+    const credentials = new BackupCredentials(
+      `${name}-backup-credentials`,
+      { slug: spec.slug, bucket, prefix },
+      child,
+    );
 
     const serviceBackups = ctx.services.map(
       (service) =>
@@ -258,19 +295,21 @@ export class MindRoomTenant extends pulumi.ComponentResource {
           { entry: names.runtimeStorage, containerDir: "/backup/runtime", readonly: true },
           { entry: names.homeserverStorage, containerDir: "/backup/homeserver", readonly: true },
         ],
-        resources: { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 64 },
+        resources: tier(spec.tier).backupJob,
         config: pulumi.secret(
-          pulumi.all([credentials.accessKeyId, credentials.secretAccessKey, ctx.passphrase]).apply(([id, key, pass]) =>
-            backupJobEnvironment({
-              bucket,
-              prefix,
-              region,
-              schedule,
-              accessKeyId: id,
-              secretAccessKey: key,
-              encryptionPassphrase: pass,
-            }),
-          ),
+          pulumi
+            .all([credentials.accessKeyId, credentials.secretAccessKey, ctx.passphrase])
+            .apply(([id, key, pass]) =>
+              backupJobEnvironment({
+                bucket,
+                prefix,
+                region,
+                schedule,
+                accessKeyId: id,
+                secretAccessKey: key,
+                encryptionPassphrase: pass,
+              }),
+            ),
         ),
         image: spec.images.backup,
         scale: 1,
@@ -281,14 +320,20 @@ export class MindRoomTenant extends pulumi.ComponentResource {
 
     const final = dokkuScript(host);
     for (const service of ctx.services) {
-      final.ifPresent([`${service.kind}:exists`, [service.service]], [`${service.kind}:backup`, [service.service, `${bucket}/${prefix}/${service.kind}`]]);
+      final.ifPresent(
+        [`${service.kind}:exists`, [service.service]],
+        [`${service.kind}:backup`, [service.service, `${bucket}/${prefix}/${service.kind}`]],
+      );
     }
     final.ifPresent(["apps:exists", [names.backupApp]], ["run", [names.backupApp, "backup"]]);
     hostCommand(
       `${name}-final-backup`,
       host,
       { create: "true", delete: final.toString() },
-      { ...child, dependsOn: [job.deployed, ...ctx.services.map((s) => s.ready), ...serviceBackups, ...ctx.holders] },
+      {
+        ...child,
+        dependsOn: [job.deployed, ...ctx.services.map((s) => s.ready), ...serviceBackups, ...ctx.holders],
+      },
     );
     return { location: credentials.location, schedule };
   }

@@ -54,7 +54,11 @@ export function runtimeEnvironment(
   };
 }
 
-export function homeserverEnvironment(spec: TenantSpec, domains: TenantDomains, secrets: AppSecrets): Record<string, string> {
+export function homeserverEnvironment(
+  spec: TenantSpec,
+  domains: TenantDomains,
+  secrets: AppSecrets,
+): Record<string, string> {
   if (spec.homeserver === "synapse") {
     // DATABASE_URL and REDIS_URL come from the service links.
     return {

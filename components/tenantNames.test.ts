@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TenantInputError, parseDomain, parseSlug, tenantDomains, tenantNames } from "./tenantNames.ts";
+import { parseDomain, parseSlug, TenantInputError, tenantDomains, tenantNames } from "./tenantNames.ts";
 
 describe("parseSlug", () => {
   it.each(["acme", "a1b", "acme-corp", "x-1-2", "a".repeat(30)])("accepts %j", (slug) => {
@@ -35,12 +35,19 @@ describe("parseDomain", () => {
   it.each(["example.com", "mindroom.chat", "a.b.c.example.org", "x-1.example.com"])("accepts %j", (d) => {
     expect(parseDomain(d)).toBe(d);
   });
-  it.each(["localhost", "Example.com", "example.com.", "-a.com", "a-.com", "a..com", "a_b.com", "ex ample.com", `${"a".repeat(64)}.com`])(
-    "rejects %j",
-    (d) => {
-      expect(() => parseDomain(d)).toThrow(TenantInputError);
-    },
-  );
+  it.each([
+    "localhost",
+    "Example.com",
+    "example.com.",
+    "-a.com",
+    "a-.com",
+    "a..com",
+    "a_b.com",
+    "ex ample.com",
+    `${"a".repeat(64)}.com`,
+  ])("rejects %j", (d) => {
+    expect(() => parseDomain(d)).toThrow(TenantInputError);
+  });
 });
 
 describe("tenantNames", () => {
@@ -58,7 +65,18 @@ describe("tenantNames", () => {
     });
   });
   it("never gives two tenants the same name, even for slugs that extend each other", () => {
-    const slugs = ["acme", "acme-data", "acme-mr", "data", "data-mr", "net-acme", "mr-acme", "acme-net", "data-mx", "pg-acme"].map(parseSlug);
+    const slugs = [
+      "acme",
+      "acme-data",
+      "acme-mr",
+      "data",
+      "data-mr",
+      "net-acme",
+      "mr-acme",
+      "acme-net",
+      "data-mx",
+      "pg-acme",
+    ].map(parseSlug);
     const seen = new Map<string, string>();
     for (const slug of slugs) {
       const { slug: _, ...names } = tenantNames(slug);

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { SECRET_PURPOSES, deriveSecret } from "./tenantSecrets.ts";
 import { parseSlug } from "./tenantNames.ts";
+import { deriveSecret, SECRET_PURPOSES } from "./tenantSecrets.ts";
 
 const ROOT = "0123456789abcdef0123456789abcdef-root";
 
 describe("deriveSecret", () => {
   it("is stable across calls", () => {
-    expect(deriveSecret(ROOT, parseSlug("acme"), "dashboard-api-key")).toBe(deriveSecret(ROOT, parseSlug("acme"), "dashboard-api-key"));
+    expect(deriveSecret(ROOT, parseSlug("acme"), "dashboard-api-key")).toBe(
+      deriveSecret(ROOT, parseSlug("acme"), "dashboard-api-key"),
+    );
   });
   it("differs per tenant, per purpose and per root, and never contains the root", () => {
     const values = new Set<string>();
@@ -23,6 +25,8 @@ describe("deriveSecret", () => {
     expect(values.size).toBe(2 * SECRET_PURPOSES.length * 2);
   });
   it("refuses a short root secret", () => {
-    expect(() => deriveSecret("short", parseSlug("acme"), "postgres-password")).toThrow(/at least 32 characters/);
+    expect(() => deriveSecret("short", parseSlug("acme"), "postgres-password")).toThrow(
+      /at least 32 characters/,
+    );
   });
 });

@@ -23,7 +23,9 @@ const DERIVATION_VERSION = "v1";
 /** 64 hex characters of HMAC-SHA256(root, context). */
 export function deriveSecret(root: string, slug: Slug, purpose: SecretPurpose): string {
   if (root.length < 32) {
-    throw new Error("the root secret must be at least 32 characters (generate one with `openssl rand -hex 32`)");
+    throw new Error(
+      "the root secret must be at least 32 characters (generate one with `openssl rand -hex 32`)",
+    );
   }
   return createHmac("sha256", root)
     .update(`mindroom-cloud/${DERIVATION_VERSION}/tenant/${slug}/${purpose}`)

@@ -10,8 +10,11 @@ import { parseDomain, parseSlug } from "./tenantNames.ts";
 import { TIER_IDS } from "./tiers.ts";
 
 /** An image pinned by digest: `registry/repo[:tag]@sha256:<64 hex>`. */
-const PINNED_IMAGE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?@sha256:[a-f0-9]{64}$/;
-const image = z.string().regex(PINNED_IMAGE, "must be pinned by digest, like ghcr.io/org/repo@sha256:<64 hex digits>");
+const PINNED_IMAGE =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?@sha256:[a-f0-9]{64}$/;
+const image = z
+  .string()
+  .regex(PINNED_IMAGE, "must be pinned by digest, like ghcr.io/org/repo@sha256:<64 hex digits>");
 
 const slug = z.string().transform((value, ctx) => {
   try {
@@ -47,7 +50,9 @@ const hostSpec = z.object({
       return port >= 1 && port <= 65535;
     }, "port must be 1-65535"),
   /** The server's public host key (`ssh-ed25519 AAAA…`): connections to any other host are refused. */
-  hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be one public key line"),
+  hostKey: z
+    .string()
+    .regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be one public key line"),
   /** The public address DNS records point at. */
   address: z.string().min(1),
 });
@@ -60,7 +65,11 @@ const tlsSpec = z.discriminatedUnion("mode", [
 
 const dnsSpec = z.discriminatedUnion("enabled", [
   z.object({ enabled: z.literal(false) }),
-  z.object({ enabled: z.literal(true), zoneId: z.string().regex(/^[a-f0-9]{32}$/, "must be a Cloudflare zone id"), proxied: z.boolean() }),
+  z.object({
+    enabled: z.literal(true),
+    zoneId: z.string().regex(/^[a-f0-9]{32}$/, "must be a Cloudflare zone id"),
+    proxied: z.boolean(),
+  }),
 ]);
 
 const backupSpec = z.discriminatedUnion("enabled", [
@@ -96,8 +105,10 @@ export const tenantSpecSchema = z
   })
   .superRefine((spec, ctx) => {
     if (spec.environment !== "production") return;
-    if (!spec.dns.enabled) ctx.addIssue({ code: "custom", path: ["dns"], message: "production tenants need DNS" });
-    if (!spec.backups.enabled) ctx.addIssue({ code: "custom", path: ["backups"], message: "production tenants need backups" });
+    if (!spec.dns.enabled)
+      ctx.addIssue({ code: "custom", path: ["dns"], message: "production tenants need DNS" });
+    if (!spec.backups.enabled)
+      ctx.addIssue({ code: "custom", path: ["backups"], message: "production tenants need backups" });
   });
 
 export type TenantSpec = z.output<typeof tenantSpecSchema>;
@@ -116,7 +127,9 @@ export class TenantSpecError extends Error {
 export function parseTenantSpec(input: unknown): TenantSpec {
   const result = tenantSpecSchema.safeParse(input);
   if (!result.success) {
-    throw new TenantSpecError(result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
+    throw new TenantSpecError(
+      result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`),
+    );
   }
   return result.data;
 }

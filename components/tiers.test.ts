@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TIERS, TIER_IDS, UNLIMITED, isTierId, tenantMemoryMb, tier } from "./tiers.ts";
+import { isTierId, TIER_IDS, TIERS, tenantMemoryMb, tier, UNLIMITED } from "./tiers.ts";
 
 describe("tier catalog", () => {
   it("has the business plan's limits", () => {

@@ -35,7 +35,12 @@ export interface Tier {
   readonly runtime: ProcessResources;
   /** The Matrix homeserver. */
   readonly homeserver: ProcessResources;
+  /** The storage backup job (runs only when the tenant has backups). */
+  readonly backupJob: ProcessResources;
 }
+
+/** The backup job archives and uploads storage; its needs do not grow with the plan. */
+const BACKUP_JOB: ProcessResources = { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 64 };
 
 export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
   free: {
@@ -48,6 +53,7 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     support: "community",
     runtime: { memoryMb: 512, cpus: 0.5, reserveMemoryMb: 256 },
     homeserver: { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 128 },
+    backupJob: BACKUP_JOB,
   },
   starter: {
     id: "starter",
@@ -59,6 +65,7 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     support: "email",
     runtime: { memoryMb: 1024, cpus: 1, reserveMemoryMb: 512 },
     homeserver: { memoryMb: 512, cpus: 0.5, reserveMemoryMb: 256 },
+    backupJob: BACKUP_JOB,
   },
   professional: {
     id: "professional",
@@ -70,6 +77,7 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     support: "priority",
     runtime: { memoryMb: 4096, cpus: 2, reserveMemoryMb: 2048 },
     homeserver: { memoryMb: 1024, cpus: 1, reserveMemoryMb: 512 },
+    backupJob: BACKUP_JOB,
   },
   enterprise: {
     id: "enterprise",
@@ -81,6 +89,7 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     support: "dedicated",
     runtime: { memoryMb: 8192, cpus: 4, reserveMemoryMb: 4096 },
     homeserver: { memoryMb: 2048, cpus: 2, reserveMemoryMb: 1024 },
+    backupJob: BACKUP_JOB,
   },
 };
 

@@ -22,7 +22,11 @@ const env = {
   PULUMI_CONFIG_PASSPHRASE: "cli-test-passphrase",
 };
 const pulumi = (...args: string[]) =>
-  run(join(toolsDir(), "pulumi", "bin", "pulumi"), [...args, "--non-interactive"], { cwd: repo, env, maxBuffer: 16 << 20 });
+  run(join(toolsDir(), "pulumi", "bin", "pulumi"), [...args, "--non-interactive"], {
+    cwd: repo,
+    env,
+    maxBuffer: 16 << 20,
+  });
 
 afterAll(async () => {
   await pulumi("stack", "rm", stack, "--yes", "--force").catch(() => undefined);
@@ -33,7 +37,14 @@ afterAll(async () => {
 describe("pulumi preview -s <tenant> in a checkout", () => {
   it("runs the tenant program through Pulumi.yaml and shows the tenant's resources", async () => {
     await pulumi("stack", "init", stack);
-    await pulumi("config", "set", "-s", stack, "mindroom:tenant", JSON.stringify(sampleSpecInput({ tier: "professional" })));
+    await pulumi(
+      "config",
+      "set",
+      "-s",
+      stack,
+      "mindroom:tenant",
+      JSON.stringify(sampleSpecInput({ tier: "professional" })),
+    );
     await pulumi("config", "set", "-s", stack, "--secret", "mindroom:rootSecret", SAMPLE_ROOT_SECRET);
     await pulumi("config", "set", "-s", stack, "--secret", "mindroom:sshPrivateKey", "not-used-by-a-preview");
     const { stdout } = await pulumi("preview", "-s", stack, "--json");
@@ -54,7 +65,14 @@ describe("pulumi preview -s <tenant> in a checkout", () => {
   });
 
   it("refuses an invalid tenant spec with every problem listed", async () => {
-    await pulumi("config", "set", "-s", stack, "mindroom:tenant", JSON.stringify(sampleSpecInput({ slug: "Bad Slug", tier: "gold" as never })));
+    await pulumi(
+      "config",
+      "set",
+      "-s",
+      stack,
+      "mindroom:tenant",
+      JSON.stringify(sampleSpecInput({ slug: "Bad Slug", tier: "gold" as never })),
+    );
     const failure = await pulumi("preview", "-s", stack).then(
       () => undefined,
       (error: { stdout: string }) => error.stdout,

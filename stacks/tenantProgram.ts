@@ -14,6 +14,7 @@ export const CONFIG_KEYS = {
   sshPrivateKey: "sshPrivateKey",
   originCertificate: "originCertificate",
   originKey: "originKey",
+  repairs: "repairs",
 } as const;
 
 export const CONFIG_NAMESPACE = "mindroom";
@@ -23,11 +24,13 @@ export async function tenantProgram(): Promise<TenantOutputs> {
   const spec = parseTenantSpec(config.requireObject(CONFIG_KEYS.tenant));
   const certificate = config.getSecret(CONFIG_KEYS.originCertificate);
   const key = config.getSecret(CONFIG_KEYS.originKey);
+  const repairs = config.getObject<Record<string, string>>(CONFIG_KEYS.repairs);
   const tenant = new MindRoomTenant("tenant", {
     spec,
     rootSecret: config.requireSecret(CONFIG_KEYS.rootSecret),
     sshPrivateKey: config.requireSecret(CONFIG_KEYS.sshPrivateKey),
     ...(certificate && key ? { originCertificate: { certificate, key } } : {}),
+    ...(repairs ? { repairs } : {}),
   });
   return tenant.outputs;
 }

@@ -17,7 +17,11 @@ export interface EngineStack {
   dispose(): void;
 }
 
-export async function engineStack(project: string, stackName: string, program: PulumiFn): Promise<EngineStack> {
+export async function engineStack(
+  project: string,
+  stackName: string,
+  program: PulumiFn,
+): Promise<EngineStack> {
   const backendDir = mkdtempSync(join(tmpdir(), "mindroom-engine-"));
   const stack = await LocalWorkspace.createOrSelectStack(
     { projectName: project, stackName, program },

@@ -27,11 +27,6 @@ export function reveal(value: unknown): unknown {
   return isSecret(value) ? (value as { value: unknown }).value : value;
 }
 
-/** Resolves an Output's value (mocks resolve everything, unknowns included). */
-export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
-  return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
-}
-
 export async function recordResources(
   program: () => void | Promise<void>,
   options: { project?: string; stack?: string; preview?: boolean } = {},

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ProcessResources } from "../tiers.ts";
+import { configDigest } from "./configDigest.ts";
 import { type DokkuHost, dokkuScript, hostCommand } from "./host.ts";
 import type { DokkuService } from "./service.ts";
 
@@ -79,20 +80,31 @@ export class DokkuApp extends pulumi.ComponentResource {
       `${name}-app`,
       host,
       {
-        create: script().ensure(["apps:exists", [app]], ["apps:create", [app]]).toString(),
-        delete: script().ifPresent(["apps:exists", [app]], ["apps:destroy", [app], ["--force"]]).toString(),
+        create: script()
+          .ensure(["apps:exists", [app]], ["apps:create", [app]])
+          .toString(),
+        delete: script()
+          .ifPresent(["apps:exists", [app]], ["apps:destroy", [app], ["--force"]])
+          .toString(),
       },
       // Storage outlives the app: it is destroyed only after the app that mounts it.
       { ...child, dependsOn: storage },
     );
 
-    const settings = hostCommand(`${name}-settings`, host, { create: settingsScript(args).toString() }, {
-      ...child,
-      dependsOn: [created],
-    });
+    const settings = hostCommand(
+      `${name}-settings`,
+      host,
+      { create: settingsScript(args).toString() },
+      {
+        ...child,
+        dependsOn: [created],
+      },
+    );
 
     const importConfig = () =>
-      script().run("config:import", ["--no-restart", "--format", "json", app, "-"], ["--quiet"], { discardStdout: true });
+      script().run("config:import", ["--no-restart", "--format", "json", app, "-"], ["--quiet"], {
+        discardStdout: true,
+      });
     const config = hostCommand(
       `${name}-config`,
       host,
@@ -126,10 +138,16 @@ export class DokkuApp extends pulumi.ComponentResource {
         host,
         {
           create: script()
-            .ensure([`${svc.kind}:linked`, [svc.service, app]], [`${svc.kind}:link`, [svc.service, app, "--no-restart"]])
+            .ensure(
+              [`${svc.kind}:linked`, [svc.service, app]],
+              [`${svc.kind}:link`, [svc.service, app, "--no-restart"]],
+            )
             .toString(),
           delete: script()
-            .ifPresent([`${svc.kind}:linked`, [svc.service, app]], [`${svc.kind}:unlink`, [svc.service, app, "--no-restart"]])
+            .ifPresent(
+              [`${svc.kind}:linked`, [svc.service, app]],
+              [`${svc.kind}:unlink`, [svc.service, app, "--no-restart"]],
+            )
             .toString(),
         },
         { ...child, dependsOn: [created, svc.ready] },
@@ -142,7 +160,10 @@ export class DokkuApp extends pulumi.ComponentResource {
       {
         // git:from-image fails on the image already deployed, so compare first.
         create: script()
-          .unlessReport(["apps:report", [app, "--app-deploy-source-metadata"]], args.image, ["git:from-image", [app, args.image]])
+          .unlessReport(["apps:report", [app, "--app-deploy-source-metadata"]], args.image, [
+            "git:from-image",
+            [app, args.image],
+          ])
           .toString(),
       },
       { ...child, dependsOn: [settings, config, limits, ...links] },
@@ -151,7 +172,11 @@ export class DokkuApp extends pulumi.ComponentResource {
     this.deployed = hostCommand(
       `${name}-scale`,
       host,
-      { create: script().run("ps:scale", [app, `web=${args.scale}`]).toString() },
+      {
+        create: script()
+          .run("ps:scale", [app, `web=${args.scale}`])
+          .toString(),
+      },
       { ...child, dependsOn: [deploy] },
     );
 
@@ -162,7 +187,10 @@ export class DokkuApp extends pulumi.ComponentResource {
 
 /** The app's args without secrets (the config and the host's key). */
 function describeApp(args: DokkuAppArgs) {
+  const config = pulumi.output(args.config);
   return {
+    configKeys: pulumi.unsecret(config.apply((c) => Object.keys(c).sort())),
+    configDigest: pulumi.unsecret(config.apply((c) => configDigest(c as Record<string, string>))),
     app: args.app,
     network: args.network,
     web: args.web,
@@ -178,7 +206,8 @@ function describeApp(args: DokkuAppArgs) {
 
 /** A Docker health check against the app's readiness endpoint, as one docker-options string. */
 export function readinessOption(port: number, path: string): string {
-  if (!/^\/[A-Za-z0-9/_.-]*$/.test(path)) throw new Error(`readiness path must be a plain URL path, got ${path}`);
+  if (!/^\/[A-Za-z0-9/_.-]*$/.test(path))
+    throw new Error(`readiness path must be a plain URL path, got ${path}`);
   return `--health-cmd 'curl -fsS http://127.0.0.1:${port}${path} || exit 1' --health-interval 10s --health-start-period 120s --health-retries 3`;
 }
 
@@ -187,7 +216,13 @@ function settingsScript(args: DokkuAppArgs) {
   const { app } = args;
   const s = dokkuScript(args.host).run("network:set", [app, "initial-network", args.network]);
   for (const m of [...args.storage, ...(args.foreignMounts ?? [])]) {
-    s.run("storage:mount", [app, m.entry, "--container-dir", m.containerDir, ...(m.readonly ? ["--volume-readonly"] : [])]);
+    s.run("storage:mount", [
+      app,
+      m.entry,
+      "--container-dir",
+      m.containerDir,
+      ...(m.readonly ? ["--volume-readonly"] : []),
+    ]);
   }
   if (args.web) {
     s.run("ports:set", [app, `http:80:${args.web.port}`]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
-  DokkuArgumentError,
   checkArgument,
+  DokkuArgumentError,
   dokkuCommandLine,
   encodeConfigValue,
   isGitCommand,
@@ -24,9 +24,12 @@ describe("quote", () => {
 });
 
 describe("checkArgument", () => {
-  it.each(["-n", "-e", "-E", "-ne", "-en", "--help", "--version"])("refuses %j, which echo would swallow", (arg) => {
-    expect(() => checkArgument(arg, false)).toThrow(DokkuArgumentError);
-  });
+  it.each(["-n", "-e", "-E", "-ne", "-en", "--help", "--version"])(
+    "refuses %j, which echo would swallow",
+    (arg) => {
+      expect(() => checkArgument(arg, false)).toThrow(DokkuArgumentError);
+    },
+  );
   it.each(["a\nb", "a\rb", "a\tb", "a\0b"])("refuses control characters in %j", (arg) => {
     expect(() => checkArgument(arg, false)).toThrow(/control characters/);
   });

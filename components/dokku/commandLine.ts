@@ -46,7 +46,10 @@ export function isGitCommand(command: string): boolean {
 /** Refuses an argument that some parser on the way would mangle or cut. */
 export function checkArgument(arg: string, gitCommand: boolean): void {
   if (/[\n\r\t\0]/.test(arg)) {
-    throw new DokkuArgumentError(arg, "control characters (newline, tab, NUL) abort or split Dokku's parsing");
+    throw new DokkuArgumentError(
+      arg,
+      "control characters (newline, tab, NUL) abort or split Dokku's parsing",
+    );
   }
   if (ECHO_OPTION.test(arg)) {
     throw new DokkuArgumentError(arg, "Dokku's SSH entry passes arguments through echo, which swallows it");
@@ -70,7 +73,11 @@ export function quote(arg: string): string {
  * (never quoted: a quoted `'git:from-image'` is not a Dokku command), then the
  * quoted arguments.
  */
-export function dokkuCommandLine(command: string, args: readonly DokkuArg[], flags: readonly GlobalFlag[] = []): string {
+export function dokkuCommandLine(
+  command: string,
+  args: readonly DokkuArg[],
+  flags: readonly GlobalFlag[] = [],
+): string {
   if (!/^[a-z][a-z0-9-]*(:[a-z0-9-]+)*$/.test(command)) {
     throw new DokkuArgumentError(command, "not a Dokku command word");
   }
@@ -78,7 +85,10 @@ export function dokkuCommandLine(command: string, args: readonly DokkuArg[], fla
   const words = args.map((arg) => {
     if (typeof arg !== "string") {
       if (git || !/^[A-Z_][A-Z0-9_]*$/.test(arg.shellVariable)) {
-        throw new DokkuArgumentError(arg.shellVariable, "shell variables only work as plain arguments of non-git commands");
+        throw new DokkuArgumentError(
+          arg.shellVariable,
+          "shell variables only work as plain arguments of non-git commands",
+        );
       }
       return `"$${arg.shellVariable}"`;
     }

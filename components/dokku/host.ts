@@ -16,6 +16,12 @@ export interface DokkuHost {
   readonly privateKey: pulumi.Input<string>;
   /** The server's public host key; any other host is refused. */
   readonly hostKey: string;
+  /**
+   * Repair tokens by resource name, set by the automation layer when it found a
+   * resource's effect changed behind Pulumi's back (drift). A new token makes
+   * that one command run again; tokens stay, so the next run changes nothing.
+   */
+  readonly repairs?: Readonly<Record<string, string>>;
 }
 
 export function dokkuScript(host: DokkuHost): DokkuScript {
@@ -43,6 +49,9 @@ export function hostCommand(
   args: HostCommandArgs,
   opts: pulumi.CustomResourceOptions,
 ): command.remote.Command {
+  const repair = host.repairs?.[name];
+  const triggers =
+    repair === undefined ? args.triggers : pulumi.output(args.triggers ?? []).apply((t) => [...t, repair]);
   return new command.remote.Command(
     name,
     {
@@ -61,7 +70,7 @@ export function hostCommand(
       update: args.update ?? args.create,
       delete: args.delete,
       stdin: args.stdin === undefined ? undefined : pulumi.secret(args.stdin),
-      triggers: args.triggers,
+      triggers,
       // Dokku's forced command and sshd drop environment variables; never offer them.
       addPreviousOutputInEnv: false,
       logging: "stdoutAndStderr",

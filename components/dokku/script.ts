@@ -5,7 +5,7 @@
  * thing is missing, and every delete tolerates absence: a re-run after a failure
  * at any point converges (shared/reference/dokku-cli.md §5).
  */
-import { type DokkuArg, type GlobalFlag, dokkuCommandLine } from "./commandLine.ts";
+import { type DokkuArg, dokkuCommandLine, type GlobalFlag } from "./commandLine.ts";
 
 /** How the host's shell invokes Dokku: `dokku` as root, `sudo -n dokku` for a sudo-capable user. */
 export type DokkuBinary = "dokku" | "sudo -n dokku";
@@ -54,14 +54,22 @@ export class DokkuScript {
    * already equals `expected`: for commands that are not idempotent, like
    * `git:from-image`, which fails when given the image already deployed.
    */
-  unlessReport(report: [string, readonly string[]], expected: string, act: [string, readonly string[]]): this {
-    this.lines.push(`[ ${this.reportValue(report)} = ${quoteShell(expected)} ] || ${this.line(act[0], act[1], [])}`);
+  unlessReport(
+    report: [string, readonly string[]],
+    expected: string,
+    act: [string, readonly string[]],
+  ): this {
+    this.lines.push(
+      `[ ${this.reportValue(report)} = ${quoteShell(expected)} ] || ${this.line(act[0], act[1], [])}`,
+    );
     return this;
   }
 
   /** Runs `act` only if the report value `report` equals `expected` (a missing app reports nothing). */
   ifReport(report: [string, readonly string[]], expected: string, act: [string, readonly string[]]): this {
-    this.lines.push(`if [ ${this.reportValue(report)} = ${quoteShell(expected)} ]; then ${this.line(act[0], act[1], [])}; fi`);
+    this.lines.push(
+      `if [ ${this.reportValue(report)} = ${quoteShell(expected)} ]; then ${this.line(act[0], act[1], [])}; fi`,
+    );
     return this;
   }
 

@@ -29,7 +29,11 @@ export class DokkuService extends pulumi.ComponentResource {
   constructor(name: string, args: DokkuServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const { host, kind, service, network } = args;
     super("mindroom:dokku:Service", name, { kind, service, network, retainData: args.retainData }, opts);
-    const createArgs = ["--initial-network", network, ...(args.imageVersion ? ["--image-version", args.imageVersion] : [])];
+    const createArgs = [
+      "--initial-network",
+      network,
+      ...(args.imageVersion ? ["--image-version", args.imageVersion] : []),
+    ];
     this.ready = hostCommand(
       `${name}-service`,
       host,

@@ -40,10 +40,17 @@ export class DokkuServiceBackup extends pulumi.ComponentResource {
         create: script()
           .readStdin("AWS_KEY_ID", "AWS_SECRET")
           .run(`${kind}:backup-deauth`, [svc])
-          .run(`${kind}:backup-auth`, [svc, { shellVariable: "AWS_KEY_ID" }, { shellVariable: "AWS_SECRET" }, args.region])
+          .run(`${kind}:backup-auth`, [
+            svc,
+            { shellVariable: "AWS_KEY_ID" },
+            { shellVariable: "AWS_SECRET" },
+            args.region,
+          ])
           .toString(),
         stdin: pulumi.interpolate`${args.accessKeyId}\n${args.secretAccessKey}\n`,
-        delete: script().ifPresent([`${kind}:exists`, [svc]], [`${kind}:backup-deauth`, [svc]]).toString(),
+        delete: script()
+          .ifPresent([`${kind}:exists`, [svc]], [`${kind}:backup-deauth`, [svc]])
+          .toString(),
       },
       { parent: this, dependsOn: [service.ready] },
     );
@@ -52,7 +59,9 @@ export class DokkuServiceBackup extends pulumi.ComponentResource {
       host,
       {
         create: script().run(`${kind}:backup-schedule`, [svc, args.schedule, args.destination]).toString(),
-        delete: script().ifPresent([`${kind}:exists`, [svc]], [`${kind}:backup-unschedule`, [svc]]).toString(),
+        delete: script()
+          .ifPresent([`${kind}:exists`, [svc]], [`${kind}:backup-unschedule`, [svc]])
+          .toString(),
       },
       { parent: this, dependsOn: [auth] },
     );

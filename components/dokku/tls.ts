@@ -37,8 +37,13 @@ export class DokkuTls extends pulumi.ComponentResource {
         `${name}-letsencrypt`,
         host,
         {
-          create: script().run("letsencrypt:set", [app, "email", tls.email]).run("letsencrypt:enable", [app]).toString(),
-          delete: script().ifPresent(["apps:exists", [app]], ["letsencrypt:disable", [app]]).toString(),
+          create: script()
+            .run("letsencrypt:set", [app, "email", tls.email])
+            .run("letsencrypt:enable", [app])
+            .toString(),
+          delete: script()
+            .ifPresent(["apps:exists", [app]], ["letsencrypt:disable", [app]])
+            .toString(),
           // A new domain needs a new certificate.
           triggers: [...args.domains],
         },
@@ -51,7 +56,9 @@ export class DokkuTls extends pulumi.ComponentResource {
         {
           create: script().run("certs:add", [app]).toString(),
           stdin: pulumi.all([tls.certificate, tls.key]).apply(([crt, key]) => certificateTar(crt, key)),
-          delete: script().ifReport(["certs:report", [app, "--ssl-enabled"]], "true", ["certs:remove", [app]]).toString(),
+          delete: script()
+            .ifReport(["certs:report", [app, "--ssl-enabled"]], "true", ["certs:remove", [app]])
+            .toString(),
         },
         { parent: this },
       );

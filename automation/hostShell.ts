@@ -1,0 +1,120 @@
+/**
+ * Runs a shell script on a tenant's Dokku host over one SSH session, with the
+ * system OpenSSH client: the host key pinned, the private key in a private
+ * temporary file (never on a command line), nothing inherited from the user's
+ * ssh config.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dokkuCommandLine } from "../components/dokku/commandLine.ts";
+import { dokkuBinary } from "../components/dokku/script.ts";
+import { sshTarget } from "../components/tenantSpec.ts";
+import type { ProbeResult } from "./driftProbes.ts";
+
+export interface HostAccess {
+  /** `ssh://user@host:port` */
+  readonly url: string;
+  /** `ssh-ed25519 AAAA…` */
+  readonly hostKey: string;
+  readonly privateKey: string;
+}
+
+export class HostShellError extends Error {
+  override readonly name = "HostShellError";
+}
+
+export async function runHostScript(
+  access: HostAccess,
+  script: string,
+  options: { timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { user, host, port } = sshTarget(access.url);
+  const dir = mkdtempSync(join(tmpdir(), "mindroom-ssh-"));
+  try {
+    const key = join(dir, "key");
+    const knownHosts = join(dir, "known_hosts");
+    writeFileSync(key, access.privateKey.endsWith("\n") ? access.privateKey : `${access.privateKey}\n`, {
+      mode: 0o600,
+    });
+    writeFileSync(knownHosts, `${port === 22 ? host : `[${host}]:${port}`} ${access.hostKey}\n`);
+    const args = [
+      "-F",
+      "none",
+      "-i",
+      key,
+      "-p",
+      String(port),
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      `UserKnownHostsFile=${knownHosts}`,
+      "-o",
+      "LogLevel=ERROR",
+      "-o",
+      "ConnectTimeout=15",
+      "-T",
+      `${user}@${host}`,
+      "--",
+      "sh",
+      "-s",
+    ];
+    return await new Promise((resolve, reject) => {
+      const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const timer = setTimeout(() => child.kill("SIGTERM"), options.timeoutMs ?? 120_000);
+      child.stdout.on("data", (c: Buffer) => out.push(c));
+      child.stderr.on("data", (c: Buffer) => err.push(c));
+      child.once("error", (e) => reject(new HostShellError(`could not run ssh: ${e.message}`)));
+      child.once("close", (code) => {
+        clearTimeout(timer);
+        resolve({
+          code: code ?? 255,
+          stdout: Buffer.concat(out).toString("utf8"),
+          stderr: Buffer.concat(err).toString("utf8"),
+        });
+      });
+      // The script travels on stdin: nothing of it shows in a process list on either side.
+      child.stdin.end(script);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs read-only Dokku commands in one session and returns each one's exit code
+ * and output, framed by a random marker that no output can forge.
+ */
+export async function runDokkuReads(access: HostAccess, commands: readonly string[]): Promise<ProbeResult[]> {
+  const { user } = sshTarget(access.url);
+  const dokku = dokkuBinary(user);
+  const marker = `@@mindroom-${randomBytes(8).toString("hex")}`;
+  const lines = commands.map((c, i) => {
+    const [word = "", ...args] = c.split(" ");
+    const line = `${dokku} ${dokkuCommandLine(word, args, ["--quiet"])}`;
+    return `printf '%s\\n' '${marker} ${i}'; ${line} 2>/dev/null; printf '\\n%s %s\\n' '${marker}-rc' "$?"`;
+  });
+  const result = await runHostScript(access, `${lines.join("\n")}\n`);
+  if (result.code === 255) throw new HostShellError(`ssh to ${access.url} failed: ${result.stderr.trim()}`);
+  const results: ProbeResult[] = [];
+  const chunks = result.stdout.split(`${marker} `).slice(1);
+  for (const chunk of chunks) {
+    const newline = chunk.indexOf("\n");
+    const body = chunk.slice(newline + 1);
+    const rcAt = body.lastIndexOf(`\n${marker}-rc `);
+    const code = Number(body.slice(rcAt + `\n${marker}-rc `.length).trim());
+    results.push({ code: Number.isNaN(code) ? -1 : code, stdout: rcAt >= 0 ? body.slice(0, rcAt) : body });
+  }
+  if (results.length !== commands.length) {
+    throw new HostShellError(`expected ${commands.length} results from ${access.url}, got ${results.length}`);
+  }
+  return results;
+}

@@ -1,0 +1,95 @@
+/**
+ * Where tenant stacks keep their state and secrets, chosen by configuration
+ * (the names the Pulumi CLI itself reads), with embedded defaults for one
+ * machine: a file backend and a generated passphrase in the data folder.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+
+export interface AutomationSettings {
+  /** Everything the embedded defaults keep (`MINDROOM_DATA_DIR`, default `./.data`). */
+  readonly dataDir: string;
+  /** `file://…`, `s3://…`, `https://api.pulumi.com`, … (`PULUMI_BACKEND_URL`). */
+  readonly backendUrl: string;
+  /** `passphrase` (default) or a KMS URL like `awskms://alias/x?region=…` (`PULUMI_SECRETS_PROVIDER`). */
+  readonly secretsProvider: string;
+  /** Environment every pulumi process gets for secrets (the passphrase, when that provider is used). */
+  readonly secretsEnv: Readonly<Record<string, string>>;
+  /** Stack config files (Pulumi.<tenant>.yaml), shared with operators' CLI runs. */
+  readonly stackConfigDir: string;
+  /** Per-tenant workspace folders: never shared, so parallel stack selection cannot race. */
+  readonly workspacesDir: string;
+  /** Cross-process tenant locks. */
+  readonly locksDir: string;
+  /** Child processes running operations at once (`MINDROOM_AUTOMATION_WORKERS`). */
+  readonly poolSize: number;
+  /** Longest an operation may run before it is cancelled (`MINDROOM_OPERATION_TIMEOUT`, seconds). */
+  readonly operationTimeoutMs: number;
+}
+
+export class SettingsError extends Error {
+  override readonly name = "SettingsError";
+}
+
+/** About 1 GiB per concurrent operation (CLI, provider plugins, the worker), at most two per core. */
+export function defaultPoolSize(memoryBytes = totalmem(), cores = cpus().length): number {
+  return Math.max(1, Math.min(Math.floor(memoryBytes / 2 ** 30 / 2), cores * 2, 8));
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new SettingsError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** The passphrase file in the data folder, created (0600) on first use. */
+function embeddedPassphrase(dataDir: string): string {
+  const path = join(dataDir, "pulumi-passphrase");
+  if (!existsSync(path)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
+  }
+  chmodSync(path, 0o600);
+  return readFileSync(path, "utf8").trim();
+}
+
+export function loadAutomationSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): AutomationSettings {
+  const dataDir = resolve(cwd, env.MINDROOM_DATA_DIR || ".data");
+  const backendUrl = env.PULUMI_BACKEND_URL || `file://${join(dataDir, "pulumi")}`;
+  if (!/^(file|s3|gs|azblob|postgres|https?):\/\//.test(backendUrl)) {
+    throw new SettingsError(
+      `PULUMI_BACKEND_URL must be file://, s3://, gs://, azblob://, postgres:// or a Pulumi Cloud URL, got ${backendUrl}`,
+    );
+  }
+  if (backendUrl.startsWith("file://")) mkdirSync(backendUrl.slice("file://".length), { recursive: true });
+  const secretsProvider = env.PULUMI_SECRETS_PROVIDER || "passphrase";
+  let secretsEnv: Record<string, string> = {};
+  if (secretsProvider === "passphrase") {
+    secretsEnv = env.PULUMI_CONFIG_PASSPHRASE_FILE
+      ? { PULUMI_CONFIG_PASSPHRASE_FILE: env.PULUMI_CONFIG_PASSPHRASE_FILE }
+      : { PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE ?? embeddedPassphrase(dataDir) };
+  } else if (!/^(awskms|azurekeyvault|gcpkms|hashivault):\/\//.test(secretsProvider)) {
+    throw new SettingsError(
+      `PULUMI_SECRETS_PROVIDER must be passphrase or a KMS URL, got ${secretsProvider}`,
+    );
+  }
+  const timeoutSeconds = positiveInt("MINDROOM_OPERATION_TIMEOUT", env.MINDROOM_OPERATION_TIMEOUT, 15 * 60);
+  return {
+    dataDir,
+    backendUrl,
+    secretsProvider,
+    secretsEnv,
+    stackConfigDir: join(dataDir, "stacks"),
+    workspacesDir: join(dataDir, "workspaces"),
+    locksDir: join(dataDir, "locks"),
+    poolSize: positiveInt("MINDROOM_AUTOMATION_WORKERS", env.MINDROOM_AUTOMATION_WORKERS, defaultPoolSize()),
+    operationTimeoutMs: timeoutSeconds * 1000,
+  };
+}

@@ -1,0 +1,457 @@
+/**
+ * The life of tenant stacks through the Automation API: one stack per tenant,
+ * its whole config applied from a TenantSpec, and typed operations (preview,
+ * up, refresh, drift, destroy, outputs, history, list) that stream progress.
+ * Every operation holds the tenant's lock; each tenant has its own workspace
+ * folder, so parallel tenants never share workspace settings.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import {
+  ConcurrentUpdateError,
+  type EngineEvent,
+  LocalWorkspace,
+  type OutputMap,
+  type Stack,
+  StackNotFoundError,
+} from "@pulumi/pulumi/automation/index.js";
+import { parseSlug } from "../components/tenantNames.ts";
+import { parseTenantSpec, type TenantSpecInput } from "../components/tenantSpec.ts";
+import { CONFIG_KEYS, CONFIG_NAMESPACE, tenantProgram } from "../stacks/tenantProgram.ts";
+import {
+  type DriftFinding,
+  driftProbes,
+  findings,
+  type RecordedResource,
+  repairTokens,
+} from "./driftProbes.ts";
+import { runDokkuReads } from "./hostShell.ts";
+import { type ProgressEvent, ProgressTranslator, type PropertyChange, resourceName } from "./progress.ts";
+import { pulumiCommand, pulumiEnv } from "./pulumiToolchain.ts";
+import type { AutomationSettings } from "./settings.ts";
+import { withTenantLock } from "./tenantLock.ts";
+
+export const PROJECT = "mindroom-tenant";
+const REPO_ROOT = resolve(import.meta.dirname, "..");
+
+/** Secrets a tenant stack needs; stored only as Pulumi secrets. */
+export interface TenantSecrets {
+  readonly rootSecret: string;
+  readonly sshPrivateKey: string;
+  readonly originCertificate?: string;
+  readonly originKey?: string;
+}
+
+export type OperationKind = "preview" | "up" | "refresh" | "drift" | "destroy";
+
+export interface PlannedStep {
+  readonly resource: string;
+  readonly type: string;
+  readonly op: string;
+  readonly changes: readonly PropertyChange[];
+}
+
+export interface PolicyViolation {
+  readonly policy: string;
+  readonly level: string;
+  readonly message: string;
+  readonly resource?: string;
+}
+
+export interface OperationResult {
+  readonly tenant: string;
+  readonly operation: OperationKind;
+  readonly status: "succeeded" | "failed" | "cancelled";
+  readonly changes: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+  readonly outputs?: Readonly<Record<string, unknown>>;
+  /** preview and drift: what would change. */
+  readonly steps?: readonly PlannedStep[];
+  /** drift: what differs on the Dokku host. */
+  readonly drift?: readonly DriftFinding[];
+  readonly policyViolations: readonly PolicyViolation[];
+  readonly error?: { readonly kind: string; readonly message: string };
+}
+
+export interface OperationOptions {
+  readonly onProgress?: (event: ProgressEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface PolicyPackOptions {
+  readonly policyPacks: string[];
+  readonly policyPackConfigs: string[];
+}
+
+export interface StackSummary {
+  readonly tenant: string;
+  readonly lastUpdate?: string;
+  readonly updateInProgress: boolean;
+  readonly resourceCount?: number;
+}
+
+/** The tenant has no stack yet: run `ensure` (or an `up` through the worker) first. */
+export class TenantNotFoundError extends Error {
+  override readonly name = "TenantNotFoundError";
+}
+
+export class TenantStacks {
+  private readonly settings: AutomationSettings;
+  private readonly policy: PolicyPackOptions | undefined;
+
+  private constructor(settings: AutomationSettings, policy: PolicyPackOptions | undefined) {
+    this.settings = settings;
+    this.policy = policy;
+  }
+
+  static async open(settings: AutomationSettings, policy?: PolicyPackOptions): Promise<TenantStacks> {
+    await pulumiCommand();
+    for (const dir of [settings.stackConfigDir, settings.workspacesDir, settings.locksDir])
+      mkdirSync(dir, { recursive: true });
+    return new TenantStacks(settings, policy);
+  }
+
+  /** Selects or creates the tenant's stack and applies its whole config (idempotent). */
+  async ensure(input: TenantSpecInput, secrets: TenantSecrets): Promise<void> {
+    const spec = parseTenantSpec(input);
+    await withTenantLock(this.settings.locksDir, spec.slug, "ensure", async () => {
+      const stack = await this.stack(spec.slug, true);
+      const repairs = await this.repairs(stack);
+      const config: Record<string, { value: string; secret?: boolean }> = {
+        [key(CONFIG_KEYS.tenant)]: { value: JSON.stringify(input) },
+        [key(CONFIG_KEYS.rootSecret)]: { value: secrets.rootSecret, secret: true },
+        [key(CONFIG_KEYS.sshPrivateKey)]: { value: secrets.sshPrivateKey, secret: true },
+        [key(CONFIG_KEYS.repairs)]: { value: JSON.stringify(repairs) },
+      };
+      if (secrets.originCertificate && secrets.originKey) {
+        config[key(CONFIG_KEYS.originCertificate)] = { value: secrets.originCertificate, secret: true };
+        config[key(CONFIG_KEYS.originKey)] = { value: secrets.originKey, secret: true };
+      }
+      await stack.setAllConfig(config);
+    });
+  }
+
+  preview(slug: string, options: OperationOptions = {}): Promise<OperationResult> {
+    return this.operate(slug, "preview", options, async (stack, ctx) => {
+      const result = await stack.preview({ ...ctx.engine(true), ...this.policyOptions() });
+      return { changes: result.changeSummary, steps: ctx.steps };
+    });
+  }
+
+  /** Repairs drift on the Dokku host first (see driftProbes.ts), then brings the stack up. */
+  up(slug: string, options: OperationOptions & { repairDrift?: boolean } = {}): Promise<OperationResult> {
+    return this.operate(slug, "up", options, async (stack, ctx) => {
+      if (options.repairDrift !== false) {
+        const drift = await this.observeDrift(stack);
+        if (drift.length > 0) {
+          const repairs = repairTokens(await this.repairs(stack), drift, `repair-${Date.now().toString(36)}`);
+          await stack.setConfig(key(CONFIG_KEYS.repairs), { value: JSON.stringify(repairs) });
+        }
+      }
+      const result = await retryConcurrent(() => stack.up({ ...ctx.engine(false), ...this.policyOptions() }));
+      return { changes: result.summary.resourceChanges ?? {}, outputs: plainOutputs(result.outputs) };
+    });
+  }
+
+  refresh(slug: string, options: OperationOptions = {}): Promise<OperationResult> {
+    return this.operate(slug, "refresh", options, async (stack, ctx) => {
+      const result = await retryConcurrent(() => stack.refresh(ctx.engine(false)));
+      return { changes: result.summary.resourceChanges ?? {} };
+    });
+  }
+
+  /**
+   * What changed outside Pulumi: a refresh preview (resources whose providers can
+   * read them back) plus read-only checks of everything on the Dokku host.
+   */
+  drift(slug: string, options: OperationOptions = {}): Promise<OperationResult> {
+    return this.operate(slug, "drift", options, async (stack, ctx) => {
+      const refresh = await stack.previewRefresh(ctx.engine(true));
+      const drift = await this.observeDrift(stack);
+      const changes: Record<string, number> = { ...(refresh.changeSummary ?? {}) };
+      delete changes.same;
+      if (drift.length > 0) changes.drifted = new Set(drift.flatMap((d) => d.repair)).size;
+      return { changes, steps: ctx.steps.filter((s) => s.op !== "same"), drift };
+    });
+  }
+
+  /** Destroys every resource (final backup first, by the component's ordering) and removes the stack. */
+  destroy(
+    slug: string,
+    options: OperationOptions & { removeStack?: boolean } = {},
+  ): Promise<OperationResult> {
+    return this.operate(slug, "destroy", options, async (stack, ctx) => {
+      const result = await retryConcurrent(() => stack.destroy(ctx.engine(false)));
+      if (options.removeStack !== false) await stack.workspace.removeStack(stack.name);
+      return { changes: result.summary.resourceChanges ?? {} };
+    });
+  }
+
+  async outputs(slug: string): Promise<Record<string, unknown>> {
+    const stack = await this.stack(parseSlug(slug), false);
+    return plainOutputs(await stack.outputs());
+  }
+
+  async history(slug: string, pageSize = 20) {
+    const stack = await this.stack(parseSlug(slug), false);
+    return stack.history(pageSize, 1);
+  }
+
+  async list(): Promise<StackSummary[]> {
+    const workspace = await this.workspace("_list");
+    const stacks = await workspace.listStacks();
+    return stacks.map((s) => ({
+      tenant: s.name,
+      ...(s.lastUpdate ? { lastUpdate: s.lastUpdate } : {}),
+      updateInProgress: s.updateInProgress ?? false,
+      ...(s.resourceCount !== undefined ? { resourceCount: s.resourceCount } : {}),
+    }));
+  }
+
+  /** Runs one operation under the tenant's lock, with the timeout, stale-lock recovery and a typed result. */
+  private async operate(
+    slugInput: string,
+    operation: OperationKind,
+    options: OperationOptions,
+    body: (stack: Stack, ctx: OperationContext) => Promise<Partial<OperationResult>>,
+  ): Promise<OperationResult> {
+    const slug = parseSlug(slugInput);
+    const started = Date.now();
+    const ctx = new OperationContext(options, this.settings.operationTimeoutMs);
+    try {
+      return await withTenantLock(this.settings.locksDir, slug, operation, async () => {
+        const stack = await this.stack(slug, false);
+        await this.clearStaleLocks(stack);
+        const partial = await body(stack, ctx);
+        return ctx.result(slug, operation, "succeeded", started, partial);
+      });
+    } catch (error) {
+      const status = ctx.cancelled ? "cancelled" : "failed";
+      return ctx.result(slug, operation, status, started, {}, classify(error));
+    } finally {
+      ctx.dispose();
+    }
+  }
+
+  private async stack(slug: string, create: boolean): Promise<Stack> {
+    const workspace = await this.workspace(slug);
+    const args = { stackName: slug, projectName: PROJECT, program: tenantProgram };
+    try {
+      return create
+        ? await LocalWorkspace.createOrSelectStack(args, this.workspaceOptions(slug))
+        : await selectExisting(workspace, slug);
+    } catch (error) {
+      if (error instanceof StackNotFoundError)
+        throw new TenantNotFoundError(`no stack for tenant ${slug}; run up for it first`);
+      throw error;
+    }
+  }
+
+  private workspace(folder: string): Promise<LocalWorkspace> {
+    return LocalWorkspace.create({ ...this.workspaceOptions(folder), program: tenantProgram });
+  }
+
+  private workspaceOptions(folder: string) {
+    const workDir = join(this.settings.workspacesDir, folder);
+    mkdirSync(workDir, { recursive: true });
+    return {
+      workDir,
+      pulumiHome: pulumiEnv().PULUMI_HOME,
+      envVars: { ...pulumiEnv(), ...this.settings.secretsEnv, PULUMI_BACKEND_URL: this.settings.backendUrl },
+      ...(this.settings.secretsProvider === "passphrase"
+        ? {}
+        : { secretsProvider: this.settings.secretsProvider }),
+      projectSettings: {
+        name: PROJECT,
+        runtime: { name: "nodejs", options: { typescript: false } },
+        main: join(REPO_ROOT, "stacks", "index.ts"),
+        stackConfigDir: this.settings.stackConfigDir,
+        backend: { url: this.settings.backendUrl },
+      },
+    };
+  }
+
+  private policyOptions(): Partial<PolicyPackOptions> {
+    return this.policy ?? {};
+  }
+
+  private async repairs(stack: Stack): Promise<Record<string, string>> {
+    const all = await stack.getAllConfig();
+    const raw = all[key(CONFIG_KEYS.repairs)]?.value;
+    return raw ? (JSON.parse(raw) as Record<string, string>) : {};
+  }
+
+  /** Read-only checks of the tenant's Dokku host against what its components recorded. */
+  private async observeDrift(stack: Stack): Promise<DriftFinding[]> {
+    const deployment = await stack.exportStack();
+    const resources = ((deployment.deployment as { resources?: RecordedResource[] }).resources ??
+      []) as RecordedResource[];
+    const probes = driftProbes(resources);
+    if (probes.length === 0) return [];
+    const all = await stack.getAllConfig();
+    const spec = parseTenantSpec(JSON.parse(all[key(CONFIG_KEYS.tenant)]?.value ?? "null"));
+    const privateKey = all[key(CONFIG_KEYS.sshPrivateKey)]?.value ?? "";
+    const results = await runDokkuReads(
+      { url: spec.host.url, hostKey: spec.host.hostKey, privateKey },
+      probes.map((p) => p.command),
+    );
+    return findings(probes, results);
+  }
+
+  /**
+   * A killed worker leaves Pulumi's file lock behind. Remove it only when it is
+   * provably stale: written on this host by a process that no longer exists.
+   * (We hold the tenant lock, so no operation of ours is running on the stack.)
+   */
+  private async clearStaleLocks(stack: Stack): Promise<void> {
+    if (!this.settings.backendUrl.startsWith("file://")) return;
+    const dir = join(
+      this.settings.backendUrl.slice("file://".length),
+      ".pulumi",
+      "locks",
+      "organization",
+      PROJECT,
+      stack.name,
+    );
+    if (!existsSync(dir)) return;
+    const locks = readdirSync(dir).filter((f) => f.endsWith(".json"));
+    const stale = locks.filter((f) => {
+      try {
+        const lock = JSON.parse(readFileSync(join(dir, f), "utf8")) as { pid?: number; hostname?: string };
+        return lock.hostname === hostname() && typeof lock.pid === "number" && !processAlive(lock.pid);
+      } catch {
+        return false;
+      }
+    });
+    if (stale.length > 0 && stale.length === locks.length) await stack.cancel();
+  }
+}
+
+/** Per-operation plumbing: progress translation, collected steps, timeout and cancellation. */
+class OperationContext {
+  readonly steps: PlannedStep[] = [];
+  readonly violations: PolicyViolation[] = [];
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly translator = new ProgressTranslator();
+  private readonly options: OperationOptions;
+  private timedOut = false;
+
+  constructor(options: OperationOptions, timeoutMs: number) {
+    this.options = options;
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort();
+    }, timeoutMs);
+    options.signal?.addEventListener("abort", () => this.controller.abort(), { once: true });
+  }
+
+  get cancelled(): boolean {
+    return this.controller.signal.aborted && !this.timedOut;
+  }
+
+  engine(preview: boolean) {
+    return {
+      signal: this.controller.signal,
+      color: "never" as const,
+      onEvent: (event: EngineEvent) => {
+        for (const p of this.translator.translate(event, preview)) {
+          if (p.type === "resource.planned") {
+            this.steps.push({
+              resource: resourceName(p.urn),
+              type: p.resourceType,
+              op: p.op,
+              changes: p.changes,
+            });
+          }
+          if (p.type === "policy.violation") {
+            this.violations.push({
+              policy: p.policy,
+              level: p.level,
+              message: p.message,
+              ...(p.urn ? { resource: resourceName(p.urn) } : {}),
+            });
+          }
+          this.options.onProgress?.(p);
+        }
+      },
+    };
+  }
+
+  result(
+    tenant: string,
+    operation: OperationKind,
+    status: OperationResult["status"],
+    started: number,
+    partial: Partial<OperationResult>,
+    error?: OperationResult["error"],
+  ): OperationResult {
+    const timeout = this.timedOut
+      ? { kind: "Timeout", message: `${operation} exceeded its time limit and was cancelled` }
+      : undefined;
+    return {
+      tenant,
+      operation,
+      status,
+      changes: partial.changes ?? {},
+      durationMs: Date.now() - started,
+      policyViolations: this.violations,
+      ...(partial.outputs ? { outputs: partial.outputs } : {}),
+      ...(partial.steps ? { steps: partial.steps } : {}),
+      ...(partial.drift ? { drift: partial.drift } : {}),
+      ...((timeout ?? error) ? { error: timeout ?? error } : {}),
+    };
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+function key(name: string): string {
+  return `${CONFIG_NAMESPACE}:${name}`;
+}
+
+async function selectExisting(workspace: LocalWorkspace, slug: string): Promise<Stack> {
+  const { Stack: StackClass } = await import("@pulumi/pulumi/automation/index.js");
+  return StackClass.select(slug, workspace);
+}
+
+function plainOutputs(outputs: OutputMap): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Pulumi's stack lock is the second guard: back off and retry a few times, then report it. */
+async function retryConcurrent<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError) || attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, 500 * 3 ** (attempt - 1)));
+    }
+  }
+}
+
+/** The engine's message, without the CLI's boilerplate, and the kind of failure. */
+function classify(error: unknown): { kind: string; message: string } {
+  if (error instanceof Error) {
+    const message = error.message
+      .split("\n")
+      .filter((l) => !/^\s*(code|stdout|stderr|err\?):/.test(l) && l.trim() !== "")
+      .slice(-20)
+      .join("\n");
+    return { kind: error.name || error.constructor.name, message };
+  }
+  return { kind: "Error", message: String(error) };
+}

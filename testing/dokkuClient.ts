@@ -1,0 +1,85 @@
+/**
+ * Runs one Dokku command over SSH the way production does (`ssh dokku@host
+ * <command>`), with the system OpenSSH client. The command string is sent as
+ * is, so tests exercise Dokku's real server-side argument parsing; quoting for
+ * production lives with the code that builds commands, not here.
+ */
+import { spawn } from "node:child_process";
+
+export interface DokkuConnection {
+  host: string;
+  port: number;
+  user: string;
+  /** Private key file accepted by the host. */
+  keyPath: string;
+  /** known_hosts file that pins the host key (`StrictHostKeyChecking=yes`). */
+  knownHostsPath: string;
+}
+
+export interface DokkuResult {
+  /** The remote exit code; 255 means the SSH transport failed. */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Sent to the command's stdin (stdin is closed right away otherwise). */
+  stdin?: string | Buffer;
+  /** Prefix the command with Dokku's global `--quiet` flag. */
+  quiet?: boolean;
+}
+
+export function sshArgs(target: DokkuConnection, command: string): string[] {
+  return [
+    // No user or system ssh_config: the test must not depend on the machine it runs on.
+    "-F",
+    "none",
+    "-i",
+    target.keyPath,
+    "-p",
+    String(target.port),
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `UserKnownHostsFile=${target.knownHostsPath}`,
+    "-o",
+    "LogLevel=QUIET",
+    "-o",
+    "ConnectTimeout=15",
+    "-T",
+    `${target.user}@${target.host}`,
+    "--",
+    command,
+  ];
+}
+
+export function runDokku(
+  target: DokkuConnection,
+  command: string,
+  options: RunOptions = {},
+): Promise<DokkuResult> {
+  const full = options.quiet ? `--quiet ${command}` : command;
+  return new Promise((resolve, reject) => {
+    const child = spawn("ssh", sshArgs(target, full), { stdio: ["pipe", "pipe", "pipe"] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      resolve({
+        code: code ?? (signal ? 255 : -1),
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+      });
+    });
+    // A dropped connection may close stdin under us; that is the result under test, not an error.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(options.stdin ?? "");
+  });
+}
