@@ -1,0 +1,19 @@
+/**
+ * The messages between the pool and its worker processes (over Node's IPC
+ * channel). One request at a time per worker; progress streams back before the
+ * single result.
+ */
+import type { TenantSpecInput } from "../../components/tenantSpec.ts";
+import type { ProgressEvent } from "../progress.ts";
+import type { OperationResult, TenantSecrets } from "../tenantStacks.ts";
+
+export type WorkRequest =
+  | { readonly id: number; readonly kind: "apply"; readonly spec: TenantSpecInput; readonly secrets: TenantSecrets }
+  | { readonly id: number; readonly kind: "preview" | "up" | "refresh" | "drift"; readonly tenant: string }
+  | { readonly id: number; readonly kind: "destroy"; readonly tenant: string; readonly removeStack: boolean }
+  | { readonly id: number; readonly kind: "cancel"; readonly target: number };
+
+export type WorkReply =
+  | { readonly id: number; readonly type: "progress"; readonly event: ProgressEvent }
+  | { readonly id: number; readonly type: "result"; readonly result: OperationResult }
+  | { readonly id: number; readonly type: "error"; readonly error: { readonly kind: string; readonly message: string } };

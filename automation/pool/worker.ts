@@ -1,0 +1,55 @@
+/**
+ * A pool worker: a child process that runs tenant operations through the
+ * Automation API, one at a time. Pulumi programs install process-wide handlers
+ * (an uncaught error in one program fails every program in the process), so
+ * each concurrent operation gets a process of its own.
+ */
+import type { ProgressEvent } from "../progress.ts";
+import { loadAutomationSettings } from "../settings.ts";
+import { type OperationResult, TenantStacks } from "../tenantStacks.ts";
+import { policyPackFromEnv } from "./policyPackEnv.ts";
+import type { WorkReply, WorkRequest } from "./protocol.ts";
+
+const send = (reply: WorkReply) => process.send?.(reply);
+const running = new Map<number, AbortController>();
+const stacks = TenantStacks.open(loadAutomationSettings(), policyPackFromEnv());
+
+async function handle(request: Exclude<WorkRequest, { kind: "cancel" }>): Promise<OperationResult> {
+  const api = await stacks;
+  const controller = new AbortController();
+  running.set(request.id, controller);
+  const options = {
+    signal: controller.signal,
+    onProgress: (event: ProgressEvent) => send({ id: request.id, type: "progress", event }),
+  };
+  try {
+    switch (request.kind) {
+      case "apply":
+        await api.ensure(request.spec, request.secrets);
+        return await api.up(String(request.spec.slug), options);
+      case "preview":
+        return await api.preview(request.tenant, options);
+      case "up":
+        return await api.up(request.tenant, options);
+      case "refresh":
+        return await api.refresh(request.tenant, options);
+      case "drift":
+        return await api.drift(request.tenant, options);
+      case "destroy":
+        return await api.destroy(request.tenant, { ...options, removeStack: request.removeStack });
+    }
+  } finally {
+    running.delete(request.id);
+  }
+}
+
+process.on("message", (request: WorkRequest) => {
+  if (request.kind === "cancel") {
+    running.get(request.target)?.abort();
+    return;
+  }
+  handle(request).then(
+    (result) => send({ id: request.id, type: "result", result }),
+    (error: Error) => send({ id: request.id, type: "error", error: { kind: error.name, message: error.message } }),
+  );
+});
