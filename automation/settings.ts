@@ -27,6 +27,10 @@ export interface AutomationSettings {
   readonly poolSize: number;
   /** Longest an operation may run before it is cancelled (`MINDROOM_OPERATION_TIMEOUT`, seconds). */
   readonly operationTimeoutMs: number;
+  /** The secret every tenant secret derives from (`MINDROOM_ROOT_SECRET`; generated in the data folder otherwise). */
+  readonly rootSecret: string;
+  /** Private key for the Dokku hosts (`DOKKU_SSH_KEY`, a path). */
+  readonly sshKeyPath: string | undefined;
 }
 
 export class SettingsError extends Error {
@@ -46,9 +50,9 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return value;
 }
 
-/** The passphrase file in the data folder, created (0600) on first use. */
-function embeddedPassphrase(dataDir: string): string {
-  const path = join(dataDir, "pulumi-passphrase");
+/** A random secret kept in the data folder, created (0600) on first use. */
+function embeddedSecret(dataDir: string, file: string): string {
+  const path = join(dataDir, file);
   if (!existsSync(path)) {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(path, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
@@ -74,7 +78,10 @@ export function loadAutomationSettings(
   if (secretsProvider === "passphrase") {
     secretsEnv = env.PULUMI_CONFIG_PASSPHRASE_FILE
       ? { PULUMI_CONFIG_PASSPHRASE_FILE: env.PULUMI_CONFIG_PASSPHRASE_FILE }
-      : { PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE ?? embeddedPassphrase(dataDir) };
+      : {
+          PULUMI_CONFIG_PASSPHRASE:
+            env.PULUMI_CONFIG_PASSPHRASE ?? embeddedSecret(dataDir, "pulumi-passphrase"),
+        };
   } else if (!/^(awskms|azurekeyvault|gcpkms|hashivault):\/\//.test(secretsProvider)) {
     throw new SettingsError(
       `PULUMI_SECRETS_PROVIDER must be passphrase or a KMS URL, got ${secretsProvider}`,
@@ -91,5 +98,7 @@ export function loadAutomationSettings(
     locksDir: join(dataDir, "locks"),
     poolSize: positiveInt("MINDROOM_AUTOMATION_WORKERS", env.MINDROOM_AUTOMATION_WORKERS, defaultPoolSize()),
     operationTimeoutMs: timeoutSeconds * 1000,
+    rootSecret: env.MINDROOM_ROOT_SECRET || embeddedSecret(dataDir, "root-secret"),
+    sshKeyPath: env.DOKKU_SSH_KEY || undefined,
   };
 }

@@ -172,7 +172,11 @@ export class TenantStacks {
       const changes: Record<string, number> = { ...(refresh.changeSummary ?? {}) };
       delete changes.same;
       if (drift.length > 0) changes.drifted = new Set(drift.flatMap((d) => d.repair)).size;
-      return { changes, steps: ctx.steps.filter((s) => s.op !== "same"), drift };
+      // A refresh step without property changes found nothing: leave it out.
+      const steps = ctx.steps.filter(
+        (s) => !((s.op === "refresh" || s.op === "same") && s.changes.length === 0),
+      );
+      return { changes, steps, drift };
     });
   }
 

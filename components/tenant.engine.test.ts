@@ -25,7 +25,8 @@ async function previewSteps(engine: EngineStack): Promise<{ op: string; name: st
     onEvent: (e: EngineEvent) => {
       const m = e.resourcePreEvent?.metadata;
       const component = m?.type.startsWith("mindroom:") || m?.type === "pulumi:pulumi:Stack";
-      if (m && !component && m.op !== "same") steps.push({ op: m.op, name: m.urn.split("::").pop() ?? m.urn });
+      if (m && !component && m.op !== "same")
+        steps.push({ op: m.op, name: m.urn.split("::").pop() ?? m.urn });
     },
   });
   return steps.sort((a, b) => a.name.localeCompare(b.name));
@@ -224,30 +225,36 @@ const FAULT_STEPS: { step: string; kind: "drop-after" | "drop-before" | "fail" }
 describe.skipIf(!target.faults)(
   `a fault at each remote step (${target.faultsUnavailable ?? "project host"})`,
   () => {
-    it.concurrent.each(FAULT_STEPS)("converges after $step ($kind)", async ({ step, kind }) => {
-      const faults = target.faults;
-      if (!faults) throw new Error("unreachable");
-      const spec = hostSpec(target, unique("fault"));
-      const names = tenantNames(parseTenantSpec(spec).slug);
-      // Only this tenant's commands match, so concurrent cases do not interfere.
-      const match = new RegExp(
-        `^${step} .*\\b(${names.runtimeApp}|${names.network}|${names.runtimeStorage})\\b`,
-      );
-      const engine = await tenantStack(target, spec);
-      try {
-        if (kind === "fail") await faults.failNext(match, { exitCode: 1, stderr: " !     injected failure" });
-        else await faults.dropNth(1, { when: kind === "drop-after" ? "after" : "before", match });
-        await expect(engine.stack.up()).rejects.toThrow();
-        const mine = (await faults.pending()).filter((rule) => rule.match?.source === match.source);
-      expect(mine, "the fault fired").toEqual([]);
-        await upOk(engine);
-        expectTenant(await observeTenant(target, names), parseTenantSpec(spec));
-        await engine.stack.destroy();
-        expectGone(await observeTenant(target, names));
-      } finally {
-        await engine.stack.destroy().catch(() => undefined);
-        engine.dispose();
-      }
-    });
+    // The host runs one command at a time, so concurrent cases queue behind each other: allow for it.
+    it.concurrent.each(FAULT_STEPS)(
+      "converges after $step ($kind)",
+      { timeout: 600_000 },
+      async ({ step, kind }) => {
+        const faults = target.faults;
+        if (!faults) throw new Error("unreachable");
+        const spec = hostSpec(target, unique("fault"));
+        const names = tenantNames(parseTenantSpec(spec).slug);
+        // Only this tenant's commands match, so concurrent cases do not interfere.
+        const match = new RegExp(
+          `^${step} .*\\b(${names.runtimeApp}|${names.network}|${names.runtimeStorage})\\b`,
+        );
+        const engine = await tenantStack(target, spec);
+        try {
+          if (kind === "fail")
+            await faults.failNext(match, { exitCode: 1, stderr: " !     injected failure" });
+          else await faults.dropNth(1, { when: kind === "drop-after" ? "after" : "before", match });
+          await expect(engine.stack.up()).rejects.toThrow();
+          const mine = (await faults.pending()).filter((rule) => rule.match?.source === match.source);
+          expect(mine, "the fault fired").toEqual([]);
+          await upOk(engine);
+          expectTenant(await observeTenant(target, names), parseTenantSpec(spec));
+          await engine.stack.destroy();
+          expectGone(await observeTenant(target, names));
+        } finally {
+          await engine.stack.destroy().catch(() => undefined);
+          engine.dispose();
+        }
+      },
+    );
   },
 );

@@ -5,10 +5,23 @@
  */
 import type { TenantSpecInput } from "../../components/tenantSpec.ts";
 import type { ProgressEvent } from "../progress.ts";
-import type { OperationResult, TenantSecrets } from "../tenantStacks.ts";
+import type { AutomationSettings } from "../settings.ts";
+import type { OperationResult, PolicyPackOptions, TenantSecrets } from "../tenantStacks.ts";
+
+/** The first message a worker gets: the caller's settings, so parent and workers always agree. */
+export interface WorkerInit {
+  readonly kind: "init";
+  readonly settings: AutomationSettings;
+  readonly policy: PolicyPackOptions | undefined;
+}
 
 export type WorkRequest =
-  | { readonly id: number; readonly kind: "apply"; readonly spec: TenantSpecInput; readonly secrets: TenantSecrets }
+  | {
+      readonly id: number;
+      readonly kind: "apply";
+      readonly spec: TenantSpecInput;
+      readonly secrets: TenantSecrets;
+    }
   | { readonly id: number; readonly kind: "preview" | "up" | "refresh" | "drift"; readonly tenant: string }
   | { readonly id: number; readonly kind: "destroy"; readonly tenant: string; readonly removeStack: boolean }
   | { readonly id: number; readonly kind: "cancel"; readonly target: number };
@@ -16,4 +29,8 @@ export type WorkRequest =
 export type WorkReply =
   | { readonly id: number; readonly type: "progress"; readonly event: ProgressEvent }
   | { readonly id: number; readonly type: "result"; readonly result: OperationResult }
-  | { readonly id: number; readonly type: "error"; readonly error: { readonly kind: string; readonly message: string } };
+  | {
+      readonly id: number;
+      readonly type: "error";
+      readonly error: { readonly kind: string; readonly message: string };
+    };

@@ -5,16 +5,15 @@
  * each concurrent operation gets a process of its own.
  */
 import type { ProgressEvent } from "../progress.ts";
-import { loadAutomationSettings } from "../settings.ts";
 import { type OperationResult, TenantStacks } from "../tenantStacks.ts";
-import { policyPackFromEnv } from "./policyPackEnv.ts";
-import type { WorkReply, WorkRequest } from "./protocol.ts";
+import type { WorkerInit, WorkReply, WorkRequest } from "./protocol.ts";
 
 const send = (reply: WorkReply) => process.send?.(reply);
 const running = new Map<number, AbortController>();
-const stacks = TenantStacks.open(loadAutomationSettings(), policyPackFromEnv());
+let stacks: Promise<TenantStacks> | undefined;
 
 async function handle(request: Exclude<WorkRequest, { kind: "cancel" }>): Promise<OperationResult> {
+  if (!stacks) throw new Error("worker used before init");
   const api = await stacks;
   const controller = new AbortController();
   running.set(request.id, controller);
@@ -43,13 +42,21 @@ async function handle(request: Exclude<WorkRequest, { kind: "cancel" }>): Promis
   }
 }
 
-process.on("message", (request: WorkRequest) => {
+process.on("message", (request: WorkRequest | WorkerInit) => {
+  if (request.kind === "init") {
+    stacks = TenantStacks.open(request.settings, request.policy);
+    return;
+  }
   if (request.kind === "cancel") {
     running.get(request.target)?.abort();
     return;
   }
   handle(request).then(
     (result) => send({ id: request.id, type: "result", result }),
-    (error: Error) => send({ id: request.id, type: "error", error: { kind: error.name, message: error.message } }),
+    (error: Error) =>
+      send({ id: request.id, type: "error", error: { kind: error.name, message: error.message } }),
   );
 });
+
+// A worker whose pool went away must not leave its pulumi processes running.
+process.on("disconnect", () => process.kill(-process.pid, "SIGKILL"));

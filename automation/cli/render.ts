@@ -1,0 +1,132 @@
+/**
+ * How the operator CLI shows things: Pulumi-style plans, tables, and a live
+ * one-line-per-tenant status while many operations run. Pure string building;
+ * colour only when the output is a terminal.
+ */
+import type { DriftFinding } from "../driftProbes.ts";
+import type { OperationResult, PlannedStep } from "../tenantStacks.ts";
+
+export interface Style {
+  readonly color: boolean;
+}
+
+const CODES = { green: 32, yellow: 33, red: 31, magenta: 35, dim: 2, bold: 1 } as const;
+type Color = keyof typeof CODES;
+
+export function paint(style: Style, color: Color, text: string): string {
+  return style.color ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
+}
+
+const OP_SYMBOL: Record<string, [string, Color]> = {
+  create: ["+", "green"],
+  update: ["~", "yellow"],
+  delete: ["-", "red"],
+  replace: ["+-", "magenta"],
+  "create-replacement": ["++", "magenta"],
+  "delete-replaced": ["--", "magenta"],
+  read: [">", "dim"],
+  refresh: ["~", "dim"],
+};
+
+/** One line per changed resource, like `pulumi preview`; with `details`, the changed properties under it. */
+export function renderPlan(style: Style, steps: readonly PlannedStep[], details: boolean): string {
+  const lines: string[] = [];
+  for (const step of steps) {
+    if (step.op === "same") continue;
+    const [symbol, color] = OP_SYMBOL[step.op] ?? ["?", "dim"];
+    lines.push(
+      paint(style, color, `  ${symbol.padEnd(2)} ${step.type.padEnd(24)} ${step.resource}  ${step.op}`),
+    );
+    if (details) {
+      for (const change of step.changes)
+        lines.push(paint(style, color, `        ${change.kind.padEnd(8)} ${change.path}`));
+    }
+  }
+  return lines.length > 0 ? lines.join("\n") : paint(style, "dim", "  no changes");
+}
+
+export function renderChanges(changes: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(changes)
+    .filter(([op, n]) => op !== "same" && n > 0)
+    .map(([op, n]) => (op === "drifted" ? `${n} drifted` : `${n} to ${op}`));
+  return parts.length > 0 ? parts.join(", ") : "no changes";
+}
+
+export function renderDrift(style: Style, drift: readonly DriftFinding[]): string {
+  return drift
+    .map(
+      (d) =>
+        `  ${paint(style, "yellow", "~")} ${d.id}: expected ${d.expected}, found ${paint(style, "red", d.observed)}`,
+    )
+    .join("\n");
+}
+
+export function renderResult(style: Style, result: OperationResult, details = false): string {
+  const head = `${paint(style, "bold", result.tenant)} ${result.operation} ${statusText(style, result.status)} in ${(result.durationMs / 1000).toFixed(1)} s: ${renderChanges(result.changes)}`;
+  const body: string[] = [head];
+  if (result.steps) body.push(renderPlan(style, result.steps, details));
+  if (result.drift?.length) body.push(renderDrift(style, result.drift));
+  for (const v of result.policyViolations) {
+    body.push(
+      `  ${paint(style, v.level === "mandatory" ? "red" : "yellow", `[${v.level}] ${v.policy}`)}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`,
+    );
+  }
+  if (result.error) body.push(paint(style, "red", `  ${result.error.kind}: ${result.error.message}`));
+  return body.join("\n");
+}
+
+function statusText(style: Style, status: OperationResult["status"]): string {
+  return paint(style, status === "succeeded" ? "green" : "red", status);
+}
+
+/** A plain-text table with aligned columns. */
+export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+/**
+ * A live status line per tenant, redrawn in place on a terminal; elsewhere each
+ * tenant's line is printed once when it finishes.
+ */
+export class LiveStatus {
+  private readonly lines = new Map<string, string>();
+  private readonly out: NodeJS.WriteStream;
+  private readonly tty: boolean;
+  private drawn = 0;
+  private frame = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(out: NodeJS.WriteStream = process.stderr) {
+    this.out = out;
+    this.tty = Boolean(out.isTTY);
+    if (this.tty) this.timer = setInterval(() => this.draw(), 120);
+  }
+
+  update(tenant: string, text: string): void {
+    this.lines.set(tenant, text);
+  }
+
+  done(tenant: string, text: string): void {
+    this.lines.set(tenant, text);
+    if (!this.tty) this.out.write(`${tenant}: ${text}\n`);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.tty) this.draw();
+  }
+
+  private draw(): void {
+    const spinner = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"[this.frame++ % 10];
+    const text = [...this.lines].map(([t, s]) => `${spinner} ${t.padEnd(24)} ${s}`);
+    if (this.drawn > 0) this.out.write(`\u001b[${this.drawn}A`);
+    for (const l of text) this.out.write(`\u001b[2K${l}\n`);
+    this.drawn = text.length;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The automation layer through the real engine and the Dokku test host: the
+ * worker pool, per-tenant serialisation, crash recovery, Pulumi's lock as the
+ * second guard, drift detection and repair.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tenantNames } from "../components/tenantNames.ts";
+import { parseTenantSpec } from "../components/tenantSpec.ts";
+import { runDokku } from "../testing/dokkuClient.ts";
+import { dokkuTarget } from "../testing/dokkuTarget.ts";
+import { expectGone, expectTenant, observeTenant } from "../testing/tenantObserver.ts";
+import { SAMPLE_ROOT_SECRET } from "../testing/tenantSamples.ts";
+import { hostSpec } from "../testing/tenantStacks.ts";
+import { Operations } from "./operations.ts";
+import type { ProgressEvent } from "./progress.ts";
+import { loadAutomationSettings } from "./settings.ts";
+import { PROJECT } from "./tenantStacks.ts";
+
+const target = dokkuTarget();
+const unique = (base: string) =>
+  `${base}-${process.pid.toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+const dataDir = mkdtempSync(join(tmpdir(), "mindroom-ops-"));
+const settings = loadAutomationSettings({
+  MINDROOM_DATA_DIR: dataDir,
+  MINDROOM_AUTOMATION_WORKERS: "3",
+  MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
+  DOKKU_SSH_KEY: target.keyPath,
+});
+let ops: Operations;
+
+beforeAll(async () => {
+  ops = await Operations.start(settings);
+});
+afterAll(async () => {
+  await ops?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function destroyAll(tenants: string[]) {
+  await Promise.all(tenants.map((t) => ops.pool.destroy(t)));
+}
+
+describe("the worker pool", () => {
+  it("brings several tenants up in parallel", { timeout: 600_000 }, async () => {
+    const specs = ["par-a", "par-b", "par-c"].map((s) => hostSpec(target, unique(s)));
+    try {
+      const results = await Promise.all(specs.map((s) => ops.pool.apply(s, ops.secrets())));
+      expect(results.map((r) => [r.status, r.error?.message])).toEqual(
+        specs.map(() => ["succeeded", undefined]),
+      );
+      for (const spec of specs) {
+        const parsed = parseTenantSpec(spec);
+        expectTenant(await observeTenant(target, tenantNames(parsed.slug)), parsed);
+      }
+      expect((await ops.stacks.list()).map((s) => s.tenant)).toEqual(
+        expect.arrayContaining(specs.map((s) => String(s.slug))),
+      );
+    } finally {
+      await destroyAll(specs.map((s) => String(s.slug)));
+    }
+  });
+
+  it("serialises operations on one tenant: they never interleave", async () => {
+    const spec = hostSpec(target, unique("serial"));
+    const tenant = String(spec.slug);
+    try {
+      expect((await ops.pool.apply(spec, ops.secrets())).status).toBe("succeeded");
+      const spans: { op: string; first: number; last: number }[] = [];
+      const track = (op: string) => {
+        const span = { op, first: Number.POSITIVE_INFINITY, last: 0 };
+        spans.push(span);
+        return (_e: ProgressEvent) => {
+          const now = performance.now();
+          span.first = Math.min(span.first, now);
+          span.last = Math.max(span.last, now);
+        };
+      };
+      const results = await Promise.all([
+        ops.pool.run("up", tenant, { onProgress: track("up-1") }),
+        ops.pool.run("preview", tenant, { onProgress: track("preview") }),
+        ops.pool.run("up", tenant, { onProgress: track("up-2") }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+      const ordered = [...spans].sort((a, b) => a.first - b.first);
+      for (let i = 1; i < ordered.length; i++) {
+        expect(
+          ordered[i]?.first,
+          `${ordered[i]?.op} started after ${ordered[i - 1]?.op} ended`,
+        ).toBeGreaterThan(ordered[i - 1]?.last ?? 0);
+      }
+    } finally {
+      await destroyAll([tenant]);
+    }
+  });
+});
+
+describe("recovery", () => {
+  it.skipIf(!target.faults)("converges when the worker is killed in the middle of an up", async () => {
+    const faults = target.faults;
+    if (!faults) throw new Error("unreachable");
+    const spec = hostSpec(target, unique("killed"));
+    const tenant = String(spec.slug);
+    const names = tenantNames(parseTenantSpec(spec).slug);
+    // Slow this tenant's host commands down so the kill lands mid-update.
+    const slow = new RegExp(`\\b(${names.runtimeApp}|${names.homeserverApp}|${names.network})\\b`);
+    await faults.setDelay(400, { match: slow });
+    try {
+      let killed = false;
+      const first = await ops.pool.apply(spec, ops.secrets(), {
+        onProgress: (e) => {
+          if (!killed && e.type === "resource.done") {
+            killed = true;
+            const pid = ops.pool.workerPid(tenant);
+            if (pid) process.kill(pid, "SIGKILL");
+          }
+        },
+      });
+      expect(first.status).toBe("failed");
+      expect(first.error?.kind).toBe("WorkerCrashed");
+      await faults.setDelay(0);
+      const second = await ops.pool.run("up", tenant);
+      expect([second.status, second.error?.message]).toEqual(["succeeded", undefined]);
+      expectTenant(await observeTenant(target, names), parseTenantSpec(spec));
+    } finally {
+      await faults.setDelay(0);
+      await destroyAll([tenant]);
+    }
+    expectGone(await observeTenant(target, names));
+  });
+
+  it("clears a stale Pulumi lock from a dead process and respects a live one", async () => {
+    const spec = hostSpec(target, unique("locks"));
+    const tenant = String(spec.slug);
+    try {
+      expect((await ops.pool.apply(spec, ops.secrets())).status).toBe("succeeded");
+      const lockDir = join(
+        settings.backendUrl.slice("file://".length),
+        ".pulumi",
+        "locks",
+        "organization",
+        PROJECT,
+        tenant,
+      );
+      mkdirSync(lockDir, { recursive: true });
+      const deadPid = Number(execFileSync("sh", ["-c", "sh -c 'echo $$' "]).toString().trim());
+      const lock = (pid: number) =>
+        JSON.stringify({ pid, username: "test", hostname: hostname(), timestamp: new Date().toISOString() });
+      writeFileSync(join(lockDir, "00000000-dead-4000-8000-000000000000.json"), lock(deadPid));
+      const afterStale = await ops.pool.run("up", tenant);
+      expect([afterStale.status, afterStale.error?.message]).toEqual(["succeeded", undefined]);
+
+      const live = join(lockDir, "00000000-live-4000-8000-000000000000.json");
+      writeFileSync(live, lock(process.pid));
+      const blocked = await ops.pool.run("up", tenant);
+      expect(blocked.status).toBe("failed");
+      expect(blocked.error?.kind).toBe("ConcurrentUpdateError");
+      rmSync(live);
+    } finally {
+      await destroyAll([tenant]);
+    }
+  });
+});
+
+describe("drift", () => {
+  it("finds changes made behind Pulumi's back, and up repairs exactly those", async () => {
+    const spec = hostSpec(target, unique("drift"));
+    const tenant = String(spec.slug);
+    const names = tenantNames(parseTenantSpec(spec).slug);
+    try {
+      expect((await ops.pool.apply(spec, ops.secrets())).status).toBe("succeeded");
+      expect((await ops.pool.run("drift", tenant)).drift).toEqual([]);
+
+      for (const cmd of [
+        `resource:limit --memory 99 ${names.runtimeApp}`,
+        `domains:set ${names.homeserverApp} evil.example.com`,
+        `config:set --no-restart ${names.runtimeApp} MINDROOM_TIER=enterprise`,
+        `ps:scale ${names.homeserverApp} web=3`,
+      ]) {
+        expect((await runDokku(target, cmd, { quiet: true })).code, cmd).toBe(0);
+      }
+      const drift = await ops.pool.run("drift", tenant);
+      expect(drift.status).toBe("succeeded");
+      expect(drift.drift?.map((d) => d.id).sort()).toEqual(
+        [
+          "tenant-homeserver: domains",
+          "tenant-homeserver: scale",
+          "tenant-runtime: config",
+          "tenant-runtime: limits",
+        ].sort(),
+      );
+      expect(JSON.stringify(drift)).not.toContain(SAMPLE_ROOT_SECRET);
+
+      const repaired = await ops.pool.run("up", tenant);
+      expect(repaired.status).toBe("succeeded");
+      expect(repaired.changes.update).toBe(4);
+      expectTenant(await observeTenant(target, names), parseTenantSpec(spec));
+      expect((await ops.pool.run("drift", tenant)).drift).toEqual([]);
+      expect(Object.keys((await ops.pool.run("up", tenant)).changes)).toEqual(["same"]);
+    } finally {
+      await destroyAll([tenant]);
+    }
+  });
+});

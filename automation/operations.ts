@@ -1,0 +1,108 @@
+/**
+ * The automation layer's front door for callers in other processes' roles (the
+ * operator CLI, the reconcile worker): the worker pool for operations that run
+ * programs, the tenant stack API for reads, the platform's secrets, and the
+ * last drift result per tenant.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { WorkerPool } from "./pool/workerPool.ts";
+import type { AutomationSettings } from "./settings.ts";
+import {
+  type OperationResult,
+  type PolicyPackOptions,
+  type TenantSecrets,
+  TenantStacks,
+} from "./tenantStacks.ts";
+
+export interface TenantOverview {
+  readonly tenant: string;
+  readonly tier?: string;
+  readonly status?: string;
+  readonly host?: string;
+  readonly lastUpdate?: string;
+  readonly drift?: string;
+}
+
+export class Operations {
+  readonly pool: WorkerPool;
+  readonly stacks: TenantStacks;
+  private readonly settings: AutomationSettings;
+
+  private constructor(settings: AutomationSettings, stacks: TenantStacks, pool: WorkerPool) {
+    this.settings = settings;
+    this.stacks = stacks;
+    this.pool = pool;
+  }
+
+  static async start(settings: AutomationSettings, policy?: PolicyPackOptions): Promise<Operations> {
+    const stacks = await TenantStacks.open(settings, policy);
+    return new Operations(settings, stacks, new WorkerPool(settings, policy));
+  }
+
+  /** The platform's secrets for tenant stacks. */
+  secrets(): TenantSecrets {
+    if (!this.settings.sshKeyPath)
+      throw new Error("DOKKU_SSH_KEY is not set: point it at the private key for the Dokku hosts");
+    return {
+      rootSecret: this.settings.rootSecret,
+      sshPrivateKey: readFileSync(this.settings.sshKeyPath, "utf8"),
+    };
+  }
+
+  /** One row per tenant stack, outputs read four stacks at a time. */
+  async overview(): Promise<TenantOverview[]> {
+    const stacks = await this.stacks.list();
+    const rows: TenantOverview[] = [];
+    for (let i = 0; i < stacks.length; i += 4) {
+      const batch = stacks.slice(i, i + 4);
+      rows.push(
+        ...(await Promise.all(
+          batch.map(async (s) => {
+            const outputs = await this.stacks.outputs(s.tenant).catch(() => ({}) as Record<string, unknown>);
+            const drift = this.lastDrift(s.tenant);
+            return {
+              tenant: s.tenant,
+              ...(typeof outputs.tier === "string" ? { tier: outputs.tier } : {}),
+              ...(typeof outputs.status === "string" ? { status: outputs.status } : {}),
+              ...(typeof outputs.host === "string" ? { host: outputs.host } : {}),
+              ...(s.lastUpdate ? { lastUpdate: s.lastUpdate } : {}),
+              ...(drift ? { drift } : {}),
+            };
+          }),
+        )),
+      );
+    }
+    return rows;
+  }
+
+  recordDrift(tenant: string, result: OperationResult): void {
+    const dir = join(this.settings.dataDir, "drift");
+    mkdirSync(dir, { recursive: true });
+    const summary =
+      result.status !== "succeeded"
+        ? "error"
+        : result.drift?.length
+          ? `${result.drift.length} drifted`
+          : "none";
+    writeFileSync(
+      join(dir, `${tenant}.json`),
+      JSON.stringify({ at: new Date().toISOString(), summary, result }),
+    );
+  }
+
+  private lastDrift(tenant: string): string | undefined {
+    try {
+      const { at, summary } = JSON.parse(
+        readFileSync(join(this.settings.dataDir, "drift", `${tenant}.json`), "utf8"),
+      );
+      return `${summary} (${String(at).slice(0, 16)})`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
