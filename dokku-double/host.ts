@@ -99,7 +99,9 @@ function prepareInstance(options: StartOptions, account: DokkuAccount): { dir: s
   if (existsSync(dir)) chmodSync(dir, 0o755);
   checkInstancePath(dir, account);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
-  for (const sub of ["ssh", "double", "bin"]) {
+  mkdirSync(join(dir, "ssh"), { recursive: true, mode: 0o755 });
+  // ssh/ keeps its keys across restarts; the code and scripts are reinstalled each time.
+  for (const sub of ["double", "bin"]) {
     rmSync(join(dir, sub), { recursive: true, force: true });
     mkdirSync(join(dir, sub), { mode: 0o755 });
   }

@@ -228,8 +228,13 @@ export function installShellDokku(binDir: string, entry: string): void {
   );
 }
 
+/** Creates an ed25519 key pair, or keeps the one already there (a host kept in a directory keeps its identity). */
 export async function generateKey(path: string, comment: string): Promise<void> {
-  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path]);
+  if (!existsSync(path) || !existsSync(`${path}.pub`)) {
+    rmSync(path, { force: true });
+    rmSync(`${path}.pub`, { force: true });
+    await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path]);
+  }
   chmodSync(path, 0o600);
 }
 
