@@ -9,8 +9,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadAutomationSettings } from "./automation/settings.ts";
+import { exampleTenant } from "./components/exampleTenant.ts";
 import { startDokkuHost } from "./dokku-double/host.ts";
-import { sampleSpecInput } from "./testing/tenantSamples.ts";
 
 const HELP = `Usage: ./platform start [--help]
 
@@ -31,7 +31,7 @@ async function start(): Promise<void> {
   mkdirSync(join(settings.dataDir, "examples"), { recursive: true });
   writeFileSync(
     example,
-    `${JSON.stringify(sampleSpecInput({ slug: "demo", host: { url: host.shellUrl, hostKey: host.hostPublicKey, address: host.host } }), null, 2)}\n`,
+    `${JSON.stringify(exampleTenant({ host: { url: host.shellUrl, hostKey: host.hostPublicKey, address: host.host } }), null, 2)}\n`,
   );
 
   process.stdout.write(`MindRoom Cloud is running on embedded defaults (data in ${settings.dataDir}).
