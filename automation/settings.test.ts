@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { defaultPoolSize, loadAutomationSettings, SettingsError } from "./settings.ts";
+
+const fresh = () => mkdtempSync(join(tmpdir(), "settings-"));
+
+describe("loadAutomationSettings", () => {
+  it("defaults to a file backend and generated secrets in the data folder, stable across loads", () => {
+    const dir = fresh();
+    const a = loadAutomationSettings({ MINDROOM_DATA_DIR: dir });
+    expect(a.backendUrl).toBe(`file://${join(dir, "pulumi")}`);
+    expect(a.secretsProvider).toBe("passphrase");
+    expect(a.secretsEnv.PULUMI_CONFIG_PASSPHRASE).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.rootSecret).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(join(dir, "root-secret")).mode & 0o777).toBe(0o600);
+    const b = loadAutomationSettings({ MINDROOM_DATA_DIR: dir });
+    expect([b.rootSecret, b.secretsEnv.PULUMI_CONFIG_PASSPHRASE]).toEqual([
+      a.rootSecret,
+      a.secretsEnv.PULUMI_CONFIG_PASSPHRASE,
+    ]);
+    expect(readFileSync(join(dir, "pulumi-passphrase"), "utf8")).toBe(a.secretsEnv.PULUMI_CONFIG_PASSPHRASE);
+  });
+
+  it("takes the Pulumi CLI's own names for backend and secrets", () => {
+    const s = loadAutomationSettings({
+      MINDROOM_DATA_DIR: fresh(),
+      PULUMI_BACKEND_URL: "s3://state-bucket?region=eu-central-1",
+      PULUMI_SECRETS_PROVIDER: "awskms://alias/mindroom?region=eu-central-1",
+      MINDROOM_ROOT_SECRET: "r".repeat(40),
+    });
+    expect(s.backendUrl).toBe("s3://state-bucket?region=eu-central-1");
+    expect(s.secretsProvider).toBe("awskms://alias/mindroom?region=eu-central-1");
+    expect(s.secretsEnv).toEqual({});
+    expect(s.rootSecret).toBe("r".repeat(40));
+  });
+
+  it.each([
+    [{ PULUMI_BACKEND_URL: "ftp://x" }, /PULUMI_BACKEND_URL/],
+    [{ PULUMI_SECRETS_PROVIDER: "rot13" }, /PULUMI_SECRETS_PROVIDER/],
+    [{ MINDROOM_AUTOMATION_WORKERS: "0" }, /MINDROOM_AUTOMATION_WORKERS/],
+    [{ MINDROOM_OPERATION_TIMEOUT: "soon" }, /MINDROOM_OPERATION_TIMEOUT/],
+  ])("refuses %j with an error naming the setting", (env, message) => {
+    expect(() => loadAutomationSettings({ MINDROOM_DATA_DIR: fresh(), ...env })).toThrow(SettingsError);
+    expect(() => loadAutomationSettings({ MINDROOM_DATA_DIR: fresh(), ...env })).toThrow(message);
+  });
+});
+
+describe("defaultPoolSize", () => {
+  it("gives about one worker per 2 GiB, at most two per core and eight", () => {
+    const gib = 2 ** 30;
+    expect(defaultPoolSize(24 * gib, 2)).toBe(4);
+    expect(defaultPoolSize(24 * gib, 16)).toBe(8);
+    expect(defaultPoolSize(3 * gib, 8)).toBe(1);
+    expect(defaultPoolSize(1 * gib, 8)).toBe(1);
+  });
+});
