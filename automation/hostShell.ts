@@ -22,6 +22,42 @@ export interface HostAccess {
   readonly privateKey: string;
 }
 
+/**
+ * OpenSSH client options for machine use: no user or system ssh_config, the
+ * given key only, the host key pinned, no prompts, no TTY.
+ */
+export function sshOptions(t: {
+  host: string;
+  port: number;
+  user: string;
+  keyPath: string;
+  knownHostsPath: string;
+  logLevel?: "ERROR" | "QUIET";
+}): string[] {
+  return [
+    "-F",
+    "none",
+    "-i",
+    t.keyPath,
+    "-p",
+    String(t.port),
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `UserKnownHostsFile=${t.knownHostsPath}`,
+    "-o",
+    `LogLevel=${t.logLevel ?? "ERROR"}`,
+    "-o",
+    "ConnectTimeout=15",
+    "-T",
+    `${t.user}@${t.host}`,
+  ];
+}
+
 export class HostShellError extends Error {
   override readonly name = "HostShellError";
 }
@@ -41,26 +77,7 @@ export async function runHostScript(
     });
     writeFileSync(knownHosts, `${port === 22 ? host : `[${host}]:${port}`} ${access.hostKey}\n`);
     const args = [
-      "-F",
-      "none",
-      "-i",
-      key,
-      "-p",
-      String(port),
-      "-o",
-      "IdentitiesOnly=yes",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      `UserKnownHostsFile=${knownHosts}`,
-      "-o",
-      "LogLevel=ERROR",
-      "-o",
-      "ConnectTimeout=15",
-      "-T",
-      `${user}@${host}`,
+      ...sshOptions({ host, port, user, keyPath: key, knownHostsPath: knownHosts }),
       "--",
       "sh",
       "-s",

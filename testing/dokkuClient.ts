@@ -5,6 +5,7 @@
  * production lives with the code that builds commands, not here.
  */
 import { spawn } from "node:child_process";
+import { sshOptions } from "../automation/hostShell.ts";
 
 export interface DokkuConnection {
   host: string;
@@ -31,31 +32,8 @@ export interface RunOptions {
 }
 
 export function sshArgs(target: DokkuConnection, command: string): string[] {
-  return [
-    // No user or system ssh_config: the test must not depend on the machine it runs on.
-    "-F",
-    "none",
-    "-i",
-    target.keyPath,
-    "-p",
-    String(target.port),
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "StrictHostKeyChecking=yes",
-    "-o",
-    `UserKnownHostsFile=${target.knownHostsPath}`,
-    "-o",
-    "LogLevel=QUIET",
-    "-o",
-    "ConnectTimeout=15",
-    "-T",
-    `${target.user}@${target.host}`,
-    "--",
-    command,
-  ];
+  // No user or system ssh_config: the test must not depend on the machine it runs on.
+  return [...sshOptions({ ...target, logLevel: "QUIET" }), "--", command];
 }
 
 export function runDokku(

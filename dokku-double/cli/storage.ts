@@ -98,6 +98,14 @@ function list(ctx: Ctx, args: string[]): void {
   }
 }
 
+/** A legacy `/host:/container[:opts]` target, validated, with the entry name Dokku derives for it. */
+function parseLegacyTarget(target: string): { parts: ReturnType<typeof parseMountPath>; entryName: string } {
+  verifyMountPath(target);
+  const parts = parseMountPath(target);
+  if (parts.containerPath === "") fail("Storage path must be two valid paths divided by colon.");
+  return { parts, entryName: legacyEntryName(parts.hostPath) };
+}
+
 function verifyMountPath(mountPath: string): void {
   if (mountPath.startsWith("/")) {
     if (!/^\/.*:\//.test(mountPath)) fail("Storage path must be two valid paths divided by colon.");
@@ -162,10 +170,7 @@ function mount(ctx: Ctx, args: string[]): void {
   const app = verifyAppGo(ctx, appName);
   const target = parsed.arg(1);
   if (target.includes(":")) {
-    verifyMountPath(target);
-    const parts = parseMountPath(target);
-    if (parts.containerPath === "") fail("Storage path must be two valid paths divided by colon.");
-    const entryName = legacyEntryName(parts.hostPath);
+    const { parts, entryName } = parseLegacyTarget(target);
     ctx.state.storageEntries[entryName] ??= {
       name: entryName,
       scheduler: "docker-local",
@@ -265,10 +270,7 @@ function unmount(ctx: Ctx, args: string[]): void {
   const app = verifyAppGo(ctx, appName);
   const target = parsed.arg(1);
   if (target.includes(":")) {
-    verifyMountPath(target);
-    const parts = parseMountPath(target);
-    if (parts.containerPath === "") fail("Storage path must be two valid paths divided by colon.");
-    const entryName = legacyEntryName(parts.hostPath);
+    const { parts, entryName } = parseLegacyTarget(target);
     if (!app.mounts.some((m) => m.entryName === entryName && m.containerPath === parts.containerPath)) {
       fail("Mount path does not exist.");
     }
