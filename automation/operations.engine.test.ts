@@ -29,6 +29,7 @@ const settings = loadAutomationSettings({
   MINDROOM_AUTOMATION_WORKERS: "3",
   MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
   DOKKU_SSH_KEY: target.keyPath,
+  DOKKU_HOSTS: target.shellUrl,
 });
 let ops: Operations;
 

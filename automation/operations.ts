@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { policyPackOptions } from "../policies/packOptions.ts";
 import { WorkerPool } from "./pool/workerPool.ts";
 import type { AutomationSettings } from "./settings.ts";
 import {
@@ -14,6 +15,25 @@ import {
   type TenantSecrets,
   TenantStacks,
 } from "./tenantStacks.ts";
+
+/** The pack's options for these settings (its config written to the data folder). */
+export function defaultPolicyPack(settings: AutomationSettings): PolicyPackOptions | undefined {
+  if (!settings.policies) return undefined;
+  if (settings.hosts.length === 0) {
+    throw new Error(
+      "no Dokku hosts: set DOKKU_HOSTS (or start the local host with ./platform start) so the policy pack knows them",
+    );
+  }
+  return policyPackOptions(
+    {
+      baseDomain: settings.baseDomain,
+      environment: settings.environment,
+      hosts: settings.hosts,
+      rootSecret: settings.rootSecret,
+    },
+    join(settings.dataDir, "policy"),
+  );
+}
 
 export interface TenantOverview {
   readonly tenant: string;
@@ -35,7 +55,11 @@ export class Operations {
     this.pool = pool;
   }
 
-  static async start(settings: AutomationSettings, policy?: PolicyPackOptions): Promise<Operations> {
+  /** Starts the pool; the policy pack applies to every preview and up unless settings turn it off. */
+  static async start(
+    settings: AutomationSettings,
+    policy = defaultPolicyPack(settings),
+  ): Promise<Operations> {
     const stacks = await TenantStacks.open(settings, policy);
     return new Operations(settings, stacks, new WorkerPool(settings, policy));
   }

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultPoolSize, loadAutomationSettings, SettingsError } from "./settings.ts";
+import { defaultPoolSize, loadAutomationSettings, parseHosts, SettingsError } from "./settings.ts";
 
 const fresh = () => mkdtempSync(join(tmpdir(), "settings-"));
 
@@ -41,9 +41,47 @@ describe("loadAutomationSettings", () => {
     [{ PULUMI_SECRETS_PROVIDER: "rot13" }, /PULUMI_SECRETS_PROVIDER/],
     [{ MINDROOM_AUTOMATION_WORKERS: "0" }, /MINDROOM_AUTOMATION_WORKERS/],
     [{ MINDROOM_OPERATION_TIMEOUT: "soon" }, /MINDROOM_OPERATION_TIMEOUT/],
+    [{ MINDROOM_ENVIRONMENT: "prod" }, /MINDROOM_ENVIRONMENT/],
   ])("refuses %j with an error naming the setting", (env, message) => {
     expect(() => loadAutomationSettings({ MINDROOM_DATA_DIR: fresh(), ...env })).toThrow(SettingsError);
     expect(() => loadAutomationSettings({ MINDROOM_DATA_DIR: fresh(), ...env })).toThrow(message);
+  });
+});
+
+describe("DOKKU_HOSTS", () => {
+  it("parses the host pool with optional capacity, address and proxy settings", () => {
+    expect(
+      parseHosts(
+        "ssh://root@dokku-1.example.com:22?memoryMb=16384&cpus=8&address=203.0.113.5&proxied=true, ssh://deploy@10.0.0.2:2222",
+      ),
+    ).toEqual([
+      {
+        url: "ssh://root@dokku-1.example.com:22",
+        address: "203.0.113.5",
+        memoryMb: 16384,
+        cpus: 8,
+        proxied: true,
+      },
+      {
+        url: "ssh://deploy@10.0.0.2:2222",
+        address: "10.0.0.2",
+        memoryMb: expect.any(Number),
+        cpus: expect.any(Number),
+        proxied: false,
+      },
+    ]);
+  });
+  it.each(["dokku-1:22", "ssh://root@h", "ssh://root@h:22?cpus=0"])("refuses %j", (raw) => {
+    expect(() => parseHosts(raw)).toThrow(SettingsError);
+  });
+  it("defaults to no hosts on a machine that never started the local one, and reads the local one otherwise", () => {
+    const dir = fresh();
+    expect(loadAutomationSettings({ MINDROOM_DATA_DIR: dir }).hosts).toEqual([]);
+    mkdirSync(join(dir, "dokku-host"), { recursive: true });
+    writeFileSync(join(dir, "dokku-host", "port"), "2233");
+    const s = loadAutomationSettings({ MINDROOM_DATA_DIR: dir });
+    expect(s.hosts.map((h) => h.url)).toEqual(["ssh://root@127.0.0.1:2233"]);
+    expect(s.sshKeyPath).toBe(join(dir, "dokku-host", "ssh", "client_key"));
   });
 });
 

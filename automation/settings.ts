@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import type { KnownHost } from "../policies/config.ts";
 
 export interface AutomationSettings {
   /** Everything the embedded defaults keep (`MINDROOM_DATA_DIR`, default `./.data`). */
@@ -29,8 +30,16 @@ export interface AutomationSettings {
   readonly operationTimeoutMs: number;
   /** The secret every tenant secret derives from (`MINDROOM_ROOT_SECRET`; generated in the data folder otherwise). */
   readonly rootSecret: string;
-  /** Private key for the Dokku hosts (`DOKKU_SSH_KEY`, a path). */
+  /** Private key for the Dokku hosts (`DOKKU_SSH_KEY`, a path; default: the local Dokku host's key). */
   readonly sshKeyPath: string | undefined;
+  /** The Dokku host pool (`DOKKU_HOSTS`; default: the local Dokku host started by `./platform start`). */
+  readonly hosts: readonly KnownHost[];
+  /** Tenants get `<slug>.<base>` (`MINDROOM_BASE_DOMAIN`, default `mindroom.test`). */
+  readonly baseDomain: string;
+  /** `production`, `staging` or `test` (`MINDROOM_ENVIRONMENT`, default `test`): production rules apply to production. */
+  readonly environment: "production" | "staging" | "test";
+  /** Apply the policy pack to every preview and up (`MINDROOM_POLICIES=off` turns it off, for diagnosis only). */
+  readonly policies: boolean;
 }
 
 export class SettingsError extends Error {
@@ -61,6 +70,52 @@ function embeddedSecret(dataDir: string, file: string): string {
   return readFileSync(path, "utf8").trim();
 }
 
+/**
+ * `DOKKU_HOSTS`: comma-separated `ssh://user@host:port`, each optionally with
+ * `?address=…&memoryMb=…&cpus=…&proxied=true` (defaults: the URL's host, this
+ * machine's memory and cores, not proxied).
+ */
+export function parseHosts(raw: string): KnownHost[] {
+  return raw
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "")
+    .map((entry) => {
+      const [url = "", query = ""] = entry.split("?");
+      const match = /^ssh:\/\/[a-z_][a-z0-9_-]*@([^@:/]+):([0-9]{1,5})$/.exec(url);
+      if (!match)
+        throw new SettingsError(
+          `DOKKU_HOSTS entry ${JSON.stringify(entry)} must be ssh://user@host:port[?options]`,
+        );
+      const params = new URLSearchParams(query);
+      const number = (key: string, fallback: number) => {
+        const value = params.get(key);
+        if (value === null) return fallback;
+        const n = Number(value);
+        if (!(n > 0)) throw new SettingsError(`DOKKU_HOSTS ${key} must be a positive number, got ${value}`);
+        return n;
+      };
+      return {
+        url,
+        address: params.get("address") ?? match[1] ?? "",
+        memoryMb: Math.floor(number("memoryMb", totalmem() / 2 ** 20)),
+        cpus: number("cpus", cpus().length),
+        proxied: params.get("proxied") === "true",
+      };
+    });
+}
+
+/** The host `./platform start` keeps in the data folder, if it was ever started. */
+function localHost(dataDir: string): { host: KnownHost; keyPath: string } | undefined {
+  const dir = join(dataDir, "dokku-host");
+  if (!existsSync(join(dir, "port"))) return undefined;
+  const port = readFileSync(join(dir, "port"), "utf8").trim();
+  return {
+    host: parseHosts(`ssh://root@127.0.0.1:${port}`)[0] as KnownHost,
+    keyPath: join(dir, "ssh", "client_key"),
+  };
+}
+
 export function loadAutomationSettings(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
@@ -88,6 +143,11 @@ export function loadAutomationSettings(
     );
   }
   const timeoutSeconds = positiveInt("MINDROOM_OPERATION_TIMEOUT", env.MINDROOM_OPERATION_TIMEOUT, 15 * 60);
+  const local = env.DOKKU_HOSTS ? undefined : localHost(dataDir);
+  const environment = env.MINDROOM_ENVIRONMENT || "test";
+  if (environment !== "production" && environment !== "staging" && environment !== "test") {
+    throw new SettingsError(`MINDROOM_ENVIRONMENT must be production, staging or test, got ${environment}`);
+  }
   return {
     dataDir,
     backendUrl,
@@ -99,6 +159,10 @@ export function loadAutomationSettings(
     poolSize: positiveInt("MINDROOM_AUTOMATION_WORKERS", env.MINDROOM_AUTOMATION_WORKERS, defaultPoolSize()),
     operationTimeoutMs: timeoutSeconds * 1000,
     rootSecret: env.MINDROOM_ROOT_SECRET || embeddedSecret(dataDir, "root-secret"),
-    sshKeyPath: env.DOKKU_SSH_KEY || undefined,
+    sshKeyPath: env.DOKKU_SSH_KEY || local?.keyPath,
+    hosts: env.DOKKU_HOSTS ? parseHosts(env.DOKKU_HOSTS) : local ? [local.host] : [],
+    baseDomain: env.MINDROOM_BASE_DOMAIN || "mindroom.test",
+    environment,
+    policies: env.MINDROOM_POLICIES !== "off",
   };
 }

@@ -22,6 +22,7 @@ const env = {
   MINDROOM_DATA_DIR: dataDir,
   MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
   DOKKU_SSH_KEY: target.keyPath,
+  DOKKU_HOSTS: target.shellUrl,
   MINDROOM_AUTOMATION_WORKERS: "2",
 };
 
