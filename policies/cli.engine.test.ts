@@ -6,49 +6,28 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
-import { pulumiEnv, toolsDir } from "../automation/pulumiToolchain.ts";
-import { SAMPLE_ROOT_SECRET, sampleSpecInput } from "../testing/tenantSamples.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PulumiCli, pulumiCli, REPO } from "../testing/pulumiCli.ts";
+import { sampleSpecInput } from "../testing/tenantSamples.ts";
 import { SAMPLE_HOST } from "./testing/samples.ts";
 
 const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, "..");
 const scratch = mkdtempSync(join(tmpdir(), "mindroom-policy-cli-"));
-const stack = `policy-cli-${process.pid}`;
-const env = {
-  ...process.env,
-  ...pulumiEnv(),
-  PULUMI_BACKEND_URL: `file://${scratch}`,
-  PULUMI_CONFIG_PASSPHRASE: "policy-cli-passphrase",
-};
-const pulumi = (...args: string[]) =>
-  run(join(toolsDir(), "pulumi", "bin", "pulumi"), [...args, "--non-interactive"], {
-    cwd: repo,
-    env,
-    maxBuffer: 16 << 20,
-  });
-
+let cli: PulumiCli;
+beforeAll(async () => {
+  cli = await pulumiCli(`policy-cli-${process.pid}`);
+});
 afterAll(async () => {
-  await pulumi("stack", "rm", stack, "--yes", "--force").catch(() => undefined);
-  rmSync(join(repo, ".data", "stacks", `Pulumi.${stack}.yaml`), { force: true });
+  await cli?.dispose();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 describe("pulumi preview -s <tenant> --policy-pack policies/analyzer (README, Policies)", () => {
   it("passes a conforming tenant and names the policy a non-conforming one breaks", async () => {
-    await pulumi("stack", "init", stack);
-    await pulumi(
-      "config",
-      "set",
-      "-s",
-      stack,
-      "mindroom:tenant",
-      JSON.stringify(sampleSpecInput({ homeserver: "synapse" })),
-    );
-    await pulumi("config", "set", "-s", stack, "--secret", "mindroom:rootSecret", SAMPLE_ROOT_SECRET);
-    await pulumi("config", "set", "-s", stack, "--secret", "mindroom:sshPrivateKey", "not-used-by-a-preview");
+    const { pulumi, stack } = cli;
+    await cli.configureTenant(sampleSpecInput({ homeserver: "synapse" }));
 
     const settings = join(scratch, "policy-settings.json");
     writeFileSync(
@@ -60,14 +39,14 @@ describe("pulumi preview -s <tenant> --policy-pack policies/analyzer (README, Po
       process.execPath,
       ["policies/writeConfig.ts", settings, join(scratch, "policy")],
       {
-        cwd: repo,
-        env: { ...env, MINDROOM_ROOT_SECRET: rootSecret.trim() },
+        cwd: REPO,
+        env: { ...process.env, MINDROOM_ROOT_SECRET: rootSecret.trim() },
       },
     );
     const config = configPath.trim();
     expect(config).toMatch(/\/policy\/[0-9a-f]{16}\.json$/);
 
-    const pack = ["--policy-pack", join(repo, "policies", "analyzer"), "--policy-pack-config", config];
+    const pack = ["--policy-pack", join(REPO, "policies", "analyzer"), "--policy-pack-config", config];
     const passed = await pulumi("preview", "-s", stack, ...pack);
     expect(passed.stdout).toMatch(/mindroom-tenant@v0\.1\.0/);
     expect(passed.stdout).not.toMatch(/\[mandatory\]/);
