@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: "forks",
+    // Engine tests mostly wait on pulumi and SSH: two files at a time overlap that waiting on 2 cores.
+    maxWorkers: 2,
   },
 });
