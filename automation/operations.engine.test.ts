@@ -45,7 +45,7 @@ async function destroyAll(tenants: string[]) {
   await Promise.all(tenants.map((t) => ops.pool.destroy(t)));
 }
 
-describe("the worker pool", () => {
+describe("the worker pool", { timeout: 600_000 }, () => {
   it("brings several tenants up in parallel", { timeout: 600_000 }, async () => {
     const specs = ["par-a", "par-b", "par-c"].map((s) => hostSpec(target, unique(s)));
     try {
@@ -99,7 +99,7 @@ describe("the worker pool", () => {
   });
 });
 
-describe("recovery", () => {
+describe("recovery", { timeout: 600_000 }, () => {
   it.skipIf(!target.faults)("converges when the worker is killed in the middle of an up", async () => {
     const faults = target.faults;
     if (!faults) throw new Error("unreachable");
@@ -166,7 +166,7 @@ describe("recovery", () => {
   });
 });
 
-describe("drift", () => {
+describe("drift", { timeout: 600_000 }, () => {
   it("finds changes made behind Pulumi's back, and up repairs exactly those", async () => {
     const spec = hostSpec(target, unique("drift"));
     const tenant = String(spec.slug);

@@ -38,7 +38,7 @@ async function upOk(engine: EngineStack) {
   return result;
 }
 
-describe("one tenant's life on the Dokku test host", () => {
+describe("one tenant's life on the Dokku test host", { timeout: 600_000 }, () => {
   const slug = unique("life");
   const names = tenantNames(parseTenantSpec(hostSpec(target, slug)).slug);
   let spec: TenantSpecInput;
@@ -120,7 +120,7 @@ describe("one tenant's life on the Dokku test host", () => {
   });
 });
 
-describe("a Synapse tenant", () => {
+describe("a Synapse tenant", { timeout: 600_000 }, () => {
   it("gets its own Postgres and Redis, linked before the deploy, and removes them on destroy", async () => {
     const spec = hostSpec(target, unique("syn"), { homeserver: "synapse", tier: "free" });
     const names = tenantNames(parseTenantSpec(spec).slug);
@@ -136,7 +136,7 @@ describe("a Synapse tenant", () => {
   });
 });
 
-describe("two tenants on one host", () => {
+describe("two tenants on one host", { timeout: 600_000 }, () => {
   it("share nothing: names, networks, services and config are their own", async () => {
     const specs = [unique("one"), unique("two")].map((slug) =>
       hostSpec(target, slug, { homeserver: "synapse" }),
@@ -168,7 +168,7 @@ describe("two tenants on one host", () => {
   });
 });
 
-describe("hostile values", () => {
+describe("hostile values", { timeout: 600_000 }, () => {
   it("reach the host byte for byte when they are free text", async () => {
     const displayName = `-n it's "quoted" $(id) \`uname\` ; rm -rf / & | > a\\b\nsecond line`;
     const spec = hostSpec(target, unique("odd"), { displayName });

@@ -46,7 +46,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe("mindroom-ops", () => {
+describe("mindroom-ops", { timeout: 600_000 }, () => {
   it("prints help for the tool and every command, and refuses unknown ones with exit 2", async () => {
     const help = await ops("--help");
     expect(help.code).toBe(0);
