@@ -6,9 +6,10 @@
  * ready for `bin/mindroom-ops`. The webhook service, reconcile worker and portal
  * join here as they land.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { loadAutomationSettings } from "./automation/settings.ts";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { LOCAL_HOST_POINTER, loadAutomationSettings } from "./automation/settings.ts";
 import { exampleTenant } from "./components/exampleTenant.ts";
 import { startDokkuHost } from "./dokku-double/host.ts";
 
@@ -17,10 +18,32 @@ const HELP = `Usage: ./platform start [--help]
 Starts MindRoom Cloud on embedded defaults (data in MINDROOM_DATA_DIR, default ./.data)
 and runs until interrupted (Ctrl-C).`;
 
+/**
+ * Where the local host lives: in the data folder, unless that sits below a
+ * group/world-writable directory (a checkout in /tmp), where sshd's StrictModes
+ * would refuse its keys; then in a root-owned folder named after the data folder.
+ */
+function localHostDir(dataDir: string): string {
+  const inData = join(dataDir, "dokku-host");
+  for (let dir = dataDir; dir !== dirname(dir); dir = dirname(dir)) {
+    if (!existsSync(dir)) continue;
+    const st = statSync(dir);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) {
+      return join(
+        "/var/lib/mindroom-cloud",
+        createHash("sha256").update(dataDir).digest("hex").slice(0, 12),
+        "dokku-host",
+      );
+    }
+  }
+  return inData;
+}
+
 async function start(): Promise<void> {
   const settings = loadAutomationSettings();
-  const hostDir = join(settings.dataDir, "dokku-host");
+  const hostDir = localHostDir(settings.dataDir);
   mkdirSync(hostDir, { recursive: true, mode: 0o755 });
+  writeFileSync(join(settings.dataDir, LOCAL_HOST_POINTER), `${hostDir}\n`);
   // Keep the port: tenant stacks record the host's address.
   const portFile = join(hostDir, "port");
   const port = existsSync(portFile) ? Number(readFileSync(portFile, "utf8")) : undefined;

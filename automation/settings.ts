@@ -105,9 +105,13 @@ export function parseHosts(raw: string): KnownHost[] {
     });
 }
 
-/** The host `./platform start` keeps in the data folder, if it was ever started. */
+/** A file in the data folder naming the local host's directory (see platform.ts). */
+export const LOCAL_HOST_POINTER = "dokku-host.path";
+
+/** The host `./platform start` keeps for this data folder, if it was ever started. */
 function localHost(dataDir: string): { host: KnownHost; keyPath: string } | undefined {
-  const dir = join(dataDir, "dokku-host");
+  const pointer = join(dataDir, LOCAL_HOST_POINTER);
+  const dir = existsSync(pointer) ? readFileSync(pointer, "utf8").trim() : join(dataDir, "dokku-host");
   if (!existsSync(join(dir, "port"))) return undefined;
   const port = readFileSync(join(dir, "port"), "utf8").trim();
   return {
