@@ -1,0 +1,71 @@
+/**
+ * Measurement 5: `mindroom-ops drift --all` over the tenants the largest pool
+ * just provisioned, i.e. the real operator binary (its own process, its own
+ * pool of the default size, every stack in parallel, a refresh preview plus the
+ * read-only host probes per tenant). Nothing drifted, so it must exit 0.
+ */
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import type { OperationResult } from "../automation/tenantStacks.ts";
+import { type Bench, BenchFailure, now } from "./harness.ts";
+import { median } from "./stats.ts";
+
+const BIN = resolve(import.meta.dirname, "..", "bin", "mindroom-ops");
+
+export interface DriftAllResult {
+  readonly tenants: number;
+  readonly poolSize: number;
+  readonly wallMs: number;
+  /** Median of the drift operations' own durations. */
+  readonly medianTenantMs: number;
+  readonly command: string;
+}
+
+export async function measureDriftAll(
+  bench: Bench,
+  tenants: readonly string[],
+  poolSize: number,
+): Promise<DriftAllResult> {
+  bench.log(
+    `drift --all: mindroom-ops over ${tenants.length} tenants (pool of ${poolSize}, the CLI's default here)`,
+  );
+  const start = now();
+  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
+    (done) => {
+      const child = execFile(
+        BIN,
+        ["drift", "--all", "--json"],
+        { env: { ...process.env, ...bench.environment() }, maxBuffer: 64 << 20 },
+        (error, out, err) =>
+          done({
+            code: error ? Number((error as { code?: number }).code ?? 1) : 0,
+            stdout: out,
+            stderr: err,
+          }),
+      );
+      child.stdin?.end();
+    },
+  );
+  const wallMs = now() - start;
+  if (code !== 0)
+    throw new BenchFailure(
+      `mindroom-ops drift --all exited ${code}:\n${stderr.slice(-2000)}${stdout.slice(-2000)}`,
+    );
+  const parsed = JSON.parse(stdout) as OperationResult | OperationResult[];
+  const results = Array.isArray(parsed) ? parsed : [parsed];
+  bench.expectSucceeded(results, "drift --all");
+  const seen = new Set(results.map((r) => r.tenant));
+  const missing = tenants.filter((t) => !seen.has(t));
+  if (missing.length > 0) throw new BenchFailure(`drift --all did not check ${missing.join(", ")}`);
+  const drifted = results.filter((r) => (r.drift?.length ?? 0) > 0);
+  if (drifted.length > 0)
+    throw new BenchFailure(`drift --all found drift nobody made: ${drifted.map((r) => r.tenant).join(", ")}`);
+  bench.log(`  drift --all: ${(wallMs / 1000).toFixed(1)} s`);
+  return {
+    tenants: results.length,
+    poolSize,
+    wallMs,
+    medianTenantMs: median(results.map((r) => r.durationMs)),
+    command: "bin/mindroom-ops drift --all --json",
+  };
+}
