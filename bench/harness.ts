@@ -39,7 +39,6 @@ export interface ShellResult {
 /** Remote-command spans of one operation, from the progress stream the pool forwards. */
 export class RemoteTimeline {
   readonly intervals: Interval[] = [];
-  readonly failed: string[] = [];
   private readonly open = new Map<string, number>();
 
   /** The `onProgress` callback; timestamps are taken on receipt in this process. */
@@ -53,7 +52,7 @@ export class RemoteTimeline {
         this.open.delete(event.urn);
         this.intervals.push({ start, end: at });
       }
-    } else if (event.type === "resource.failed") this.failed.push(event.urn);
+    }
   };
 
   get commands(): number {

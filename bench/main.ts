@@ -31,9 +31,9 @@ import { measureThroughput } from "./throughput.ts";
 const USAGE = `Usage: npm run bench [-- options]   (or: node bench/main.ts [options])
 
 Benchmarks the automation layer against its own Dokku test host (needs root,
-openssh-server and the toolchain: ./platform setup). Takes about 30-40 minutes
-on 2 cores. Progress goes to stderr, the table to stdout, the figures to
-docs/benchmarks.md.
+openssh-server and the toolchain: ./platform setup; Node 24 first on PATH:
+source toolchain/env.sh). Takes about 20 minutes on a quiet 2-core machine.
+Progress goes to stderr, the table to stdout, the figures to docs/benchmarks.md.
 
 Options:
   --runs N       repetitions of the latency measurements (default 3)

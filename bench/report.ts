@@ -326,7 +326,7 @@ How fast the automation layer provisions and checks tenants, against the Dokku t
 \`\`\`sh
 ./platform setup                 # once: toolchain and npm packages
 source toolchain/env.sh          # Node 24 and the project's pulumi first on PATH
-npm run bench                    # about 30-40 minutes on 2 cores; progress on stderr, table on stdout
+npm run bench                    # about 20 minutes on a quiet 2-core machine; progress on stderr
 \`\`\`
 
 The benchmark starts its own Dokku test host and a private data folder, and removes both at the
