@@ -239,12 +239,11 @@ export class TenantStacks {
   }
 
   private async stack(slug: string, create: boolean): Promise<Stack> {
-    const workspace = await this.workspace(slug);
     const args = { stackName: slug, projectName: PROJECT, program: tenantProgram };
     try {
       return create
-        ? await LocalWorkspace.createOrSelectStack(args, this.workspaceOptions(slug))
-        : await selectExisting(workspace, slug);
+        ? await LocalWorkspace.createOrSelectStack(args, await this.workspaceOptions(slug))
+        : await selectExisting(await this.workspace(slug), slug);
     } catch (error) {
       if (error instanceof StackNotFoundError)
         throw new TenantNotFoundError(`no stack for tenant ${slug}; run up for it first`);
@@ -252,14 +251,16 @@ export class TenantStacks {
     }
   }
 
-  private workspace(folder: string): Promise<LocalWorkspace> {
-    return LocalWorkspace.create({ ...this.workspaceOptions(folder), program: tenantProgram });
+  private async workspace(folder: string): Promise<LocalWorkspace> {
+    return LocalWorkspace.create({ ...(await this.workspaceOptions(folder)), program: tenantProgram });
   }
 
-  private workspaceOptions(folder: string) {
+  /** The project's own CLI, already version-checked: no `pulumi version` per workspace, no PATH lookup. */
+  private async workspaceOptions(folder: string) {
     const workDir = join(this.settings.workspacesDir, folder);
     mkdirSync(workDir, { recursive: true });
     return {
+      pulumiCommand: await pulumiCommand(),
       workDir,
       pulumiHome: pulumiEnv().PULUMI_HOME,
       envVars: { ...pulumiEnv(), ...this.settings.secretsEnv, PULUMI_BACKEND_URL: this.settings.backendUrl },
