@@ -1,0 +1,5 @@
+import { createMiddleware } from "@solidjs/start/middleware";
+
+export default createMiddleware({
+  onRequest: [],
+});
