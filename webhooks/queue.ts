@@ -1,0 +1,365 @@
+/**
+ * The reconcile queue: "look at this customer again", kept in Postgres by pg-boss.
+ *
+ * - One reconcile per customer at a time, with coalescing: the queue uses pg-boss's `stately`
+ *   policy keyed by the Stripe customer id, which allows one job per state per key. A burst of
+ *   events for one customer therefore leaves at most one queued job (later enqueues are absorbed
+ *   by it) and one active job; an event arriving while a reconcile runs queues exactly one more,
+ *   so nothing the running reconcile may have missed is lost.
+ * - Retries with exponential backoff (pg-boss `retryBackoff`), then a copy of the job in the dead
+ *   letter queue, which operators list with `deadLetters()` and re-run with `retryDeadLetter()`.
+ * - `enqueue(job, tx)` runs on the caller's transaction (pg-boss's `db` option with an
+ *   `executeSql` adapter over a `pg.PoolClient`), so an event row never exists without its job or
+ *   the other way round.
+ *
+ * Deviations from the interface first announced, forced by pg-boss 12.38:
+ * - A job that fails while another job for the same key already waits in `retry` cannot take the
+ *   retry slot either (stately allows one job per state); pg-boss then fails it for good and
+ *   dead-letters it. That is harmless for a level-triggered reconcile (the waiting job re-reads
+ *   everything), but an operator may see such a dead letter next to a later success.
+ * - While a failed job waits out its backoff in `retry`, a new event can still queue one job in
+ *   `created`: "queued" is then 2 for that key (one retry + one fresh), never more.
+ * - A deferred job (`startAfter`, e.g. a deletion due in 7 days) holds the key's `created` slot,
+ *   so a later enqueue could not jump ahead of it. `enqueue` therefore moves the waiting job's
+ *   start to the earlier of the two times (one UPDATE on pg-boss's job table, same transaction).
+ * - `ReconcileJob` carries `attempt`, `retryLimit`, `queuedAt` and the job's `AbortSignal`
+ *   (aborted when pg-boss stops the worker or the job expires) besides the enqueued fields.
+ */
+import type pg from "pg";
+import { type Db, type JobWithMetadata, PgBoss } from "pg-boss";
+import { z } from "zod";
+
+/** Queue names inside pg-boss's schema. */
+export const RECONCILE_QUEUE = "reconcile";
+export const DEAD_LETTER_QUEUE = "reconcile-dead-letter";
+
+/** Why a reconcile was asked for; the same set as `operations.trigger` in the schema. */
+export const RECONCILE_TRIGGERS = ["stripe", "sweep", "operator", "customer", "retry"] as const;
+export type ReconcileTrigger = (typeof RECONCILE_TRIGGERS)[number];
+
+/** What `enqueue` takes. */
+export interface ReconcileRequest {
+  /** The Stripe customer id (`cus_…`): the unit of serialisation and coalescing. */
+  readonly customerKey: string;
+  readonly trigger: ReconcileTrigger;
+  /** Human-readable, shown in operations and the audit log (e.g. `customer.subscription.updated`). */
+  readonly reason: string;
+  /** The Stripe event that caused it, when one did. */
+  readonly eventId?: string;
+  /** Who asked (`operator:<email>`, `customer:<email>`), when a person did. */
+  readonly requestedBy?: string;
+  /** Not before this time (a deletion that is due later). */
+  readonly startAfter?: Date;
+}
+
+/** One job in the handler's hands. */
+export interface ReconcileJob {
+  /** pg-boss job id. */
+  readonly id: string;
+  readonly customerKey: string;
+  readonly trigger: ReconcileTrigger;
+  readonly reason: string;
+  readonly eventId: string | undefined;
+  readonly requestedBy: string | undefined;
+  /** 0 on the first run, then 1, 2, … on retries. */
+  readonly attempt: number;
+  /** Retries allowed before the job is dead-lettered. */
+  readonly retryLimit: number;
+  readonly queuedAt: Date;
+  /** Aborted when the worker stops or the job expires: pass it to long operations. */
+  readonly signal: AbortSignal;
+}
+
+/** A reconcile that failed all its attempts, waiting for an operator. */
+export interface DeadLetter {
+  /** Id of the dead-letter record (what `retryDeadLetter` takes). */
+  readonly id: string;
+  readonly customerKey: string;
+  readonly trigger: ReconcileTrigger;
+  readonly reason: string;
+  readonly eventId: string | undefined;
+  readonly requestedBy: string | undefined;
+  /** The job that failed. */
+  readonly failedJobId: string | undefined;
+  /** Retries it used (attempts - 1). */
+  readonly retries: number;
+  /** The last error, as the handler threw it. */
+  readonly error: string;
+  readonly firstQueuedAt: Date | undefined;
+  readonly deadLetteredAt: Date;
+}
+
+export interface QueueDepth {
+  /** Waiting to run (created or in retry backoff), deferred ones included. */
+  readonly queued: number;
+  readonly active: number;
+  /** Failed for good and still retained. */
+  readonly failed: number;
+  /** Waiting for an operator in the dead letter queue. */
+  readonly deadLetters: number;
+}
+
+export interface ReconcileQueueOptions {
+  /** Postgres schema pg-boss owns (default `pgboss`). */
+  readonly schema?: string;
+  /** Connections pg-boss's own pool may open (default 4). */
+  readonly poolSize?: number;
+  /** Retries after the first attempt before a job is dead-lettered (default 5). */
+  readonly retryLimit?: number;
+  /** First retry delay in seconds, doubled (with jitter) on each retry (default 15). */
+  readonly retryDelaySeconds?: number;
+  /** Longest delay between retries, in seconds (default 600). */
+  readonly retryDelayMaxSeconds?: number;
+  /**
+   * A job active longer than this is failed and retried (default 1800 s: above the automation
+   * layer's default operation timeout of 15 minutes, so a slow `up` is not run twice).
+   */
+  readonly expireInSeconds?: number;
+  /**
+   * Workers heartbeat their jobs; a job whose worker died (killed mid-reconcile) is failed and
+   * retried after this many seconds without one (default 30, pg-boss's minimum is 10).
+   */
+  readonly heartbeatSeconds?: number;
+  /** How often an idle worker polls besides LISTEN/NOTIFY wake-ups, in seconds (default 2). */
+  readonly pollingIntervalSeconds?: number;
+  /** Seconds between pg-boss maintenance passes (expiry, heartbeat checks, retention; default 60). */
+  readonly superviseIntervalSeconds?: number;
+  /** Where pg-boss's background errors go (default: one JSON line on stderr). */
+  readonly onError?: (error: Error) => void;
+}
+
+export interface ReconcileQueue {
+  /** Queue a reconcile; on `tx` when given, so it commits or rolls back with the caller's writes. */
+  enqueue(job: ReconcileRequest, tx?: pg.PoolClient): Promise<void>;
+  /** Run `handler` for jobs, `concurrency` at a time in this process. A throw fails the attempt. */
+  work(handler: (job: ReconcileJob) => Promise<void>, options: { concurrency: number }): Promise<void>;
+  depth(): Promise<QueueDepth>;
+  deadLetters(): Promise<DeadLetter[]>;
+  /** Queue the dead letter's customer again (trigger `retry`) and remove the dead letter, atomically. */
+  retryDeadLetter(id: string, by: string): Promise<void>;
+  /** A cheap round trip through pg-boss's pool, for readiness checks. */
+  ping(): Promise<void>;
+  /** Stop fetching, wait for active handlers (up to `timeoutMs`, default 30 s), close the pool. */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+  /** The pg-boss instance, for periodic schedules (the sweep); not for reconcile jobs. */
+  readonly boss: PgBoss;
+}
+
+export class DeadLetterNotFoundError extends Error {
+  override readonly name = "DeadLetterNotFoundError";
+  readonly code = "dead_letter_not_found";
+}
+
+const jobData = z.object({
+  customerKey: z.string().min(1),
+  trigger: z.enum(RECONCILE_TRIGGERS),
+  reason: z.string(),
+  eventId: z.string().optional(),
+  requestedBy: z.string().optional(),
+});
+type JobData = z.infer<typeof jobData>;
+
+/** pg-boss statements on a caller's connection (its documented `db` option). */
+function onClient(client: pg.PoolClient): Db {
+  return { executeSql: (text, values) => client.query(text, values) };
+}
+
+function errorText(output: unknown): string {
+  if (output && typeof output === "object") {
+    const record = output as Record<string, unknown>;
+    if (typeof record.message === "string") return record.message;
+    if (record.value !== undefined) return String(record.value);
+  }
+  return output === null || output === undefined ? "" : JSON.stringify(output);
+}
+
+/** Open (and on first use install) the queue in the database at `db.url`. */
+export async function openReconcileQueue(
+  db: { url: string },
+  options: ReconcileQueueOptions = {},
+): Promise<ReconcileQueue> {
+  const schema = options.schema ?? "pgboss";
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+    throw new Error(`queue schema must be a plain identifier: ${schema}`);
+  const onError =
+    options.onError ??
+    ((error: Error) =>
+      process.stderr.write(
+        `${JSON.stringify({ level: "error", msg: "queue error", error: error.message, time: new Date().toISOString() })}\n`,
+      ));
+  const boss = new PgBoss({
+    connectionString: db.url,
+    schema,
+    max: options.poolSize ?? 4,
+    application_name: "mindroom-reconcile-queue",
+    useListenNotify: true,
+    superviseIntervalSeconds: options.superviseIntervalSeconds ?? 60,
+    monitorIntervalSeconds: options.superviseIntervalSeconds ?? 60,
+  });
+  // An EventEmitter without an `error` listener would throw the error and crash the process.
+  boss.on("error", onError);
+  await boss.start();
+  const jobTable = `${schema}.job`;
+  const pollingInterval = options.pollingIntervalSeconds ?? 2;
+  try {
+    await boss.createQueue(DEAD_LETTER_QUEUE, {
+      // Kept until an operator acts: a year, not pg-boss's 14 days.
+      retentionSeconds: 365 * 24 * 3600,
+    });
+    const queueOptions = {
+      retryLimit: options.retryLimit ?? 5,
+      retryDelay: options.retryDelaySeconds ?? 15,
+      retryBackoff: true,
+      retryDelayMax: options.retryDelayMaxSeconds ?? 600,
+      expireInSeconds: options.expireInSeconds ?? 1800,
+      heartbeatSeconds: options.heartbeatSeconds ?? 30,
+    };
+    await boss.createQueue(RECONCILE_QUEUE, {
+      ...queueOptions,
+      policy: "stately",
+      deadLetter: DEAD_LETTER_QUEUE,
+      notify: true,
+    });
+    // createQueue leaves an existing queue alone; bring its retry settings up to date.
+    await boss.updateQueue(RECONCILE_QUEUE, { ...queueOptions, deadLetter: DEAD_LETTER_QUEUE, notify: true });
+  } catch (error) {
+    await boss.stop({ graceful: false, close: true }).catch(() => undefined);
+    throw error;
+  }
+
+  async function enqueueOn(database: Db, job: ReconcileRequest): Promise<void> {
+    const data: JobData = jobData.parse({
+      customerKey: job.customerKey,
+      trigger: job.trigger,
+      reason: job.reason,
+      eventId: job.eventId,
+      requestedBy: job.requestedBy,
+    });
+    const startAfter = job.startAfter ?? new Date();
+    const id = await boss.send(RECONCILE_QUEUE, data, {
+      singletonKey: job.customerKey,
+      startAfter,
+      db: database,
+    });
+    if (id !== null) return;
+    // Coalesced into the job already waiting for this customer; make sure it is not later than asked.
+    await database.executeSql(
+      `update ${jobTable} set start_after = $3
+        where name = $1 and singleton_key = $2 and state = 'created' and start_after > $3`,
+      [RECONCILE_QUEUE, job.customerKey, startAfter],
+    );
+  }
+
+  return {
+    boss,
+
+    async enqueue(job, tx) {
+      await enqueueOn(tx ? onClient(tx) : boss.getDb(), job);
+    },
+
+    async work(handler, { concurrency }) {
+      await boss.work(
+        RECONCILE_QUEUE,
+        {
+          localConcurrency: concurrency,
+          batchSize: 1,
+          includeMetadata: true,
+          // NOTIFY wakes workers for new jobs only, not for retries coming due: poll at the same pace.
+          pollingIntervalSeconds: pollingInterval,
+          notifyPollingIntervalSeconds: pollingInterval,
+        },
+        async (jobs: JobWithMetadata<JobData>[]) => {
+          for (const job of jobs) {
+            const data = jobData.parse(job.data);
+            await handler({
+              id: job.id,
+              customerKey: data.customerKey,
+              trigger: data.trigger,
+              reason: data.reason,
+              eventId: data.eventId,
+              requestedBy: data.requestedBy,
+              attempt: job.retryCount,
+              retryLimit: job.retryLimit,
+              queuedAt: job.createdOn,
+              signal: job.signal,
+            });
+          }
+        },
+      );
+    },
+
+    async depth() {
+      const { rows } = await boss.getDb().executeSql(
+        `select name, state::text as state, count(*)::int as count from ${jobTable}
+            where name = any($1) and state in ('created', 'retry', 'active', 'failed')
+            group by name, state`,
+        [[RECONCILE_QUEUE, DEAD_LETTER_QUEUE]],
+      );
+      const count = (name: string, states: string[]) =>
+        (rows as { name: string; state: string; count: number }[])
+          .filter((row) => row.name === name && states.includes(row.state))
+          .reduce((sum, row) => sum + row.count, 0);
+      return {
+        queued: count(RECONCILE_QUEUE, ["created", "retry"]),
+        active: count(RECONCILE_QUEUE, ["active"]),
+        failed: count(RECONCILE_QUEUE, ["failed"]),
+        deadLetters: count(DEAD_LETTER_QUEUE, ["created", "retry"]),
+      };
+    },
+
+    async deadLetters() {
+      const jobs = await boss.findJobs<JobData>(DEAD_LETTER_QUEUE, { queued: true, limit: 1000 });
+      return jobs.map((job) => {
+        const data = jobData.parse(job.data);
+        return {
+          id: job.id,
+          customerKey: data.customerKey,
+          trigger: data.trigger,
+          reason: data.reason,
+          eventId: data.eventId,
+          requestedBy: data.requestedBy,
+          failedJobId: job.sourceId ?? undefined,
+          retries: job.sourceRetryCount ?? 0,
+          error: errorText(job.sourceOutput),
+          firstQueuedAt: job.sourceCreatedOn ?? undefined,
+          deadLetteredAt: job.createdOn,
+        };
+      });
+    },
+
+    async retryDeadLetter(id, by) {
+      const begin = boss.getDb().beginTransaction;
+      if (!begin) throw new Error("pg-boss's database adapter cannot open a transaction");
+      const tx = await begin.call(boss.getDb());
+      try {
+        const [job] = await boss.findJobs<JobData>(DEAD_LETTER_QUEUE, { id, queued: true, db: tx.db });
+        if (!job) {
+          throw new DeadLetterNotFoundError(
+            `no dead letter ${id} waits in ${DEAD_LETTER_QUEUE}: list them with deadLetters()`,
+          );
+        }
+        const data = jobData.parse(job.data);
+        await enqueueOn(tx.db, {
+          customerKey: data.customerKey,
+          trigger: "retry",
+          reason: `retry of dead letter ${id} (${data.trigger}: ${data.reason})`,
+          requestedBy: by,
+          ...(data.eventId === undefined ? {} : { eventId: data.eventId }),
+        });
+        await boss.deleteJob(DEAD_LETTER_QUEUE, id, { db: tx.db });
+        await tx.commit();
+      } catch (error) {
+        await tx.rollback();
+        throw error;
+      }
+    },
+
+    async ping() {
+      await boss.getDb().executeSql("select 1");
+    },
+
+    async stop({ timeoutMs = 30_000 } = {}) {
+      await boss.stop({ graceful: true, close: true, timeout: timeoutMs });
+    },
+  };
+}
