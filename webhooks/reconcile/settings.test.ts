@@ -1,0 +1,75 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadAutomationSettings } from "../../automation/settings.ts";
+import { EXAMPLE_IMAGES } from "../../components/exampleTenant.ts";
+import {
+  hostKeysFor,
+  loadReconcileSettings,
+  parseDuration,
+  parsePriceTiers,
+  ReconcileSettingsError,
+} from "./settings.ts";
+
+const dataDir = mkdtempSync(join(tmpdir(), "mindroom-reconcile-settings-"));
+const automation = (env: NodeJS.ProcessEnv = {}) =>
+  loadAutomationSettings({
+    MINDROOM_DATA_DIR: dataDir,
+    MINDROOM_ROOT_SECRET: "x".repeat(40),
+    DOKKU_HOSTS: "ssh://root@10.0.0.1:22,ssh://root@127.0.0.1:2222",
+    ...env,
+  });
+
+describe("reconcile settings", () => {
+  it("parses durations in the units operators write", () => {
+    expect(["7d", "12h", "30m", "5s", "0s", "250ms", "90", "1.5h"].map((d) => parseDuration("X", d))).toEqual(
+      [604_800_000, 43_200_000, 1_800_000, 5000, 0, 250, 90_000, 5_400_000],
+    );
+    expect(() => parseDuration("MINDROOM_DELETION_GRACE", "a week")).toThrow(
+      "MINDROOM_DELETION_GRACE must be a duration like 7d, 12h, 30m or 5s, got a week",
+    );
+  });
+
+  it("maps prices to tiers, rejecting unknown tiers", () => {
+    expect([...parsePriceTiers(" price_a=starter, price_b=enterprise ")]).toEqual([
+      ["price_a", "starter"],
+      ["price_b", "enterprise"],
+    ]);
+    expect(() => parsePriceTiers("price_a=gold")).toThrow(ReconcileSettingsError);
+    expect(() => parsePriceTiers("")).toThrow(/maps no price/);
+  });
+
+  it("finds each pool host's key in known_hosts lines", () => {
+    const hosts = automation().hosts;
+    const keys = hostKeysFor(
+      hosts,
+      "# comment\n10.0.0.1 ssh-ed25519 AAAAone\n[127.0.0.1]:2222,[localhost]:2222 ssh-ed25519 AAAAtwo\n",
+    );
+    expect([...keys]).toEqual([
+      ["ssh://root@10.0.0.1:22", "ssh-ed25519 AAAAone"],
+      ["ssh://root@127.0.0.1:2222", "ssh-ed25519 AAAAtwo"],
+    ]);
+  });
+
+  it("has embedded defaults outside production and insists on images in production", () => {
+    const knownHosts = join(dataDir, "known_hosts");
+    writeFileSync(knownHosts, "10.0.0.1 ssh-ed25519 AAAAone\n");
+    const s = loadReconcileSettings(automation(), { DOKKU_KNOWN_HOSTS: knownHosts });
+    expect(s.deletionGraceMs).toBe(7 * 86_400_000);
+    expect(s.sweepIntervalMs).toBe(600_000);
+    expect(s.priceTiers.get("price_mindroom_professional")).toBe("professional");
+    expect(s.images).toEqual(EXAMPLE_IMAGES);
+    expect(s.tlsEmail).toBe("ops@mindroom.test");
+    expect(s.hostKeys.get("ssh://root@10.0.0.1:22")).toBe("ssh-ed25519 AAAAone");
+    expect(s.backup).toBeUndefined();
+    expect(() =>
+      loadReconcileSettings(automation({ MINDROOM_ENVIRONMENT: "production" }), {
+        DOKKU_KNOWN_HOSTS: knownHosts,
+      }),
+    ).toThrow("MINDROOM_RUNTIME_IMAGE must be set in production (an image pinned by digest)");
+    expect(() =>
+      loadReconcileSettings(automation(), { DOKKU_KNOWN_HOSTS: knownHosts, MINDROOM_BACKUP_BUCKET: "b" }),
+    ).toThrow(/MINDROOM_BACKUP_REGION/);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * What the reconcile worker and the sweep need beyond the automation layer's
+ * settings, read once from the environment: the price → tier map, the deletion
+ * grace, the sweep interval, the images tenants run, the Dokku hosts' public
+ * keys, and the TLS / DNS / backup choices every tenant spec carries.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AutomationSettings } from "../../automation/settings.ts";
+import { LOCAL_HOST_POINTER } from "../../automation/settings.ts";
+import { EXAMPLE_IMAGES } from "../../components/exampleTenant.ts";
+import { isTierId, type TierId } from "../../components/tiers.ts";
+
+export interface TenantImages {
+  readonly runtime: string;
+  readonly homeserver: string;
+  readonly backup: string;
+}
+
+export interface ReconcileSettings {
+  /** `STRIPE_PRICE_TIERS`: price id → tier (default: the local Stripe API's test prices). */
+  readonly priceTiers: ReadonlyMap<string, TierId>;
+  /** `MINDROOM_DELETION_GRACE` (`7d`, `12h`, `5s`, `0s`; default 7 days). */
+  readonly deletionGraceMs: number;
+  /** `MINDROOM_SWEEP_INTERVAL` (same units; default 10 minutes, `0s` turns the periodic sweep off). */
+  readonly sweepIntervalMs: number;
+  /** `MINDROOM_RUNTIME_IMAGE`, `MINDROOM_HOMESERVER_IMAGE`, `MINDROOM_BACKUP_IMAGE`, pinned by digest. */
+  readonly images: TenantImages;
+  /** Public key per host URL of the pool, from `DOKKU_KNOWN_HOSTS` (an OpenSSH known_hosts file). */
+  readonly hostKeys: ReadonlyMap<string, string>;
+  /** `MINDROOM_TLS_EMAIL`: the Let's Encrypt account (default `ops@<base domain>`). */
+  readonly tlsEmail: string;
+  /** `CLOUDFLARE_ZONE_ID`: DNS records in this zone; unset means no DNS records. */
+  readonly cloudflareZoneId: string | undefined;
+  /** `MINDROOM_BACKUP_BUCKET` and `MINDROOM_BACKUP_REGION`: backups to S3; unset means none. */
+  readonly backup: { readonly bucket: string; readonly region: string } | undefined;
+  /** `MINDROOM_WORKER_CONCURRENCY`: reconciles at once in this process (default: the pool size). */
+  readonly concurrency: number;
+}
+
+export class ReconcileSettingsError extends Error {
+  override readonly name = "ReconcileSettingsError";
+}
+
+/** The local Stripe API's test prices (stripe-local), so embedded runs need no configuration. */
+export const LOCAL_PRICE_TIERS =
+  "price_mindroom_free=free,price_mindroom_starter=starter,price_mindroom_professional=professional,price_mindroom_enterprise=enterprise";
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `7d`, `12h`, `30m`, `5s`, `250ms`, or a bare number of seconds. */
+export function parseDuration(name: string, raw: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!match)
+    throw new ReconcileSettingsError(`${name} must be a duration like 7d, 12h, 30m or 5s, got ${raw}`);
+  return Math.round(Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000));
+}
+
+export function parsePriceTiers(raw: string): Map<string, TierId> {
+  const map = new Map<string, TierId>();
+  for (const entry of raw
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const [price = "", tierId = ""] = entry.split("=").map((s) => s.trim());
+    if (!/^[A-Za-z0-9_]+$/.test(price) || !isTierId(tierId)) {
+      throw new ReconcileSettingsError(
+        `STRIPE_PRICE_TIERS entry ${JSON.stringify(entry)} must be <price id>=<free|starter|professional|enterprise>`,
+      );
+    }
+    map.set(price, tierId);
+  }
+  if (map.size === 0) throw new ReconcileSettingsError("STRIPE_PRICE_TIERS maps no price to a tier");
+  return map;
+}
+
+/** Host keys for the pool from known_hosts lines (`[host]:port type key` or `host type key`). */
+export function hostKeysFor(hosts: AutomationSettings["hosts"], knownHosts: string): Map<string, string> {
+  const keys = new Map<string, string>();
+  const lines = knownHosts
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+  for (const host of hosts) {
+    const match = /^ssh:\/\/[^@]+@([^:]+):([0-9]+)$/.exec(host.url);
+    if (!match) continue;
+    const [, name = "", port = ""] = match;
+    const wanted = port === "22" ? name : `[${name}]:${port}`;
+    for (const line of lines) {
+      const [names = "", type = "", key = ""] = line.split(/\s+/);
+      if (names.split(",").includes(wanted) && type && key) {
+        keys.set(host.url, `${type} ${key}`);
+        break;
+      }
+    }
+  }
+  return keys;
+}
+
+/** The local Dokku host's known_hosts (written by `./platform start` beside its keys). */
+function localKnownHosts(dataDir: string): string | undefined {
+  const pointer = join(dataDir, LOCAL_HOST_POINTER);
+  const dir = existsSync(pointer) ? readFileSync(pointer, "utf8").trim() : join(dataDir, "dokku-host");
+  const path = join(dir, "ssh", "known_hosts");
+  return existsSync(path) ? path : undefined;
+}
+
+export function loadReconcileSettings(
+  automation: AutomationSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): ReconcileSettings {
+  const production = automation.environment === "production";
+  const image = (name: string, fallback: string) => {
+    const value = env[name]?.trim();
+    if (value) return value;
+    if (production)
+      throw new ReconcileSettingsError(`${name} must be set in production (an image pinned by digest)`);
+    return fallback;
+  };
+  const knownHostsPath = env.DOKKU_KNOWN_HOSTS?.trim() || localKnownHosts(automation.dataDir);
+  const hostKeys = knownHostsPath
+    ? hostKeysFor(automation.hosts, readFileSync(knownHostsPath, "utf8"))
+    : new Map();
+  const bucket = env.MINDROOM_BACKUP_BUCKET?.trim();
+  const region = env.MINDROOM_BACKUP_REGION?.trim() || env.AWS_REGION?.trim();
+  if (bucket && !region)
+    throw new ReconcileSettingsError(
+      "MINDROOM_BACKUP_BUCKET is set: set MINDROOM_BACKUP_REGION (or AWS_REGION) too",
+    );
+  const concurrency = Number(env.MINDROOM_WORKER_CONCURRENCY || automation.poolSize);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new ReconcileSettingsError(
+      `MINDROOM_WORKER_CONCURRENCY must be a positive integer, got ${env.MINDROOM_WORKER_CONCURRENCY}`,
+    );
+  return {
+    priceTiers: parsePriceTiers(env.STRIPE_PRICE_TIERS || LOCAL_PRICE_TIERS),
+    deletionGraceMs: parseDuration("MINDROOM_DELETION_GRACE", env.MINDROOM_DELETION_GRACE || "7d"),
+    sweepIntervalMs: parseDuration("MINDROOM_SWEEP_INTERVAL", env.MINDROOM_SWEEP_INTERVAL || "10m"),
+    images: {
+      runtime: image("MINDROOM_RUNTIME_IMAGE", EXAMPLE_IMAGES.runtime),
+      homeserver: image("MINDROOM_HOMESERVER_IMAGE", EXAMPLE_IMAGES.homeserver),
+      backup: image("MINDROOM_BACKUP_IMAGE", EXAMPLE_IMAGES.backup),
+    },
+    hostKeys,
+    tlsEmail: env.MINDROOM_TLS_EMAIL?.trim() || `ops@${automation.baseDomain}`,
+    cloudflareZoneId: env.CLOUDFLARE_ZONE_ID?.trim() || undefined,
+    backup: bucket && region ? { bucket, region } : undefined,
+    concurrency,
+  };
+}

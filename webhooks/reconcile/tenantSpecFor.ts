@@ -1,0 +1,90 @@
+/**
+ * The whole TenantSpec of a customer's tenant, from the desired state, the
+ * instance row (its slug and host, fixed at creation and placement) and the
+ * platform settings; plus a stable hash, so the worker can tell "nothing
+ * changed since the last successful reconcile" without asking Pulumi. The spec
+ * holds no secrets (they travel as Pulumi secrets), so it is safe to store in
+ * the instances row and to show operators.
+ */
+import { createHash } from "node:crypto";
+import { parseTenantSpec, type TenantSpec, type TenantSpecInput } from "../../components/tenantSpec.ts";
+import type { KnownHost } from "../../policies/config.ts";
+import type { DesiredTenant } from "./desiredState.ts";
+import type { TenantImages } from "./settings.ts";
+
+export interface SpecSettings {
+  readonly baseDomain: string;
+  readonly environment: "production" | "staging" | "test";
+  readonly hosts: readonly KnownHost[];
+  readonly hostKeys: ReadonlyMap<string, string>;
+  readonly images: TenantImages;
+  readonly tlsEmail: string;
+  readonly cloudflareZoneId: string | undefined;
+  readonly backup: { readonly bucket: string; readonly region: string } | undefined;
+}
+
+export interface SpecInstance {
+  readonly slug: string;
+  /** The placed host's URL (see placement.ts). */
+  readonly host: string;
+  readonly displayName?: string | null;
+}
+
+/** The tenant's host is not usable: it left the pool, or its key is unknown. */
+export class HostNotConfiguredError extends Error {
+  override readonly name = "HostNotConfiguredError";
+}
+
+export function tenantSpecFor(
+  desired: Exclude<DesiredTenant, { state: "absent" }>,
+  instance: SpecInstance,
+  settings: SpecSettings,
+): { spec: TenantSpec; hash: string } {
+  const host = settings.hosts.find((h) => h.url === instance.host);
+  if (!host) {
+    throw new HostNotConfiguredError(
+      `tenant ${instance.slug} lives on ${instance.host}, which is not in DOKKU_HOSTS: add it back (tenants are not moved by a reconcile)`,
+    );
+  }
+  const hostKey = settings.hostKeys.get(host.url);
+  if (!hostKey) {
+    throw new HostNotConfiguredError(
+      `no public key for ${host.url}: add its line to the known_hosts file named by DOKKU_KNOWN_HOSTS`,
+    );
+  }
+  const input: TenantSpecInput = {
+    slug: instance.slug,
+    tier: desired.tier,
+    environment: settings.environment,
+    ...(instance.displayName ? { displayName: instance.displayName.slice(0, 100) } : {}),
+    suspended: desired.state !== "running",
+    // A deletion lifts data protection so the destroy removes storage too (after the final backup).
+    purgeData: desired.state === "deleted",
+    baseDomain: settings.baseDomain,
+    images: { ...settings.images },
+    host: { url: host.url, hostKey, address: host.address },
+    tls: { mode: "letsencrypt", email: settings.tlsEmail },
+    dns: settings.cloudflareZoneId
+      ? { enabled: true, zoneId: settings.cloudflareZoneId, proxied: host.proxied }
+      : { enabled: false },
+    backups: settings.backup ? { enabled: true, ...settings.backup } : { enabled: false },
+  };
+  const spec = parseTenantSpec(input);
+  return { spec, hash: specHash(spec) };
+}
+
+/** SHA-256 of the spec as canonical JSON (keys sorted at every level). */
+export function specHash(spec: TenantSpec): string {
+  return createHash("sha256").update(canonicalJson(spec)).digest("hex");
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
