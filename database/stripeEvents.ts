@@ -1,0 +1,103 @@
+/**
+ * The Stripe event log, which is also the idempotency guard: the event id is
+ * the primary key, so recording a redelivered event inserts nothing and the
+ * webhook answers 200 without enqueueing twice.
+ */
+import type { Queryable } from "./connection.ts";
+import { type JsonObject, jsonb, parseJsonObject } from "./jsonColumns.ts";
+
+export interface StripeEventRecord {
+  /** `evt_…` */
+  readonly id: string;
+  readonly type: string;
+  readonly stripeCreated: Date | null;
+  readonly livemode: boolean | null;
+  /** The Stripe customer (`cus_…`) the event concerns, when known. */
+  readonly customerId: string | null;
+  /** The id of the event's `data.object`. */
+  readonly objectId: string | null;
+  readonly payload: JsonObject;
+  readonly receivedAt: Date;
+  readonly processedAt: Date | null;
+  readonly error: string | null;
+}
+
+interface StripeEventRow {
+  id: string;
+  type: string;
+  stripe_created: Date | null;
+  livemode: boolean | null;
+  customer_id: string | null;
+  object_id: string | null;
+  payload: unknown;
+  received_at: Date;
+  processed_at: Date | null;
+  error: string | null;
+}
+
+function fromRow(row: StripeEventRow): StripeEventRecord {
+  return {
+    id: row.id,
+    type: row.type,
+    stripeCreated: row.stripe_created,
+    livemode: row.livemode,
+    customerId: row.customer_id,
+    objectId: row.object_id,
+    payload: parseJsonObject(row.payload, "stripe_events.payload") ?? {},
+    receivedAt: row.received_at,
+    processedAt: row.processed_at,
+    error: row.error,
+  };
+}
+
+export interface NewStripeEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly stripeCreated?: Date | null;
+  readonly livemode?: boolean | null;
+  readonly customerId?: string | null;
+  readonly objectId?: string | null;
+  /** The event: an object, or the verified raw body text (stored as received, no re-serialising). */
+  readonly payload: JsonObject | string;
+}
+
+/** Inserts the event unless its id is already recorded; `inserted: false` means a redelivery. */
+export async function recordEvent(db: Queryable, event: NewStripeEvent): Promise<{ inserted: boolean }> {
+  const { rowCount } = await db.query(
+    `insert into public.stripe_events (id, type, stripe_created, livemode, customer_id, object_id, payload)
+     values ($1, $2, $3, $4, $5, $6, $7::jsonb)
+     on conflict (id) do nothing`,
+    [
+      event.id,
+      event.type,
+      event.stripeCreated ?? null,
+      event.livemode ?? null,
+      event.customerId ?? null,
+      event.objectId ?? null,
+      jsonb(event.payload),
+    ],
+  );
+  return { inserted: rowCount === 1 };
+}
+
+/** Marks an event handled (`error` set when handling it failed for good; cleared on success). */
+export async function markProcessed(db: Queryable, id: string, error: string | null = null): Promise<void> {
+  await db.query("update public.stripe_events set processed_at = now(), error = $2 where id = $1", [
+    id,
+    error,
+  ]);
+}
+
+export async function findEvent(db: Queryable, id: string): Promise<StripeEventRecord | null> {
+  const { rows } = await db.query<StripeEventRow>("select * from public.stripe_events where id = $1", [id]);
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+/** Events received but not processed, oldest first (what the sweep re-enqueues). */
+export async function unprocessedEvents(db: Queryable, limit = 500): Promise<StripeEventRecord[]> {
+  const { rows } = await db.query<StripeEventRow>(
+    "select * from public.stripe_events where processed_at is null order by received_at limit $1",
+    [limit],
+  );
+  return rows.map(fromRow);
+}
