@@ -7,6 +7,11 @@ export default createHandler(() => (
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta
+            name="description"
+            content="MindRoom Cloud: hosted MindRoom agents on your own Matrix homeserver."
+          />
+          <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
           {assets}
         </head>
         <body>

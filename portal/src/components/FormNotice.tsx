@@ -1,0 +1,22 @@
+/** The overall outcome of a form submission, announced politely (success) or assertively (failure). */
+import { Show } from "solid-js";
+import type { FormResult } from "../lib/formResult.ts";
+
+export default function FormNotice(props: { result: FormResult | undefined; error?: unknown }) {
+  return (
+    <>
+      <Show when={props.result}>
+        {(r) => (
+          <p class={`notice ${r().ok ? "notice-ok" : "notice-bad"}`} role={r().ok ? "status" : "alert"}>
+            {r().message}
+          </p>
+        )}
+      </Show>
+      <Show when={props.error}>
+        <p class="notice notice-bad" role="alert">
+          Something went wrong on our side. Please try again in a moment.
+        </p>
+      </Show>
+    </>
+  );
+}

@@ -1,0 +1,219 @@
+/**
+ * The operator console's server functions. Every one starts with `requireOperator()`; reads run
+ * under RLS as the operator; actions ask for a reason and write an audit row with who and why in
+ * the same transaction as the job they queue.
+ */
+import { action, query } from "@solidjs/router";
+import { asPerson, servicePool } from "../server/database.ts";
+import { deadLetterRetrySchema, operatorActionSchema } from "../server/formSchemas.ts";
+import { failure, parseForm } from "../server/forms.ts";
+import { type Identity, requireOperator } from "../server/identity.ts";
+import { type PlatformView, platformView, type TenantDetail, tenantDetail } from "../server/operatorView.ts";
+import { runOps } from "../server/opsCli.ts";
+import {
+  auditAndEnqueue,
+  inServiceTransaction,
+  reconcileQueue,
+  writeAudit,
+} from "../server/reconcileQueue.ts";
+import { type TenantPage, tenantFilterSchema, tenantsPage } from "../server/tenantsTable.ts";
+import type { FormResult } from "./formResult.ts";
+
+export const getTenants = query(async (raw: Record<string, string | undefined>): Promise<TenantPage> => {
+  "use server";
+  const identity = await requireOperator();
+  const filter = tenantFilterSchema.safeParse(raw);
+  return asPerson(identity.claims, (db) =>
+    tenantsPage(db, filter.success ? filter.data : tenantFilterSchema.parse({})),
+  );
+}, "tenants");
+
+export interface DeadLetterView {
+  readonly id: string;
+  readonly reason: string;
+  readonly error: string;
+  readonly retries: number;
+  readonly deadLetteredAt: string;
+}
+
+export interface TenantPageData extends TenantDetail {
+  readonly deadLetters: readonly DeadLetterView[];
+}
+
+export const getTenant = query(async (instanceId: string): Promise<TenantPageData | null> => {
+  "use server";
+  const identity = await requireOperator();
+  if (!/^[0-9a-f-]{36}$/i.test(instanceId)) return null;
+  const detail = await asPerson(identity.claims, (db) => tenantDetail(db, instanceId));
+  if (!detail) return null;
+  const key = detail.customer.stripeCustomerId;
+  const deadLetters = key
+    ? (await (await reconcileQueue()).deadLetters())
+        .filter((d) => d.customerKey === key)
+        .map((d) => ({
+          id: d.id,
+          reason: d.reason,
+          error: d.error,
+          retries: d.retries,
+          deadLetteredAt: d.deadLetteredAt.toISOString(),
+        }))
+    : [];
+  return { ...detail, deadLetters };
+}, "tenant");
+
+export const getLiveOutputs = query(
+  async (instanceId: string): Promise<Record<string, unknown> | { error: string }> => {
+    "use server";
+    const identity = await requireOperator();
+    const detail = await asPerson(identity.claims, (db) => tenantDetail(db, instanceId));
+    if (!detail) return { error: "No such tenant." };
+    try {
+      const outputs = await runOps("outputs", detail.instance.slug, 60_000);
+      return outputs && typeof outputs === "object"
+        ? (outputs as Record<string, unknown>)
+        : { value: outputs };
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+  },
+  "liveOutputs",
+);
+
+export const getPlatform = query(async (): Promise<PlatformView> => {
+  "use server";
+  const identity = await requireOperator();
+  return asPerson(identity.claims, platformView);
+}, "platform");
+
+async function tenantFor(identity: Identity, instanceId: string) {
+  return asPerson(identity.claims, (db) => tenantDetail(db, instanceId));
+}
+
+function actorOf(identity: Identity) {
+  return `operator:${identity.email}`;
+}
+
+export const reconcileNow = action(async (form: FormData): Promise<FormResult> => {
+  "use server";
+  const identity = await requireOperator();
+  const parsed = parseForm(operatorActionSchema, form);
+  if (!parsed.ok) return parsed.result;
+  const tenant = await tenantFor(identity, parsed.data.instanceId);
+  if (!tenant) return failure("No such tenant.");
+  const key = tenant.customer.stripeCustomerId;
+  if (!key) return failure("This tenant has no Stripe customer, so there is nothing to reconcile against.");
+  await auditAndEnqueue(
+    {
+      actor: actorOf(identity),
+      actorUserId: identity.userId,
+      customerId: tenant.customer.id,
+      instanceId: tenant.instance.id,
+      action: "operator.reconcile",
+      reason: parsed.data.reason,
+    },
+    { customerKey: key, trigger: "operator", reason: parsed.data.reason, requestedBy: actorOf(identity) },
+  );
+  return { ok: true, message: "Reconcile queued. The operations list updates when the worker picks it up." };
+}, "reconcileNow");
+
+function holdAction(desired: "suspended" | "running") {
+  return async (form: FormData): Promise<FormResult> => {
+    const identity = await requireOperator();
+    const parsed = parseForm(operatorActionSchema, form);
+    if (!parsed.ok) return parsed.result;
+    const tenant = await tenantFor(identity, parsed.data.instanceId);
+    if (!tenant) return failure("No such tenant.");
+    const key = tenant.customer.stripeCustomerId;
+    const queue = await reconcileQueue();
+    const action = desired === "suspended" ? "operator.suspend" : "operator.resume";
+    await inServiceTransaction(async (tx) => {
+      // The hold is recorded on the instance and in the audit log; the worker applies it.
+      await tx.query(`update public.instances set desired_state = $2, updated_at = now() where id = $1`, [
+        tenant.instance.id,
+        desired,
+      ]);
+      await writeAudit(tx, {
+        actor: actorOf(identity),
+        actorUserId: identity.userId,
+        customerId: tenant.customer.id,
+        instanceId: tenant.instance.id,
+        action,
+        reason: parsed.data.reason,
+        details: { from: tenant.instance.desiredState, to: desired },
+      });
+      if (key) {
+        await queue.enqueue(
+          {
+            customerKey: key,
+            trigger: "operator",
+            reason: `${action}: ${parsed.data.reason}`,
+            requestedBy: actorOf(identity),
+          },
+          tx,
+        );
+      }
+    });
+    return { ok: true, message: desired === "suspended" ? "Suspension queued." : "Resume queued." };
+  };
+}
+
+export const suspendTenant = action(async (form: FormData) => {
+  "use server";
+  return holdAction("suspended")(form);
+}, "suspendTenant");
+
+export const resumeTenant = action(async (form: FormData) => {
+  "use server";
+  return holdAction("running")(form);
+}, "resumeTenant");
+
+export const previewTenant = action(async (form: FormData): Promise<FormResult & { preview?: unknown }> => {
+  "use server";
+  const identity = await requireOperator();
+  const parsed = parseForm(operatorActionSchema, form);
+  if (!parsed.ok) return parsed.result;
+  const tenant = await tenantFor(identity, parsed.data.instanceId);
+  if (!tenant) return failure("No such tenant.");
+  await writeAudit(servicePool(), {
+    actor: actorOf(identity),
+    actorUserId: identity.userId,
+    customerId: tenant.customer.id,
+    instanceId: tenant.instance.id,
+    action: "operator.preview",
+    reason: parsed.data.reason,
+  });
+  try {
+    const preview = await runOps("diff", tenant.instance.slug);
+    return { ok: true, message: "Preview finished.", preview };
+  } catch (error) {
+    return failure((error as Error).message);
+  }
+}, "previewTenant");
+
+export const retryDeadLetter = action(async (form: FormData): Promise<FormResult> => {
+  "use server";
+  const identity = await requireOperator();
+  const parsed = parseForm(deadLetterRetrySchema, form);
+  if (!parsed.ok) return parsed.result;
+  const tenant = await tenantFor(identity, parsed.data.instanceId);
+  if (!tenant) return failure("No such tenant.");
+  const queue = await reconcileQueue();
+  const letter = (await queue.deadLetters()).find(
+    (d) => d.id === parsed.data.deadLetterId && d.customerKey === tenant.customer.stripeCustomerId,
+  );
+  if (!letter)
+    return failure("That failed job is no longer waiting (already retried?).", {
+      deadLetterId: "Not found.",
+    });
+  await writeAudit(servicePool(), {
+    actor: actorOf(identity),
+    actorUserId: identity.userId,
+    customerId: tenant.customer.id,
+    instanceId: tenant.instance.id,
+    action: "operator.retry_job",
+    reason: parsed.data.reason,
+    details: { deadLetter: letter.id, error: letter.error },
+  });
+  await queue.retryDeadLetter(letter.id, actorOf(identity));
+  return { ok: true, message: "Job queued again." };
+}, "retryDeadLetter");

@@ -1,0 +1,219 @@
+import { Title } from "@solidjs/meta";
+import { A, createAsync, useSearchParams } from "@solidjs/router";
+import { For, Show } from "solid-js";
+import { formatDateTime } from "../../components/format.ts";
+import StatusBadge from "../../components/StatusBadge.tsx";
+import { getTenants } from "../../lib/operator.ts";
+
+const STATES = ["pending", "provisioning", "running", "suspended", "deleting", "deleted", "failed"];
+const TIERS = ["free", "starter", "professional", "enterprise"];
+const DRIFTS = ["drifted", "pending", "clean", "unknown"];
+
+type Params = Record<string, string | undefined>;
+
+function flat(params: Record<string, string | string[] | undefined>): Params {
+  const out: Params = {};
+  for (const [k, v] of Object.entries(params)) out[k] = Array.isArray(v) ? v[0] : v;
+  return out;
+}
+
+export default function TenantsPage() {
+  const [params] = useSearchParams();
+  const query = () => flat(params);
+  const page = createAsync(() => getTenants(query()));
+  const link = (p: number) => {
+    const q = new URLSearchParams(
+      Object.entries({ ...query(), page: String(p) }).filter(([, v]) => v) as [string, string][],
+    );
+    return `/operator?${q}`;
+  };
+  return (
+    <>
+      <Title>Tenants · Operator · MindRoom Cloud</Title>
+      <div class="page-head">
+        <div>
+          <h1>Tenants</h1>
+          <p>Every instance, its state, drift and recent failures.</p>
+        </div>
+        <Show when={page()}>
+          {(p) => <span class="muted">{p().total.toLocaleString("en-US")} matching</span>}
+        </Show>
+      </div>
+      <form method="get" action="/operator" class="filters card" role="search" aria-label="Filter tenants">
+        <div class="field">
+          <label for="flt-q">Search</label>
+          <input
+            id="flt-q"
+            name="q"
+            type="search"
+            placeholder="slug, email, host or id"
+            value={query().q ?? ""}
+          />
+        </div>
+        <Select id="flt-tier" name="tier" label="Tier" options={TIERS} value={query().tier} />
+        <Select id="flt-state" name="state" label="State" options={STATES} value={query().state} />
+        <Select id="flt-drift" name="drift" label="Drift" options={DRIFTS} value={query().drift} />
+        <div class="field">
+          <label for="flt-failing">Failures</label>
+          <select id="flt-failing" name="failing">
+            <option value="">Any</option>
+            <option value="yes" selected={query().failing === "yes"}>
+              With failures
+            </option>
+          </select>
+        </div>
+        <div class="row">
+          <input type="hidden" name="sort" value={query().sort ?? "slug"} />
+          <button class="btn btn-primary" type="submit">
+            Filter
+          </button>
+          <A href="/operator" class="small">
+            Reset
+          </A>
+        </div>
+      </form>
+      <div class="table-wrap">
+        <table>
+          <caption class="skip-link">Tenants</caption>
+          <thead>
+            <tr>
+              <th scope="col">
+                <A href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "slug", page: "1" })}`}>
+                  Tenant
+                </A>
+              </th>
+              <th scope="col">
+                <A href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "tier", page: "1" })}`}>
+                  Tier
+                </A>
+              </th>
+              <th scope="col">
+                <A href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "state", page: "1" })}`}>
+                  State
+                </A>
+              </th>
+              <th scope="col">Host</th>
+              <th scope="col">Drift</th>
+              <th scope="col">
+                <A
+                  href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "updated", page: "1" })}`}
+                >
+                  Last operation
+                </A>
+              </th>
+              <th scope="col">
+                <A
+                  href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "failures", page: "1" })}`}
+                >
+                  Failures (7 d)
+                </A>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            <For each={page()?.rows} fallback={<EmptyRow />}>
+              {(t) => (
+                <tr>
+                  <td>
+                    <A href={`/operator/tenants/${t.id}`} class="mono">
+                      {t.slug}
+                    </A>
+                    <div class="muted small">{t.email}</div>
+                  </td>
+                  <td>{t.tier}</td>
+                  <td>
+                    <StatusBadge state={t.actualState} />
+                    <Show when={t.desiredState !== t.actualState && t.desiredState !== "running"}>
+                      <div class="muted small">→ {t.desiredState}</div>
+                    </Show>
+                  </td>
+                  <td class="mono small">{t.host ?? "—"}</td>
+                  <td>
+                    <StatusBadge state={t.drift} />
+                  </td>
+                  <td class="small">
+                    <Show when={t.lastOperation} fallback="—">
+                      {(o) => (
+                        <>
+                          {o().kind} <StatusBadge state={o().status} />
+                          <div class="muted">{formatDateTime(o().at)}</div>
+                        </>
+                      )}
+                    </Show>
+                  </td>
+                  <td>
+                    <Show when={t.failures > 0 || t.lastError} fallback={<span class="muted">0</span>}>
+                      <span class="error-text" title={t.lastError ?? ""}>
+                        {t.failures}
+                        <Show when={t.lastError}> · last error</Show>
+                      </span>
+                    </Show>
+                  </td>
+                </tr>
+              )}
+            </For>
+          </tbody>
+        </table>
+      </div>
+      <Show when={page()}>
+        {(p) => (
+          <nav class="pager" aria-label="Pages">
+            <span class="muted small">
+              Page {p().page} of {Math.max(1, Math.ceil(p().total / p().pageSize))}
+            </span>
+            <div class="row">
+              <Show when={p().page > 1}>
+                <A class="btn" href={link(p().page - 1)}>
+                  ← Previous
+                </A>
+              </Show>
+              <Show when={p().page * p().pageSize < p().total}>
+                <A class="btn" href={link(p().page + 1)}>
+                  Next →
+                </A>
+              </Show>
+            </div>
+          </nav>
+        )}
+      </Show>
+    </>
+  );
+}
+
+function clean(q: Params): Record<string, string> {
+  return Object.fromEntries(Object.entries(q).filter(([, v]) => v)) as Record<string, string>;
+}
+
+function EmptyRow() {
+  return (
+    <tr>
+      <td colspan="7" class="muted">
+        No tenants match these filters.
+      </td>
+    </tr>
+  );
+}
+
+function Select(props: {
+  id: string;
+  name: string;
+  label: string;
+  options: string[];
+  value: string | undefined;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} name={props.name}>
+        <option value="">Any</option>
+        <For each={props.options}>
+          {(o) => (
+            <option value={o} selected={props.value === o}>
+              {o}
+            </option>
+          )}
+        </For>
+      </select>
+    </div>
+  );
+}

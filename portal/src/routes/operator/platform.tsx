@@ -1,0 +1,121 @@
+import { Title } from "@solidjs/meta";
+import { A, createAsync } from "@solidjs/router";
+import { For, Show } from "solid-js";
+import { formatDateTime, formatMoney } from "../../components/format.ts";
+import StatusBadge from "../../components/StatusBadge.tsx";
+import { getPlatform } from "../../lib/operator.ts";
+
+const STATES = ["pending", "provisioning", "running", "suspended", "deleting", "deleted", "failed"];
+const TIERS = ["free", "starter", "professional", "enterprise"];
+
+export default function PlatformPage() {
+  const data = createAsync(() => getPlatform());
+  const cell = (tier: string, state: string) =>
+    data()?.byTierAndState.find((r) => r.tier === tier && r.state === state)?.count ?? 0;
+  return (
+    <>
+      <Title>Platform · Operator · MindRoom Cloud</Title>
+      <div class="page-head">
+        <div>
+          <h1>Platform</h1>
+          <p>Tenants, revenue and failures at a glance.</p>
+        </div>
+      </div>
+      <Show when={data()}>
+        {(d) => (
+          <>
+            <div class="grid grid-4">
+              <div class="card">
+                <div class="stat-label">Tenants</div>
+                <div class="stat">{d().tenants.toLocaleString("en-US")}</div>
+              </div>
+              <div class="card">
+                <div class="stat-label">MRR</div>
+                <div class="stat" data-testid="mrr">
+                  {formatMoney(d().mrrCents)}
+                </div>
+                <Show when={d().customPriced > 0}>
+                  <div class="muted small">+ {d().customPriced} custom-priced</div>
+                </Show>
+              </div>
+              <div class="card">
+                <div class="stat-label">Paying subscriptions</div>
+                <div class="stat">{d().payingSubscriptions.toLocaleString("en-US")}</div>
+              </div>
+              <div class="card">
+                <div class="stat-label">Failed operations (24 h)</div>
+                <div class="stat">{d().failedLastDay.length}</div>
+              </div>
+            </div>
+            <section style={{ "margin-top": "1.5rem" }} aria-labelledby="grid-h">
+              <h2 id="grid-h">Tenants by tier and state</h2>
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Tier</th>
+                      <For each={STATES}>{(s) => <th scope="col">{s}</th>}</For>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <For each={TIERS}>
+                      {(t) => (
+                        <tr>
+                          <th scope="row">{t}</th>
+                          <For each={STATES}>
+                            {(s) => (
+                              <td>
+                                <Show when={cell(t, s) > 0} fallback={<span class="muted">0</span>}>
+                                  <A href={`/operator?tier=${t}&state=${s}`}>{cell(t, s)}</A>
+                                </Show>
+                              </td>
+                            )}
+                          </For>
+                        </tr>
+                      )}
+                    </For>
+                  </tbody>
+                </table>
+              </div>
+            </section>
+            <section style={{ "margin-top": "1.5rem" }} aria-labelledby="failed-h">
+              <h2 id="failed-h">Failed operations in the last 24 hours</h2>
+              <Show when={d().failedLastDay.length > 0} fallback={<p class="muted">None. All quiet.</p>}>
+                <div class="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">When</th>
+                        <th scope="col">Tenant</th>
+                        <th scope="col">Operation</th>
+                        <th scope="col">Error</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      <For each={d().failedLastDay}>
+                        {(o) => (
+                          <tr>
+                            <td class="small">{formatDateTime(o.createdAt)}</td>
+                            <td>
+                              <A class="mono" href={`/operator/tenants/${o.instanceId}`}>
+                                {o.slug}
+                              </A>
+                            </td>
+                            <td>
+                              {o.kind} <StatusBadge state={o.status} />
+                            </td>
+                            <td class="small error-text">{o.error ?? "—"}</td>
+                          </tr>
+                        )}
+                      </For>
+                    </tbody>
+                  </table>
+                </div>
+              </Show>
+            </section>
+          </>
+        )}
+      </Show>
+    </>
+  );
+}

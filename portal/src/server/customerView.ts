@@ -1,0 +1,201 @@
+/**
+ * What a customer sees about themselves: their customer row, subscription, instance, recent
+ * operations and today's usage. Every statement runs under `withUser`, so RLS alone decides which
+ * rows come back; the `where` clauses only pick among rows the person may already read.
+ */
+import type pg from "pg";
+
+export interface CustomerRow {
+  readonly id: string;
+  readonly email: string | null;
+  readonly displayName: string | null;
+  readonly stripeCustomerId: string | null;
+  readonly createdAt: string;
+}
+
+export interface SubscriptionRow {
+  readonly id: string;
+  readonly status: string;
+  readonly priceId: string | null;
+  readonly tier: string | null;
+  readonly cancelAtPeriodEnd: boolean;
+  readonly currentPeriodEnd: string | null;
+  readonly canceledAt: string | null;
+  readonly endedAt: string | null;
+}
+
+export interface InstanceRow {
+  readonly id: string;
+  readonly slug: string;
+  readonly tier: string;
+  readonly desiredState: string;
+  readonly actualState: string;
+  readonly host: string | null;
+  readonly outputs: Record<string, unknown> | null;
+  readonly warning: string | null;
+  readonly deletionDueAt: string | null;
+  readonly lastError: string | null;
+  readonly specHash: string | null;
+  readonly appliedSpecHash: string | null;
+  readonly updatedAt: string;
+}
+
+export interface OperationProgress {
+  readonly step?: string;
+  readonly done?: number;
+  readonly total?: number;
+  readonly message?: string;
+}
+
+export interface OperationRow {
+  readonly id: string;
+  readonly kind: string;
+  readonly trigger: string | null;
+  readonly requestedBy: string | null;
+  readonly reason: string | null;
+  readonly status: string;
+  readonly progress: OperationProgress | null;
+  readonly changes: Record<string, unknown> | null;
+  readonly error: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  readonly createdAt: string;
+}
+
+export interface UsageRow {
+  readonly day: string;
+  readonly agents: number;
+  readonly messages: number;
+  readonly storageBytes: number;
+}
+
+export interface CustomerView {
+  readonly customer: CustomerRow | null;
+  readonly subscription: SubscriptionRow | null;
+  readonly instance: InstanceRow | null;
+  readonly operations: readonly OperationRow[];
+  readonly usage: UsageRow | null;
+}
+
+const iso = (v: unknown): string | null =>
+  v instanceof Date ? v.toISOString() : v == null ? null : String(v);
+
+export const customerColumns = `c.id, c.email, c.display_name, c.stripe_customer_id, c.created_at`;
+export function customerFrom(r: Record<string, unknown>): CustomerRow {
+  return {
+    id: String(r.id),
+    email: (r.email as string | null) ?? null,
+    displayName: (r.display_name as string | null) ?? null,
+    stripeCustomerId: (r.stripe_customer_id as string | null) ?? null,
+    createdAt: iso(r.created_at) ?? "",
+  };
+}
+
+export const subscriptionColumns = `s.id, s.status, s.price_id, s.tier, s.cancel_at_period_end,
+  s.current_period_end, s.canceled_at, s.ended_at`;
+export function subscriptionFrom(r: Record<string, unknown>): SubscriptionRow {
+  return {
+    id: String(r.id),
+    status: String(r.status),
+    priceId: (r.price_id as string | null) ?? null,
+    tier: (r.tier as string | null) ?? null,
+    cancelAtPeriodEnd: r.cancel_at_period_end === true,
+    currentPeriodEnd: iso(r.current_period_end),
+    canceledAt: iso(r.canceled_at),
+    endedAt: iso(r.ended_at),
+  };
+}
+
+export const instanceColumns = `i.id, i.slug, i.tier, i.desired_state, i.actual_state, i.host, i.outputs,
+  i.warning, i.deletion_due_at, i.last_error, i.spec_hash, i.applied_spec_hash, i.updated_at`;
+export function instanceFrom(r: Record<string, unknown>): InstanceRow {
+  return {
+    id: String(r.id),
+    slug: String(r.slug),
+    tier: String(r.tier),
+    desiredState: String(r.desired_state),
+    actualState: String(r.actual_state),
+    host: (r.host as string | null) ?? null,
+    outputs: (r.outputs as Record<string, unknown> | null) ?? null,
+    warning: (r.warning as string | null) ?? null,
+    deletionDueAt: iso(r.deletion_due_at),
+    lastError: (r.last_error as string | null) ?? null,
+    specHash: (r.spec_hash as string | null) ?? null,
+    appliedSpecHash: (r.applied_spec_hash as string | null) ?? null,
+    updatedAt: iso(r.updated_at) ?? "",
+  };
+}
+
+export const operationColumns = `o.id, o.kind, o.trigger, o.requested_by, o.reason, o.status, o.progress,
+  o.changes, o.error, o.started_at, o.finished_at, o.duration_ms, o.created_at`;
+export function operationFrom(r: Record<string, unknown>): OperationRow {
+  return {
+    id: String(r.id),
+    kind: String(r.kind),
+    trigger: (r.trigger as string | null) ?? null,
+    requestedBy: (r.requested_by as string | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+    status: String(r.status),
+    progress: (r.progress as OperationProgress | null) ?? null,
+    changes: (r.changes as Record<string, unknown> | null) ?? null,
+    error: (r.error as string | null) ?? null,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+    durationMs: (r.duration_ms as number | null) ?? null,
+    createdAt: iso(r.created_at) ?? "",
+  };
+}
+
+/** The person's customer row (RLS returns only their own). */
+export async function ownCustomer(db: pg.PoolClient): Promise<CustomerRow | null> {
+  const { rows } = await db.query(
+    `select ${customerColumns} from public.customers c where c.user_id = (select auth.uid())`,
+  );
+  return rows[0] ? customerFrom(rows[0]) : null;
+}
+
+export async function customerView(db: pg.PoolClient, operationLimit = 15): Promise<CustomerView> {
+  const customer = await ownCustomer(db);
+  if (!customer) return { customer: null, subscription: null, instance: null, operations: [], usage: null };
+  const [subscription, instance] = await Promise.all([
+    db
+      .query(
+        `select ${subscriptionColumns} from public.subscriptions s where s.customer_id = $1
+          order by (s.status in ('active','trialing','past_due','unpaid','paused')) desc, s.created_at desc limit 1`,
+        [customer.id],
+      )
+      .then((r) => (r.rows[0] ? subscriptionFrom(r.rows[0]) : null)),
+    db
+      .query(`select ${instanceColumns} from public.instances i where i.customer_id = $1`, [customer.id])
+      .then((r) => (r.rows[0] ? instanceFrom(r.rows[0]) : null)),
+  ]);
+  if (!instance) return { customer, subscription, instance: null, operations: [], usage: null };
+  const [operations, usage] = await Promise.all([
+    db
+      .query(
+        `select ${operationColumns} from public.operations o where o.instance_id = $1
+          order by o.created_at desc limit $2`,
+        [instance.id, operationLimit],
+      )
+      .then((r) => r.rows.map(operationFrom)),
+    db
+      .query(
+        `select day::text as day, coalesce(agents,0) as agents, coalesce(messages,0) as messages,
+                coalesce(storage_bytes,0)::float8 as storage_bytes
+           from public.usage where instance_id = $1 order by day desc limit 1`,
+        [instance.id],
+      )
+      .then((r) =>
+        r.rows[0]
+          ? {
+              day: String(r.rows[0].day),
+              agents: Number(r.rows[0].agents),
+              messages: Number(r.rows[0].messages),
+              storageBytes: Number(r.rows[0].storage_bytes),
+            }
+          : null,
+      ),
+  ]);
+  return { customer, subscription, instance, operations, usage };
+}

@@ -1,0 +1,102 @@
+/**
+ * Who is asking, verified on the server for every read and write. Middleware does not run on
+ * client-side navigations, so each server function and API route calls `requireIdentity` (or
+ * `requireOperator`) itself; the result is memoised on the request so one request verifies once.
+ * Verification is `getClaims()`: the JWT's signature is checked (against the JWKS, or by the Auth
+ * server for symmetric keys), never just decoded from the cookie.
+ */
+import { redirect } from "@solidjs/router";
+import { getRequestEvent } from "solid-js/web";
+import { asPerson } from "./database.ts";
+import { requestSupabase } from "./supabase.ts";
+
+/** The verified JWT claims that `withUser` hands to Postgres as `request.jwt.claims`. */
+export interface VerifiedClaims {
+  readonly sub: string;
+  readonly role: string;
+  readonly email?: string;
+  readonly [claim: string]: unknown;
+}
+
+export interface Identity {
+  readonly userId: string;
+  readonly email: string;
+  readonly claims: VerifiedClaims;
+}
+
+/** Thrown by API routes' guards; rendered as 401/403 JSON. */
+export class AccessDeniedError extends Error {
+  override readonly name = "AccessDeniedError";
+  readonly status: 401 | 403;
+  constructor(status: 401 | 403, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const NONE = Symbol("no identity");
+
+export async function optionalIdentity(): Promise<Identity | null> {
+  const event = getRequestEvent();
+  const memo = event?.locals.identity as Identity | typeof NONE | undefined;
+  if (memo !== undefined) return memo === NONE ? null : memo;
+  const { data, error } = await requestSupabase().auth.getClaims();
+  const claims = data?.claims;
+  const identity =
+    error || !claims || typeof claims.sub !== "string" || claims.role !== "authenticated"
+      ? null
+      : {
+          userId: claims.sub,
+          email: typeof claims.email === "string" ? claims.email : "",
+          claims: { ...claims, sub: claims.sub, role: claims.role } as VerifiedClaims,
+        };
+  if (event) event.locals.identity = identity ?? NONE;
+  return identity;
+}
+
+function here(): string {
+  const event = getRequestEvent();
+  if (!event) return "/dashboard";
+  const url = new URL(event.request.url);
+  // Server-function calls carry the page they came from in the Referer; fall back to the dashboard.
+  if (url.pathname.startsWith("/_server")) {
+    const referer = event.request.headers.get("referer");
+    return referer ? new URL(referer).pathname : "/dashboard";
+  }
+  return url.pathname + url.search;
+}
+
+/** The signed-in person, or a redirect to the sign-in page (pages and server functions). */
+export async function requireIdentity(): Promise<Identity> {
+  const identity = await optionalIdentity();
+  if (!identity) throw redirect(`/login?next=${encodeURIComponent(here())}`);
+  return identity;
+}
+
+/** Whether this person holds the operator role (`public.is_operator()`, evaluated under RLS). */
+export async function isOperator(identity: Identity): Promise<boolean> {
+  const event = getRequestEvent();
+  const memo = event?.locals.operator as boolean | undefined;
+  if (memo !== undefined) return memo;
+  const operator = await asPerson(identity.claims, async (db) => {
+    const { rows } = await db.query<{ operator: boolean }>("select public.is_operator() as operator");
+    return rows[0]?.operator === true;
+  });
+  if (event) event.locals.operator = operator;
+  return operator;
+}
+
+/** An operator, or a redirect: customers are sent to their dashboard, strangers to sign in. */
+export async function requireOperator(): Promise<Identity> {
+  const identity = await requireIdentity();
+  if (!(await isOperator(identity))) throw redirect("/dashboard");
+  return identity;
+}
+
+/** For API routes: the identity or an AccessDeniedError (401 signed out, 403 not an operator). */
+export async function apiIdentity(options: { operator?: boolean } = {}): Promise<Identity> {
+  const identity = await optionalIdentity();
+  if (!identity) throw new AccessDeniedError(401, "sign in first");
+  if (options.operator && !(await isOperator(identity))) throw new AccessDeniedError(403, "operators only");
+  return identity;
+}

@@ -1,0 +1,98 @@
+/**
+ * The portal's configuration, read from the environment once per process and validated with zod.
+ * Names are the platform's stable names (design.md); secrets have no defaults, so a missing key is
+ * an error that names the variable instead of a portal that silently talks to the wrong place.
+ * Nothing here is ever sent to the browser: only server modules import it.
+ */
+import { z } from "zod";
+
+export interface PortalSettings {
+  /** Postgres with the platform schema (`DATABASE_URL`). */
+  readonly databaseUrl: string;
+  /** Supabase project URL (the local GoTrue in tests), `SUPABASE_URL`. */
+  readonly supabaseUrl: string;
+  /** Browser-safe key; RLS applies to it. */
+  readonly supabaseAnonKey: string;
+  /** Server-only key for the admin API (account deletion, test helpers); optional. */
+  readonly supabaseServiceRoleKey: string | undefined;
+  readonly stripeSecretKey: string;
+  /** `http://127.0.0.1:<port>` for the local Stripe API; unset means api.stripe.com. */
+  readonly stripeApiBase: string | undefined;
+  /** Stripe price id → tier id. */
+  readonly priceTiers: ReadonlyMap<string, string>;
+  /** Public base URL of the portal, for Stripe return URLs and magic links. */
+  readonly publicUrl: string;
+  /** Session cookies carry `Secure` unless this is turned off for plain-http hosts other than localhost. */
+  readonly secureCookies: boolean;
+  /** The operator CLI used for live outputs and previews (`bin/mindroom-ops`). */
+  readonly opsBin: string | undefined;
+}
+
+export class PortalSettingsError extends Error {
+  override readonly name = "PortalSettingsError";
+}
+
+/** The local Stripe API's test prices (stripe-local), used when STRIPE_PRICE_TIERS is unset. */
+export const LOCAL_PRICE_TIERS =
+  "price_mindroom_free=free,price_mindroom_starter=starter,price_mindroom_professional=professional,price_mindroom_enterprise=enterprise";
+
+const url = z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL");
+
+const schema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// URL"),
+  SUPABASE_URL: url,
+  SUPABASE_ANON_KEY: z.string().min(1, "is required"),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
+  STRIPE_SECRET_KEY: z.string().min(1).default("sk_test_mindroom_local"),
+  STRIPE_API_BASE: url.optional(),
+  STRIPE_PRICE_TIERS: z.string().default(LOCAL_PRICE_TIERS),
+  PORTAL_PUBLIC_URL: url.optional(),
+  PORT: z.string().optional(),
+  PORTAL_COOKIE_SECURE: z.enum(["true", "false"]).default("true"),
+  MINDROOM_OPS_BIN: z.string().optional(),
+});
+
+export function parsePriceTiers(raw: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const pair of raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [price, tierId] = pair.split("=");
+    if (!price || !tierId)
+      throw new PortalSettingsError(`STRIPE_PRICE_TIERS entry "${pair}" is not price=tier`);
+    map.set(price.trim(), tierId.trim());
+  }
+  return map;
+}
+
+export function loadPortalSettings(env: NodeJS.ProcessEnv = process.env): PortalSettings {
+  const blank = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
+  const parsed = schema.safeParse(blank);
+  if (!parsed.success) {
+    // Name every bad variable at once; values may be secrets, so they are never echoed.
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ");
+    throw new PortalSettingsError(`portal configuration is incomplete: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    supabaseUrl: e.SUPABASE_URL.replace(/\/$/, ""),
+    supabaseAnonKey: e.SUPABASE_ANON_KEY,
+    supabaseServiceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY,
+    stripeSecretKey: e.STRIPE_SECRET_KEY,
+    stripeApiBase: e.STRIPE_API_BASE,
+    priceTiers: parsePriceTiers(e.STRIPE_PRICE_TIERS),
+    publicUrl: (e.PORTAL_PUBLIC_URL ?? `http://localhost:${e.PORT ?? "3000"}`).replace(/\/$/, ""),
+    secureCookies: e.PORTAL_COOKIE_SECURE === "true",
+    opsBin: e.MINDROOM_OPS_BIN,
+  };
+}
+
+let cached: PortalSettings | undefined;
+
+/** The process's settings, parsed on first use (never at import time). */
+export function portalSettings(): PortalSettings {
+  cached ??= loadPortalSettings();
+  return cached;
+}

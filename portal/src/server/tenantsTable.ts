@@ -1,0 +1,148 @@
+/**
+ * The operator's tenants table: one row per instance with its customer, last operation, drift and
+ * recent failures, filtered, sorted and paginated in SQL so the page stays fast with thousands of
+ * tenants (the client only ever receives one page). Runs under `withUser`: the operator RLS policy
+ * is what lets these rows through.
+ */
+import type pg from "pg";
+import { z } from "zod";
+
+export const DRIFT_STATES = ["drifted", "pending", "clean", "unknown"] as const;
+export const SORTS = ["slug", "state", "tier", "updated", "failures"] as const;
+export const INSTANCE_STATES = [
+  "pending",
+  "provisioning",
+  "running",
+  "suspended",
+  "deleting",
+  "deleted",
+  "failed",
+] as const;
+
+export const tenantFilterSchema = z.object({
+  q: z.string().trim().max(100, "Search text is limited to 100 characters.").default(""),
+  tier: z.enum(["", "free", "starter", "professional", "enterprise"]).default(""),
+  state: z.enum(["", ...INSTANCE_STATES]).default(""),
+  drift: z.enum(["", ...DRIFT_STATES]).default(""),
+  failing: z.enum(["", "yes"]).default(""),
+  sort: z.enum(SORTS).default("slug"),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(10).max(200).default(50),
+});
+export type TenantFilter = z.infer<typeof tenantFilterSchema>;
+
+export interface TenantListRow {
+  readonly id: string;
+  readonly slug: string;
+  readonly email: string | null;
+  readonly tier: string;
+  readonly actualState: string;
+  readonly desiredState: string;
+  readonly host: string | null;
+  readonly drift: (typeof DRIFT_STATES)[number];
+  readonly lastOperation: { kind: string; status: string; at: string } | null;
+  readonly failures: number;
+  readonly lastError: string | null;
+  readonly updatedAt: string;
+}
+
+export interface TenantPage {
+  readonly rows: readonly TenantListRow[];
+  readonly total: number;
+  readonly page: number;
+  readonly pageSize: number;
+}
+
+const ORDER: Record<TenantFilter["sort"], string> = {
+  slug: "slug asc",
+  state: "actual_state asc, slug asc",
+  tier: "tier asc, slug asc",
+  updated: "updated_at desc, slug asc",
+  failures: "failures desc, slug asc",
+};
+
+/**
+ * Drift as the table shows it: "pending" while the desired spec is not yet applied, otherwise what
+ * the latest drift check found (any change count besides `same`, or a non-empty finding list).
+ */
+const DRIFT_SQL = `case
+  when i.spec_hash is not null and i.spec_hash is distinct from i.applied_spec_hash then 'pending'
+  when d.status = 'succeeded' and (
+    coalesce(jsonb_typeof(d.changes -> 'drift') = 'array' and jsonb_array_length(d.changes -> 'drift') > 0, false)
+    or exists (select 1 from jsonb_each(coalesce(d.changes, '{}'::jsonb)) e
+                where e.key not in ('same', 'drift') and jsonb_typeof(e.value) = 'number' and (e.value)::text::numeric > 0)
+  ) then 'drifted'
+  when d.status = 'succeeded' then 'clean'
+  else 'unknown' end`;
+
+export async function tenantsPage(db: pg.PoolClient, filter: TenantFilter): Promise<TenantPage> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (filter.q) {
+    const like = param(`%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+    where.push(
+      `(slug ilike ${like} or email ilike ${like} or host ilike ${like} or id::text = ${param(filter.q)})`,
+    );
+  }
+  if (filter.tier) where.push(`tier = ${param(filter.tier)}`);
+  if (filter.state) where.push(`actual_state = ${param(filter.state)}`);
+  if (filter.drift) where.push(`drift = ${param(filter.drift)}`);
+  if (filter.failing) where.push("(failures > 0 or last_error is not null)");
+  const limit = param(filter.pageSize);
+  const offset = param((filter.page - 1) * filter.pageSize);
+  const { rows } = await db.query(
+    `with t as (
+       select i.id, i.slug, c.email, i.tier, i.actual_state, i.desired_state, i.host, i.last_error, i.updated_at,
+              lo.kind as last_kind, lo.status as last_status, lo.created_at as last_at,
+              ${DRIFT_SQL} as drift,
+              coalesce(f.failures, 0) as failures
+         from public.instances i
+         join public.customers c on c.id = i.customer_id
+         left join lateral (select o.kind, o.status, o.created_at from public.operations o
+                             where o.instance_id = i.id order by o.created_at desc limit 1) lo on true
+         left join lateral (select o.status, o.changes from public.operations o
+                             where o.instance_id = i.id and o.kind = 'drift' order by o.created_at desc limit 1) d on true
+         left join lateral (select count(*)::int as failures from public.operations o
+                             where o.instance_id = i.id and o.status = 'failed'
+                               and o.created_at > now() - interval '7 days') f on true
+     )
+     select t.*, count(*) over ()::int as total from t
+      ${where.length ? `where ${where.join(" and ")}` : ""}
+      order by ${ORDER[filter.sort]}
+      limit ${limit} offset ${offset}`,
+    params,
+  );
+  let total = rows[0] ? Number(rows[0].total) : 0;
+  if (!rows[0] && filter.page > 1) {
+    // Past the last page: count separately so the pager can offer a way back.
+    const count = await db.query(
+      `select count(*)::int as n from public.instances i join public.customers c on c.id = i.customer_id`,
+    );
+    total = Number(count.rows[0]?.n ?? 0);
+  }
+  return {
+    rows: rows.map((r) => ({
+      id: String(r.id),
+      slug: String(r.slug),
+      email: (r.email as string | null) ?? null,
+      tier: String(r.tier),
+      actualState: String(r.actual_state),
+      desiredState: String(r.desired_state),
+      host: (r.host as string | null) ?? null,
+      drift: r.drift as TenantListRow["drift"],
+      lastOperation: r.last_kind
+        ? { kind: String(r.last_kind), status: String(r.last_status), at: (r.last_at as Date).toISOString() }
+        : null,
+      failures: Number(r.failures),
+      lastError: (r.last_error as string | null) ?? null,
+      updatedAt: (r.updated_at as Date).toISOString(),
+    })),
+    total,
+    page: filter.page,
+    pageSize: filter.pageSize,
+  };
+}
