@@ -10,6 +10,7 @@ import type { AutomationSettings } from "../../automation/settings.ts";
 import { LOCAL_HOST_POINTER } from "../../automation/settings.ts";
 import { EXAMPLE_IMAGES } from "../../components/exampleTenant.ts";
 import { isTierId, type TierId } from "../../components/tiers.ts";
+import { DEFAULT_PRICE_TIERS } from "../../stripe-local/catalog.ts";
 
 export interface TenantImages {
   readonly runtime: string;
@@ -18,7 +19,7 @@ export interface TenantImages {
 }
 
 export interface ReconcileSettings {
-  /** `STRIPE_PRICE_TIERS`: price id → tier (default: the local Stripe API's test prices). */
+  /** `STRIPE_PRICE_TIERS`: price id → tier (default: the local Stripe API's test prices, so local runs need none). */
   readonly priceTiers: ReadonlyMap<string, TierId>;
   /** `MINDROOM_DELETION_GRACE` (`7d`, `12h`, `5s`, `0s`; default 7 days). */
   readonly deletionGraceMs: number;
@@ -133,7 +134,7 @@ export function loadReconcileSettings(
       `MINDROOM_WORKER_CONCURRENCY must be a positive integer, got ${env.MINDROOM_WORKER_CONCURRENCY}`,
     );
   return {
-    priceTiers: parsePriceTiers(env.STRIPE_PRICE_TIERS || LOCAL_PRICE_TIERS),
+    priceTiers: parsePriceTiers(env.STRIPE_PRICE_TIERS?.trim() || DEFAULT_PRICE_TIERS),
     deletionGraceMs: parseDuration("MINDROOM_DELETION_GRACE", env.MINDROOM_DELETION_GRACE || "7d"),
     sweepIntervalMs: parseDuration("MINDROOM_SWEEP_INTERVAL", env.MINDROOM_SWEEP_INTERVAL || "10m"),
     images: {
