@@ -1,0 +1,125 @@
+/**
+ * The webhook service's Koa application, built from what it needs (no I/O here): the Stripe
+ * route, health and readiness, metrics; around them one middleware that times, counts and logs
+ * every request (one JSON line each) and one that renders every error as
+ * `{ error: { code, message } }`, hiding messages that are not meant for the caller.
+ */
+import { randomUUID } from "node:crypto";
+import Router from "@koa/router";
+import Koa from "koa";
+import type pg from "pg";
+import { addHealthRoutes, type ReadinessProbe } from "./health.ts";
+import { HttpError } from "./httpError.ts";
+import type { Logger } from "./log.ts";
+import type { WebhookMetrics } from "./metrics.ts";
+import type { ReconcileQueue } from "./queue.ts";
+import { rateLimit, TokenBuckets } from "./rateLimit.ts";
+import type { HttpSettings, StripeSettings } from "./settings.ts";
+import { stripeWebhook } from "./stripeWebhook.ts";
+
+export interface AppOptions {
+  /** Connections for recording events. */
+  readonly pool: pg.Pool;
+  readonly queue: Pick<ReconcileQueue, "enqueue" | "ping">;
+  readonly stripe: Pick<StripeSettings, "webhookSecret">;
+  readonly http: Pick<HttpSettings, "bodyLimitBytes" | "toleranceSeconds" | "rateLimit" | "trustProxy">;
+  readonly metrics: WebhookMetrics;
+  readonly logger: Logger;
+  /** Checks for `/readyz` (default: the pool and the queue). */
+  readonly probes?: readonly ReadinessProbe[];
+}
+
+/** Routes whose requests are logged at debug level: probes and scrapes come every few seconds. */
+const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function createApp(options: AppOptions): Koa {
+  const { metrics, logger } = options;
+  const app = new Koa({ proxy: options.http.trustProxy });
+  const router = new Router();
+
+  // Outermost: time, count and log every request, whatever happened inside.
+  app.use(async (ctx, next) => {
+    ctx.state.startedAt = performance.now();
+    const incoming = ctx.get("x-request-id");
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set("X-Request-Id", requestId);
+    try {
+      await next();
+    } finally {
+      const route = typeof ctx._matchedRoute === "string" ? ctx._matchedRoute : "unmatched";
+      const durationMs = Math.round((performance.now() - ctx.state.startedAt) * 100) / 100;
+      metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
+      const level =
+        ctx.status >= 500 ? "error" : ctx.status >= 400 ? "warn" : QUIET_ROUTES.has(route) ? "debug" : "info";
+      logger[level]("request", {
+        requestId,
+        method: ctx.method,
+        route,
+        status: ctx.status,
+        durationMs,
+        ip: ctx.ip,
+        ...(ctx.state.event ? { eventId: ctx.state.event.id, eventType: ctx.state.event.type } : {}),
+        ...(ctx.state.outcome ? { outcome: ctx.state.outcome } : {}),
+        ...(ctx.state.error ? { error: ctx.state.error } : {}),
+      });
+    }
+  });
+
+  // Every error becomes one response shape; the cause goes to the request's log line only.
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const http =
+        error instanceof HttpError
+          ? error
+          : new HttpError(500, "internal", "internal error", { expose: false, cause: error });
+      ctx.status = http.status;
+      for (const [name, value] of Object.entries(http.headers)) ctx.set(name, value);
+      ctx.body = { error: { code: http.code, message: http.expose ? http.message : "internal error" } };
+      ctx.state.error = {
+        code: http.code,
+        message: http.message,
+        // Why we failed matters for a 5xx; a caller's mistake is described by the code and message.
+        ...(http.status >= 500 && http.cause instanceof Error ? { cause: http.cause } : {}),
+      };
+    }
+  });
+
+  const webhookRoute = stripeWebhook({
+    pool: options.pool,
+    queue: options.queue,
+    webhookSecret: options.stripe.webhookSecret,
+    toleranceSeconds: options.http.toleranceSeconds,
+    bodyLimitBytes: options.http.bodyLimitBytes,
+    metrics,
+  });
+  const limit = options.http.rateLimit;
+  if (limit) router.post("/stripe/webhook", rateLimit(new TokenBuckets(limit)), webhookRoute);
+  else router.post("/stripe/webhook", webhookRoute);
+
+  addHealthRoutes(router, {
+    logger,
+    probes: options.probes ?? [
+      {
+        name: "database",
+        check: async () => {
+          await options.pool.query("select 1");
+        },
+      },
+      { name: "queue", check: () => options.queue.ping() },
+    ],
+  });
+
+  router.get("/metrics", async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,253 @@
+/**
+ * The webhook service: the platform database (embedded when `DATABASE_URL` is unset, migrated
+ * on open), the reconcile queue, the HTTP server and, unless turned off, the reconcile worker in
+ * the same process. `startWebhookService` is the library entry (tests, the benchmark,
+ * `./platform start`); run directly, this file is the `mindroom-webhooks` CLI.
+ *
+ * Shutdown (SIGTERM, SIGINT or `close()`): stop accepting connections, let in-flight requests
+ * finish (idle keep-alive connections are closed at once, busy ones after a grace period), stop
+ * the worker and the queue (active reconciles get the queue's grace period), close the pools.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { type Database, openDatabase } from "../database/connection.ts";
+import { createApp } from "./app.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createMetrics, type WebhookMetrics } from "./metrics.ts";
+import { openReconcileQueue, type ReconcileQueue, type ReconcileQueueOptions } from "./queue.ts";
+import { loadWebhookSettings, type WebhookSettings, WebhookSettingsError } from "./settings.ts";
+
+export interface WebhookServiceOptions {
+  /** Run the reconcile worker in this process (default true). */
+  readonly worker?: boolean;
+  /** Overrides `MINDROOM_WEBHOOKS_PORT` (0: a free port). */
+  readonly port?: number;
+  readonly logger?: Logger;
+  /** Queue tuning (tests and the benchmark shorten polling and retry delays). */
+  readonly queue?: ReconcileQueueOptions;
+  /** How long `close()` waits for in-flight requests and reconciles (default 30 s). */
+  readonly shutdownGraceMs?: number;
+}
+
+export interface WebhookService {
+  /** `http://host:port` the service listens on. */
+  readonly url: string;
+  readonly server: Server;
+  readonly database: Database;
+  readonly queue: ReconcileQueue;
+  readonly metrics: WebhookMetrics;
+  /** Graceful; safe to call more than once. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The reconcile worker's start function, loaded only when the worker runs (it pulls in the automation layer). */
+async function startWorker(
+  settings: WebhookSettings,
+  database: Database,
+  queue: ReconcileQueue,
+  metrics: WebhookMetrics,
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  const [{ startReconcileWorker }, { loadReconcileSettings }, { Operations }, { stripeClient }] =
+    await Promise.all([
+      import("./reconcile/worker.ts"),
+      import("./reconcile/settings.ts"),
+      import("../automation/operations.ts"),
+      import("../stripe-local/client.ts"),
+    ]);
+  const operations = await Operations.start(settings.automation);
+  try {
+    await startReconcileWorker({
+      db: database,
+      queue,
+      operations,
+      stripe: stripeClient({ secretKey: settings.stripe.secretKey, apiBase: settings.stripe.apiBase }),
+      settings: { automation: settings.automation, reconcile: loadReconcileSettings(settings.automation) },
+      log: logger.child({ component: "reconcile" }),
+      metrics,
+    });
+  } catch (error) {
+    await operations.close();
+    throw error;
+  }
+  return () => operations.close();
+}
+
+export async function startWebhookService(
+  settings: WebhookSettings,
+  options: WebhookServiceOptions = {},
+): Promise<WebhookService> {
+  const logger = options.logger ?? createLogger({ level: settings.logLevel });
+  const graceMs = options.shutdownGraceMs ?? 30_000;
+  const cleanups: (() => Promise<void>)[] = [];
+  const unwind = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => logger.error("shutdown step failed", { error }));
+    }
+  };
+  try {
+    const database = await openDatabase(settings.database);
+    cleanups.push(() => database.close());
+    const queue = await openReconcileQueue(
+      { url: database.url },
+      { ...options.queue, onError: (error) => logger.error("queue error", { error }) },
+    );
+    cleanups.push(() => queue.stop({ timeoutMs: graceMs }));
+    // The ingest path's own pool: a connect timeout, so a database outage answers 503 quickly.
+    const pool = new pg.Pool({
+      connectionString: database.url,
+      max: settings.http.databaseConnections,
+      connectionTimeoutMillis: 2_000,
+      statement_timeout: 5_000,
+      application_name: "mindroom-webhooks",
+    });
+    pool.on("error", (error) => logger.warn("idle database connection lost", { error }));
+    cleanups.push(() => pool.end());
+    const metrics = createMetrics({ queueDepth: () => queue.depth() });
+    const app = createApp({ pool, queue, stripe: settings.stripe, http: settings.http, metrics, logger });
+    const server = createServer(app.callback());
+    // Stripe waits up to ~10-20 s; nothing legitimate takes longer than this.
+    server.requestTimeout = 30_000;
+    server.headersTimeout = 10_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? settings.http.port, settings.http.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    cleanups.push(async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    const worker = options.worker ?? true;
+    if (worker) cleanups.push(await startWorker(settings, database, queue, metrics, logger));
+    logger.info("webhook service started", { url, worker, embeddedDatabase: database.embedded });
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= unwind().then(() => logger.info("webhook service stopped"));
+      return closing;
+    };
+    return { url, server, database, queue, metrics, close, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+const USAGE = `Usage: mindroom-webhooks serve [--no-worker] [--port N] [--json]
+
+Runs the Stripe webhook service: POST /stripe/webhook, GET /healthz, /readyz, /metrics,
+and (unless --no-worker) the reconcile worker in the same process.
+
+Options:
+  --no-worker   ingest only: record events and queue reconciles, run none here
+  --port N      listen on N (default MINDROOM_WEBHOOKS_PORT or 8790; 0 picks a free port)
+  --json        log JSON lines (default when stdout is not a terminal)
+  --help        this text
+
+Configuration (environment): DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET,
+STRIPE_API_BASE, STRIPE_PRICE_TIERS, MINDROOM_DELETION_GRACE, MINDROOM_DATA_DIR,
+MINDROOM_WEBHOOKS_HOST, MINDROOM_WEBHOOKS_PORT, MINDROOM_WEBHOOKS_BODY_LIMIT,
+STRIPE_WEBHOOK_TOLERANCE, MINDROOM_WEBHOOKS_RATE, MINDROOM_WEBHOOKS_BURST,
+MINDROOM_WEBHOOKS_TRUST_PROXY, MINDROOM_LOG_LEVEL (see webhooks/README.md).
+
+Exit codes: 0 stopped by a signal, 1 failed to start, 2 usage error.
+`;
+
+/** Human-readable lines for a terminal: `time level msg key=value …` (still redacted). */
+function textStream(): { write(line: string): boolean } {
+  return {
+    write(line: string) {
+      const { time, level, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      const rest = Object.entries(fields)
+        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+        .join(" ");
+      return process.stdout.write(
+        `${String(time).slice(11, 23)} ${String(level).padEnd(5)} ${msg} ${rest}\n`,
+      );
+    },
+  };
+}
+
+export async function cli(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let settings: WebhookSettings;
+  try {
+    settings = loadWebhookSettings();
+  } catch (error) {
+    if (!(error instanceof WebhookSettingsError)) throw error;
+    process.stderr.write(`mindroom-webhooks: ${error.message}\n`);
+    return 1;
+  }
+  const json = parsed.json || !process.stdout.isTTY;
+  const logger = createLogger({ level: settings.logLevel, ...(json ? {} : { stream: textStream() }) });
+  let service: WebhookService;
+  try {
+    service = await startWebhookService(settings, {
+      worker: parsed.worker,
+      logger,
+      ...(parsed.port === undefined ? {} : { port: parsed.port }),
+    });
+  } catch (error) {
+    logger.error("webhook service failed to start", { error });
+    return 1;
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  logger.info("stopping", { signal });
+  // A second signal while draining stops at once.
+  const force = () => process.exit(1);
+  process.once("SIGTERM", force);
+  process.once("SIGINT", force);
+  await service.close();
+  return 0;
+}
+
+function parseCli(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      "no-worker": { type: "boolean", default: false },
+      port: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return { help: true, worker: true, json: false, port: undefined };
+  const [command, ...rest] = positionals;
+  if (command !== "serve") throw new Error(command ? `unknown command ${command}` : "missing command");
+  if (rest.length > 0) throw new Error(`unexpected argument ${rest[0]}`);
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`--port must be a port number, got ${values.port}`);
+  }
+  return { help: false, worker: !values["no-worker"], json: values.json, port };
+}
+
+if (import.meta.main) process.exitCode = await cli(process.argv.slice(2));

@@ -1,0 +1,223 @@
+/**
+ * `POST /stripe/webhook`: raw body (size-limited) → signature check (`constructEvent`, with
+ * tolerance) → one transaction that records the event (`stripe_events`, duplicate id → nothing)
+ * and queues a reconcile of its customer → 2xx. The payload's state is never trusted beyond "look
+ * at this customer again": the worker re-reads the subscription from Stripe.
+ *
+ * Statuses: 200 recorded (or already recorded: `duplicate: true`), also for types we do not act
+ * on (Stripe would otherwise retry them for three days); 400 missing/bad signature, timestamp
+ * outside the tolerance, malformed JSON, not an event; 413 body over the limit; 503 when the
+ * database cannot take the event (nothing is written; Stripe retries). 4xx and 503 leave no row
+ * and no job behind.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Middleware } from "koa";
+import type pg from "pg";
+import Stripe from "stripe";
+import { z } from "zod";
+import { HttpError } from "./httpError.ts";
+import type { EventOutcome, WebhookMetrics } from "./metrics.ts";
+import type { ReconcileQueue } from "./queue.ts";
+
+export interface StripeWebhookOptions {
+  /** Connections for recording events (a pool of the service's own, with a connect timeout). */
+  readonly pool: pg.Pool;
+  readonly queue: Pick<ReconcileQueue, "enqueue">;
+  /** `whsec_…` */
+  readonly webhookSecret: string;
+  readonly toleranceSeconds: number;
+  readonly bodyLimitBytes: number;
+  readonly metrics: WebhookMetrics;
+}
+
+/** Event types that concern a customer's subscription, by prefix or exact type. */
+const RECONCILE_PREFIXES = ["checkout.session.", "customer.subscription.", "invoice."] as const;
+const RECONCILE_TYPES = ["customer.deleted"] as const;
+
+/** Only what ingest relies on; Stripe adds fields freely, so the rest passes through. */
+const eventShape = z.looseObject({
+  id: z.string().regex(/^evt_[A-Za-z0-9_]+$/, "id must be an event id (evt_…)"),
+  object: z.literal("event"),
+  type: z.string().regex(/^[a-z0-9_.]+$/, "type must be a Stripe event type"),
+  created: z.number().int().nonnegative(),
+  livemode: z.boolean(),
+  data: z.looseObject({ object: z.record(z.string(), z.unknown()) }),
+});
+export type IngestedEvent = z.infer<typeof eventShape>;
+
+const customerId = z.string().regex(/^cus_[A-Za-z0-9_]+$/);
+
+/** The Stripe customer to reconcile for `event`, or undefined when the type needs none (or names none). */
+export function customerToReconcile(event: IngestedEvent): string | undefined {
+  const { type } = event;
+  const object = event.data.object;
+  if ((RECONCILE_TYPES as readonly string[]).includes(type)) {
+    return object.object === "customer" ? customerId.safeParse(object.id).data : undefined;
+  }
+  if (!RECONCILE_PREFIXES.some((prefix) => type.startsWith(prefix))) return undefined;
+  // `customer` is an id, or the customer itself when the sender expanded it.
+  const customer = object.customer;
+  const id = customer && typeof customer === "object" ? (customer as Record<string, unknown>).id : customer;
+  return customerId.safeParse(id).data;
+}
+
+/**
+ * The body as bytes, refusing (413) past `limit` without holding more than `limit` bytes: a
+ * declared length over the limit is refused before reading, a stream that runs over is cut off.
+ */
+export async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = () =>
+    new HttpError(413, "body_too_large", `request body is larger than the ${limit}-byte limit`, {
+      headers: { Connection: "close" },
+    });
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // Leaving the loop stops reading; `Connection: close` then discards the rest with the socket.
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+const SIGNATURE_TIMESTAMP = /(?:^|,)\s*t=([0-9]+)/;
+
+/** Verifies and parses; every refusal is a 400 whose code says what to fix. */
+export function verifyEvent(
+  raw: Buffer,
+  header: string | undefined,
+  secret: string,
+  toleranceSeconds: number,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): IngestedEvent {
+  if (!header)
+    throw new HttpError(
+      400,
+      "missing_signature",
+      "Stripe-Signature header is missing: is this a Stripe webhook?",
+    );
+  let event: unknown;
+  try {
+    event = Stripe.webhooks.constructEvent(raw, header, secret, toleranceSeconds);
+  } catch (error) {
+    if (error instanceof SyntaxError)
+      throw new HttpError(400, "malformed_json", "the body is not valid JSON", { cause: error });
+    const timestamp = Number(SIGNATURE_TIMESTAMP.exec(header)?.[1]);
+    if (Number.isFinite(timestamp) && Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
+      throw new HttpError(
+        400,
+        "timestamp_outside_tolerance",
+        `the signature's timestamp is more than ${toleranceSeconds} s from now: a replay, or a clock to fix`,
+        { cause: error },
+      );
+    }
+    throw new HttpError(
+      400,
+      "bad_signature",
+      "the Stripe-Signature does not match the body for this endpoint's signing secret",
+      { cause: error },
+    );
+  }
+  const parsed = eventShape.safeParse(event);
+  if (!parsed.success) {
+    throw new HttpError(
+      400,
+      "invalid_event",
+      `not a Stripe event: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"} ${i.message}`).join("; ")}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** One transaction: the event row, and its reconcile job when it is new. Returns whether it was new. */
+async function record(
+  client: pg.PoolClient,
+  queue: StripeWebhookOptions["queue"],
+  event: IngestedEvent,
+  raw: Buffer,
+  customer: string | undefined,
+): Promise<boolean> {
+  const objectId = event.data.object.id;
+  const inserted = await client.query(
+    `insert into public.stripe_events (id, type, stripe_created, livemode, customer_id, object_id, payload)
+     values ($1, $2, to_timestamp($3), $4, $5, $6, $7::jsonb)
+     on conflict (id) do nothing`,
+    [
+      event.id,
+      event.type,
+      event.created,
+      event.livemode,
+      customer ?? null,
+      typeof objectId === "string" ? objectId : null,
+      raw.toString("utf8"),
+    ],
+  );
+  if (inserted.rowCount !== 1) return false;
+  if (customer) {
+    await queue.enqueue(
+      { customerKey: customer, trigger: "stripe", reason: event.type, eventId: event.id },
+      client,
+    );
+  }
+  return true;
+}
+
+export function stripeWebhook(options: StripeWebhookOptions): Middleware {
+  const { pool, queue, metrics } = options;
+  return async (ctx) => {
+    const started: number = ctx.state.startedAt ?? performance.now();
+    const count = (type: string, outcome: EventOutcome) => {
+      metrics.events.inc({ type, outcome });
+      ctx.state.outcome = outcome;
+    };
+    let event: IngestedEvent;
+    try {
+      const raw = await readRawBody(ctx.req, options.bodyLimitBytes);
+      event = verifyEvent(
+        raw,
+        ctx.get("stripe-signature") || undefined,
+        options.webhookSecret,
+        options.toleranceSeconds,
+      );
+      ctx.state.event = { id: event.id, type: event.type };
+      const customer = customerToReconcile(event);
+      let fresh: boolean;
+      let client: pg.PoolClient | undefined;
+      try {
+        client = await pool.connect();
+        await client.query("begin");
+        fresh = await record(client, queue, event, raw, customer);
+        await client.query("commit");
+        client.release();
+      } catch (error) {
+        // Roll back what the transaction wrote; a broken connection is dropped, not reused.
+        if (client) {
+          const rollback = await client.query("rollback").then(
+            () => undefined,
+            (e: unknown) => e as Error,
+          );
+          client.release(rollback);
+        }
+        throw new HttpError(503, "unavailable", "the event could not be recorded; Stripe will retry it", {
+          cause: error,
+        });
+      }
+      const outcome: EventOutcome = !fresh ? "duplicate" : customer ? "enqueued" : "recorded";
+      count(event.type, outcome);
+      metrics.ingestSeconds.observe({ outcome }, (performance.now() - started) / 1000);
+      ctx.status = 200;
+      ctx.body = fresh ? { received: true } : { received: true, duplicate: true };
+    } catch (error) {
+      const type = ctx.state.event?.type ?? "unknown";
+      if (error instanceof HttpError) {
+        count(type, error.status >= 500 ? "failed" : "rejected");
+        if (error.status >= 500)
+          metrics.ingestSeconds.observe({ outcome: "failed" }, (performance.now() - started) / 1000);
+      }
+      throw error;
+    }
+  };
+}
