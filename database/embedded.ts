@@ -42,6 +42,8 @@ export interface EmbeddedPostgresOptions {
   readonly dataDir: string;
   /** Port to listen on; default: the persisted one, else a free one. */
   readonly port?: number;
+  /** Extra server settings (`-c name=value`), e.g. `{ fsync: "off" }` for throwaway test clusters. */
+  readonly serverSettings?: Readonly<Record<string, string>>;
 }
 
 export interface EmbeddedPostgresServer {
@@ -273,7 +275,13 @@ export async function startEmbeddedPostgres(
     persistent: true,
     createPostgresUser: true,
     // Local sockets go in the cluster folder: /var/run/postgresql may not exist or be ours.
-    postgresFlags: ["-k", clusterDir, "-c", "listen_addresses=127.0.0.1"],
+    postgresFlags: [
+      "-k",
+      clusterDir,
+      "-c",
+      "listen_addresses=127.0.0.1",
+      ...Object.entries(options.serverSettings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
+    ],
     onLog: log,
     onError: log,
   });

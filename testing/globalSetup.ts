@@ -3,17 +3,24 @@
  * points at an existing host) and stops it in teardown. Workers reach it through
  * `dokkuTarget()`. A host that cannot start (not root, no sshd) does not abort
  * the run: suites that need it fail with the reason, the others still run.
+ * Also starts the run's one embedded Postgres (see testing/database.ts).
  */
 import type { TestProject } from "vitest/node";
 import { type DokkuHost, startDokkuHost } from "../dokku-double/host.ts";
+// One embedded Postgres for the whole run (testing/database.ts; it loads no vitest runtime at import).
+import { provideTestPostgres } from "./database.ts";
 // Type-only: brings in the ProvidedContext augmentation without loading vitest's runtime here.
 import type { ProvidedDokkuHost } from "./dokkuTarget.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Starts alongside the Dokku host; every return below waits for it.
+  const postgres = provideTestPostgres(project);
+  const stopPostgres = async () => (await postgres)();
   if (process.env.MINDROOM_TEST_DOKKU) {
     project.provide("dokkuHost", null);
     project.provide("dokkuHostError", "");
-    return async () => undefined;
+    await postgres;
+    return stopPostgres;
   }
   let host: DokkuHost;
   try {
@@ -21,7 +28,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } catch (error) {
     project.provide("dokkuHost", null);
     project.provide("dokkuHostError", (error as Error).message);
-    return async () => undefined;
+    await postgres;
+    return stopPostgres;
   }
   const provided: ProvidedDokkuHost = {
     url: host.url,
@@ -36,5 +44,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   project.provide("dokkuHost", provided);
   project.provide("dokkuHostError", "");
-  return () => host.stop();
+  await postgres;
+  return async () => {
+    await Promise.all([host.stop(), stopPostgres()]);
+  };
 }
