@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { ProgressEvent } from "../../automation/progress.ts";
-import { EMPTY_PROGRESS, foldProgress, ThrottledProgress } from "./operationProgress.ts";
-import type { OperationProgressSummary } from "./store.ts";
+import {
+  EMPTY_PROGRESS,
+  foldProgress,
+  type OperationProgressSummary,
+  ThrottledProgress,
+} from "./operationProgress.ts";
 
 const urn = (name: string) =>
   `urn:pulumi:t::mindroom-tenant::mindroom:Tenant$command:remote:Command::${name}`;

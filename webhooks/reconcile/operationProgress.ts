@@ -6,7 +6,14 @@
  */
 import type { ProgressEvent } from "../../automation/progress.ts";
 import { resourceName } from "../../automation/progress.ts";
-import type { OperationProgressSummary } from "./store.ts";
+
+/** The operations row's progress column, every field set. */
+export interface OperationProgressSummary {
+  readonly step: string;
+  readonly done: number;
+  readonly total: number;
+  readonly message: string;
+}
 
 /** Folds progress events: `total` is the resource steps seen so far (the engine does not announce them). */
 export function foldProgress(

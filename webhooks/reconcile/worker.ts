@@ -11,36 +11,31 @@
  */
 import type pg from "pg";
 import { Counter, Histogram, type Registry } from "prom-client";
+import type { ProgressEvent } from "../../automation/progress.ts";
 import type { AutomationSettings } from "../../automation/settings.ts";
 import type { OperationResult, TenantSecrets } from "../../automation/tenantStacks.ts";
 import type { TenantSpec } from "../../components/tenantSpec.ts";
+import { isTierId } from "../../components/tiers.ts";
+import { audit } from "../../database/auditLog.ts";
+import { type Customer, findCustomerByStripeId, upsertCustomerByStripeId } from "../../database/customers.ts";
+import {
+  type ActualState,
+  findInstanceByCustomer,
+  type Instance,
+  InstanceConflictError,
+  createInstance as insertInstance,
+  recordActual,
+  updateDesired,
+} from "../../database/instances.ts";
+import { finishOperation, recordProgress, startOperation } from "../../database/operations.ts";
+import { upsertSubscription } from "../../database/subscriptions.ts";
 import type { Logger } from "../log.ts";
 import type { ReconcileJob, ReconcileQueue, ReconcileRequest } from "../queue.ts";
 import { type DesiredTenant, desiredState } from "./desiredState.ts";
 import { ThrottledProgress } from "./operationProgress.ts";
 import { placeTenant } from "./placement.ts";
 import type { ReconcileSettings } from "./settings.ts";
-import {
-  type ActualState,
-  audit,
-  type CustomerRow,
-  ensureCustomer,
-  findCustomer,
-  findInstance,
-  finishOperation,
-  type InstanceRow,
-  insertInstance,
-  insertOperation,
-  markEventFailed,
-  markEventsProcessed,
-  markOperationRunning,
-  placedInstances,
-  SlugTakenError,
-  transaction,
-  updateInstance,
-  upsertSubscription,
-  writeOperationProgress,
-} from "./store.ts";
+import { markCustomerEventsProcessed, noteEventError, placedInstances, transaction } from "./store.ts";
 import { fetchCustomer, fetchSubscriptions, type StripeReader } from "./stripeSubscriptions.ts";
 import { tenantSlug } from "./tenantSlug.ts";
 import { tenantSpecFor } from "./tenantSpecFor.ts";
@@ -52,7 +47,7 @@ export interface TenantOperations {
       spec: TenantSpec,
       secrets: TenantSecrets,
       options?: {
-        onProgress?: (e: import("../../automation/progress.ts").ProgressEvent) => void;
+        onProgress?: (e: ProgressEvent) => void;
         signal?: AbortSignal;
       },
     ): Promise<OperationResult>;
@@ -149,15 +144,17 @@ export async function startReconcileWorker(deps: ReconcileDeps): Promise<void> {
   );
 }
 
-/** The job handler, exposed for tests and for `mindroom-ops` running one reconcile in process. */
+type Wanted = Exclude<DesiredTenant, { state: "absent" }>;
+
+/** The job handler, exposed for tests and for running one reconcile in process. */
 export function reconcileHandler(deps: ReconcileDeps): (job: ReconcileJob) => Promise<ReconcileOutcome> {
   const metrics = workerMetrics(deps.metrics?.registry);
   return async (job) => {
     const log = deps.log.child({ customer: job.customerKey, job: job.id, trigger: job.trigger });
     const startedAt = new Date();
     try {
-      const outcome = await reconcile(deps, job, log);
-      await markEventsProcessed(deps.db.pool, job.customerKey, startedAt);
+      const outcome = await reconcile(deps, job, metrics);
+      await markCustomerEventsProcessed(deps.db.pool, job.customerKey, startedAt);
       metrics?.jobs.inc({ outcome: outcome.action });
       log.info("reconciled", {
         action: outcome.action,
@@ -167,100 +164,109 @@ export function reconcileHandler(deps: ReconcileDeps): (job: ReconcileJob) => Pr
       return outcome;
     } catch (error) {
       metrics?.jobs.inc({ outcome: "failed" });
-      const message = (error as Error).message;
       log.error("reconcile failed", { error, attempt: job.attempt, retryLimit: job.retryLimit });
-      if (job.eventId) await markEventFailed(deps.db.pool, job.eventId, message).catch(() => undefined);
+      if (job.eventId)
+        await noteEventError(deps.db.pool, job.eventId, (error as Error).message).catch(() => undefined);
       throw error;
     }
   };
-
-  async function reconcile(deps: ReconcileDeps, job: ReconcileJob, log: Logger): Promise<ReconcileOutcome> {
-    const { pool } = deps.db;
-    const settings = deps.settings.reconcile;
-    const now = deps.now?.() ?? new Date();
-    const actor = actorOf(job);
-
-    // 1. The truth, from Stripe: never the payload that woke us.
-    const subscriptions = await fetchSubscriptions(deps.stripe, job.customerKey);
-    const fetchedAt = new Date();
-    let customer = await findCustomer(pool, job.customerKey);
-    if (!customer) {
-      if (subscriptions.length === 0)
-        return { action: "none", reason: "no subscriptions and no customer row" };
-      const facts = await fetchCustomer(deps.stripe, job.customerKey);
-      customer = await ensureCustomer(pool, {
-        stripeCustomerId: job.customerKey,
-        email: facts.email,
-        displayName: facts.name,
-      });
-    }
-    for (const s of subscriptions) {
-      const tier = s.priceId ? (settings.priceTiers.get(s.priceId) ?? null) : null;
-      await upsertSubscription(pool, customer.id, s, tier, fetchedAt);
-    }
-
-    // 2. The decision.
-    let instance = await findInstance(pool, customer.id);
-    const desired = desiredState({
-      subscriptions,
-      instance: instance
-        ? {
-            tier: instance.tier,
-            deletionDueAt: instance.deletion_due_at,
-            deleted: instance.actual_state === "deleted",
-          }
-        : null,
-      now,
-      deletionGraceMs: settings.deletionGraceMs,
-      priceTiers: settings.priceTiers,
-    });
-    if (desired.state === "absent") {
-      if (instance && instance.desired_state !== "deleted")
-        await updateInstance(pool, instance.id, { desired_state: "deleted", warning: null });
-      return { action: "none", reason: desired.reason };
-    }
-
-    // 3. The instance row, its slug fixed at creation, its host by placement.
-    if (!instance) instance = await createInstance(pool, customer, desired, actor, job.reason);
-    if (!instance.host) instance = await place(pool, instance, desired, deps.settings.automation.hosts);
-
-    const { spec, hash } = tenantSpecFor(
-      desired,
-      { slug: instance.slug, host: instance.host as string, displayName: customer.display_name },
-      { ...deps.settings.automation, ...settings },
-    );
-    const deletionDueAt = "deletionDueAt" in desired ? desired.deletionDueAt : null;
-    const before = instance;
-    instance = await updateInstance(pool, instance.id, {
-      tier: desired.tier,
-      desired_state: desired.state,
-      spec,
-      spec_hash: hash,
-      warning: desired.state === "running" ? desired.warning : null,
-      deletion_due_at: deletionDueAt,
-    });
-    await auditDeletionSchedule(pool, before, instance, actor, desired.reason);
-    if (desired.state === "suspended" && desired.deletionDueAt) {
-      // The deletion runs when due, without waiting for the next sweep.
-      await deps.queue.enqueue(deletionJob(job, desired.deletionDueAt));
-    }
-
-    // 4. Nothing to do when the last successful operation applied this very spec.
-    if (instance.applied_spec_hash === hash && instance.actual_state === settledState(desired)) {
-      return {
-        action: "skipped",
-        instanceId: instance.id,
-        reason: "spec unchanged since the last reconcile",
-      };
-    }
-
-    // 5. Run it, recorded as an operation.
-    return await runOperation(deps, job, log, customer, instance, desired, spec, hash);
-  }
 }
 
-function settledState(desired: Exclude<DesiredTenant, { state: "absent" }>): ActualState {
-  return desired.state;
+async function reconcile(
+  deps: ReconcileDeps,
+  job: ReconcileJob,
+  metrics: WorkerMetrics | undefined,
+): Promise<ReconcileOutcome> {
+  const { pool } = deps.db;
+  const settings = deps.settings.reconcile;
+  const now = deps.now?.() ?? new Date();
+  const actor = actorOf(job);
+
+  // 1. The truth, from Stripe: never the payload that woke us.
+  const subscriptions = await fetchSubscriptions(deps.stripe, job.customerKey);
+  const fetchedAt = new Date();
+  let customer = await findCustomerByStripeId(pool, job.customerKey);
+  if (!customer) {
+    if (subscriptions.length === 0) return { action: "none", reason: "no subscriptions and no customer row" };
+    const facts = await fetchCustomer(deps.stripe, job.customerKey);
+    customer = await upsertCustomerByStripeId(pool, {
+      stripeCustomerId: job.customerKey,
+      email: facts.email,
+      displayName: facts.name,
+    });
+  }
+  for (const s of subscriptions) {
+    await upsertSubscription(pool, {
+      id: s.id,
+      customerId: customer.id,
+      stripeCustomerId: s.stripeCustomerId,
+      status: s.status,
+      priceId: s.priceId,
+      tier: s.priceId ? (settings.priceTiers.get(s.priceId) ?? null) : null,
+      cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+      currentPeriodEnd: s.currentPeriodEnd,
+      canceledAt: s.canceledAt,
+      endedAt: s.endedAt,
+      trialEnd: s.trialEnd,
+      stripeCreated: s.created,
+      lastSyncedAt: fetchedAt,
+    });
+  }
+
+  // 2. The decision.
+  let instance = await findInstanceByCustomer(pool, customer.id);
+  const desired = desiredState({
+    subscriptions,
+    instance: instance
+      ? {
+          tier: isTierId(instance.tier) ? instance.tier : "free",
+          deletionDueAt: instance.deletionDueAt,
+          deleted: instance.actualState === "deleted",
+        }
+      : null,
+    now,
+    deletionGraceMs: settings.deletionGraceMs,
+    priceTiers: settings.priceTiers,
+  });
+  if (desired.state === "absent") {
+    if (instance && instance.desiredState !== "deleted")
+      await updateDesired(pool, instance.id, { desiredState: "deleted", warning: null });
+    return { action: "none", reason: desired.reason };
+  }
+
+  // 3. The instance row: its slug fixed at creation, its host by placement.
+  if (!instance) instance = await createInstance(pool, customer, desired, actor, job.reason);
+  if (!instance.host) instance = await place(pool, instance, desired, deps.settings.automation.hosts);
+
+  const { spec, hash } = tenantSpecFor(
+    desired,
+    { slug: instance.slug, host: instance.host as string, displayName: customer.displayName },
+    { ...deps.settings.automation, ...settings },
+  );
+  const deletionDueAt = desired.state === "running" ? null : desired.deletionDueAt;
+  const before = instance;
+  instance = await updateDesired(pool, instance.id, {
+    tier: desired.tier,
+    desiredState: desired.state,
+    stackName: instance.slug,
+    spec: spec as unknown as Record<string, unknown>,
+    specHash: hash,
+    warning: desired.state === "running" ? desired.warning : null,
+    deletionDueAt,
+  });
+  await auditDeletionSchedule(pool, before, instance, actor, desired.reason);
+  if (desired.state === "suspended" && desired.deletionDueAt) {
+    // The deletion runs when due, without waiting for the next sweep.
+    await deps.queue.enqueue(deletionJob(job, desired.deletionDueAt));
+  }
+
+  // 4. Nothing to do when the last successful operation applied this very spec.
+  if (instance.appliedSpecHash === hash && instance.actualState === desired.state) {
+    return { action: "skipped", instanceId: instance.id, reason: "spec unchanged since the last reconcile" };
+  }
+
+  // 5. Run it, recorded as an operation.
+  return await runOperation(deps, job, metrics, customer, instance, desired, spec, hash);
 }
 
 function actorOf(job: ReconcileJob): string {
@@ -279,16 +285,16 @@ function deletionJob(job: ReconcileJob, dueAt: Date): ReconcileRequest {
 
 async function createInstance(
   pool: pg.Pool,
-  customer: CustomerRow,
-  desired: Exclude<DesiredTenant, { state: "absent" }>,
+  customer: Customer,
+  desired: Wanted,
   actor: string,
   reason: string,
-): Promise<InstanceRow> {
+): Promise<Instance> {
   for (let attempt = 0; ; attempt++) {
     const slug = tenantSlug({
-      stripeCustomerId: customer.stripe_customer_id ?? customer.id,
+      stripeCustomerId: customer.stripeCustomerId ?? customer.id,
       email: customer.email,
-      name: customer.display_name,
+      name: customer.displayName,
       attempt,
     });
     try {
@@ -296,6 +302,7 @@ async function createInstance(
         const row = await insertInstance(tx, {
           customerId: customer.id,
           slug,
+          stackName: slug,
           tier: desired.tier,
           desiredState: desired.state,
         });
@@ -310,11 +317,12 @@ async function createInstance(
         return row;
       });
     } catch (error) {
-      if (error instanceof SlugTakenError && attempt < 4) continue;
-      // A concurrent reconcile of the same customer created it (the queue makes this rare).
-      const existing = await findInstance(pool, customer.id);
+      if (!(error instanceof InstanceConflictError)) throw error;
+      // A concurrent reconcile of the same customer created it (the queue makes this rare)…
+      const existing = await findInstanceByCustomer(pool, customer.id);
       if (existing) return existing;
-      throw error;
+      // …or another customer holds this slug: the next attempt lengthens the suffix.
+      if (attempt >= 4) throw error;
     }
   }
 }
@@ -322,17 +330,14 @@ async function createInstance(
 /** Placement under a lock, so two new tenants never both take a host's last room. */
 async function place(
   pool: pg.Pool,
-  instance: InstanceRow,
-  desired: Exclude<DesiredTenant, { state: "absent" }>,
+  instance: Instance,
+  desired: Wanted,
   hosts: AutomationSettings["hosts"],
-): Promise<InstanceRow> {
+): Promise<Instance> {
   return transaction(pool, async (tx) => {
     await tx.query("select pg_advisory_xact_lock(hashtext('mindroom:placement'))");
-    const current = await tx.query("select host from public.instances where id = $1", [instance.id]);
-    const host = (current.rows[0] as { host: string | null } | undefined)?.host ?? null;
-    if (host) return { ...instance, host };
     const placed = await placedInstances(tx, instance.id);
-    return updateInstance(tx, instance.id, {
+    return updateDesired(tx, instance.id, {
       host: placeTenant({ pool: hosts, placed, tier: desired.tier, current: null }),
     });
   });
@@ -340,63 +345,62 @@ async function place(
 
 async function auditDeletionSchedule(
   pool: pg.Pool,
-  before: InstanceRow,
-  after: InstanceRow,
+  before: Instance,
+  after: Instance,
   actor: string,
   reason: string,
 ): Promise<void> {
-  const was = before.deletion_due_at?.getTime() ?? null;
-  const now = after.deletion_due_at?.getTime() ?? null;
+  const was = before.deletionDueAt?.getTime() ?? null;
+  const now = after.deletionDueAt?.getTime() ?? null;
   if (was === now) return;
   const action =
-    now === null
-      ? after.desired_state === "deleted"
-        ? null
-        : "deletion.cancelled"
-      : was === null
-        ? "deletion.scheduled"
-        : "deletion.rescheduled";
-  if (!action) return;
+    now === null ? "deletion.cancelled" : was === null ? "deletion.scheduled" : "deletion.rescheduled";
   await audit(pool, {
     actor,
-    customerId: after.customer_id,
+    customerId: after.customerId,
     instanceId: after.id,
     action,
     reason,
-    details: { deletionDueAt: after.deletion_due_at?.toISOString() ?? null },
+    details: { deletionDueAt: after.deletionDueAt?.toISOString() ?? null },
   });
 }
 
-function verbFor(previous: ActualState, appliedBefore: boolean, desired: DesiredTenant["state"]): string {
+function verbFor(previous: Instance, desired: Wanted["state"]): string {
   if (desired === "deleted") return "delete";
-  if (desired === "running" && (previous === "pending" || !appliedBefore)) return "provision";
-  if (desired === "running" && previous === "suspended") return "resume";
-  if (desired === "suspended" && previous === "running") return "suspend";
+  if (
+    desired === "running" &&
+    (previous.actualState === "suspended" || previous.desiredState === "suspended")
+  )
+    return previous.appliedSpecHash === null ? "provision" : "resume";
+  if (desired === "running" && previous.appliedSpecHash === null) return "provision";
+  if (desired === "suspended" && previous.actualState !== "suspended") return "suspend";
   return "update";
 }
 
 async function runOperation(
   deps: ReconcileDeps,
   job: ReconcileJob,
-  log: Logger,
-  customer: CustomerRow,
-  instance: InstanceRow,
-  desired: Exclude<DesiredTenant, { state: "absent" }>,
+  metrics: WorkerMetrics | undefined,
+  customer: Customer,
+  instance: Instance,
+  desired: Wanted,
   spec: TenantSpec,
   hash: string,
 ): Promise<ReconcileOutcome> {
   const { pool } = deps.db;
   const kind = desired.state === "deleted" ? "destroy" : "up";
   const actor = actorOf(job);
-  const verb = verbFor(instance.actual_state, instance.applied_spec_hash !== null, desired.state);
-  const operationId = await transaction(pool, async (tx) => {
-    const id = await insertOperation(tx, {
+  const verb = verbFor(instance, desired.state);
+  const log = deps.log.child({ customer: job.customerKey, job: job.id, tenant: instance.slug });
+  const operation = await transaction(pool, async (tx) => {
+    const started = await startOperation(tx, {
       instanceId: instance.id,
       kind,
       trigger: job.trigger,
       requestedBy: job.requestedBy ?? null,
       reason: `${job.reason}: ${desired.reason}`,
       specHash: hash,
+      status: "queued",
     });
     await audit(tx, {
       actor,
@@ -404,79 +408,77 @@ async function runOperation(
       instanceId: instance.id,
       action: `instance.${verb}`,
       reason: desired.reason,
-      details: { operationId: id, tier: desired.tier, specHash: hash, event: job.eventId ?? null },
+      details: { operationId: started.id, tier: desired.tier, specHash: hash, event: job.eventId ?? null },
     });
-    return id;
+    await recordActual(tx, instance.id, {
+      actualState: kind === "destroy" ? "deleting" : "provisioning",
+    });
+    return started;
   });
-  await markOperationRunning(pool, operationId);
-  await updateInstance(pool, instance.id, {
-    actual_state: kind === "destroy" ? "deleting" : "provisioning",
-    last_operation_id: operationId,
-  });
-  log.info("operation started", { operation: operationId, kind, verb, tenant: instance.slug });
-
   const progress = new ThrottledProgress(
-    (summary) => writeOperationProgress(pool, operationId, summary),
+    (summary) => recordProgress(pool, operation.id, summary),
     deps.progressIntervalMs ?? 1000,
     (error) => log.warn("progress write failed", { error }),
   );
+  await recordProgress(pool, operation.id, progress.current);
+  log.info("operation started", { operation: operation.id, kind, verb });
+
   const options = {
-    onProgress: (e: Parameters<typeof progress.push>[0]) => progress.push(e),
+    onProgress: (e: ProgressEvent) => progress.push(e),
     signal: job.signal,
   };
   let result: OperationResult;
   if (kind === "up") {
     result = await deps.operations.pool.apply(spec, deps.operations.secrets(), options);
   } else {
-    // Deletion: the component takes a final backup before its storage goes
-    // (when the tenant has backups, which need AWS; tests leave them out).
-    // Production data is protected (retainOnDelete) until an up with
-    // purgeData lifts it, so that up comes first there.
+    // Deletion: the tenant component takes a final backup before its storage
+    // goes (when the tenant has backups, which need AWS; tests leave them
+    // out). Production data is protected (retainOnDelete) until an up with
+    // purgeData lifts that, so in production that up comes first.
     result =
       spec.environment === "production"
         ? await deps.operations.pool.apply(spec, deps.operations.secrets(), options)
-        : ({ status: "succeeded" } as OperationResult);
-    if (result.status === "succeeded")
+        : await deps.operations.pool.destroy(spec.slug, { ...options, removeStack: true });
+    if (spec.environment === "production" && result.status === "succeeded")
       result = await deps.operations.pool.destroy(spec.slug, { ...options, removeStack: true });
-    // Never provisioned (cancelled before the first up succeeded): nothing to delete.
+    // Never provisioned (cancelled before a first up succeeded): nothing to delete.
     if (result.status === "failed" && result.error?.kind === "TenantNotFoundError")
-      result = { ...result, status: "succeeded" };
+      result = { ...result, status: "succeeded", error: undefined };
   }
   const finalProgress = await progress.flush();
-  const error = result.error ? `${result.error.kind}: ${result.error.message}` : null;
-  await finishOperation(pool, operationId, {
-    status: result.status,
-    changes: result.changes,
-    outputs: result.outputs ?? null,
-    error,
-    durationMs: result.durationMs,
-    progress: result.status === "succeeded" ? { ...finalProgress, message: "succeeded" } : finalProgress,
+  await recordProgress(pool, operation.id, {
+    ...finalProgress,
+    message: result.status === "succeeded" ? "succeeded" : `${result.status}: ${finalProgress.message}`,
   });
-  workerMetrics(deps.metrics?.registry)?.operationSeconds.observe(
-    { kind, status: result.status },
-    result.durationMs / 1000,
-  );
+  const error = result.error ? `${result.error.kind}: ${result.error.message}` : null;
+  await finishOperation(pool, operation.id, {
+    status: result.status,
+    changes: { ...result.changes },
+    outputs: result.outputs ? { ...result.outputs } : null,
+    error,
+  });
+  metrics?.operationSeconds.observe({ kind, status: result.status }, result.durationMs / 1000);
 
   if (result.status !== "succeeded") {
-    await updateInstance(pool, instance.id, { actual_state: "failed", last_error: error ?? result.status });
+    await recordActual(pool, instance.id, { actualState: "failed", lastError: error ?? result.status });
     await audit(pool, {
       actor,
       customerId: customer.id,
       instanceId: instance.id,
       action: `instance.${verb}.failed`,
       reason: error ?? result.status,
-      details: { operationId },
+      details: { operationId: operation.id },
     });
     throw new ReconcileOperationError(
       `${kind} of tenant ${instance.slug} ${result.status}: ${error ?? "no error reported"}`,
-      operationId,
+      operation.id,
     );
   }
-  await updateInstance(pool, instance.id, {
-    actual_state: desired.state,
-    applied_spec_hash: hash,
-    outputs: kind === "destroy" ? null : (result.outputs ?? null),
-    last_error: null,
+  await recordActual(pool, instance.id, {
+    actualState: desired.state satisfies ActualState,
+    appliedSpecHash: hash,
+    outputs: kind === "destroy" ? null : result.outputs ? { ...result.outputs } : null,
+    lastError: null,
   });
-  return { action: kind, instanceId: instance.id, operationId, result };
+  return { action: kind, instanceId: instance.id, operationId: operation.id, result };
 }
