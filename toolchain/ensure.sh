@@ -4,10 +4,11 @@
 #   pulumi                    the CLI, built from the Go module proxy at PULUMI_VERSION
 #   pulumi-language-nodejs    the Node.js language host, beside `pulumi` (the engine looks there)
 #   pulumi-resource-command   the command provider, installed into a project-local PULUMI_HOME
+#   kratos                    the local auth server (Ory Kratos; see auth-server/README.md)
 # Every entry point (./platform, .ci/run) calls this; each step is skipped when its
 # output exists and its inputs (versions.env and the sources it builds) are unchanged.
 #
-# Usage: toolchain/ensure.sh [--only node|pulumi] [--quiet]
+# Usage: toolchain/ensure.sh [--only node|pulumi|kratos] [--quiet]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -127,13 +128,31 @@ ensure_pulumi() {
   fi
 }
 
+# Ory Kratos stands in for Supabase Auth locally: the Go module proxy serves no
+# version of github.com/supabase/auth (auth-server/README.md).
+ensure_kratos() {
+  go_env
+  local dir=$ROOT/toolchain/kratos bin=$TOOLS/kratos/bin/kratos
+  check_pin "$dir/go.mod" "github.com/ory/kratos v$KRATOS_VERSION"
+  local key; key=$(inputs_hash "$dir/go.mod" "$dir/go.sum")
+  if ! [[ -x $bin ]] || ! is_fresh "$TOOLS/kratos/.stamp" "$key"; then
+    say "building kratos v$KRATOS_VERSION from the Go module proxy (cold: about 12 minutes on 2 busy cores)"
+    build_go "kratos" "$dir" github.com/ory/kratos "$bin" \
+      "-s -w -X github.com/ory/kratos/driver/config.Version=v$KRATOS_VERSION"
+    echo "$key" >"$TOOLS/kratos/.stamp"
+  fi
+  local got; got=$("$bin" version | sed -n 's/^Version:[[:space:]]*//p')
+  [[ $got == "v$KRATOS_VERSION" ]] || die "built kratos reports '$got', expected v$KRATOS_VERSION"
+}
+
 main() {
   mkdir -p "$TOOLS"
   case "$ONLY" in
     ""|node) ensure_node ;;&
-    ""|pulumi) ensure_pulumi ;;
-    node) ;;
-    *) die "--only takes node or pulumi" ;;
+    ""|pulumi) ensure_pulumi ;;&
+    ""|kratos) ensure_kratos ;;
+    node|pulumi) ;;
+    *) die "--only takes node, pulumi or kratos" ;;
   esac
 }
 main
