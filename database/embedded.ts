@@ -202,15 +202,25 @@ function lastLines(file: string, count: number): string {
   return readFileSync(file, "utf8").trimEnd().split("\n").slice(-count).join("\n");
 }
 
-async function waitUntilReady(url: string, clusterDir: string, attempts = 100): Promise<void> {
+/**
+ * Waits until the server accepts connections. Returns false as soon as
+ * `running()` turns false (a postmaster that was just killed can look alive
+ * for a moment), so the caller starts a new server instead.
+ */
+async function waitUntilReady(
+  url: string,
+  clusterDir: string,
+  running: () => boolean = () => true,
+): Promise<boolean> {
   for (let attempt = 0; ; attempt += 1) {
     const client = new pg.Client({ connectionString: url });
     try {
       await client.connect();
       await client.query("select 1");
-      return;
+      return true;
     } catch (error) {
-      if (attempt >= attempts)
+      if (!running()) return false;
+      if (attempt >= 300)
         throw new EmbeddedPostgresError(
           `the embedded Postgres in ${clusterDir} is running but does not accept connections: ${(error as Error).message}`,
         );
@@ -248,7 +258,7 @@ export async function startEmbeddedPostgres(
     if (pid === undefined || !servesCluster(pid, clusterDir)) return undefined;
     const port = Number(readFileSync(join(clusterDir, "postmaster.pid"), "utf8").split("\n")[3]);
     const url = urlFor(password, port);
-    await waitUntilReady(url, clusterDir);
+    if (!(await waitUntilReady(url, clusterDir, () => servesCluster(pid, clusterDir)))) return undefined;
     const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, "utf8")) : 0;
     const owned = !(owner > 0 && isAlive(owner));
     // The process that started it died and left it running: it is ours now.
