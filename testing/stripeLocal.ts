@@ -1,0 +1,67 @@
+/**
+ * The local Stripe API for tests: `stripeLocal()` starts one server per test
+ * file (module-cached, so every call in a file shares it) and returns its URL,
+ * a stripe-node client built the way the project builds it, a webhook signing
+ * secret, and the lifecycle controls. `stripeLocal({ fresh: true })` starts a
+ * dedicated one (stop it in afterAll). Servers do not keep the worker alive.
+ *
+ *   const local = await stripeLocal();
+ *   local.addWebhook(`${receiver.url}/stripe/webhook`); // signed with local.webhookSecret
+ *   const sub = await local.stripe.subscriptions.create({ ... });
+ *   await local.controls.paymentFailed(sub.id);
+ *   await local.idle(); // every event delivered (or out of retries)
+ */
+import { randomBytes } from "node:crypto";
+import type Stripe from "stripe";
+import { stripeClient } from "../stripe-local/client.ts";
+import { type LocalControls, localControls } from "../stripe-local/controls.ts";
+import { type StripeLocal, type StripeLocalOptions, startStripeLocal } from "../stripe-local/server.ts";
+
+export interface LocalStripe {
+  /** STRIPE_API_BASE for the code under test. */
+  url: string;
+  secretKey: string;
+  /** The project's Stripe client pointed at this server. */
+  stripe: Stripe;
+  /** The `whsec_…` that {@link addWebhook} registers endpoints with by default. */
+  webhookSecret: string;
+  controls: LocalControls;
+  /** Registers a webhook endpoint (all events) signed with {@link webhookSecret} unless `secret` is given. */
+  addWebhook(url: string, secret?: string): { id: string; secret: string };
+  /** Resolves once every event is delivered or out of retries. */
+  idle(): Promise<void>;
+  server: StripeLocal;
+  stop(): Promise<void>;
+}
+
+export interface StripeLocalTestOptions extends Omit<StripeLocalOptions, "port" | "host"> {
+  /** A server of its own instead of the file's shared one. */
+  fresh?: boolean;
+}
+
+/** Short retries so a test sees redelivery within a second. */
+const TEST_RETRY_DELAYS_MS = [100, 200, 400, 800];
+
+let shared: Promise<LocalStripe> | undefined;
+
+async function start(options: StripeLocalTestOptions): Promise<LocalStripe> {
+  const server = await startStripeLocal({ retryDelaysMs: TEST_RETRY_DELAYS_MS, unref: true, ...options });
+  const webhookSecret = `whsec_${randomBytes(24).toString("base64url")}`;
+  return {
+    url: server.url,
+    secretKey: server.secretKey,
+    stripe: stripeClient({ secretKey: server.secretKey, apiBase: server.url, maxNetworkRetries: 0 }),
+    webhookSecret,
+    controls: localControls(server.url, server.secretKey),
+    addWebhook: (url, secret) => server.addWebhookEndpoint({ url, secret: secret ?? webhookSecret }),
+    idle: () => server.idle(),
+    server,
+    stop: () => server.stop(),
+  };
+}
+
+export function stripeLocal(options: StripeLocalTestOptions = {}): Promise<LocalStripe> {
+  if (options.fresh) return start(options);
+  shared ??= start(options);
+  return shared;
+}
