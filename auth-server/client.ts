@@ -75,6 +75,11 @@ function flowMessages(body: unknown): { text: string; ids: number[] } {
   return { text: "unexpected answer", ids: [] };
 }
 
+/** Emails compared and stored lower-cased and trimmed, as Supabase Auth does. */
+function normalisedEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
 export class AuthClient {
   readonly #base: string;
 
@@ -119,14 +124,18 @@ export class AuthClient {
     const answer = await this.#submit("registration", flow, {
       method: "password",
       password,
-      traits: { email },
+      traits: { email: normalisedEmail(email) },
     });
     return this.#signedIn("sign-up", answer);
   }
 
   async signInWithPassword(email: string, password: string): Promise<SignedIn> {
     const flow = await this.#newFlow("login");
-    const answer = await this.#submit("login", flow, { method: "password", identifier: email, password });
+    const answer = await this.#submit("login", flow, {
+      method: "password",
+      identifier: normalisedEmail(email),
+      password,
+    });
     return this.#signedIn("sign-in", answer);
   }
 
@@ -140,7 +149,7 @@ export class AuthClient {
     const flow = await this.#newFlow("login");
     const payload = {
       method: "code",
-      identifier: email,
+      identifier: normalisedEmail(email),
       ...(magicLink ? { transient_payload: { magic_link: magicLink(flow) } } : {}),
     };
     const answer = await this.#submit("login", flow, payload);
@@ -152,7 +161,11 @@ export class AuthClient {
 
   /** Redeems the emailed code (typed in, or taken from the magic link) for a session. */
   async signInWithCode(flowId: string, email: string, code: string): Promise<SignedIn> {
-    const answer = await this.#submit("login", flowId, { method: "code", identifier: email, code });
+    const answer = await this.#submit("login", flowId, {
+      method: "code",
+      identifier: normalisedEmail(email),
+      code,
+    });
     return this.#signedIn("sign-in with code", answer);
   }
 
