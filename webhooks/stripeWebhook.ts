@@ -15,6 +15,7 @@ import type { Middleware } from "koa";
 import type pg from "pg";
 import Stripe from "stripe";
 import { z } from "zod";
+import { recordEvent } from "../database/stripeEvents.ts";
 import { HttpError } from "./httpError.ts";
 import type { EventOutcome, WebhookMetrics } from "./metrics.ts";
 import type { ReconcileQueue } from "./queue.ts";
@@ -30,9 +31,16 @@ export interface StripeWebhookOptions {
   readonly metrics: WebhookMetrics;
 }
 
-/** Event types that concern a customer's subscription, by prefix or exact type. */
+/** Event types that concern a customer's subscription (a reconcile is queued), by prefix or exact type. */
 const RECONCILE_PREFIXES = ["checkout.session.", "customer.subscription.", "invoice."] as const;
 const RECONCILE_TYPES = ["customer.deleted"] as const;
+
+export function concernsSubscription(type: string): boolean {
+  return (
+    (RECONCILE_TYPES as readonly string[]).includes(type) ||
+    RECONCILE_PREFIXES.some((prefix) => type.startsWith(prefix))
+  );
+}
 
 /** Only what ingest relies on; Stripe adds fields freely, so the rest passes through. */
 const eventShape = z.looseObject({
@@ -47,14 +55,10 @@ export type IngestedEvent = z.infer<typeof eventShape>;
 
 const customerId = z.string().regex(/^cus_[A-Za-z0-9_]+$/);
 
-/** The Stripe customer to reconcile for `event`, or undefined when the type needs none (or names none). */
-export function customerToReconcile(event: IngestedEvent): string | undefined {
-  const { type } = event;
+/** The Stripe customer `event` is about, when it names one (any type; recorded with the event). */
+export function eventCustomer(event: IngestedEvent): string | undefined {
   const object = event.data.object;
-  if ((RECONCILE_TYPES as readonly string[]).includes(type)) {
-    return object.object === "customer" ? customerId.safeParse(object.id).data : undefined;
-  }
-  if (!RECONCILE_PREFIXES.some((prefix) => type.startsWith(prefix))) return undefined;
+  if (object.object === "customer") return customerId.safeParse(object.id).data;
   // `customer` is an id, or the customer itself when the sender expanded it.
   const customer = object.customer;
   const id = customer && typeof customer === "object" ? (customer as Record<string, unknown>).id : customer;
@@ -139,24 +143,21 @@ async function record(
   event: IngestedEvent,
   raw: Buffer,
   customer: string | undefined,
+  reconcile: boolean,
 ): Promise<boolean> {
   const objectId = event.data.object.id;
-  const inserted = await client.query(
-    `insert into public.stripe_events (id, type, stripe_created, livemode, customer_id, object_id, payload)
-     values ($1, $2, to_timestamp($3), $4, $5, $6, $7::jsonb)
-     on conflict (id) do nothing`,
-    [
-      event.id,
-      event.type,
-      event.created,
-      event.livemode,
-      customer ?? null,
-      typeof objectId === "string" ? objectId : null,
-      raw.toString("utf8"),
-    ],
-  );
-  if (inserted.rowCount !== 1) return false;
-  if (customer) {
+  const { inserted } = await recordEvent(client, {
+    id: event.id,
+    type: event.type,
+    stripeCreated: new Date(event.created * 1000),
+    livemode: event.livemode,
+    customerId: customer ?? null,
+    objectId: typeof objectId === "string" ? objectId : null,
+    // The verified bytes as received: no re-serialising.
+    payload: raw.toString("utf8"),
+  });
+  if (!inserted) return false;
+  if (customer && reconcile) {
     await queue.enqueue(
       { customerKey: customer, trigger: "stripe", reason: event.type, eventId: event.id },
       client,
@@ -183,13 +184,14 @@ export function stripeWebhook(options: StripeWebhookOptions): Middleware {
         options.toleranceSeconds,
       );
       ctx.state.event = { id: event.id, type: event.type };
-      const customer = customerToReconcile(event);
+      const customer = eventCustomer(event);
+      const reconcile = customer !== undefined && concernsSubscription(event.type);
       let fresh: boolean;
       let client: pg.PoolClient | undefined;
       try {
         client = await pool.connect();
         await client.query("begin");
-        fresh = await record(client, queue, event, raw, customer);
+        fresh = await record(client, queue, event, raw, customer, reconcile);
         await client.query("commit");
         client.release();
       } catch (error) {
@@ -205,7 +207,7 @@ export function stripeWebhook(options: StripeWebhookOptions): Middleware {
           cause: error,
         });
       }
-      const outcome: EventOutcome = !fresh ? "duplicate" : customer ? "enqueued" : "recorded";
+      const outcome: EventOutcome = !fresh ? "duplicate" : reconcile ? "enqueued" : "recorded";
       count(event.type, outcome);
       metrics.ingestSeconds.observe({ outcome }, (performance.now() - started) / 1000);
       ctx.status = 200;
