@@ -13,7 +13,7 @@
  * This module loads vitest only inside `testDatabase()`, so globalSetup can import it.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -61,9 +61,50 @@ interface TestServer {
   stop(): Promise<void>;
 }
 
+const TEST_CLUSTER_PREFIX = "mindroom-test-postgres-";
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pidIn(file: string): number {
+  try {
+    return Number(readFileSync(file, "utf8").split("\n")[0]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Removes the clusters of earlier runs that were killed before their teardown:
+ * neither the process that started them nor their postmaster is alive, and they
+ * are old enough not to be another run's cluster being initialised right now.
+ */
+function removeAbandonedClusters(now = Date.now()): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(TEST_CLUSTER_PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    try {
+      if (now - statSync(dir).mtimeMs < 10 * 60_000) continue;
+      const owner = pidIn(join(dir, "postgres.owner"));
+      const postmaster = pidIn(join(dir, "postgres", "postmaster.pid"));
+      if ((owner && isAlive(owner)) || (postmaster && isAlive(postmaster))) continue;
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Gone already, or not ours to judge: leave it.
+    }
+  }
+}
+
 /** An embedded Postgres in a fresh temp folder, removed again by `stop()`. */
 export async function startTestPostgres(): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), "mindroom-test-postgres-"));
+  removeAbandonedClusters();
+  const dir = mkdtempSync(join(tmpdir(), TEST_CLUSTER_PREFIX));
   try {
     const server = await startEmbeddedPostgres({ dataDir: dir, serverSettings: TEST_SERVER_SETTINGS });
     return {
