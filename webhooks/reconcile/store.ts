@@ -62,3 +62,77 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) 
     client.release();
   }
 }
+
+/** An instance as the sweep compares it: with its Stripe customer and the projected statuses. */
+export interface SweptInstance {
+  readonly id: string;
+  readonly stripeCustomerId: string;
+  readonly slug: string;
+  readonly tier: TierId;
+  readonly desiredState: "running" | "suspended" | "deleted";
+  readonly actualState: string;
+  readonly specHash: string | null;
+  readonly appliedSpecHash: string | null;
+  readonly deletionDueAt: Date | null;
+  readonly lastError: string | null;
+  readonly updatedAt: Date;
+  /** Subscription id → status, as the projection holds them. */
+  readonly projection: ReadonlyMap<string, string>;
+}
+
+const sweptRow = z.object({
+  id: z.string(),
+  stripe_customer_id: z.string(),
+  slug: z.string(),
+  tier: tierId,
+  desired_state: z.enum(["running", "suspended", "deleted"]),
+  actual_state: z.string(),
+  spec_hash: z.string().nullable(),
+  applied_spec_hash: z.string().nullable(),
+  deletion_due_at: z.coerce.date().nullable(),
+  last_error: z.string().nullable(),
+  updated_at: z.coerce.date(),
+  projection: z.record(z.string(), z.string()).nullable(),
+});
+
+/** Every instance of a Stripe customer, with its projected subscription statuses (one query). */
+export async function sweptInstances(q: Queryable): Promise<SweptInstance[]> {
+  const { rows } = await q.query(
+    `select i.id, c.stripe_customer_id, i.slug, i.tier, i.desired_state, i.actual_state, i.spec_hash,
+            i.applied_spec_hash, i.deletion_due_at, i.last_error, i.updated_at,
+            (select jsonb_object_agg(s.id, s.status) from public.subscriptions s where s.customer_id = c.id)
+              as projection
+       from public.instances i join public.customers c on c.id = i.customer_id
+      where c.stripe_customer_id is not null`,
+  );
+  return z
+    .array(sweptRow)
+    .parse(rows)
+    .map((r) => ({
+      id: r.id,
+      stripeCustomerId: r.stripe_customer_id,
+      slug: r.slug,
+      tier: r.tier,
+      desiredState: r.desired_state,
+      actualState: r.actual_state,
+      specHash: r.spec_hash,
+      appliedSpecHash: r.applied_spec_hash,
+      deletionDueAt: r.deletion_due_at,
+      lastError: r.last_error,
+      updatedAt: r.updated_at,
+      projection: new Map(Object.entries(r.projection ?? {})),
+    }));
+}
+
+/** Stripe customers with events received before `before` and still unprocessed. */
+export async function unprocessedEventCustomers(q: Queryable, before: Date): Promise<string[]> {
+  const { rows } = await q.query(
+    `select distinct customer_id from public.stripe_events
+      where processed_at is null and customer_id is not null and received_at < $1`,
+    [before],
+  );
+  return z
+    .array(z.object({ customer_id: z.string() }))
+    .parse(rows)
+    .map((r) => r.customer_id);
+}

@@ -31,6 +31,7 @@ import { finishOperation, recordProgress, startOperation } from "../../database/
 import { upsertSubscription } from "../../database/subscriptions.ts";
 import type { Logger } from "../log.ts";
 import type { ReconcileJob, ReconcileQueue, ReconcileRequest } from "../queue.ts";
+import { startPeriodicSweep } from "../sweep.ts";
 import { type DesiredTenant, desiredState } from "./desiredState.ts";
 import { ThrottledProgress } from "./operationProgress.ts";
 import { placeTenant } from "./placement.ts";
@@ -66,7 +67,7 @@ export interface WorkerSettings {
 
 export interface ReconcileDeps {
   readonly db: { readonly pool: pg.Pool };
-  readonly queue: Pick<ReconcileQueue, "enqueue" | "work">;
+  readonly queue: Pick<ReconcileQueue, "enqueue">;
   readonly operations: TenantOperations;
   readonly stripe: StripeReader;
   readonly settings: WorkerSettings;
@@ -133,14 +134,24 @@ function workerMetrics(registry: Registry | undefined): WorkerMetrics | undefine
   };
 }
 
-/** Starts taking reconcile jobs from the queue; `settings.reconcile.concurrency` at a time. */
-export async function startReconcileWorker(deps: ReconcileDeps): Promise<void> {
+/**
+ * Starts taking reconcile jobs from the queue (`settings.reconcile.concurrency`
+ * at a time) and the periodic sweep (`MINDROOM_SWEEP_INTERVAL`). Both stop
+ * with the queue.
+ */
+export async function startReconcileWorker(
+  deps: ReconcileDeps & { readonly queue: Pick<ReconcileQueue, "enqueue" | "work" | "boss"> },
+): Promise<void> {
   const handle = reconcileHandler(deps);
   await deps.queue.work(
     async (job) => {
       await handle(job);
     },
     { concurrency: deps.settings.reconcile.concurrency },
+  );
+  await startPeriodicSweep(
+    { ...deps, log: deps.log.child({ component: "sweep" }) },
+    deps.settings.reconcile.sweepIntervalMs,
   );
 }
 

@@ -1,0 +1,364 @@
+/**
+ * The reconcile handler on real Postgres and the local Stripe API, with the
+ * automation layer replaced by a recording double of its narrow port (the
+ * real engine runs in reconcile.engine.test.ts): which operations a journey
+ * produces, what the database records, and that a job with nothing to change
+ * records nothing.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadAutomationSettings } from "../../automation/settings.ts";
+import type { OperationResult } from "../../automation/tenantStacks.ts";
+import { parseSlug } from "../../components/tenantNames.ts";
+import type { TenantSpec } from "../../components/tenantSpec.ts";
+import { auditForInstance } from "../../database/auditLog.ts";
+import { findCustomerByStripeId } from "../../database/customers.ts";
+import { findInstanceByCustomer, type Instance } from "../../database/instances.ts";
+import { operationsForInstance } from "../../database/operations.ts";
+import { subscriptionsForCustomer } from "../../database/subscriptions.ts";
+import { type TestDatabase, testDatabase } from "../../testing/database.ts";
+import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
+import { SAMPLE_HOST_KEY, SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
+import { silentLogger } from "../log.ts";
+import type { ReconcileJob, ReconcileRequest } from "../queue.ts";
+import { UnknownPriceError } from "./desiredState.ts";
+import { loadReconcileSettings } from "./settings.ts";
+import {
+  type ReconcileDeps,
+  ReconcileOperationError,
+  reconcileHandler,
+  type TenantOperations,
+} from "./worker.ts";
+
+const HOST = "ssh://root@127.0.0.1:2222";
+const dataDir = mkdtempSync(join(tmpdir(), "mindroom-worker-"));
+writeFileSync(join(dataDir, "known_hosts"), `[127.0.0.1]:2222 ${SAMPLE_HOST_KEY}\n`);
+const automation = loadAutomationSettings({
+  MINDROOM_DATA_DIR: dataDir,
+  MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
+  DOKKU_HOSTS: `${HOST}?memoryMb=65536&cpus=8`,
+});
+const reconcileSettings = loadReconcileSettings(automation, {
+  DOKKU_KNOWN_HOSTS: join(dataDir, "known_hosts"),
+  MINDROOM_DELETION_GRACE: "1h",
+});
+
+/** The automation layer's port, recording each call; `failNext` makes the next one fail like the engine would. */
+class RecordingOperations implements TenantOperations {
+  readonly calls: { op: "apply" | "destroy"; slug: string; spec?: TenantSpec }[] = [];
+  failNext = false;
+  readonly pool = {
+    apply: async (spec: TenantSpec): Promise<OperationResult> => {
+      this.calls.push({ op: "apply", slug: spec.slug, spec });
+      return this.result(spec.slug, "up", {
+        tier: spec.tier,
+        status: spec.suspended ? "suspended" : "running",
+        url: `https://${spec.slug}.${spec.baseDomain}`,
+      });
+    },
+    destroy: async (slug: string): Promise<OperationResult> => {
+      this.calls.push({ op: "destroy", slug });
+      return this.result(slug, "destroy");
+    },
+  };
+  secrets() {
+    return { rootSecret: SAMPLE_ROOT_SECRET, sshPrivateKey: "not used by the double" };
+  }
+  private result(
+    tenant: string,
+    operation: "up" | "destroy",
+    outputs?: Record<string, unknown>,
+  ): OperationResult {
+    const failed = this.failNext;
+    this.failNext = false;
+    return {
+      tenant,
+      operation,
+      status: failed ? "failed" : "succeeded",
+      changes: failed ? {} : { update: 1 },
+      durationMs: 5,
+      policyViolations: [],
+      ...(outputs && !failed ? { outputs } : {}),
+      ...(failed ? { error: { kind: "CommandError", message: "ssh: connect to host refused" } } : {}),
+    };
+  }
+}
+
+let db: TestDatabase;
+let local: LocalStripe;
+let jobCounter = 0;
+
+beforeAll(async () => {
+  db = await testDatabase();
+  local = await stripeLocal({ fresh: true });
+});
+afterAll(async () => {
+  await db?.close();
+  await local?.stop();
+});
+
+function harness(now?: () => Date) {
+  const operations = new RecordingOperations();
+  const enqueued: ReconcileRequest[] = [];
+  const deps: ReconcileDeps = {
+    db,
+    queue: {
+      enqueue: async (job) => {
+        enqueued.push(job);
+      },
+    },
+    operations,
+    stripe: local.stripe,
+    settings: { automation, reconcile: reconcileSettings },
+    log: silentLogger,
+    progressIntervalMs: 10,
+    ...(now ? { now } : {}),
+  };
+  const handle = reconcileHandler(deps);
+  const run = (customerKey: string, reason = "customer.subscription.updated") => {
+    const job: ReconcileJob = {
+      id: `job-${++jobCounter}`,
+      customerKey,
+      trigger: "stripe",
+      reason,
+      eventId: undefined,
+      requestedBy: undefined,
+      attempt: 0,
+      retryLimit: 5,
+      queuedAt: new Date(),
+      signal: new AbortController().signal,
+    };
+    return handle(job);
+  };
+  return { operations, enqueued, run };
+}
+
+/** A customer who went through Checkout for `price`: an active subscription. */
+async function checkout(email: string, price = "price_mindroom_starter") {
+  const session = await local.stripe.checkout.sessions.create({
+    mode: "subscription",
+    line_items: [{ price, quantity: 1 }],
+    customer_email: email,
+    success_url: "https://app.mindroom.test/welcome",
+  });
+  const { session: done } = await local.controls.completeCheckout(session.id, { email, name: "Jane Doe" });
+  return { customer: String(done.customer), subscription: String(done.subscription) };
+}
+
+async function instanceOf(customerKey: string): Promise<Instance> {
+  const customer = await findCustomerByStripeId(db.pool, customerKey);
+  const instance = customer ? await findInstanceByCustomer(db.pool, customer.id) : null;
+  if (!instance) throw new Error(`no instance for ${customerKey}`);
+  return instance;
+}
+
+const operationsOf = async (customerKey: string) =>
+  (await operationsForInstance(db.pool, (await instanceOf(customerKey)).id)).reverse();
+
+describe("the reconcile handler", () => {
+  it("provisions a paying customer once, records it, and skips what is already applied", async () => {
+    const { operations, run } = harness();
+    const { customer, subscription } = await checkout("jane.doe@example.com");
+
+    const first = await run(customer, "checkout.session.completed");
+    expect(first.action).toBe("up");
+    // Duplicates and any other event of the same state: nothing to do, nothing recorded.
+    expect((await run(customer, "customer.subscription.created")).action).toBe("skipped");
+    expect((await run(customer, "checkout.session.completed")).action).toBe("skipped");
+    expect(operations.calls.map((c) => c.op)).toEqual(["apply"]);
+
+    const instance = await instanceOf(customer);
+    expect(() => parseSlug(instance.slug)).not.toThrow();
+    expect(instance.slug).toMatch(/^jane-doe-[a-z0-9]{6}$/);
+    expect(instance).toMatchObject({
+      tier: "starter",
+      desiredState: "running",
+      actualState: "running",
+      host: HOST,
+      stackName: instance.slug,
+      warning: null,
+      deletionDueAt: null,
+      lastError: null,
+      outputs: { tier: "starter", status: "running" },
+    });
+    expect(instance.appliedSpecHash).toBe(instance.specHash);
+    expect(instance.spec).toMatchObject({ slug: instance.slug, tier: "starter", suspended: false });
+    expect(JSON.stringify(instance.spec)).not.toContain(SAMPLE_ROOT_SECRET);
+
+    const ops = await operationsOf(customer);
+    expect(ops.map((o) => [o.kind, o.trigger, o.status])).toEqual([["up", "stripe", "succeeded"]]);
+    expect(ops[0]?.outputs).toMatchObject({ status: "running" });
+    expect(ops[0]?.progress?.message).toBe("succeeded");
+    expect(ops[0]?.durationMs).toBeGreaterThanOrEqual(0);
+    expect(instance.lastOperationId).toBe(ops[0]?.id);
+
+    const customerRow = await findCustomerByStripeId(db.pool, customer);
+    expect(customerRow).toMatchObject({ email: "jane.doe@example.com" });
+    const projection = await subscriptionsForCustomer(db.pool, customerRow?.id ?? "");
+    expect(projection.map((s) => [s.id, s.status, s.tier])).toEqual([[subscription, "active", "starter"]]);
+
+    const trail = (await auditForInstance(db.pool, instance.id)).map((a) => [a.actor, a.action]).reverse();
+    expect(trail).toEqual([
+      ["stripe", "instance.created"],
+      ["stripe", "instance.provision"],
+    ]);
+  });
+
+  it("upgrades in one operation; past_due keeps running with a warning and no operation; unpaid suspends; paying resumes", async () => {
+    const { operations, run } = harness();
+    const { customer, subscription } = await checkout("upgrade@example.com");
+    await run(customer);
+
+    const sub = await local.stripe.subscriptions.retrieve(subscription);
+    await local.stripe.subscriptions.update(subscription, {
+      items: [{ id: sub.items.data[0]?.id ?? "", price: "price_mindroom_professional" }],
+    });
+    expect((await run(customer)).action).toBe("up");
+    expect(operations.calls.at(-1)?.spec?.tier).toBe("professional");
+
+    await local.controls.paymentFailed(subscription);
+    expect((await run(customer, "invoice.payment_failed")).action).toBe("skipped");
+    expect((await instanceOf(customer)).warning).toMatch(/^payment past due/);
+
+    await local.controls.retriesExhausted(subscription, "unpaid");
+    expect((await run(customer)).action).toBe("up");
+    expect(operations.calls.at(-1)?.spec?.suspended).toBe(true);
+    expect(await instanceOf(customer)).toMatchObject({ actualState: "suspended", warning: null });
+
+    await local.controls.paymentSucceeded(subscription);
+    expect((await run(customer, "invoice.paid")).action).toBe("up");
+    expect(operations.calls.at(-1)?.spec?.suspended).toBe(false);
+    expect((await run(customer, "invoice.paid")).action).toBe("skipped");
+
+    const trail = (await auditForInstance(db.pool, (await instanceOf(customer)).id))
+      .map((a) => a.action)
+      .reverse();
+    expect(trail).toEqual([
+      "instance.created",
+      "instance.provision",
+      "instance.update",
+      "instance.suspend",
+      "instance.resume",
+    ]);
+    expect((await operationsOf(customer)).map((o) => o.status)).toEqual(Array(4).fill("succeeded"));
+  });
+
+  it("schedules the deletion after the grace, deletes only when due, and a resubscription cancels it", async () => {
+    let clock = Date.now();
+    const { operations, enqueued, run } = harness(() => new Date(clock));
+    const { customer, subscription } = await checkout("leaving@example.com");
+    await run(customer);
+
+    const canceled = await local.stripe.subscriptions.cancel(subscription);
+    const due = new Date((canceled.ended_at ?? 0) * 1000 + 3600_000);
+    expect((await run(customer, "customer.subscription.deleted")).action).toBe("up");
+    expect(await instanceOf(customer)).toMatchObject({
+      desiredState: "suspended",
+      actualState: "suspended",
+      deletionDueAt: due,
+    });
+    expect(enqueued.at(-1)).toMatchObject({ customerKey: customer, startAfter: due });
+
+    // Just before the due time: still kept.
+    clock = due.getTime() - 1000;
+    expect((await run(customer)).action).toBe("skipped");
+    expect(operations.calls.filter((c) => c.op === "destroy")).toEqual([]);
+
+    // A resubscription before the due date cancels the deletion.
+    const again = await checkout("leaving@example.com");
+    expect(again.customer).not.toBe(customer);
+    const resubscribed = await local.stripe.subscriptions.create({
+      customer,
+      items: [{ price: "price_mindroom_starter" }],
+      default_payment_method: String(
+        (
+          (await local.stripe.customers.retrieve(customer)) as {
+            invoice_settings: { default_payment_method: string };
+          }
+        ).invoice_settings.default_payment_method,
+      ),
+    });
+    expect(resubscribed.status).toBe("active");
+    expect((await run(customer)).action).toBe("up");
+    expect(await instanceOf(customer)).toMatchObject({ actualState: "running", deletionDueAt: null });
+
+    // Cancelled again, and this time the grace runs out: destroy, exactly once.
+    const ended = await local.stripe.subscriptions.cancel(resubscribed.id);
+    await run(customer);
+    clock = (ended.ended_at ?? 0) * 1000 + 3600_000;
+    expect((await run(customer, "scheduled deletion")).action).toBe("destroy");
+    // Deleted and nothing paid for: nothing left to do.
+    expect((await run(customer, "scheduled deletion")).action).toBe("none");
+    expect(operations.calls.filter((c) => c.op === "destroy")).toHaveLength(1);
+    expect(await instanceOf(customer)).toMatchObject({
+      desiredState: "deleted",
+      actualState: "deleted",
+      outputs: null,
+    });
+    const trail = (await auditForInstance(db.pool, (await instanceOf(customer)).id))
+      .map((a) => a.action)
+      .reverse();
+    expect(trail).toEqual([
+      "instance.created",
+      "instance.provision",
+      "deletion.scheduled",
+      "instance.suspend",
+      "deletion.cancelled",
+      "instance.resume",
+      "deletion.scheduled",
+      "instance.suspend",
+      "instance.delete",
+    ]);
+  });
+
+  it("records a failed operation and throws so the queue retries; the retry converges", async () => {
+    const { operations, run } = harness();
+    const { customer } = await checkout("flaky@example.com");
+    operations.failNext = true;
+    await expect(run(customer)).rejects.toThrow(ReconcileOperationError);
+    expect(await instanceOf(customer)).toMatchObject({
+      actualState: "failed",
+      lastError: "CommandError: ssh: connect to host refused",
+    });
+    expect((await run(customer)).action).toBe("up");
+    expect(await instanceOf(customer)).toMatchObject({ actualState: "running", lastError: null });
+    const ops = await operationsOf(customer);
+    expect(ops.map((o) => [o.status, o.error])).toEqual([
+      ["failed", "CommandError: ssh: connect to host refused"],
+      ["succeeded", null],
+    ]);
+  });
+
+  it("refuses an unknown price with a typed error and provisions nothing", async () => {
+    const { operations, run } = harness();
+    const { customer } = await checkout("mystery@example.com", "price_mindroom_enterprise");
+    const strict = reconcileSettings.priceTiers;
+    const without = new Map([...strict].filter(([price]) => price !== "price_mindroom_enterprise"));
+    const handle = reconcileHandler({
+      db,
+      queue: { enqueue: async () => undefined },
+      operations,
+      stripe: local.stripe,
+      settings: { automation, reconcile: { ...reconcileSettings, priceTiers: without } },
+      log: silentLogger,
+    });
+    await expect(
+      handle({
+        id: "job-x",
+        customerKey: customer,
+        trigger: "stripe",
+        reason: "test",
+        eventId: undefined,
+        requestedBy: undefined,
+        attempt: 0,
+        retryLimit: 0,
+        queuedAt: new Date(),
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toThrow(UnknownPriceError);
+    expect(operations.calls).toEqual([]);
+    expect((await run(customer)).action).toBe("up");
+  });
+});

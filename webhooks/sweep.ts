@@ -1,0 +1,235 @@
+/**
+ * The sweep: the backstop for everything events can miss (lost deliveries,
+ * events Stripe never generated, a job dead-lettered while the host was down).
+ * It lists every subscription from Stripe and every instance from the database,
+ * asks the same pure decision the worker uses, and enqueues each customer whose
+ * state disagrees; due deletions are enqueued too (the worker runs them).
+ *
+ * It flags drift from what the platform already knows (failed operations,
+ * operations stuck past the automation timeout, a projection that disagrees
+ * with Stripe, prices missing from STRIPE_PRICE_TIERS) and records its findings
+ * in the audit log. It does NOT run a Pulumi drift check per tenant: that is a
+ * refresh preview plus SSH probes, seconds of CPU per tenant on the worker
+ * pool, which every few minutes for every tenant would crowd out real
+ * reconciles. Host drift is repaired before every `up` anyway (the automation
+ * layer probes first), and operators run `mindroom-ops drift --all` on demand.
+ *
+ * Periodic inside the service (a self-rescheduling pg-boss job, so several
+ * service processes still sweep once per interval and a restart keeps the
+ * schedule), and at once via `mindroom-ops sweep`.
+ */
+import type pg from "pg";
+import type Stripe from "stripe";
+import type { AutomationSettings } from "../automation/settings.ts";
+import { audit } from "../database/auditLog.ts";
+import type { Logger } from "./log.ts";
+import type { ReconcileQueue } from "./queue.ts";
+import {
+  type DesiredTenant,
+  desiredState,
+  type SubscriptionSnapshot,
+  UnknownPriceError,
+} from "./reconcile/desiredState.ts";
+import type { ReconcileSettings } from "./reconcile/settings.ts";
+import { type SweptInstance, sweptInstances, unprocessedEventCustomers } from "./reconcile/store.ts";
+import { type FetchedSubscription, snapshot } from "./reconcile/stripeSubscriptions.ts";
+
+export const SWEEP_QUEUE = "reconcile-sweep";
+
+export interface SweepDeps {
+  readonly db: { readonly pool: pg.Pool };
+  readonly queue: Pick<ReconcileQueue, "enqueue">;
+  readonly stripe: Pick<Stripe, "subscriptions">;
+  readonly settings: { readonly automation: AutomationSettings; readonly reconcile: ReconcileSettings };
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+export interface SweepFinding {
+  readonly customerKey: string;
+  readonly slug: string | null;
+  readonly finding: string;
+}
+
+export interface SweepReport {
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly stripeSubscriptions: number;
+  readonly instances: number;
+  /** Customers queued for a reconcile, each with why. */
+  readonly enqueued: readonly { readonly customerKey: string; readonly reason: string }[];
+  /** Of those, how many because a deletion is due. */
+  readonly dueDeletions: number;
+  /** What looks wrong beyond "needs a reconcile" (failed, stuck, unknown price). */
+  readonly flagged: readonly SweepFinding[];
+}
+
+/** Events older than this and still unprocessed mean their job was lost: reconcile the customer. */
+const LOST_EVENT_AGE_MS = 5 * 60_000;
+
+export async function sweep(deps: SweepDeps): Promise<SweepReport> {
+  const started = Date.now();
+  const now = deps.now?.() ?? new Date();
+  const settings = deps.settings.reconcile;
+
+  const byCustomer = new Map<string, FetchedSubscription[]>();
+  let stripeSubscriptions = 0;
+  for await (const sub of deps.stripe.subscriptions.list({ status: "all", limit: 100 })) {
+    const s = snapshot(sub);
+    stripeSubscriptions++;
+    byCustomer.set(s.stripeCustomerId, [...(byCustomer.get(s.stripeCustomerId) ?? []), s]);
+  }
+  const instances = await sweptInstances(deps.db.pool);
+  const instanceOf = new Map(instances.map((i) => [i.stripeCustomerId, i]));
+
+  const reasons = new Map<string, string[]>();
+  const flagged: SweepFinding[] = [];
+  const want = (customerKey: string, reason: string) =>
+    reasons.set(customerKey, [...(reasons.get(customerKey) ?? []), reason]);
+  let dueDeletions = 0;
+
+  const customers = new Set([...byCustomer.keys(), ...instanceOf.keys()]);
+  for (const customerKey of customers) {
+    const subs = byCustomer.get(customerKey) ?? [];
+    const instance = instanceOf.get(customerKey) ?? null;
+    let desired: DesiredTenant;
+    try {
+      desired = desiredState({
+        subscriptions: subs,
+        instance: instance
+          ? {
+              tier: instance.tier,
+              deletionDueAt: instance.deletionDueAt,
+              deleted: instance.actualState === "deleted",
+            }
+          : null,
+        now,
+        deletionGraceMs: settings.deletionGraceMs,
+        priceTiers: settings.priceTiers,
+      });
+    } catch (error) {
+      if (!(error instanceof UnknownPriceError)) throw error;
+      // Queuing would only dead-letter it: an operator has to add the price first.
+      flagged.push({ customerKey, slug: instance?.slug ?? null, finding: error.message });
+      continue;
+    }
+    for (const reason of disagreements(desired, instance, subs)) want(customerKey, reason);
+    if (desired.state === "deleted" && instance && instance.actualState !== "deleted") dueDeletions++;
+    if (instance) flagged.push(...flags(instance, now, deps.settings.automation.operationTimeoutMs));
+  }
+
+  for (const customerKey of await unprocessedEventCustomers(
+    deps.db.pool,
+    new Date(now.getTime() - LOST_EVENT_AGE_MS),
+  ))
+    want(customerKey, "events unprocessed for over 5 minutes");
+
+  const enqueued = [...reasons].map(([customerKey, why]) => ({ customerKey, reason: why.join("; ") }));
+  for (const { customerKey, reason } of enqueued) {
+    await deps.queue.enqueue({ customerKey, trigger: "sweep", reason: `sweep: ${reason}` });
+  }
+  const report: SweepReport = {
+    startedAt: now.toISOString(),
+    durationMs: Date.now() - started,
+    stripeSubscriptions,
+    instances: instances.length,
+    enqueued,
+    dueDeletions,
+    flagged,
+  };
+  if (enqueued.length > 0 || flagged.length > 0) {
+    await audit(deps.db.pool, {
+      actor: "sweep",
+      action: "sweep.findings",
+      reason: `${enqueued.length} customers queued, ${flagged.length} findings`,
+      details: { enqueued, flagged, dueDeletions },
+    });
+  }
+  deps.log.info("sweep finished", {
+    stripeSubscriptions,
+    instances: instances.length,
+    enqueued: enqueued.length,
+    dueDeletions,
+    flagged: flagged.length,
+    durationMs: report.durationMs,
+  });
+  return report;
+}
+
+/** Why the instance does not match what the subscriptions say (empty: it matches). */
+export function disagreements(
+  desired: DesiredTenant,
+  instance: SweptInstance | null,
+  subs: readonly SubscriptionSnapshot[],
+): string[] {
+  if (!instance) return desired.state === "absent" ? [] : [`no instance yet, should be ${desired.state}`];
+  if (desired.state === "absent") {
+    return instance.actualState === "deleted" || instance.actualState === "pending"
+      ? []
+      : [`instance is ${instance.actualState} but nothing should exist`];
+  }
+  const out: string[] = [];
+  if (desired.state === "deleted") {
+    if (instance.actualState !== "deleted")
+      out.push(`deletion due since ${desired.deletionDueAt.toISOString()}`);
+    return out;
+  }
+  if (instance.desiredState !== desired.state)
+    out.push(`desired ${instance.desiredState}, should be ${desired.state}`);
+  if (instance.actualState !== desired.state)
+    out.push(`actual ${instance.actualState}, should be ${desired.state}`);
+  if (instance.tier !== desired.tier) out.push(`tier ${instance.tier}, should be ${desired.tier}`);
+  if (instance.specHash !== instance.appliedSpecHash) out.push("applied spec differs from the desired one");
+  const due = desired.state === "suspended" ? desired.deletionDueAt : null;
+  if ((instance.deletionDueAt?.getTime() ?? null) !== (due?.getTime() ?? null))
+    out.push(
+      due
+        ? `deletion should be scheduled for ${due.toISOString()}`
+        : "a scheduled deletion should be cancelled",
+    );
+  for (const s of subs) {
+    const projected = instance.projection.get(s.id);
+    if (projected !== s.status)
+      out.push(`projection of ${s.id} is ${projected ?? "missing"}, Stripe says ${s.status}`);
+  }
+  return out;
+}
+
+function flags(instance: SweptInstance, now: Date, operationTimeoutMs: number): SweepFinding[] {
+  const out: SweepFinding[] = [];
+  const base = { customerKey: instance.stripeCustomerId, slug: instance.slug };
+  if (instance.actualState === "failed")
+    out.push({ ...base, finding: `last operation failed: ${instance.lastError ?? "no error recorded"}` });
+  const transitional = instance.actualState === "provisioning" || instance.actualState === "deleting";
+  // Twice the automation timeout: a worker that died mid-operation left this state behind.
+  if (transitional && now.getTime() - instance.updatedAt.getTime() > 2 * operationTimeoutMs)
+    out.push({
+      ...base,
+      finding: `${instance.actualState} since ${instance.updatedAt.toISOString()}: stuck`,
+    });
+  return out;
+}
+
+/**
+ * Runs the sweep every `intervalMs` inside the service: a pg-boss job that
+ * schedules its successor, one per key (stately) so several processes share one schedule.
+ */
+export async function startPeriodicSweep(
+  deps: SweepDeps & { readonly queue: Pick<ReconcileQueue, "enqueue" | "boss"> },
+  intervalMs: number,
+): Promise<void> {
+  if (intervalMs <= 0) return;
+  const boss = deps.queue.boss;
+  await boss.createQueue(SWEEP_QUEUE, { policy: "stately", retryLimit: 2, expireInSeconds: 1800 });
+  const next = (delayMs: number) =>
+    boss.send(SWEEP_QUEUE, {}, { singletonKey: "sweep", startAfter: new Date(Date.now() + delayMs) });
+  await boss.work(SWEEP_QUEUE, { localConcurrency: 1, pollingIntervalSeconds: 5 }, async () => {
+    try {
+      await sweep(deps);
+    } finally {
+      await next(intervalMs);
+    }
+  });
+  // The first sweep a short while after start; if one is already scheduled, that one stays.
+  await next(Math.min(intervalMs, 30_000));
+}
