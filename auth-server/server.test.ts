@@ -193,6 +193,17 @@ describe("gateway and keys", () => {
     expect((await fetch(`${auth.url}/rest/v1/customers`)).status).toBe(404);
     expect((await fetch(`${auth.url}/auth/v1/health/ready`)).status).toBe(200);
   });
+  test("deleting an identity through the admin API removes its auth.users row and signs it out", async () => {
+    const { sessionToken, session } = await auth.client.signUp("olivia@example.test", PASSWORD);
+    const answer = await fetch(`${auth.url}/auth/v1/admin/identities/${session.identity.id}`, {
+      method: "DELETE",
+      headers: { apikey: auth.serviceRoleKey },
+    });
+    expect(answer.status).toBe(204);
+    const { rowCount } = await db.pool.query("select 1 from auth.users where id = $1", [session.identity.id]);
+    expect(rowCount).toBe(0);
+    expect(await auth.client.getUser(sessionToken)).toBeUndefined();
+  });
 });
 
 describe("restart", () => {
