@@ -1,0 +1,180 @@
+/**
+ * mindroom-stripe: the local Stripe API and customer journeys against it.
+ *
+ * Exit codes: 0 success, 1 failure (a journey step, a rejected delivery, an
+ * error), 2 usage error.
+ */
+import { parseArgs } from "node:util";
+import { LOCAL_SECRET_KEY, type Tier } from "./catalog.ts";
+import { JOURNEYS, type JourneyName, type JourneyStep, runJourney } from "./journey.ts";
+import { sendEvent } from "./sendEvent.ts";
+import { startStripeLocal } from "./server.ts";
+
+const HELP: Record<string, string> = {
+  "": `mindroom-stripe: the local Stripe API and customer journeys
+
+Usage: mindroom-stripe <command> [options]
+
+Commands:
+  start        run the local Stripe API until interrupted
+  journey      simulate a customer journey against a running local platform
+  send-event   build one signed event from the local API's objects and POST it to a webhook
+
+Options: --json (machine-readable output), --help (per command).
+Configuration: STRIPE_SECRET_KEY (default ${LOCAL_SECRET_KEY}), STRIPE_API_BASE (default for --stripe).
+Details: stripe-local/README.md.`,
+  start: `Usage: mindroom-stripe start [--port P] [--state FILE] [--webhook-url URL --webhook-secret WHSEC]... [--manual-delivery] [--json]
+
+Runs the local Stripe API on 127.0.0.1 (a free port unless --port). With --state, customers,
+subscriptions and events are kept in FILE across restarts. Each --webhook-url (paired in order with
+--webhook-secret, generated when missing) receives every event, signed. --json prints one line
+{"url","port","endpoints"} once listening.`,
+  journey: `Usage: mindroom-stripe journey <${JOURNEYS.join("|")}> --stripe URL --email E [--tier T] [--json]
+
+Drives the local Stripe API as the customer and as Stripe's clock would; the local API sends the
+signed events to the platform's webhook. Steps:
+  checkout         create a Checkout Session (tier starter unless --tier) and pay on its hosted page
+  upgrade          switch the live subscription to the next tier up (or --tier), prorated now
+  payment-failure  the renewal fails (past_due), then retries run out (unpaid)
+  resubscribe      pay the open invoice (back to active), or a new checkout when none is live
+  cancel           cancel at period end, then end the period (canceled)
+  all              all of the above in order
+A step fails when Stripe's state is not what it should be or an event was not accepted by every
+webhook endpoint (after retries). Exit code 0 when every step passed, 1 otherwise.`,
+  "send-event": `Usage: mindroom-stripe send-event <type> --subscription ID --webhook URL --secret WHSEC [--stripe URL] [--previous JSON] [--json]
+
+Re-reads the subscription (or its latest invoice, checkout session or customer, by type) from the
+local API, wraps it in a new event of <type> (with --previous as data.previous_attributes), signs it
+like Stripe and POSTs it to URL. Exit code 0 when the webhook answered 2xx.`,
+};
+
+class UsageError extends Error {}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+async function start(values: Record<string, unknown>): Promise<number> {
+  const urls = (values["webhook-url"] as string[] | undefined) ?? [];
+  const secrets = (values["webhook-secret"] as string[] | undefined) ?? [];
+  const server = await startStripeLocal({
+    ...(values.port ? { port: Number(values.port) } : {}),
+    ...(values.state ? { stateFile: String(values.state) } : {}),
+    webhooks: urls.map((url, i) => ({ url, ...(secrets[i] ? { secret: secrets[i] } : {}) })),
+    autoDeliver: !values["manual-delivery"],
+  });
+  const endpoints = server.endpoints().map((e) => ({ id: e.id, url: e.url }));
+  if (values.json)
+    process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, endpoints })}\n`);
+  else
+    process.stdout.write(
+      `local Stripe API on ${server.url} (STRIPE_API_BASE=${server.url})\n${endpoints.map((e) => `  webhook ${e.id} → ${e.url}\n`).join("")}Ctrl-C stops it.\n`,
+    );
+  await new Promise<void>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
+  });
+  await server.stop();
+  return 0;
+}
+
+function printStep(step: JourneyStep): void {
+  const mark = step.ok ? "✓" : "✗";
+  const sub = step.subscription ? ` [${step.subscription} ${step.status}]` : "";
+  process.stdout.write(`${mark} ${step.step}: ${step.detail}${sub}\n`);
+  if (step.events.length) process.stdout.write(`    events: ${step.events.join(", ")}\n`);
+  if (step.events.length && step.endpoints === 0)
+    process.stdout.write("    warning: no webhook endpoint is registered; nothing was delivered\n");
+  else if (step.undelivered.length)
+    process.stdout.write(`    NOT accepted by the webhook: ${step.undelivered.join(", ")}\n`);
+  else if (step.events.length) process.stdout.write(`    delivered to ${step.endpoints} endpoint(s)\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      port: { type: "string" },
+      state: { type: "string" },
+      "webhook-url": { type: "string", multiple: true },
+      "webhook-secret": { type: "string", multiple: true },
+      "manual-delivery": { type: "boolean" },
+      stripe: { type: "string" },
+      email: { type: "string" },
+      tier: { type: "string" },
+      subscription: { type: "string" },
+      webhook: { type: "string" },
+      secret: { type: "string" },
+      previous: { type: "string" },
+    },
+  });
+  const [command = "", arg] = positionals;
+  if (values.help || command === "help" || command === "") {
+    process.stdout.write(`${HELP[command === "help" ? (arg ?? "") : command] ?? HELP[""]}\n`);
+    return command === "" && !values.help ? 2 : 0;
+  }
+  const secretKey = process.env.STRIPE_SECRET_KEY || LOCAL_SECRET_KEY;
+  const stripeUrl = values.stripe ?? process.env.STRIPE_API_BASE;
+  switch (command) {
+    case "start":
+      return start(values);
+    case "journey": {
+      if (!arg || !(JOURNEYS as readonly string[]).includes(arg))
+        throw new UsageError(`journey needs one of ${JOURNEYS.join(", ")}`);
+      if (values.tier && !["free", "starter", "professional", "enterprise"].includes(values.tier))
+        throw new UsageError(`--tier must be free, starter, professional or enterprise`);
+      const steps: JourneyStep[] = [];
+      const ok = await runJourney(arg as JourneyName, {
+        stripeUrl: required(stripeUrl, "--stripe (or STRIPE_API_BASE)"),
+        secretKey,
+        email: required(values.email, "--email"),
+        ...(values.tier ? { tier: values.tier as Tier } : {}),
+        onStep: (step) => {
+          steps.push(step);
+          if (!values.json) printStep(step);
+        },
+      });
+      if (values.json)
+        process.stdout.write(`${JSON.stringify({ journey: arg, email: values.email, ok, steps })}\n`);
+      return ok ? 0 : 1;
+    }
+    case "send-event": {
+      if (!arg) throw new UsageError("send-event needs an event type, e.g. customer.subscription.updated");
+      const result = await sendEvent({
+        type: arg,
+        subscription: required(values.subscription, "--subscription"),
+        webhook: required(values.webhook, "--webhook"),
+        secret: required(values.secret, "--secret"),
+        stripeUrl: required(stripeUrl, "--stripe (or STRIPE_API_BASE)"),
+        secretKey,
+        ...(values.previous
+          ? { previousAttributes: JSON.parse(values.previous) as Record<string, unknown> }
+          : {}),
+      });
+      const ok = result.status >= 200 && result.status < 300;
+      if (values.json) process.stdout.write(`${JSON.stringify({ ...result, ok })}\n`);
+      else
+        process.stdout.write(
+          `${ok ? "✓" : "✗"} ${arg} ${result.event} → HTTP ${result.status} ${result.body}\n`,
+        );
+      return ok ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const usage =
+      error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    process.stderr.write(`mindroom-stripe: ${(error as Error).message}\n${usage ? "Try --help.\n" : ""}`);
+    process.exitCode = usage ? 2 : 1;
+  },
+);
