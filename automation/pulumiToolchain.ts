@@ -40,7 +40,8 @@ let cached: Promise<PulumiCommand> | undefined;
  */
 export function pulumiCommand(): Promise<PulumiCommand> {
   cached ??= (async () => {
-    const root = join(toolsDir(), "pulumi");
+    // MINDROOM_PULUMI_ROOT: another folder with bin/pulumi (the benchmark puts a call-logging wrapper there).
+    const root = process.env.MINDROOM_PULUMI_ROOT ?? join(toolsDir(), "pulumi");
     if (!existsSync(join(root, "bin", "pulumi"))) {
       throw new PulumiToolchainError(
         `no pulumi CLI in ${root}/bin: run toolchain/ensure.sh (./platform setup) to build it`,

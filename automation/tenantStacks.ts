@@ -5,16 +5,20 @@
  * Every operation holds the tenant's lock; each tenant has its own workspace
  * folder, so parallel tenants never share workspace settings.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import {
   ConcurrentUpdateError,
+  type ConfigMap,
   type EngineEvent,
   LocalWorkspace,
   type OutputMap,
-  type Stack,
+  Stack,
   StackNotFoundError,
+  type UpdateSummary,
 } from "@pulumi/pulumi/automation/index.js";
 import { parseSlug } from "../components/tenantNames.ts";
 import { parseTenantSpec, type TenantSpecInput } from "../components/tenantSpec.ts";
@@ -30,10 +34,13 @@ import { runDokkuReads } from "./hostShell.ts";
 import { type ProgressEvent, ProgressTranslator, type PropertyChange, resourceName } from "./progress.ts";
 import { pulumiCommand, pulumiEnv } from "./pulumiToolchain.ts";
 import type { AutomationSettings } from "./settings.ts";
+import { EngineSummary, existingStack, fileBackendHasStack } from "./stackAccess.ts";
 import { withTenantLock } from "./tenantLock.ts";
 
 export const PROJECT = "mindroom-tenant";
 const REPO_ROOT = resolve(import.meta.dirname, "..");
+/** Writes the policy analyzer's compile cache (see analyzerCompileCache.ts); a URL has no spaces to quote. */
+const ANALYZER_PRELOAD = pathToFileURL(join(import.meta.dirname, "analyzerCompileCache.ts")).href;
 
 /** Secrets a tenant stack needs; stored only as Pulumi secrets. */
 export interface TenantSecrets {
@@ -79,6 +86,19 @@ export interface OperationOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface UpOptions extends OperationOptions {
+  /**
+   * Check the Dokku host first and repair what differs from the stack (about 20
+   * read-only Dokku commands over one SSH session, a few seconds). Without it,
+   * `up` repairs the drift that the last `drift` of the tenant found and
+   * recorded, and nothing else: run `drift` on a schedule (the reconcile sweep,
+   * `mindroom-ops drift --all`) and every `up` after it repairs what it found.
+   */
+  readonly probeDrift?: boolean;
+  /** `false` never probes (the default since `probeDrift`); kept for callers written before it. */
+  readonly repairDrift?: boolean;
+}
+
 export interface PolicyPackOptions {
   readonly policyPacks: string[];
   readonly policyPackConfigs: string[];
@@ -99,6 +119,7 @@ export class TenantNotFoundError extends Error {
 export class TenantStacks {
   private readonly settings: AutomationSettings;
   private readonly policy: PolicyPackOptions | undefined;
+  private readonly workspaces = new Map<string, Promise<LocalWorkspace>>();
 
   private constructor(settings: AutomationSettings, policy: PolicyPackOptions | undefined) {
     this.settings = settings;
@@ -115,21 +136,45 @@ export class TenantStacks {
   /** Selects or creates the tenant's stack and applies its whole config (idempotent). */
   async ensure(input: TenantSpecInput, secrets: TenantSecrets): Promise<void> {
     const spec = parseTenantSpec(input);
-    await withTenantLock(this.settings.locksDir, spec.slug, "ensure", async () => {
-      const stack = await this.stack(spec.slug, true);
-      const repairs = await this.repairs(stack);
-      const config: Record<string, { value: string; secret?: boolean }> = {
-        [key(CONFIG_KEYS.tenant)]: { value: JSON.stringify(input) },
-        [key(CONFIG_KEYS.rootSecret)]: { value: secrets.rootSecret, secret: true },
-        [key(CONFIG_KEYS.sshPrivateKey)]: { value: secrets.sshPrivateKey, secret: true },
-        [key(CONFIG_KEYS.repairs)]: { value: JSON.stringify(repairs) },
-      };
-      if (secrets.originCertificate && secrets.originKey) {
-        config[key(CONFIG_KEYS.originCertificate)] = { value: secrets.originCertificate, secret: true };
-        config[key(CONFIG_KEYS.originKey)] = { value: secrets.originKey, secret: true };
-      }
-      await stack.setAllConfig(config);
+    await withTenantLock(this.settings.locksDir, spec.slug, "ensure", () =>
+      this.ensureLocked(spec.slug, input, secrets),
+    );
+  }
+
+  /**
+   * `ensure` then `up` under one hold of the tenant's lock, on one `Stack`: what
+   * the worker runs for an apply. A failure of either is the result's error.
+   */
+  apply(input: TenantSpecInput, secrets: TenantSecrets, options: UpOptions = {}): Promise<OperationResult> {
+    const slug = parseTenantSpec(input).slug;
+    return this.operate(slug, "up", options, (stack, ctx) => this.upLocked(stack, ctx, options), {
+      acquire: () => this.ensureLocked(slug, input, secrets),
     });
+  }
+
+  /**
+   * Writes the config unless exactly this config is what we last wrote and the
+   * stack's config file has not changed since (a reconcile pass applies the same
+   * spec again and again). The repair tokens are not part of it: `config
+   * set-all` leaves other keys alone, so they survive without being read back.
+   */
+  private async ensureLocked(slug: string, input: TenantSpecInput, secrets: TenantSecrets): Promise<Stack> {
+    const stack = await this.stack(slug, true);
+    const config: Record<string, { value: string; secret?: boolean }> = {
+      [key(CONFIG_KEYS.tenant)]: { value: JSON.stringify(input) },
+      [key(CONFIG_KEYS.rootSecret)]: { value: secrets.rootSecret, secret: true },
+      [key(CONFIG_KEYS.sshPrivateKey)]: { value: secrets.sshPrivateKey, secret: true },
+    };
+    if (secrets.originCertificate && secrets.originKey) {
+      config[key(CONFIG_KEYS.originCertificate)] = { value: secrets.originCertificate, secret: true };
+      config[key(CONFIG_KEYS.originKey)] = { value: secrets.originKey, secret: true };
+    }
+    // A digest of secrets that are long random keys and a private key: it gives none of them away.
+    const digest = createHash("sha256").update(JSON.stringify(config)).digest("hex");
+    if (this.writtenConfig(slug) === `${digest} ${this.configFileStamp(slug)}`) return stack;
+    await stack.setAllConfig(config);
+    writeFileSync(this.configRecord(slug), `${digest} ${this.configFileStamp(slug)}`);
+    return stack;
   }
 
   preview(slug: string, options: OperationOptions = {}): Promise<OperationResult> {
@@ -139,36 +184,51 @@ export class TenantStacks {
     });
   }
 
-  /** Repairs drift on the Dokku host first (see driftProbes.ts), then brings the stack up. */
-  up(slug: string, options: OperationOptions & { repairDrift?: boolean } = {}): Promise<OperationResult> {
-    return this.operate(slug, "up", options, async (stack, ctx) => {
-      if (options.repairDrift !== false) {
-        const drift = await this.observeDrift(stack);
-        if (drift.length > 0) {
-          const repairs = repairTokens(await this.repairs(stack), drift, `repair-${Date.now().toString(36)}`);
-          await stack.setConfig(key(CONFIG_KEYS.repairs), { value: JSON.stringify(repairs) });
-        }
-      }
-      const result = await retryConcurrent(() => stack.up({ ...ctx.engine(false), ...this.policyOptions() }));
-      return { changes: result.summary.resourceChanges ?? {}, outputs: plainOutputs(result.outputs) };
+  /**
+   * Brings the stack up to its spec, repairing the drift recorded by the last
+   * `drift` (or, with `probeDrift`, found by checking the host first; see
+   * driftProbes.ts).
+   */
+  up(slug: string, options: UpOptions = {}): Promise<OperationResult> {
+    return this.operate(slug, "up", options, (stack, ctx) => this.upLocked(stack, ctx, options));
+  }
+
+  private async upLocked(stack: Stack, ctx: OperationContext, options: UpOptions) {
+    if (options.probeDrift === true && options.repairDrift !== false) {
+      const observed = await this.observeDrift(stack);
+      if (observed.drift.length > 0) await this.recordRepairs(stack, observed.config, observed.drift);
+    }
+    const result = await retryConcurrent(() => {
+      const run = ctx.engineRun("update");
+      return run.stack(stack).up({ ...run.options, ...this.policyOptions() });
     });
+    return { changes: result.summary.resourceChanges ?? {}, outputs: plainOutputs(result.outputs) };
   }
 
   refresh(slug: string, options: OperationOptions = {}): Promise<OperationResult> {
     return this.operate(slug, "refresh", options, async (stack, ctx) => {
-      const result = await retryConcurrent(() => stack.refresh(ctx.engine(false)));
+      const result = await retryConcurrent(() => {
+        const run = ctx.engineRun("refresh");
+        return run.stack(stack).refresh(run.options);
+      });
       return { changes: result.summary.resourceChanges ?? {} };
     });
   }
 
   /**
    * What changed outside Pulumi: a refresh preview (resources whose providers can
-   * read them back) plus read-only checks of everything on the Dokku host.
+   * read them back) plus read-only checks of everything on the Dokku host, run
+   * side by side. What the checks find is recorded as repair tokens in the
+   * stack's config, so the next `up` (and a `preview` before it) repairs it.
    */
   drift(slug: string, options: OperationOptions = {}): Promise<OperationResult> {
     return this.operate(slug, "drift", options, async (stack, ctx) => {
-      const refresh = await stack.previewRefresh(ctx.engine(true));
-      const drift = await this.observeDrift(stack);
+      const [refresh, observed] = await Promise.all([
+        stack.previewRefresh(ctx.engine(true)),
+        this.observeDrift(stack),
+      ]);
+      const drift = observed.drift;
+      if (drift.length > 0) await this.recordRepairs(stack, observed.config, drift);
       const changes: Record<string, number> = { ...(refresh.changeSummary ?? {}) };
       delete changes.same;
       if (drift.length > 0) changes.drifted = new Set(drift.flatMap((d) => d.repair)).size;
@@ -186,8 +246,14 @@ export class TenantStacks {
     options: OperationOptions & { removeStack?: boolean } = {},
   ): Promise<OperationResult> {
     return this.operate(slug, "destroy", options, async (stack, ctx) => {
-      const result = await retryConcurrent(() => stack.destroy(ctx.engine(false)));
-      if (options.removeStack !== false) await stack.workspace.removeStack(stack.name);
+      const result = await retryConcurrent(() => {
+        const run = ctx.engineRun("destroy");
+        return run.stack(stack).destroy(run.options);
+      });
+      if (options.removeStack !== false) {
+        await stack.workspace.removeStack(stack.name);
+        rmSync(this.configRecord(stack.name), { force: true });
+      }
       return { changes: result.summary.resourceChanges ?? {} };
     });
   }
@@ -219,13 +285,14 @@ export class TenantStacks {
     operation: OperationKind,
     options: OperationOptions,
     body: (stack: Stack, ctx: OperationContext) => Promise<Partial<OperationResult>>,
+    how: { acquire?: () => Promise<Stack> } = {},
   ): Promise<OperationResult> {
     const slug = parseSlug(slugInput);
     const started = Date.now();
     const ctx = new OperationContext(options, this.settings.operationTimeoutMs);
     try {
       return await withTenantLock(this.settings.locksDir, slug, operation, async () => {
-        const stack = await this.stack(slug, false);
+        const stack = await (how.acquire ? how.acquire() : this.stack(slug, false));
         await this.clearStaleLocks(stack);
         const partial = await body(stack, ctx);
         return ctx.result(slug, operation, "succeeded", started, partial);
@@ -238,21 +305,59 @@ export class TenantStacks {
     }
   }
 
+  /**
+   * The tenant's stack. On a file backend its existence is read from the
+   * backend's files, so no `stack select` runs; a new stack costs one `stack init`.
+   */
   private async stack(slug: string, create: boolean): Promise<Stack> {
-    const args = { stackName: slug, projectName: PROJECT, program: tenantProgram };
+    const exists = fileBackendHasStack(this.settings.backendUrl, PROJECT, slug);
+    const notFound = () => new TenantNotFoundError(`no stack for tenant ${slug}; run up for it first`);
+    if (exists === false && !create) throw notFound();
+    const workspace = await this.workspace(slug);
+    if (exists === true) return existingStack(slug, workspace);
     try {
-      return create
-        ? await LocalWorkspace.createOrSelectStack(args, await this.workspaceOptions(slug))
-        : await selectExisting(await this.workspace(slug), slug);
+      if (exists === false) return await Stack.create(slug, workspace);
+      return create ? await Stack.createOrSelect(slug, workspace) : await Stack.select(slug, workspace);
     } catch (error) {
-      if (error instanceof StackNotFoundError)
-        throw new TenantNotFoundError(`no stack for tenant ${slug}; run up for it first`);
+      if (error instanceof StackNotFoundError) throw notFound();
       throw error;
     }
   }
 
-  private async workspace(folder: string): Promise<LocalWorkspace> {
-    return LocalWorkspace.create({ ...(await this.workspaceOptions(folder)), program: tenantProgram });
+  /** One workspace per tenant folder, kept for the process's life (its settings never change). */
+  private workspace(folder: string): Promise<LocalWorkspace> {
+    let workspace = this.workspaces.get(folder);
+    if (!workspace) {
+      workspace = this.workspaceOptions(folder).then((o) =>
+        LocalWorkspace.create({ ...o, program: tenantProgram }),
+      );
+      workspace.catch(() => this.workspaces.delete(folder));
+      this.workspaces.set(folder, workspace);
+    }
+    return workspace;
+  }
+
+  /** Where ensure records the digest of the config it last wrote, beside the tenant's workspace. */
+  private configRecord(slug: string): string {
+    return join(this.settings.workspacesDir, slug, ".config-written");
+  }
+
+  private writtenConfig(slug: string): string | undefined {
+    try {
+      return readFileSync(this.configRecord(slug), "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The stack config file's size and mtime: any write to it (by us or by hand) changes them. */
+  private configFileStamp(slug: string): string {
+    try {
+      const s = statSync(join(this.settings.stackConfigDir, `Pulumi.${slug}.yaml`));
+      return `${s.size} ${s.mtimeMs}`;
+    } catch {
+      return "none";
+    }
   }
 
   /** The project's own CLI, already version-checked: no `pulumi version` per workspace, no PATH lookup. */
@@ -263,7 +368,12 @@ export class TenantStacks {
       pulumiCommand: await pulumiCommand(),
       workDir,
       pulumiHome: pulumiEnv().PULUMI_HOME,
-      envVars: { ...pulumiEnv(), ...this.settings.secretsEnv, PULUMI_BACKEND_URL: this.settings.backendUrl },
+      envVars: {
+        ...pulumiEnv(),
+        ...this.settings.secretsEnv,
+        PULUMI_BACKEND_URL: this.settings.backendUrl,
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import ${ANALYZER_PRELOAD}`].filter(Boolean).join(" "),
+      },
       ...(this.settings.secretsProvider === "passphrase"
         ? {}
         : { secretsProvider: this.settings.secretsProvider }),
@@ -281,27 +391,28 @@ export class TenantStacks {
     return this.policy ?? {};
   }
 
-  private async repairs(stack: Stack): Promise<Record<string, string>> {
-    const all = await stack.getAllConfig();
-    const raw = all[key(CONFIG_KEYS.repairs)]?.value;
-    return raw ? (JSON.parse(raw) as Record<string, string>) : {};
+  /** New repair tokens for what `drift` names, so the next up re-runs exactly those commands. */
+  private async recordRepairs(stack: Stack, config: ConfigMap, drift: readonly DriftFinding[]) {
+    const raw = config[key(CONFIG_KEYS.repairs)]?.value;
+    const existing = raw ? (JSON.parse(raw) as Record<string, string>) : {};
+    const repairs = repairTokens(existing, drift, `repair-${Date.now().toString(36)}`);
+    await stack.setConfig(key(CONFIG_KEYS.repairs), { value: JSON.stringify(repairs) });
   }
 
   /** Read-only checks of the tenant's Dokku host against what its components recorded. */
-  private async observeDrift(stack: Stack): Promise<DriftFinding[]> {
-    const deployment = await stack.exportStack();
+  private async observeDrift(stack: Stack): Promise<{ drift: DriftFinding[]; config: ConfigMap }> {
+    const [deployment, config] = await Promise.all([stack.exportStack(), stack.getAllConfig()]);
     const resources = ((deployment.deployment as { resources?: RecordedResource[] }).resources ??
       []) as RecordedResource[];
     const probes = driftProbes(resources);
-    if (probes.length === 0) return [];
-    const all = await stack.getAllConfig();
-    const spec = parseTenantSpec(JSON.parse(all[key(CONFIG_KEYS.tenant)]?.value ?? "null"));
-    const privateKey = all[key(CONFIG_KEYS.sshPrivateKey)]?.value ?? "";
+    if (probes.length === 0) return { drift: [], config };
+    const spec = parseTenantSpec(JSON.parse(config[key(CONFIG_KEYS.tenant)]?.value ?? "null"));
+    const privateKey = config[key(CONFIG_KEYS.sshPrivateKey)]?.value ?? "";
     const results = await runDokkuReads(
       { url: spec.host.url, hostKey: spec.host.hostKey, privateKey },
       probes.map((p) => p.command),
     );
-    return findings(probes, results);
+    return { drift: findings(probes, results), config };
   }
 
   /**
@@ -354,6 +465,25 @@ class OperationContext {
 
   get cancelled(): boolean {
     return this.controller.signal.aborted && !this.timedOut;
+  }
+
+  /**
+   * Options for one `up`, `refresh` or `destroy`, and the `Stack` to run it on:
+   * it answers the SDK's follow-up calls from this run's events (stackAccess.ts).
+   */
+  engineRun(kind: UpdateSummary["kind"]) {
+    const summary = new EngineSummary(kind);
+    const base = this.engine(false);
+    return {
+      stack: (stack: Stack) => summary.bind(stack),
+      options: {
+        ...base,
+        onEvent: (event: EngineEvent) => {
+          summary.observe(event);
+          base.onEvent(event);
+        },
+      },
+    };
   }
 
   engine(preview: boolean) {
@@ -416,11 +546,6 @@ class OperationContext {
 
 function key(name: string): string {
   return `${CONFIG_NAMESPACE}:${name}`;
-}
-
-async function selectExisting(workspace: LocalWorkspace, slug: string): Promise<Stack> {
-  const { Stack: StackClass } = await import("@pulumi/pulumi/automation/index.js");
-  return StackClass.select(slug, workspace);
 }
 
 function plainOutputs(outputs: OutputMap): Record<string, unknown> {

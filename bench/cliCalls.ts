@@ -1,8 +1,8 @@
 /**
  * Diagnostic (not a target): where an operation's time goes, by the pulumi CLI
  * processes it starts. The Automation API drives the CLI one process per call,
- * and the automation layer's workspaces find `pulumi` on PATH, so a logging
- * wrapper first on PATH sees every call: which subcommand, when, how long. Run
+ * and the automation layer takes its CLI from MINDROOM_PULUMI_ROOT when set, so
+ * a logging wrapper there sees every call: which subcommand, when, how long. Run
  * on its own tenant with its own pool, so the wrapper (a bash process per call,
  * a few ms) never touches the headline figures. It logs subcommand words only:
  * the arguments carry secrets (`config set-all --secret …`).
@@ -68,13 +68,13 @@ exit $rc
 
 export async function profileOperations(bench: Bench, slug: string): Promise<OperationProfile[]> {
   const dir = join(bench.dataDir, "pulumi-wrapper");
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(dir, "bin"), { recursive: true });
   const log = join(dir, "calls.log");
-  writeFileSync(join(dir, "pulumi"), wrapper(join(toolsDir(), "pulumi", "bin", "pulumi"), log));
-  chmodSync(join(dir, "pulumi"), 0o755);
-  const path = process.env.PATH;
-  // Workers inherit the environment when the pool forks them, so the wrapper must be first on PATH before that.
-  process.env.PATH = `${dir}:${path ?? ""}`;
+  writeFileSync(join(dir, "bin", "pulumi"), wrapper(join(toolsDir(), "pulumi", "bin", "pulumi"), log));
+  chmodSync(join(dir, "bin", "pulumi"), 0o755);
+  const root = process.env.MINDROOM_PULUMI_ROOT;
+  // Workers inherit the environment when the pool forks them, so it must point at the wrapper before that.
+  process.env.MINDROOM_PULUMI_ROOT = dir;
   const profiles: OperationProfile[] = [];
   try {
     // The same life once more without the policy pack: the difference is what the pack costs.
@@ -101,7 +101,8 @@ export async function profileOperations(bench: Bench, slug: string): Promise<Ope
       }
     }
   } finally {
-    process.env.PATH = path;
+    if (root === undefined) delete process.env.MINDROOM_PULUMI_ROOT;
+    else process.env.MINDROOM_PULUMI_ROOT = root;
   }
   await bench.resetHost();
   return profiles;

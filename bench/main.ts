@@ -20,6 +20,7 @@ import { startDokkuHost } from "../dokku-double/host.ts";
 import { profileOperations } from "./cliCalls.ts";
 import { type DriftAllResult, measureDriftAll } from "./driftAll.ts";
 import { measureFloor } from "./floor.ts";
+import { type FocusedScenario, runFocused } from "./focused.ts";
 import { Bench, BenchFailure, now } from "./harness.ts";
 import { load1, machineInfo, prepareEnvironment, uptime } from "./machine.ts";
 import { measureProvisioning } from "./provision.ts";
@@ -28,12 +29,21 @@ import { mean } from "./stats.ts";
 import { measureSteadyState } from "./steadyState.ts";
 import { measureThroughput } from "./throughput.ts";
 
-const USAGE = `Usage: npm run bench [-- options]   (or: node bench/main.ts [options])
+const USAGE = `Usage: npm run bench [-- options]   (or: node bench/main.ts [options] [scenario...])
 
 Benchmarks the automation layer against its own Dokku test host (needs root,
 openssh-server and the toolchain: ./platform setup; Node 24 first on PATH:
 source toolchain/env.sh). Takes about 20 minutes on a quiet 2-core machine.
 Progress goes to stderr, the table to stdout, the figures to docs/benchmarks.md.
+
+Scenarios (default: all, and the results file is rewritten; naming some runs
+only those, prints their figures on stderr and leaves the results file alone):
+  latency      fresh-tenant applies (--runs of them), then no-op ups and previews
+  steady       one apply (untimed), then --runs no-op ups and previews
+  floor        one apply (untimed), then the floor scripts
+  profile      pulumi CLI calls per operation
+  throughput   --tenants tenants per pool size in --pools
+  drift        --tenants tenants on the largest pool, then drift --all
 
 Options:
   --runs N       repetitions of the latency measurements (default 3)
@@ -56,8 +66,18 @@ class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+const SCENARIOS = [
+  "latency",
+  "steady",
+  "floor",
+  "profile",
+  "throughput",
+  "drift",
+] as const satisfies readonly FocusedScenario[];
+type Scenario = (typeof SCENARIOS)[number];
+
 function options(argv: string[]) {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
     options: {
       runs: { type: "string", default: "3" },
@@ -68,8 +88,12 @@ function options(argv: string[]) {
       help: { type: "boolean", default: false },
     },
     strict: true,
+    allowPositionals: true,
   });
+  const unknown = positionals.filter((p) => !(SCENARIOS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new UsageError(`unknown scenario ${unknown.join(", ")}`);
   return {
+    scenarios: positionals as Scenario[],
     help: values.help,
     runs: positive("--runs", values.runs),
     tenants: positive("--tenants", values.tenants),
@@ -121,6 +145,16 @@ async function main(argv: string[]): Promise<number> {
   const bench = new Bench(host, dataDir);
   bench.log(`Dokku test host on ${host.url}; data in ${dataDir}; ${machine.uptimeStart}`);
   try {
+    if (opts.scenarios.length > 0) {
+      for (const scenario of opts.scenarios) {
+        await runFocused(bench, scenario, opts);
+        await bench.resetHost();
+      }
+      bench.log(
+        `done in ${((now() - started) / 60_000).toFixed(1)} min; ${uptime()}; load mean ${mean(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)}`,
+      );
+      return 0;
+    }
     const latency = Array.from({ length: opts.runs }, (_, i) => `lat-${i + 1}`);
     const [first = "lat-1"] = latency;
     const { ops, warmUpMs } = await bench.operations(1);

@@ -25,7 +25,7 @@ Commands:
   preview <tenant>|--all     what an up would change (Pulumi-style plan)
   diff <tenant>              the plan with every changed property
   drift <tenant>|--all       what changed outside Pulumi (exit 0 none, 2 drift, 1 error)
-  up <tenant>|--all          repair drift and bring the stack up to its spec
+  up <tenant>|--all          bring the stack up to its spec, repairing recorded drift
   apply <spec.json>          create or update a tenant from a spec file, then up
   refresh <tenant>           refresh the stack's state from its providers
   destroy <tenant> [--yes]   final backup, delete everything, remove the stack
@@ -41,9 +41,9 @@ MINDROOM_AUTOMATION_WORKERS (see README.md).`,
   diff: "Usage: mindroom-ops diff <tenant> [--json]\n\nLike preview, with every changed property of every resource.",
   drift:
     "Usage: mindroom-ops drift <tenant>|--all [--json]\n\nChecks each tenant's Dokku host and providers against the stack.\nExit code: 0 no drift, 2 drift found, 1 error.",
-  up: "Usage: mindroom-ops up <tenant>|--all [--json]\n\nRepairs drift and runs an up with the policy pack.",
+  up: "Usage: mindroom-ops up <tenant>|--all [--probe-drift] [--json]\n\nRuns an up with the policy pack. It repairs the drift the last `drift` of the tenant found;\n--probe-drift checks the Dokku host first and repairs what it finds (a few seconds more).",
   apply:
-    "Usage: mindroom-ops apply <spec.json> [--json]\n\nWrites the tenant's full config from the spec (secrets from the platform settings), then runs an up.",
+    "Usage: mindroom-ops apply <spec.json> [--probe-drift] [--json]\n\nWrites the tenant's full config from the spec (secrets from the platform settings), then runs an up.",
   refresh: "Usage: mindroom-ops refresh <tenant> [--json]",
   destroy:
     "Usage: mindroom-ops destroy <tenant> [--yes] [--keep-stack] [--json]\n\nRuns the final backup, deletes every resource and removes the stack. Asks for the tenant name unless --yes.",
@@ -62,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: "boolean" },
       yes: { type: "boolean" },
       "keep-stack": { type: "boolean" },
+      "probe-drift": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       "no-color": { type: "boolean" },
     },
@@ -74,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
   if (!(command in HELP)) throw new UsageError(`unknown command ${command}`);
   const style: Style = { color: !values["no-color"] && !values.json && Boolean(process.stdout.isTTY) };
   const json = Boolean(values.json);
+  const probe = Boolean(values["probe-drift"]);
   const settings = loadAutomationSettings();
   const ops = await Operations.start(settings);
   try {
@@ -93,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
         const spec = JSON.parse(readFileSync(target, "utf8")) as Record<string, unknown>;
         const tenant = String(spec.slug);
         const result = await withStatus(tenant, "apply", json, (onProgress) =>
-          ops.pool.apply(spec as never, ops.secrets(), { onProgress }),
+          ops.pool.apply(spec as never, ops.secrets(), { onProgress, probeDrift: probe }),
         );
         return report([result], json, style, false);
       }
@@ -114,7 +116,10 @@ async function main(argv: string[]): Promise<number> {
         const status = json ? undefined : new LiveStatus();
         const results = await Promise.all(
           tenants.map(async (tenant) => {
-            const result = await ops.pool.run(kind, tenant, { onProgress: counter(status, tenant, kind) });
+            const result = await ops.pool.run(kind, tenant, {
+              onProgress: counter(status, tenant, kind),
+              probeDrift: probe,
+            });
             status?.done(tenant, `${result.status}, ${renderChanges(result.changes)}`);
             if (kind === "drift") ops.recordDrift(tenant, result);
             return result;

@@ -21,8 +21,11 @@ export type WorkRequest =
       readonly kind: "apply";
       readonly spec: TenantSpecInput;
       readonly secrets: TenantSecrets;
+      /** Check the Dokku host for drift first (see UpOptions.probeDrift). */
+      readonly probeDrift?: boolean;
     }
-  | { readonly id: number; readonly kind: "preview" | "up" | "refresh" | "drift"; readonly tenant: string }
+  | { readonly id: number; readonly kind: "up"; readonly tenant: string; readonly probeDrift?: boolean }
+  | { readonly id: number; readonly kind: "preview" | "refresh" | "drift"; readonly tenant: string }
   | { readonly id: number; readonly kind: "destroy"; readonly tenant: string; readonly removeStack: boolean }
   | { readonly id: number; readonly kind: "cancel"; readonly target: number };
 

@@ -24,12 +24,14 @@ async function handle(request: Exclude<WorkRequest, { kind: "cancel" }>): Promis
   try {
     switch (request.kind) {
       case "apply":
-        await api.ensure(request.spec, request.secrets);
-        return await api.up(String(request.spec.slug), options);
+        return await api.apply(request.spec, request.secrets, {
+          ...options,
+          probeDrift: request.probeDrift === true,
+        });
       case "preview":
         return await api.preview(request.tenant, options);
       case "up":
-        return await api.up(request.tenant, options);
+        return await api.up(request.tenant, { ...options, probeDrift: request.probeDrift === true });
       case "refresh":
         return await api.refresh(request.tenant, options);
       case "drift":

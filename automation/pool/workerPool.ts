@@ -29,12 +29,22 @@ interface Worker {
   readonly child: ChildProcess;
   current: Pending | undefined;
   timer: NodeJS.Timeout | undefined;
+  sampler: NodeJS.Timeout | undefined;
 }
 
 export interface RunOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   readonly signal?: AbortSignal;
+  /** `up` and `apply`: check the Dokku host for drift first (see UpOptions.probeDrift). */
+  readonly probeDrift?: boolean;
 }
+
+/**
+ * How often a busy worker's memory is sampled. A scan of /proc costs a few ms;
+ * per progress event (100+ per apply, in the one process serving every worker)
+ * that added up, and a peak lasts longer than this anyway.
+ */
+const SAMPLE_MS = 500;
 
 const WORKER = join(import.meta.dirname, "worker.ts");
 
@@ -60,7 +70,8 @@ export class WorkerPool {
   }
 
   apply(spec: TenantSpecInput, secrets: TenantSecrets, options?: RunOptions): Promise<OperationResult> {
-    return this.submit({ kind: "apply", spec, secrets }, String(spec.slug), options);
+    const probe = options?.probeDrift ? { probeDrift: true } : {};
+    return this.submit({ kind: "apply", spec, secrets, ...probe }, String(spec.slug), options);
   }
 
   run(
@@ -68,6 +79,8 @@ export class WorkerPool {
     tenant: string,
     options?: RunOptions,
   ): Promise<OperationResult> {
+    if (kind === "up" && options?.probeDrift)
+      return this.submit({ kind, tenant, probeDrift: true }, tenant, options);
     return this.submit({ kind, tenant }, tenant, options);
   }
 
@@ -117,6 +130,7 @@ export class WorkerPool {
     this.busyTenants.add(pending.tenant);
     // The worker's own timeout cancels the engine gracefully; this one catches a worker that hangs anyway.
     worker.timer = setTimeout(() => killTree(worker.child), this.settings.operationTimeoutMs + 60_000);
+    worker.sampler = setInterval(() => this.sampleMemory(worker), SAMPLE_MS);
     pending.signal?.addEventListener(
       "abort",
       () =>
@@ -131,6 +145,7 @@ export class WorkerPool {
     const pending = worker.current;
     if (!pending) return;
     clearTimeout(worker.timer);
+    clearInterval(worker.sampler);
     worker.current = undefined;
     this.busyTenants.delete(pending.tenant);
     this.sampleMemory(worker);
@@ -142,14 +157,12 @@ export class WorkerPool {
     // Its own process group: the worker's pulumi CLI and plugins die with it (see killTree).
     const child = fork(WORKER, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], detached: true });
     child.send({ kind: "init", settings: this.settings, policy: this.policy });
-    const worker: Worker = { child, current: undefined, timer: undefined };
+    const worker: Worker = { child, current: undefined, timer: undefined, sampler: undefined };
     child.on("message", (reply: WorkReply) => {
       const pending = worker.current;
       if (!pending || reply.id !== pending.job.id) return;
-      if (reply.type === "progress") {
-        this.sampleMemory(worker);
-        pending.onProgress?.(reply.event);
-      } else if (reply.type === "result") this.finish(worker, reply.result);
+      if (reply.type === "progress") pending.onProgress?.(reply.event);
+      else if (reply.type === "result") this.finish(worker, reply.result);
       else this.finish(worker, failure(pending, reply.error.kind, reply.error.message));
     });
     child.on("exit", (code, signal) => {
