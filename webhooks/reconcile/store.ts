@@ -136,3 +136,19 @@ export async function unprocessedEventCustomers(q: Queryable, before: Date): Pro
     .parse(rows)
     .map((r) => r.customer_id);
 }
+
+/**
+ * Operations of this instance still queued or running when a new reconcile of
+ * it starts were orphaned (one reconcile per customer at a time: the worker
+ * that ran them died). Marks them failed so the record says what happened.
+ */
+export async function failInterruptedOperations(q: Queryable, instanceId: string): Promise<number> {
+  const { rowCount } = await q.query(
+    `update public.operations set status = 'failed', finished_at = clock_timestamp(),
+        error = 'interrupted: the worker stopped during the operation; a retry took over',
+        duration_ms = round(extract(epoch from clock_timestamp() - coalesce(started_at, created_at)) * 1000)
+      where instance_id = $1 and status in ('queued', 'running')`,
+    [instanceId],
+  );
+  return rowCount ?? 0;
+}

@@ -36,7 +36,13 @@ import { type DesiredTenant, desiredState } from "./desiredState.ts";
 import { ThrottledProgress } from "./operationProgress.ts";
 import { placeTenant } from "./placement.ts";
 import type { ReconcileSettings } from "./settings.ts";
-import { markCustomerEventsProcessed, noteEventError, placedInstances, transaction } from "./store.ts";
+import {
+  failInterruptedOperations,
+  markCustomerEventsProcessed,
+  noteEventError,
+  placedInstances,
+  transaction,
+} from "./store.ts";
 import { fetchCustomer, fetchSubscriptions, type StripeReader } from "./stripeSubscriptions.ts";
 import { tenantSlug } from "./tenantSlug.ts";
 import { tenantSpecFor } from "./tenantSpecFor.ts";
@@ -404,6 +410,9 @@ async function runOperation(
   const verb = verbFor(instance, desired.state);
   const log = deps.log.child({ customer: job.customerKey, job: job.id, tenant: instance.slug });
   const operation = await transaction(pool, async (tx) => {
+    const interrupted = await failInterruptedOperations(tx, instance.id);
+    if (interrupted > 0)
+      log.warn("operations interrupted by a stopped worker marked failed", { interrupted });
     const started = await startOperation(tx, {
       instanceId: instance.id,
       kind,
