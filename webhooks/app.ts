@@ -45,6 +45,8 @@ export function createApp(options: AppOptions): Koa {
     const incoming = ctx.get("x-request-id");
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
+    // Read now: once a refused upload's connection is gone, the socket no longer knows its peer.
+    const ip = ctx.ip;
     ctx.set("X-Request-Id", requestId);
     try {
       await next();
@@ -60,7 +62,7 @@ export function createApp(options: AppOptions): Koa {
         route,
         status: ctx.status,
         durationMs,
-        ip: ctx.ip,
+        ip,
         ...(ctx.state.event ? { eventId: ctx.state.event.id, eventType: ctx.state.event.type } : {}),
         ...(ctx.state.outcome ? { outcome: ctx.state.outcome } : {}),
         ...(ctx.state.error ? { error: ctx.state.error } : {}),

@@ -69,22 +69,41 @@ export function eventCustomer(event: IngestedEvent): string | undefined {
  * The body as bytes, refusing (413) past `limit` without holding more than `limit` bytes: a
  * declared length over the limit is refused before reading, a stream that runs over is cut off.
  */
-export async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const tooLarge = () =>
     new HttpError(413, "body_too_large", `request body is larger than the ${limit}-byte limit`, {
       headers: { Connection: "close" },
     });
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // Leaving the loop stops reading; `Connection: close` then discards the rest with the socket.
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (error?: Error) => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", stop);
+      if (error) reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop reading without destroying the socket, so the 413 still reaches the client;
+        // `Connection: close` then discards the rest with the connection.
+        req.pause();
+        stop(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks, size));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", stop);
+  });
 }
 
 const SIGNATURE_TIMESTAMP = /(?:^|,)\s*t=([0-9]+)/;
