@@ -6,7 +6,7 @@
  * leak by breaking the policies on purpose.
  */
 import { randomUUID } from "node:crypto";
-import type pg from "pg";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
 import { type JwtClaims, withUser } from "./asUser.ts";
@@ -244,6 +244,26 @@ describe("the test connection", () => {
     ).toEqual({
       u: "anon",
     });
+  });
+
+  it("leaves no role or claims behind on the pooled connection", async () => {
+    const single = new pg.Pool({ connectionString: db.url, max: 1 });
+    try {
+      await withUser(single, asA, async (client) => client.query("select 1"));
+      await expect(withUser(single, asA, async () => Promise.reject(new Error("boom")))).rejects.toThrow(
+        "boom",
+      );
+      const { rows } = await single.query("select current_user as u, auth.uid() as uid");
+      expect(rows[0]).toEqual({ u: "postgres", uid: null });
+    } finally {
+      await single.end();
+    }
+  });
+
+  it("refuses a sub that is not a user id instead of querying with it", async () => {
+    await expect(withUser(db.pool, { sub: "' or 1=1 --" }, async () => 1)).rejects.toThrow(
+      /must be a user id/,
+    );
   });
 
   it("cannot be lifted to service_role by a role claim", async () => {
