@@ -68,6 +68,12 @@ describe("placement", () => {
     ]);
   });
 
+  it("skips a host with fewer cores than the tier's processes take", () => {
+    const pool = [{ ...host(1, 65536), cpus: 2 }, host(2, 8192)];
+    expect(placeTenant({ pool, placed: [], tier: "professional", current: null })).toBe(pool[1]?.url);
+    expect(placeTenant({ pool, placed: [], tier: "starter", current: null })).toBe(pool[0]?.url);
+  });
+
   it("is a typed error that lists each host's free memory when nothing fits", () => {
     const pool = [host(1, 1024), host(2, 2048)];
     const attempt = () => placeTenant({ pool, placed: [], tier: "professional", current: null });

@@ -2,7 +2,8 @@
  * Which Dokku host a tenant lives on. A tenant keeps the host it was placed on
  * (moving one is a migration, not a reconcile); a new one goes to the host of
  * the pool with the most free memory that still fits its tier, where free
- * memory is the host's memory less every placed tenant's tier memory.
+ * memory is the host's memory less every placed tenant's tier memory, among
+ * the hosts with at least as many cores as the tier's processes take.
  */
 import { type TierId, tenantMemoryMb, tier } from "../../components/tiers.ts";
 import type { KnownHost } from "../../policies/config.ts";
@@ -50,10 +51,16 @@ export function freeMemoryMb(pool: readonly KnownHost[], placed: readonly Placem
 
 export function placeTenant(input: PlacementInput): string {
   if (input.current !== null) return input.current;
-  const needed = tenantMemoryMb(tier(input.tier));
+  const plan = tier(input.tier);
+  const needed = tenantMemoryMb(plan);
+  // The policy pack refuses a tier whose processes together want more cores than the host has.
+  const cpus = plan.runtime.cpus + plan.homeserver.cpus;
   const free = freeMemoryMb(input.pool, input.placed);
+  const enoughCores = new Set(input.pool.filter((h) => h.cpus >= cpus).map((h) => h.url));
   // Most free memory first; ties keep the pool's order (a stable sort).
-  const best = free.filter((h) => h.freeMb >= needed).sort((a, b) => b.freeMb - a.freeMb)[0];
+  const best = free
+    .filter((h) => h.freeMb >= needed && enoughCores.has(h.url))
+    .sort((a, b) => b.freeMb - a.freeMb)[0];
   if (!best) throw new NoCapacityError(input.tier, needed, free);
   return best.url;
 }

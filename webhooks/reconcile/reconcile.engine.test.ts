@@ -70,7 +70,8 @@ async function startService(): Promise<void> {
       MINDROOM_DATA_DIR: dataDir,
       MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
       MINDROOM_AUTOMATION_WORKERS: "1",
-      DOKKU_HOSTS: target.shellUrl,
+      // The test host declares room for a professional tenant (the policy pack checks cores per tier).
+      DOKKU_HOSTS: `${target.shellUrl}?memoryMb=32768&cpus=8`,
       DOKKU_SSH_KEY: target.keyPath,
       DOKKU_KNOWN_HOSTS: target.knownHostsPath,
       MINDROOM_DELETION_GRACE: `${GRACE_SECONDS}s`,
@@ -114,13 +115,14 @@ afterAll(async () => {
 async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  timeoutMs = 240_000,
+  timeoutMs = 180_000,
+  explain: () => Promise<string> = async () => "",
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} ${await explain()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -157,15 +159,35 @@ function converged(
   state: Instance["actualState"],
   extra: (i: Instance) => boolean = () => true,
 ) {
-  return waitFor(`the instance to be ${state}`, async () => {
-    const customer = await findCustomerByStripeId(db.pool, customerKey);
-    const instance = customer ? await findInstanceByCustomer(db.pool, customer.id) : null;
-    return instance &&
-      instance.actualState === state &&
-      instance.appliedSpecHash === instance.specHash &&
-      extra(instance)
-      ? instance
-      : undefined;
+  return waitFor(
+    `the instance to be ${state}`,
+    async () => {
+      const customer = await findCustomerByStripeId(db.pool, customerKey);
+      const instance = customer ? await findInstanceByCustomer(db.pool, customer.id) : null;
+      return instance &&
+        instance.actualState === state &&
+        instance.appliedSpecHash === instance.specHash &&
+        extra(instance)
+        ? instance
+        : undefined;
+    },
+    180_000,
+    () => diagnosis(customerKey),
+  );
+}
+
+/** What the database says about the customer's instance, for a failure message. */
+async function diagnosis(customerKey: string): Promise<string> {
+  const customer = await findCustomerByStripeId(db.pool, customerKey);
+  const instance = customer ? await findInstanceByCustomer(db.pool, customer.id) : null;
+  if (!instance) return "no instance";
+  const ops = await operationsForInstance(db.pool, instance.id, 3);
+  return JSON.stringify({
+    tier: instance.tier,
+    desired: instance.desiredState,
+    actual: instance.actualState,
+    lastError: instance.lastError,
+    operations: ops.map((o) => ({ kind: o.kind, status: o.status, error: o.error, progress: o.progress })),
   });
 }
 
@@ -234,7 +256,11 @@ describe("a customer's life, from Stripe to the Dokku host", { timeout: 600_000 
       host: target.shellUrl,
       warning: null,
     });
-    expect(instance.outputs).toMatchObject({ tier: "starter", status: "running", host: `${target.host}:${target.port}` });
+    expect(instance.outputs).toMatchObject({
+      tier: "starter",
+      status: "running",
+      host: `${target.host}:${target.port}`,
+    });
     expectTenant(await observe(instance), parseTenantSpec(instance.spec));
     expect(await operationsOf(instance)).toEqual(["up:succeeded"]);
 

@@ -470,7 +470,13 @@ async function runOperation(
     ...finalProgress,
     message: result.status === "succeeded" ? "succeeded" : `${result.status}: ${finalProgress.message}`,
   });
-  const error = result.error ? `${result.error.kind}: ${result.error.message}` : null;
+  // A policy violation is the useful part of a refused up: the engine's own message ends in its preview.
+  const violations = result.policyViolations
+    .filter((v) => v.level === "mandatory")
+    .map((v) => `policy ${v.policy}: ${v.message}`);
+  const error = result.error
+    ? [...violations, `${result.error.kind}: ${result.error.message}`].join("\n")
+    : null;
   await finishOperation(pool, operation.id, {
     status: result.status,
     changes: { ...result.changes },
