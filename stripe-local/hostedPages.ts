@@ -46,6 +46,8 @@ function layout(title: string, body: string): string {
 export function checkoutPage(args: {
   session: CheckoutSession;
   plan: CheckoutPlan;
+  /** The email Checkout already knows (customer_email, or the customer's). */
+  knownEmail: string | null;
   error?: string;
   values?: { email?: string; name?: string };
 }): string {
@@ -62,8 +64,8 @@ export function checkoutPage(args: {
   const cardOptional =
     session.payment_method_collection === "if_required" &&
     (plan.trialPeriodDays || session.amount_total === 0);
-  const email = session.customer_email
-    ? `<p>Email: <strong>${escapeHtml(session.customer_email)}</strong></p>`
+  const email = args.knownEmail
+    ? `<p>Email: <strong>${escapeHtml(args.knownEmail)}</strong></p>`
     : `<label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="email" required value="${escapeHtml(args.values?.email ?? "")}">`;
   const error = args.error

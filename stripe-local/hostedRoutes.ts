@@ -85,7 +85,9 @@ function handleCheckout(
       ),
     );
   }
-  if (req.method !== "POST") return html(res, 200, checkoutPage({ session, plan }));
+  const knownEmail =
+    (session.customer ? billing.state.customers[session.customer]?.email : session.customer_email) ?? null;
+  if (req.method !== "POST") return html(res, 200, checkoutPage({ session, plan, knownEmail }));
   const form = parseForm(body);
   const values = { email: field(form, "email"), name: field(form, "name") };
   try {
@@ -100,7 +102,7 @@ function handleCheckout(
     return html(
       res,
       error.status === 402 ? 402 : 400,
-      checkoutPage({ session, plan, error: error.message, values }),
+      checkoutPage({ session, plan, knownEmail, error: error.message, values }),
     );
   }
 }

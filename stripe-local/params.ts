@@ -95,6 +95,8 @@ export const formBool = z
 /** `metadata[k]=v`; `metadata=` (empty) clears every key; an empty value unsets one key. */
 export const metadataParam = z.union([z.literal(""), z.record(z.string(), z.string())]);
 export const expandParam = z.array(z.string()).optional();
+/** A value that cannot be unset: `customer=` is Stripe's `parameter_invalid_empty`. */
+export const nonEmpty = z.string().min(1);
 /** `created=…` or `created[gte]=…` etc. */
 export const rangeParam = z.union([
   formInt,
@@ -148,7 +150,7 @@ export function parseParams<T>(schema: z.ZodType<T>, raw: Params): T {
       values.length > 1 ? `${values.slice(0, -1).join(", ")}, or ${values[values.length - 1]}` : values[0];
     throw parameterInvalid(name, `Invalid ${name}: must be one of ${list}`);
   }
-  if (issue.code === "invalid_type" && typeof value === "string" && value === "") {
+  if ((issue.code === "invalid_type" || issue.code === "too_small") && value === "") {
     throw parameterInvalid(
       name,
       `You passed an empty string for '${name}'. We assume empty values are an attempt to unset a parameter; however '${name}' cannot be unset. You should remove '${name}' from your request or supply a non-empty value.`,

@@ -18,6 +18,7 @@ import {
   formInt,
   inRange,
   metadataParam,
+  nonEmpty,
   type Params,
   paginationShape,
   parseParams,
@@ -152,7 +153,7 @@ function retrieve(table: keyof StateData, kind: string): Handler {
 
 // ── checkout and portal ────────────────────────────────────────────────────
 
-const lineItem = z.strictObject({ price: z.string(), quantity: formInt.optional() });
+const lineItem = z.strictObject({ price: nonEmpty, quantity: formInt.optional() });
 
 const createCheckout: Handler = ({ params, billing }) => {
   const p = parseParams(
@@ -261,7 +262,7 @@ const checkoutLineItems: Handler = ({ params, billing, ids: [id = ""] }) => {
 const createPortal: Handler = ({ params, billing }) => {
   const p = parseParams(
     z.strictObject({
-      customer: z.string(),
+      customer: nonEmpty,
       return_url: z.string().optional(),
       configuration: z.string().optional(),
       locale: z.string().optional(),

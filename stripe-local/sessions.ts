@@ -132,7 +132,8 @@ export function completeCheckout(
       undefined,
       "checkout_session_not_open",
     );
-  const email = session.customer_email ?? form.email.trim();
+  const known = session.customer ? billing.state.customers[session.customer]?.email : session.customer_email;
+  const email = known ?? form.email.trim();
   if (!email) throw invalidRequest("Enter your email address.", "email", "parameter_missing");
   const card = form.cardNumber.replace(/\D/g, "");
   const cardNeeded =

@@ -9,6 +9,7 @@ import {
   formInt,
   inRange,
   metadataParam,
+  nonEmpty,
   paginationShape,
   parseParams,
   rangeParam,
@@ -30,10 +31,10 @@ const trialSettings = z.strictObject({
 const createSubscription: Handler = ({ params, billing }) => {
   const p = parseParams(
     z.strictObject({
-      customer: z.string(),
+      customer: nonEmpty,
       items: z.array(
         z.strictObject({
-          price: z.string(),
+          price: nonEmpty,
           quantity: formInt.optional(),
           metadata: metadataParam.optional(),
         }),
@@ -204,7 +205,7 @@ const retrieveWith =
   };
 
 const listItems: Handler = ({ params, billing }) => {
-  const p = parseParams(z.strictObject({ ...paginationShape, subscription: z.string() }), params);
+  const p = parseParams(z.strictObject({ ...paginationShape, subscription: nonEmpty }), params);
   const sub = must(billing.state.subscriptions, p.subscription, "subscription", "subscription");
   return one(billing.state, page([...sub.items.data].reverse(), p, "/v1/subscription_items"), p.expand);
 };

@@ -12,7 +12,8 @@
  *   await local.idle(); // every event delivered (or out of retries)
  */
 import { randomBytes } from "node:crypto";
-import type Stripe from "stripe";
+import { createServer } from "node:http";
+import Stripe from "stripe";
 import { stripeClient } from "../stripe-local/client.ts";
 import { type LocalControls, localControls } from "../stripe-local/controls.ts";
 import { type StripeLocal, type StripeLocalOptions, startStripeLocal } from "../stripe-local/server.ts";
@@ -64,4 +65,71 @@ export function stripeLocal(options: StripeLocalTestOptions = {}): Promise<Local
   if (options.fresh) return start(options);
   shared ??= start(options);
   return shared;
+}
+
+export interface ReceivedDelivery {
+  status: number;
+  /** The verified event, or undefined when verification failed. */
+  event: Stripe.Event | undefined;
+  signature: string;
+  error: string | undefined;
+}
+
+export interface WebhookReceiver {
+  url: string;
+  /** Every request, in arrival order. */
+  deliveries: ReceivedDelivery[];
+  /** Verified events, in arrival order (including repeats). */
+  events(): Stripe.Event[];
+  /** Answer the next `count` requests with `status` (default 500) without accepting them. */
+  failNext(count: number, status?: number): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A webhook endpoint for tests of the local API itself: verifies each request
+ * with stripe-node's `constructEvent` on the raw body and records it.
+ */
+export async function webhookReceiver(secret: string): Promise<WebhookReceiver> {
+  const deliveries: ReceivedDelivery[] = [];
+  let failures: { count: number; status: number } = { count: 0, status: 500 };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks).toString("utf8");
+      const signature = String(req.headers["stripe-signature"] ?? "");
+      if (failures.count > 0) {
+        failures = { ...failures, count: failures.count - 1 };
+        deliveries.push({ status: failures.status, event: undefined, signature, error: "told to fail" });
+        res.writeHead(failures.status).end();
+        return;
+      }
+      try {
+        const event = Stripe.webhooks.constructEvent(raw, signature, secret);
+        deliveries.push({ status: 200, event, signature, error: undefined });
+        res.writeHead(200, { "content-type": "application/json" }).end('{"received":true}');
+      } catch (error) {
+        deliveries.push({ status: 400, event: undefined, signature, error: (error as Error).message });
+        res.writeHead(400).end((error as Error).message);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  server.unref();
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/stripe/webhook`,
+    deliveries,
+    events: () => deliveries.flatMap((d) => (d.event ? [d.event] : [])),
+    failNext: (count, status = 500) => {
+      failures = { count, status };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
