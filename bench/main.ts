@@ -44,6 +44,8 @@ only those, prints their figures on stderr and leaves the results file alone):
   profile      pulumi CLI calls per operation
   throughput   --tenants tenants per pool size in --pools
   drift        --tenants tenants on the largest pool, then drift --all
+  webhook-ingest  alone, with its own options: the webhook service under signed-event
+               load from a second process (npm run bench -- webhook-ingest --help)
 
 Options:
   --runs N       repetitions of the latency measurements (default 3)
@@ -111,6 +113,9 @@ function commandLine(argv: readonly string[]): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Issue 6's webhook ingest benchmark needs no Dokku host and takes its own options.
+  if (argv[0] === "webhook-ingest")
+    return (await import("./webhookIngest.ts")).webhookIngestCli(argv.slice(1));
   let opts: ReturnType<typeof options>;
   try {
     opts = options(argv);
