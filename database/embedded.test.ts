@@ -77,6 +77,20 @@ describe("startEmbeddedPostgres", () => {
     expect(await accepts(owner.url)).toBe(false);
   });
 
+  it("lets concurrent first starts on one data folder share one server", async () => {
+    const dir = dataDir();
+    const servers = await Promise.all([1, 2, 3].map(() => startEmbeddedPostgres({ dataDir: dir })));
+    try {
+      expect(servers.filter((s) => s.owned)).toHaveLength(1);
+      expect(new Set(servers.map((s) => s.url)).size).toBe(1);
+      expect(await accepts(servers[0]?.url ?? "")).toBe(true);
+    } finally {
+      for (const server of servers.filter((s) => !s.owned)) await server.stop();
+      await servers.find((s) => s.owned)?.stop();
+    }
+    expect(existsSync(join(dir, "postgres.starting"))).toBe(false);
+  });
+
   it("restarts after the process running it and the server itself were killed (stale postmaster.pid)", async () => {
     const dir = dataDir();
     const seeded = await startEmbeddedPostgres({ dataDir: dir });

