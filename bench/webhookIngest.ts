@@ -51,6 +51,8 @@ export interface WebhookIngestResult {
     readonly jobs: number;
     readonly expectedJobs: number;
   };
+  /** CPU time of the service process (HTTP, verification, pg client, pg-boss) per measured event. */
+  readonly serviceCpuMsPerEvent: number;
   readonly cores: number;
   /** 1-minute load average before and after (other people share the machine). */
   readonly load: readonly [number, number];
@@ -241,6 +243,7 @@ export async function measureWebhookIngest(
       const child = fork(import.meta.filename, ["--load"], {
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });
+      const cpuBefore = process.cpuUsage();
       const report = await new Promise<LoadReport>((resolve, reject) => {
         child.once("message", (message) => resolve(message as LoadReport));
         child.once("error", reject);
@@ -252,6 +255,7 @@ export async function measureWebhookIngest(
           planned,
         } satisfies LoadRequest);
       });
+      const cpu = process.cpuUsage(cpuBefore);
       child.kill();
       const { rows } = await service.database.pool.query<{ events: number; jobs: number }>(
         `select (select count(*)::int from public.stripe_events) as events,
@@ -275,6 +279,8 @@ export async function measureWebhookIngest(
           jobs: rows[0]?.jobs ?? 0,
           expectedJobs,
         },
+        // Includes the warm-up and the load process's start: an upper bound.
+        serviceCpuMsPerEvent: (cpu.user + cpu.system) / 1000 / planned.length,
         cores: availableParallelism(),
         load: [loadBefore, loadavg()[0] ?? 0],
       };
@@ -294,6 +300,7 @@ export function renderWebhookIngest(result: WebhookIngestResult): string {
   return [
     `webhook ingest: ${result.options.events} signed events, ${result.options.concurrency} in flight, ${result.options.customers} customers, ${result.cores} cores`,
     `  ${Math.round(result.eventsPerSecond)} events/s; latency p50 ${f(result.p50Ms)} ms, p90 ${f(result.p90Ms)} ms, p99 ${f(result.p99Ms)} ms, max ${f(result.maxMs)} ms`,
+    `  service process CPU ${result.serviceCpuMsPerEvent.toFixed(2)} ms per event (HTTP, signature, pg client, pg-boss; Postgres not included)`,
     `  statuses: ${statuses}; rows ${result.check.rows}/${result.check.expectedRows}, waiting reconciles ${result.check.jobs}/${result.check.expectedJobs} (one per customer)`,
     `  load average ${result.load[0].toFixed(2)} → ${result.load[1].toFixed(2)}; target ≥ 500 events/s with p99 < 50 ms: ${result.eventsPerSecond >= 500 && result.p99Ms < 50 ? "met" : "missed"}`,
   ].join("\n");
