@@ -168,6 +168,7 @@ describe("recovery", { timeout: 600_000 }, () => {
 
 describe("drift", { timeout: 600_000 }, () => {
   it("finds changes made behind Pulumi's back, and up repairs exactly those", async () => {
+    // drift records what it finds; the next up repairs it (or an up that probes the host itself).
     const spec = hostSpec(target, unique("drift"));
     const tenant = String(spec.slug);
     const names = tenantNames(parseTenantSpec(spec).slug);
@@ -201,6 +202,13 @@ describe("drift", { timeout: 600_000 }, () => {
       expectTenant(await observeTenant(target, names), parseTenantSpec(spec));
       expect((await ops.pool.run("drift", tenant)).drift).toEqual([]);
       expect(Object.keys((await ops.pool.run("up", tenant)).changes)).toEqual(["same"]);
+
+      // Without a drift check since, an up repairs what it finds when asked to check the host first.
+      const limit = `resource:limit --memory 99 ${names.runtimeApp}`;
+      expect((await runDokku(target, limit, { quiet: true })).code).toBe(0);
+      const probed = await ops.pool.run("up", tenant, { probeDrift: true });
+      expect([probed.status, probed.changes.update]).toEqual(["succeeded", 1]);
+      expectTenant(await observeTenant(target, names), parseTenantSpec(spec));
     } finally {
       await destroyAll([tenant]);
     }

@@ -13,20 +13,16 @@ import (
 
 type output struct{ stdout, stderr string }
 
-// run executes one command line over a fresh SSH session. The command text is
-// never put into errors or logs: it may carry secrets.
+// run executes one command line in a fresh SSH session on the host's shared
+// connection (clients.go). The command text is never put into errors or logs:
+// it may carry secrets.
 func run(ctx context.Context, args CommandArgs, command string, previous *CommandState) (output, error) {
 	log := p.GetLogger(ctx)
-	client, err := args.Connection.dial(ctx)
+	session, release, err := args.Connection.session(ctx)
 	if err != nil {
 		return output{}, err
 	}
-	defer client.Close()
-	session, err := client.NewSession()
-	if err != nil {
-		return output{}, fmt.Errorf("could not open an SSH session on %s: %w", args.Connection.address(), err)
-	}
-	defer session.Close()
+	defer release()
 
 	env := map[string]string{}
 	for k, v := range args.Environment {
