@@ -1,17 +1,27 @@
 /**
- * `./platform start`: the platform on embedded defaults, for one machine. Today
- * that is the local Dokku host (a real sshd in front of the Dokku CLI double,
- * kept in the data folder so its keys, port and state survive restarts) and the
- * automation layer's defaults (file backend and passphrase in the data folder),
- * ready for `bin/mindroom-ops`. The webhook service, reconcile worker and portal
- * join here as they land.
+ * `./platform start`: the whole platform on embedded defaults, for one machine,
+ * each part swapped for the real thing by its configuration (design.md):
+ * - the local Dokku host (`DOKKU_HOSTS` unset): a real sshd in front of the Dokku
+ *   CLI double, kept in the data folder so its keys, port and state survive restarts;
+ * - the platform Postgres (`DATABASE_URL` unset): embedded, in the data folder, migrated;
+ * - the local Stripe API (`STRIPE_API_BASE` unset), delivering signed events to the
+ *   webhook service like Stripe does, its state kept in the data folder;
+ * - the local auth server (`SUPABASE_URL` unset);
+ * - the webhook service with the reconcile worker, and the portal.
  */
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { startAuthServer } from "./auth-server/server.ts";
 import { LOCAL_HOST_POINTER, loadAutomationSettings } from "./automation/settings.ts";
 import { exampleTenant } from "./components/exampleTenant.ts";
+import { openDatabase } from "./database/connection.ts";
+import { loadDatabaseSettings } from "./database/settings.ts";
 import { startDokkuHost } from "./dokku-double/host.ts";
+import { startStripeLocal } from "./stripe-local/server.ts";
+import { startWebhookService } from "./webhooks/main.ts";
+import { loadWebhookSettings, localWebhookSecret } from "./webhooks/settings.ts";
 
 const HELP = `Usage: ./platform start [--help]
 
@@ -39,8 +49,29 @@ function localHostDir(dataDir: string): string {
   return inData;
 }
 
+/** A port kept in the data folder, so URLs recorded elsewhere (stacks, Stripe endpoints) stay valid. */
+function keptPort(file: string, fallback: number): number {
+  return existsSync(file) ? Number(readFileSync(file, "utf8")) : fallback;
+}
+
+/** The built portal server, started as a child with its configuration in the environment. */
+function startPortal(env: NodeJS.ProcessEnv): { stop(): Promise<void> } | undefined {
+  const entry = join(import.meta.dirname, "portal", ".output", "server", "index.mjs");
+  if (!existsSync(entry)) return undefined;
+  const child = spawn(process.execPath, [entry], { env, stdio: ["ignore", "inherit", "inherit"] });
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
 async function start(): Promise<void> {
   const settings = loadAutomationSettings();
+  const stops: (() => Promise<void>)[] = [];
   const hostDir = localHostDir(settings.dataDir);
   mkdirSync(hostDir, { recursive: true, mode: 0o755 });
   writeFileSync(join(settings.dataDir, LOCAL_HOST_POINTER), `${hostDir}\n`);
@@ -48,7 +79,9 @@ async function start(): Promise<void> {
   const portFile = join(hostDir, "port");
   const port = existsSync(portFile) ? Number(readFileSync(portFile, "utf8")) : undefined;
   const host = await startDokkuHost({ dir: hostDir, ...(port ? { port } : {}) });
+  stops.push(() => host.stop());
   writeFileSync(portFile, String(host.port));
+  process.env.DOKKU_SSH_KEY ??= host.keyPath;
 
   const example = join(settings.dataDir, "examples", "tenant.json");
   mkdirSync(join(settings.dataDir, "examples"), { recursive: true });
@@ -57,18 +90,74 @@ async function start(): Promise<void> {
     `${JSON.stringify(exampleTenant({ host: { url: host.shellUrl, hostKey: host.hostPublicKey, address: host.host } }), null, 2)}\n`,
   );
 
+  // The database first: the auth server and the webhook service share it.
+  const database = await openDatabase(loadDatabaseSettings(), { maxConnections: 2 });
+  stops.push(() => database.close());
+  process.env.DATABASE_URL ??= database.url;
+
+  const webhookPort = Number(process.env.MINDROOM_WEBHOOKS_PORT || 8790);
+  let stripeNote = "Stripe API        https://api.stripe.com (STRIPE_API_BASE)";
+  if (!process.env.STRIPE_API_BASE) {
+    const stripePortFile = join(settings.dataDir, "stripe-local.port");
+    const stripe = await startStripeLocal({
+      port: keptPort(stripePortFile, 12111),
+      stateFile: join(settings.dataDir, "stripe-local.json"),
+      webhooks: [
+        {
+          url: `http://127.0.0.1:${webhookPort}/stripe/webhook`,
+          secret: process.env.STRIPE_WEBHOOK_SECRET || localWebhookSecret(settings.dataDir),
+        },
+      ],
+    });
+    stops.push(() => stripe.stop());
+    writeFileSync(stripePortFile, String(stripe.port));
+    process.env.STRIPE_API_BASE = stripe.url;
+    stripeNote = `Stripe API        ${stripe.url} (local, test prices price_mindroom_<tier>)`;
+  }
+
+  const portalPort = Number(process.env.PORT || 3000);
+  const portalUrl = process.env.PORTAL_PUBLIC_URL || `http://127.0.0.1:${portalPort}`;
+  if (!process.env.SUPABASE_URL) {
+    const auth = await startAuthServer({
+      databaseUrl: database.url,
+      dataDir: settings.dataDir,
+      port: keptPort(join(settings.dataDir, "auth.port"), 54321),
+      siteUrl: portalUrl,
+    });
+    stops.push(() => auth.stop());
+    writeFileSync(join(settings.dataDir, "auth.port"), new URL(auth.url).port);
+    process.env.SUPABASE_URL = auth.url;
+    process.env.SUPABASE_ANON_KEY = auth.anonKey;
+    process.env.SUPABASE_SERVICE_ROLE_KEY = auth.serviceRoleKey;
+  }
+
+  const service = await startWebhookService(loadWebhookSettings(), { port: webhookPort });
+  stops.push(() => service.close());
+
+  const portal = startPortal({
+    ...process.env,
+    PORT: String(portalPort),
+    PORTAL_PUBLIC_URL: portalUrl,
+    PORTAL_COOKIE_SECURE: "false",
+    MINDROOM_OPS_BIN: join(import.meta.dirname, "bin", "mindroom-ops"),
+  });
+  if (portal) stops.push(() => portal.stop());
+
   process.stdout.write(`MindRoom Cloud is running on embedded defaults (data in ${settings.dataDir}).
 
-  Dokku host      ${host.url} (shell: ${host.shellUrl})
-  SSH key         ${host.keyPath}
-  Pulumi state    ${settings.backendUrl}
+  Portal            ${portal ? portalUrl : "not built (npm run build -w portal)"}
+  Webhook service   ${service.url}/stripe/webhook (health ${service.url}/healthz, metrics ${service.url}/metrics)
+  ${stripeNote}
+  Auth              ${process.env.SUPABASE_URL}/auth/v1
+  Postgres          ${database.embedded ? "embedded, in the data folder" : "DATABASE_URL"}
+  Dokku host        ${host.url} (shell: ${host.shellUrl})
+  Pulumi state      ${settings.backendUrl}
 
 Try it:
-  DOKKU_SSH_KEY=${host.keyPath} bin/mindroom-ops apply ${example}
+  bin/mindroom-stripe journey all --stripe ${process.env.STRIPE_API_BASE} --email you@example.com
   bin/mindroom-ops list
+  DOKKU_SSH_KEY=${host.keyPath} bin/mindroom-ops apply ${example}
 
-Not started yet (their issues are open): the Stripe webhook service and reconcile
-worker, the embedded Postgres, the customer portal.
 Ctrl-C stops the platform; its data stays in ${settings.dataDir}.
 `);
 
@@ -76,7 +165,7 @@ Ctrl-C stops the platform; its data stays in ${settings.dataDir}.
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
   });
   process.stdout.write("stopping…\n");
-  await host.stop();
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
 }
 
 const [command = "start", ...rest] = process.argv.slice(2);

@@ -115,7 +115,9 @@ function localHost(dataDir: string): { host: KnownHost; keyPath: string } | unde
   if (!existsSync(join(dir, "port"))) return undefined;
   const port = readFileSync(join(dir, "port"), "utf8").trim();
   return {
-    host: parseHosts(`ssh://root@127.0.0.1:${port}`)[0] as KnownHost,
+    // Containers do not run on the local host (a Dokku double), so its capacity is
+    // nominal: sized for a few tenants of every tier rather than this machine's cores.
+    host: parseHosts(`ssh://root@127.0.0.1:${port}?memoryMb=65536&cpus=32`)[0] as KnownHost,
     keyPath: join(dir, "ssh", "client_key"),
   };
 }
