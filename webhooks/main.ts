@@ -91,6 +91,10 @@ export async function startWebhookService(
   try {
     const database = await openDatabase(settings.database);
     cleanups.push(() => database.close());
+    // Cleanups run in reverse: the automation pool closes only after the queue has stopped and
+    // let active reconciles finish (or hand them back for a retry elsewhere).
+    let stopWorker: (() => Promise<void>) | undefined;
+    cleanups.push(async () => stopWorker?.());
     const queue = await openReconcileQueue(
       { url: database.url },
       { ...options.queue, onError: (error) => logger.error("queue error", { error }) },
@@ -130,7 +134,7 @@ export async function startWebhookService(
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     const worker = options.worker ?? true;
-    if (worker) cleanups.push(await startWorker(settings, database, queue, metrics, logger));
+    if (worker) stopWorker = await startWorker(settings, database, queue, metrics, logger);
     logger.info("webhook service started", { url, worker, embeddedDatabase: database.embedded });
     let closing: Promise<void> | undefined;
     const close = () => {
