@@ -17,25 +17,27 @@ export default function Shell(props: { children?: JSX.Element }) {
             MindRoom Cloud
           </A>
           <nav class="nav" aria-label="Main">
-            <Show when={session()}>
-              <A href="/dashboard" activeClass="active">
-                Dashboard
-              </A>
-              <A href="/billing" activeClass="active">
-                Billing
-              </A>
-              <A href="/account" activeClass="active">
-                Account
-              </A>
-              <Show when={session()?.operator}>
-                <A href="/operator" activeClass="active" end>
-                  Tenants
+            <Suspense>
+              <Show when={session()}>
+                <A href="/dashboard" activeClass="active">
+                  Dashboard
                 </A>
-                <A href="/operator/platform" activeClass="active">
-                  Platform
+                <A href="/billing" activeClass="active">
+                  Billing
                 </A>
+                <A href="/account" activeClass="active">
+                  Account
+                </A>
+                <Show when={session()?.operator}>
+                  <A href="/operator" activeClass="active" end>
+                    Tenants
+                  </A>
+                  <A href="/operator/platform" activeClass="active">
+                    Platform
+                  </A>
+                </Show>
               </Show>
-            </Show>
+            </Suspense>
           </nav>
           <div class="who">
             <Suspense>

@@ -1,12 +1,12 @@
 /** Account page: who you are, and deleting the account (the export is the API route /api/account/export). */
 import { action, query, redirect } from "@solidjs/router";
+import { authClient, deleteIdentity, forgetSession, sessionToken } from "../server/authSession.ts";
 import { cancelNow } from "../server/billingActions.ts";
 import { ownCustomer } from "../server/customerView.ts";
 import { asPerson } from "../server/database.ts";
 import { confirmDeletionSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
 import { requireIdentity } from "../server/identity.ts";
-import { adminSupabase, requestSupabase } from "../server/supabase.ts";
 import type { FormResult } from "./formResult.ts";
 
 export const getAccount = query(async () => {
@@ -25,19 +25,20 @@ export const deleteAccount = action(async (form: FormData): Promise<FormResult> 
   const identity = await requireIdentity();
   const parsed = parseForm(confirmDeletionSchema, form);
   if (!parsed.ok) return parsed.result;
-  let admin: ReturnType<typeof adminSupabase>;
-  try {
-    admin = adminSupabase();
-  } catch {
-    return failure("Account deletion is not available right now; contact support.");
-  }
   // Same path as a cancellation: Stripe ends the subscription, the webhook and worker schedule deletion.
   await cancelNow(identity);
-  const { error } = await admin.auth.admin.deleteUser(identity.userId);
-  if (error)
-    return failure(`Your subscription is cancelled, but the sign-in could not be removed: ${error.message}`);
-  await requestSupabase()
-    .auth.signOut({ scope: "local" })
-    .catch(() => undefined);
+  try {
+    await deleteIdentity(identity.userId);
+  } catch (error) {
+    return failure(
+      `Your subscription is cancelled, but your sign-in could not be removed: ${(error as Error).message}`,
+    );
+  }
+  const token = sessionToken();
+  if (token)
+    await authClient()
+      .signOut(token)
+      .catch(() => undefined);
+  forgetSession();
   throw redirect("/goodbye", { revalidate: "session" });
 }, "deleteAccount");

@@ -181,7 +181,9 @@ function PlanCard(props: { plan: Plan; data: Billing; pending: boolean }) {
         </Show>
       </div>
       <ul>
-        <li>{formatLimit(props.plan.agents)} agents</li>
+        <li>
+          {formatLimit(props.plan.agents)} {props.plan.agents === 1 ? "agent" : "agents"}
+        </li>
         <li>{formatLimit(props.plan.messagesPerDay)} messages a day</li>
         <li>{formatLimit(props.plan.storageGb, " GB")} storage</li>
         <li>{props.plan.support.charAt(0).toUpperCase() + props.plan.support.slice(1)} support</li>
@@ -200,7 +202,11 @@ function PlanCard(props: { plan: Plan; data: Billing; pending: boolean }) {
             class={`btn btn-block ${current() ? "" : "btn-primary"}`}
             type="submit"
             disabled={current() || props.pending}
-            aria-label={`${live() ? "Switch to" : "Choose"} the ${props.plan.label} plan`}
+            aria-label={
+              current()
+                ? `${props.plan.label} is your current plan`
+                : `${live() ? "Switch to" : "Choose"} the ${props.plan.label} plan`
+            }
           >
             {current()
               ? "Current plan"

@@ -93,14 +93,13 @@ function DashboardView(props: { data: Dashboard }) {
 function stateWord(d: Dashboard): string {
   const i = d.instance;
   if (!i) return "pending";
-  if (i.deletionDueAt && i.desiredState === "deleted") return "deleting";
+  if (i.deletionDueAt && i.actualState !== "deleted") return "deleting";
   return i.actualState;
 }
 
 function stateLabel(d: Dashboard): string {
   const i = d.instance;
-  if (i?.deletionDueAt && i.desiredState === "deleted" && i.actualState !== "deleted")
-    return "Scheduled for deletion";
+  if (i?.deletionDueAt && i.actualState !== "deleted") return "Scheduled for deletion";
   const word = stateWord(d);
   return word === "pending" ? "Provisioning" : word.charAt(0).toUpperCase() + word.slice(1);
 }
@@ -137,7 +136,8 @@ function StateCard(props: { data: Dashboard }) {
   const i = () => props.data.instance;
   const running = () => props.data.operations.find((o) => o.status === "running" || o.status === "queued");
   const urls = () => tenantUrls(i()?.outputs);
-  const scheduled = () => Boolean(i()?.deletionDueAt) && i()?.desiredState === "deleted";
+  // The worker sets deletion_due_at when a subscription has ended (data kept for the grace period).
+  const scheduled = () => Boolean(i()?.deletionDueAt);
   return (
     <section class="card" aria-labelledby="state-h">
       <h2 id="state-h">Instance</h2>

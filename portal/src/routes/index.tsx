@@ -39,7 +39,9 @@ export default function Home() {
                   </Show>
                 </div>
                 <ul>
-                  <li>{formatLimit(t.agents)} agents</li>
+                  <li>
+                    {formatLimit(t.agents)} {t.agents === 1 ? "agent" : "agents"}
+                  </li>
                   <li>{formatLimit(t.messagesPerDay)} messages a day</li>
                   <li>{formatLimit(t.storageGb, " GB")} storage</li>
                 </ul>

@@ -2,13 +2,13 @@
  * Who is asking, verified on the server for every read and write. Middleware does not run on
  * client-side navigations, so each server function and API route calls `requireIdentity` (or
  * `requireOperator`) itself; the result is memoised on the request so one request verifies once.
- * Verification is `getClaims()`: the JWT's signature is checked (against the JWKS, or by the Auth
- * server for symmetric keys), never just decoded from the cookie.
+ * Verification asks the identity server about the session token from the httpOnly cookie
+ * (`whoami`, like supabase-js `getUser()`); nothing in the cookie is trusted on its own.
  */
 import { redirect } from "@solidjs/router";
 import { getRequestEvent } from "solid-js/web";
+import { authClient, sessionToken } from "./authSession.ts";
 import { asPerson } from "./database.ts";
-import { requestSupabase } from "./supabase.ts";
 
 /** The verified JWT claims that `withUser` hands to Postgres as `request.jwt.claims`. */
 export interface VerifiedClaims {
@@ -40,16 +40,21 @@ export async function optionalIdentity(): Promise<Identity | null> {
   const event = getRequestEvent();
   const memo = event?.locals.identity as Identity | typeof NONE | undefined;
   if (memo !== undefined) return memo === NONE ? null : memo;
-  const { data, error } = await requestSupabase().auth.getClaims();
-  const claims = data?.claims;
-  const identity =
-    error || !claims || typeof claims.sub !== "string" || claims.role !== "authenticated"
-      ? null
-      : {
-          userId: claims.sub,
-          email: typeof claims.email === "string" ? claims.email : "",
-          claims: { ...claims, sub: claims.sub, role: claims.role } as VerifiedClaims,
-        };
+  const token = sessionToken();
+  const session = token ? await authClient().getSession(token) : undefined;
+  const identity: Identity | null =
+    session?.active && new Date(session.expires_at).getTime() > Date.now()
+      ? {
+          userId: session.identity.id,
+          email: session.identity.traits.email,
+          claims: {
+            sub: session.identity.id,
+            role: "authenticated",
+            email: session.identity.traits.email,
+            session_id: session.id,
+          },
+        }
+      : null;
   if (event) event.locals.identity = identity ?? NONE;
   return identity;
 }

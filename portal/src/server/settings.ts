@@ -12,7 +12,7 @@ export interface PortalSettings {
   /** Supabase project URL (the local GoTrue in tests), `SUPABASE_URL`. */
   readonly supabaseUrl: string;
   /** Browser-safe key; RLS applies to it. */
-  readonly supabaseAnonKey: string;
+  readonly supabaseAnonKey: string | undefined;
   /** Server-only key for the admin API (account deletion, test helpers); optional. */
   readonly supabaseServiceRoleKey: string | undefined;
   readonly stripeSecretKey: string;
@@ -41,7 +41,7 @@ const url = z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL");
 const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// URL"),
   SUPABASE_URL: url,
-  SUPABASE_ANON_KEY: z.string().min(1, "is required"),
+  SUPABASE_ANON_KEY: z.string().min(1).optional(),
   SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
   STRIPE_SECRET_KEY: z.string().min(1).default("sk_test_mindroom_local"),
   STRIPE_API_BASE: url.optional(),

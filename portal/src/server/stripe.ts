@@ -1,29 +1,18 @@
 /**
- * Stripe for the portal: the shared client (`stripe-local/client.ts`, pointed at STRIPE_API_BASE)
- * and the price ↔ tier mapping from STRIPE_PRICE_TIERS.
+ * Stripe for the portal: the project's one client factory (stripe-local/client.ts, which maps
+ * STRIPE_API_BASE to the local Stripe API or api.stripe.com) and the price ↔ tier mapping from
+ * STRIPE_PRICE_TIERS.
  */
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import type { TierId } from "../../../components/tiers.ts";
+import { stripeClient } from "../../../stripe-local/client.ts";
 import { portalSettings } from "./settings.ts";
 
 let client: Stripe | undefined;
 
 export function stripe(): Stripe {
   const settings = portalSettings();
-  if (!client) {
-    // TODO(portal): switch to stripe-local/client.ts stripeClient() once it lands (same host/port/protocol split).
-    const base = settings.stripeApiBase ? new URL(settings.stripeApiBase) : undefined;
-    client = new Stripe(settings.stripeSecretKey, {
-      maxNetworkRetries: 1,
-      ...(base
-        ? {
-            host: base.hostname,
-            port: Number(base.port || (base.protocol === "https:" ? 443 : 80)),
-            protocol: base.protocol === "https:" ? "https" : "http",
-          }
-        : {}),
-    });
-  }
+  client ??= stripeClient({ secretKey: settings.stripeSecretKey, apiBase: settings.stripeApiBase });
   return client;
 }
 

@@ -1,28 +1,18 @@
 /**
- * Where a magic link or a confirmation email lands. Two shapes: `?token_hash=…&type=…` (verifyOtp)
- * and the PKCE `?code=…` (exchangeCodeForSession). Either way the session ends up in httpOnly
- * cookies set on this response, and the person continues to a same-site path.
+ * Where the emailed sign-in link lands: `?flow=…&email=…&code=…` is redeemed with the identity
+ * server for a session, which goes into the httpOnly cookie on this redirect; the person continues
+ * to a same-site path. A bad or used link goes back to sign-in with a message.
  */
 import { setResponseHeader, setResponseStatus } from "@solidjs/start/http";
-import type { EmailOtpType } from "@supabase/supabase-js";
+import { authClient, storeSession } from "../../server/authSession.ts";
 import { ensureCustomer } from "../../server/customers.ts";
-import { requestSupabase } from "../../server/supabase.ts";
-
-const OTP_TYPES = new Set<EmailOtpType>([
-  "magiclink",
-  "signup",
-  "email",
-  "invite",
-  "recovery",
-  "email_change",
-]);
 
 function safeNext(raw: string | null): string {
   return raw && /^\/(?!\/)[\w\-/?=&%.]*$/.test(raw) ? raw : "/dashboard";
 }
 
 function go(location: string): string {
-  // A 303 through h3's response (not a fresh Response), so the cookies set above travel with it.
+  // A 303 through h3's response (not a fresh Response), so the cookie set above travels with it.
   setResponseStatus(303);
   setResponseHeader("location", location);
   return "";
@@ -31,19 +21,18 @@ function go(location: string): string {
 export async function GET({ request }: { request: Request }) {
   const url = new URL(request.url);
   const next = safeNext(url.searchParams.get("next"));
-  const supabase = requestSupabase();
-  const tokenHash = url.searchParams.get("token_hash");
-  const type = url.searchParams.get("type") as EmailOtpType | null;
-  const code = url.searchParams.get("code");
-  let user: { id: string; email?: string | undefined } | null = null;
-  if (tokenHash && type && OTP_TYPES.has(type)) {
-    const { data, error } = await supabase.auth.verifyOtp({ token_hash: tokenHash, type });
-    if (!error) user = data.user;
-  } else if (code) {
-    const { data, error } = await supabase.auth.exchangeCodeForSession(code);
-    if (!error) user = data.user;
+  const flow = url.searchParams.get("flow") ?? "";
+  const email = url.searchParams.get("email") ?? "";
+  const code = url.searchParams.get("code") ?? "";
+  if (!/^[\w-]{1,100}$/.test(flow) || !/^\d{4,12}$/.test(code) || !email.includes("@")) {
+    return go(`/login?error=link&next=${encodeURIComponent(next)}`);
   }
-  if (!user) return go(`/login?error=link&next=${encodeURIComponent(next)}`);
-  await ensureCustomer(user.id, user.email ?? "");
+  try {
+    const signed = await authClient().signInWithCode(flow, email, code);
+    storeSession(signed.sessionToken, signed.session.expires_at);
+    await ensureCustomer(signed.session.identity.id, signed.session.identity.traits.email);
+  } catch {
+    return go(`/login?error=link&next=${encodeURIComponent(next)}`);
+  }
   return go(next);
 }

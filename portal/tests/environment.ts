@@ -1,0 +1,140 @@
+/**
+ * Everything the portal talks to, real and local, for tests and the benchmark: a fresh platform
+ * database (testing/database.ts), the local auth server (auth-server/, Kratos + gateway + mail sink),
+ * the local Stripe API (stripe-local/), and the built portal server (`.output/server/index.mjs`,
+ * built once with `vite build` when missing) as a child process on a free port.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type AuthServer, startAuthServer } from "../../auth-server/server.ts";
+import { type StripeLocal, startStripeLocal } from "../../stripe-local/server.ts";
+import { type TestDatabase, testDatabase } from "../../testing/database.ts";
+
+export const PORTAL_DIR = resolve(import.meta.dirname, "..");
+const SERVER_ENTRY = join(PORTAL_DIR, ".output", "server", "index.mjs");
+
+export interface PortalEnvironment {
+  /** `http://localhost:<port>` */
+  readonly url: string;
+  readonly db: TestDatabase;
+  readonly auth: AuthServer;
+  readonly stripe: StripeLocal;
+  /** This run's private copy of the build (`.output`): a rebuild elsewhere cannot pull it away. */
+  readonly buildDir: string;
+  /** What the portal process printed (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen({ host: "127.0.0.1", port: 0 });
+  await once(server, "listening");
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+/** Builds the portal unless a build exists (set PORTAL_REBUILD=1 to force one). */
+export function ensurePortalBuilt(): void {
+  if (existsSync(SERVER_ENTRY) && !process.env.PORTAL_REBUILD) return;
+  execFileSync(
+    process.execPath,
+    [join(PORTAL_DIR, "..", "node_modules", "vite", "bin", "vite.js"), "build"],
+    {
+      cwd: PORTAL_DIR,
+      stdio: "ignore",
+    },
+  );
+}
+
+async function waitForHttp(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the portal exited (${child.exitCode}):\n${output()}`);
+    try {
+      const answer = await fetch(url, { redirect: "manual" });
+      if (answer.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 150));
+  }
+  throw new Error(`the portal did not answer at ${url} within 60 s:\n${output()}`);
+}
+
+export async function startPortalEnvironment(
+  extraEnv: Record<string, string> = {},
+): Promise<PortalEnvironment> {
+  ensurePortalBuilt();
+  const dataDir = mkdtempSync(join(tmpdir(), "mindroom-portal-"));
+  const port = await freePort();
+  const url = `http://localhost:${port}`;
+  const buildDir = join(dataDir, "output");
+  cpSync(join(PORTAL_DIR, ".output"), buildDir, { recursive: true });
+  const db = await testDatabase();
+  const cleanups: (() => Promise<unknown>)[] = [
+    () => db.close(),
+    async () => rmSync(dataDir, { recursive: true, force: true }),
+  ];
+  try {
+    const auth = await startAuthServer({ databaseUrl: db.url, dataDir, siteUrl: url });
+    cleanups.unshift(() => auth.stop());
+    const stripe = await startStripeLocal({ host: "127.0.0.1" });
+    cleanups.unshift(() => stripe.stop());
+    let log = "";
+    const child = spawn(process.execPath, [join(buildDir, "server", "index.mjs")], {
+      cwd: PORTAL_DIR,
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_ENV: "production",
+        PORT: String(port),
+        DATABASE_URL: db.url,
+        SUPABASE_URL: auth.url,
+        SUPABASE_ANON_KEY: auth.anonKey,
+        SUPABASE_SERVICE_ROLE_KEY: auth.serviceRoleKey,
+        STRIPE_SECRET_KEY: stripe.secretKey,
+        STRIPE_API_BASE: stripe.url,
+        PORTAL_PUBLIC_URL: url,
+        MINDROOM_DATA_DIR: dataDir,
+        ...extraEnv,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (chunk) => {
+      log += chunk;
+    });
+    child.stderr?.on("data", (chunk) => {
+      log += chunk;
+    });
+    cleanups.unshift(async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      // Open keep-alive sockets or pools can hold a graceful shutdown; give it 5 s.
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    });
+    await waitForHttp(`${url}/login`, child, () => log);
+    return {
+      url,
+      db,
+      buildDir,
+      auth,
+      stripe,
+      output: () => log,
+      stop: async () => {
+        for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw error;
+  }
+}
