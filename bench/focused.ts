@@ -41,7 +41,7 @@ export async function runFocused(
         if (scenario !== "floor") {
           const st = await measureSteadyState(bench, ops, "lat-1", opts.runs);
           bench.log(
-            `RESULT no-op up median ${s(st.noopUp.medianMs)} (runs ${st.noopUp.runsMs.map(s).join(", ")}); preview median ${s(st.preview.medianMs)} (runs ${st.preview.runsMs.map(s).join(", ")})`,
+            `RESULT no-op up median ${s(st.noopUp.medianMs)} (runs ${st.noopUp.runsMs.map(s).join(", ")}); with drift probes ${s(st.probedUp.medianMs)}; preview median ${s(st.preview.medianMs)} (runs ${st.preview.runsMs.map(s).join(", ")})`,
           );
         } else {
           const f = await measureFloor(bench, bench.settings(1), "lat-1", {

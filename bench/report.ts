@@ -69,6 +69,12 @@ function rows(r: BenchResults): Row[] {
       verdict(r.steady.noopUp.medianMs < 5_000),
     ],
     [
+      "  with drift probes first (`--probe-drift`)",
+      `${seconds(r.steady.probedUp.medianMs)} (runs ${list(r.steady.probedUp.runsMs)})`,
+      "",
+      "",
+    ],
+    [
       `Preview, unchanged tenant (median of ${r.steady.preview.runsMs.length})`,
       `${seconds(r.steady.preview.medianMs)} (runs ${list(r.steady.preview.runsMs)})`,
       "",
@@ -234,10 +240,16 @@ export function markdown(r: BenchResults): string {
       ["operation", "median wall", "runs", "median reported by the worker"],
       [
         [
-          "no-op up (drift probes + up)",
+          "no-op up (repairs recorded drift; no host checks)",
           seconds(r.steady.noopUp.medianMs),
           list(r.steady.noopUp.runsMs),
           seconds(r.steady.noopUp.medianReportedMs),
+        ],
+        [
+          "no-op up with drift probes (`--probe-drift`)",
+          seconds(r.steady.probedUp.medianMs),
+          list(r.steady.probedUp.runsMs),
+          seconds(r.steady.probedUp.medianReportedMs),
         ],
         [
           "preview",
