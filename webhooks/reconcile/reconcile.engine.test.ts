@@ -35,7 +35,7 @@ import { expectGone, expectTenant, observeTenant } from "../../testing/tenantObs
 import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 
 const target = dokkuTarget();
-const GRACE_SECONDS = 20;
+const GRACE_SECONDS = 30;
 // Hex: testing/stripeLocal.ts's default secret is base64url, which the service's setting check refuses ("-").
 const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString("hex")}`;
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-reconcile-e2e-"));
@@ -226,8 +226,9 @@ async function observe(instance: Instance) {
 }
 
 describe("a customer's life, from Stripe to the Dokku host", { timeout: 600_000 }, () => {
+  // Eight engine operations plus a kill and a restart: generous on a shared 2-core machine.
   it("provisions, resizes, suspends, resumes, survives a killed service and deletes after the grace", {
-    timeout: 600_000,
+    timeout: 900_000,
   }, async () => {
     // Checkout: the hosted page completes, Stripe sends its burst of signed events.
     const session = await local.stripe.checkout.sessions.create({
@@ -364,11 +365,11 @@ describe("a customer's life, from Stripe to the Dokku host", { timeout: 600_000 
     const due = new Date(((canceled.ended_at ?? 0) + GRACE_SECONDS) * 1000);
     instance = await converged(customer, "suspended");
     expect(instance.deletionDueAt).toEqual(due);
-    const kept = await observe(instance);
-    if (Date.now() < due.getTime()) {
-      // Not before: still there (unless the suspend itself outlasted the grace on a slow machine).
-      expectTenant(kept, parseTenantSpec(instance.spec));
-    }
+    // Not before: the tenant is still on the host, suspended with its data. (Looked at only with time to
+    // spare: on a loaded machine the suspend itself may take most of the grace, and a look that overlaps
+    // the deletion proves nothing; the operation records below prove the order either way.)
+    if (due.getTime() - Date.now() > 10_000)
+      expectTenant(await observe(instance), parseTenantSpec(instance.spec));
     instance = await converged(customer, "deleted");
     expectGone(await observe(instance));
     const ops = (await operationsForInstance(db.pool, instance.id)).reverse();

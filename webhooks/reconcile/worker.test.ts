@@ -10,9 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAutomationSettings } from "../../automation/settings.ts";
-import type { OperationResult } from "../../automation/tenantStacks.ts";
 import { parseSlug } from "../../components/tenantNames.ts";
-import type { TenantSpec } from "../../components/tenantSpec.ts";
 import { auditForInstance } from "../../database/auditLog.ts";
 import { findCustomerByStripeId } from "../../database/customers.ts";
 import { findInstanceByCustomer, type Instance } from "../../database/instances.ts";
@@ -24,13 +22,9 @@ import { SAMPLE_HOST_KEY, SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples
 import { silentLogger } from "../log.ts";
 import type { ReconcileJob, ReconcileRequest } from "../queue.ts";
 import { UnknownPriceError } from "./desiredState.ts";
+import { RecordingOperations } from "./recordingOperations.ts";
 import { loadReconcileSettings } from "./settings.ts";
-import {
-  type ReconcileDeps,
-  ReconcileOperationError,
-  reconcileHandler,
-  type TenantOperations,
-} from "./worker.ts";
+import { type ReconcileDeps, ReconcileOperationError, reconcileHandler } from "./worker.ts";
 
 const HOST = "ssh://root@127.0.0.1:2222";
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-worker-"));
@@ -44,47 +38,6 @@ const reconcileSettings = loadReconcileSettings(automation, {
   DOKKU_KNOWN_HOSTS: join(dataDir, "known_hosts"),
   MINDROOM_DELETION_GRACE: "1h",
 });
-
-/** The automation layer's port, recording each call; `failNext` makes the next one fail like the engine would. */
-class RecordingOperations implements TenantOperations {
-  readonly calls: { op: "apply" | "destroy"; slug: string; spec?: TenantSpec }[] = [];
-  failNext = false;
-  readonly pool = {
-    apply: async (spec: TenantSpec): Promise<OperationResult> => {
-      this.calls.push({ op: "apply", slug: spec.slug, spec });
-      return this.result(spec.slug, "up", {
-        tier: spec.tier,
-        status: spec.suspended ? "suspended" : "running",
-        url: `https://${spec.slug}.${spec.baseDomain}`,
-      });
-    },
-    destroy: async (slug: string): Promise<OperationResult> => {
-      this.calls.push({ op: "destroy", slug });
-      return this.result(slug, "destroy");
-    },
-  };
-  secrets() {
-    return { rootSecret: SAMPLE_ROOT_SECRET, sshPrivateKey: "not used by the double" };
-  }
-  private result(
-    tenant: string,
-    operation: "up" | "destroy",
-    outputs?: Record<string, unknown>,
-  ): OperationResult {
-    const failed = this.failNext;
-    this.failNext = false;
-    return {
-      tenant,
-      operation,
-      status: failed ? "failed" : "succeeded",
-      changes: failed ? {} : { update: 1 },
-      durationMs: 5,
-      policyViolations: [],
-      ...(outputs && !failed ? { outputs } : {}),
-      ...(failed ? { error: { kind: "CommandError", message: "ssh: connect to host refused" } } : {}),
-    };
-  }
-}
 
 let db: TestDatabase;
 let local: LocalStripe;

@@ -1,0 +1,50 @@
+/**
+ * A test double of the automation layer's narrow port (TenantOperations): it
+ * records each apply and destroy and answers like the worker pool does, so
+ * reconcile decisions can be tested on real Postgres and the local Stripe API
+ * without engine time. `failNext` makes the next call fail as the engine would.
+ */
+import type { OperationResult } from "../../automation/tenantStacks.ts";
+import type { TenantSpec } from "../../components/tenantSpec.ts";
+import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
+import type { TenantOperations } from "./worker.ts";
+
+export class RecordingOperations implements TenantOperations {
+  readonly calls: { op: "apply" | "destroy"; slug: string; spec?: TenantSpec }[] = [];
+  failNext = false;
+  readonly pool = {
+    apply: async (spec: TenantSpec): Promise<OperationResult> => {
+      this.calls.push({ op: "apply", slug: spec.slug, spec });
+      return this.result(spec.slug, "up", {
+        tier: spec.tier,
+        status: spec.suspended ? "suspended" : "running",
+        url: `https://${spec.slug}.${spec.baseDomain}`,
+      });
+    },
+    destroy: async (slug: string): Promise<OperationResult> => {
+      this.calls.push({ op: "destroy", slug });
+      return this.result(slug, "destroy");
+    },
+  };
+  secrets() {
+    return { rootSecret: SAMPLE_ROOT_SECRET, sshPrivateKey: "not used by the double" };
+  }
+  private result(
+    tenant: string,
+    operation: "up" | "destroy",
+    outputs?: Record<string, unknown>,
+  ): OperationResult {
+    const failed = this.failNext;
+    this.failNext = false;
+    return {
+      tenant,
+      operation,
+      status: failed ? "failed" : "succeeded",
+      changes: failed ? {} : { update: 1 },
+      durationMs: 5,
+      policyViolations: [],
+      ...(outputs && !failed ? { outputs } : {}),
+      ...(failed ? { error: { kind: "CommandError", message: "ssh: connect to host refused" } } : {}),
+    };
+  }
+}
