@@ -136,6 +136,12 @@ describe("subscriptions", () => {
     expect((item?.price.product as Stripe.Product | undefined)?.metadata.tier).toBe("starter");
     expect(item?.current_period_end).toBeGreaterThan(item?.current_period_start ?? Number.POSITIVE_INFINITY);
     expect("current_period_end" in sub).toBe(false);
+    expect(item?.plan).toMatchObject({
+      id: "price_mindroom_starter",
+      object: "plan",
+      amount: 4900,
+      interval: "month",
+    });
     const invoice = sub.latest_invoice as Stripe.Invoice;
     expect(invoice).toMatchObject({ object: "invoice", status: "paid", amount_due: 4900, amount_paid: 4900 });
     expect(invoice.parent?.subscription_details?.subscription).toBe(sub.id);
@@ -272,6 +278,32 @@ describe("subscriptions", () => {
     const route = await rejection(stripe.rawRequest("GET", "/v1/nothing_here"));
     expect(route.statusCode).toBe(404);
     expect(route.message).toMatch(/^Unrecognized request URL \(GET: \/v1\/nothing_here\)/);
+  });
+});
+
+describe("search", () => {
+  it("finds customers by email and metadata, subscriptions by status and metadata", async () => {
+    const tag = randomUUID().slice(0, 8);
+    const a = await stripe.customers.create({
+      email: `s-${tag}@example.com`,
+      metadata: { user_id: `u-${tag}` },
+    });
+    const found = await stripe.customers.search({ query: `metadata['user_id']:'u-${tag}'` });
+    expect(found.object).toBe("search_result");
+    expect(found.data.map((c) => c.id)).toEqual([a.id]);
+    const byEmail = await stripe.customers.search({ query: `email:'s-${tag}@example.com' AND -name:'x'` });
+    expect(byEmail.data.map((c) => c.id)).toEqual([a.id]);
+    const sub = await stripe.subscriptions.create({
+      customer: a.id,
+      items: [{ price: "price_mindroom_starter" }],
+      metadata: { tenant: tag },
+    });
+    const subs = await stripe.subscriptions.search({
+      query: `status:'active' AND metadata['tenant']:'${tag}'`,
+    });
+    expect(subs.data.map((s) => s.id)).toEqual([sub.id]);
+    const bad = await rejection(stripe.customers.search({ query: "colour:'red'" }));
+    expect(bad.param).toBe("query");
   });
 });
 

@@ -18,6 +18,7 @@ import {
   type MissingPaymentMethodBehavior,
   newCustomer,
   type PaymentMethod,
+  type Plan,
   type Price,
   type Subscription,
   type SubscriptionItem,
@@ -169,20 +170,7 @@ export class Billing {
           `items[${i}][price]`,
         );
       seen.add(price.id);
-      return {
-        id: newId("si"),
-        object: "subscription_item",
-        billing_thresholds: null,
-        created: now,
-        current_period_end: periodEnd,
-        current_period_start: now,
-        discounts: [],
-        metadata: {},
-        price: structuredClone(price),
-        quantity: it.quantity ?? 1,
-        subscription: id,
-        tax_rates: [],
-      };
+      return newItem(id, price, it.quantity ?? 1, { start: now, end: periodEnd });
     });
     const sub: Subscription = {
       id,
@@ -364,7 +352,7 @@ export class Billing {
         }
         const oldAmount = item.price.unit_amount * item.quantity;
         if (change.price !== undefined && change.price !== item.price.id)
-          item.price = structuredClone(this.price(change.price, `${param}[price]`));
+          setItemPrice(item, this.price(change.price, `${param}[price]`));
         if (change.quantity !== undefined) item.quantity = change.quantity;
         const newAmount = item.price.unit_amount * item.quantity;
         if (newAmount !== oldAmount) {
@@ -404,20 +392,7 @@ export class Billing {
           "Cannot add multiple subscription items with the same price.",
           `${param}[price]`,
         );
-      s.items.data.push({
-        id: newId("si"),
-        object: "subscription_item",
-        billing_thresholds: null,
-        created: now,
-        current_period_end: end,
-        current_period_start: start,
-        discounts: [],
-        metadata: {},
-        price: structuredClone(price),
-        quantity: change.quantity ?? 1,
-        subscription: s.id,
-        tax_rates: [],
-      });
+      s.items.data.push(newItem(s.id, price, change.quantity ?? 1, { start, end }));
     });
     if (s.items.data.length === 0)
       throw invalidRequest("A subscription must have at least one active plan.", "items");
@@ -547,4 +522,59 @@ export class Billing {
 /** The end of the current period (the latest across items; Stripe aligns them). */
 export function periodEndOf(s: Subscription): number {
   return Math.max(...s.items.data.map((it) => it.current_period_end), s.trial_end ?? 0);
+}
+
+/** A subscription item on `price`; `plan` is the legacy mirror of the price Stripe still returns. */
+function newItem(
+  subscription: string,
+  price: Price,
+  quantity: number,
+  period: { start: number; end: number },
+): SubscriptionItem {
+  const item: SubscriptionItem = {
+    id: newId("si"),
+    object: "subscription_item",
+    billing_thresholds: null,
+    created: nowSeconds(),
+    current_period_end: period.end,
+    current_period_start: period.start,
+    current_trial: null,
+    discounts: [],
+    metadata: {},
+    plan: planOf(price),
+    price: structuredClone(price),
+    quantity,
+    subscription,
+    tax_rates: [],
+  };
+  return item;
+}
+
+function setItemPrice(item: SubscriptionItem, price: Price): void {
+  item.price = structuredClone(price);
+  item.plan = planOf(price);
+}
+
+export function planOf(price: Price): Plan {
+  return {
+    id: price.id,
+    object: "plan",
+    active: price.active,
+    amount: price.unit_amount,
+    amount_decimal: price.unit_amount_decimal,
+    billing_scheme: "per_unit",
+    created: price.created,
+    currency: price.currency,
+    interval: price.recurring.interval,
+    interval_count: price.recurring.interval_count,
+    livemode: false,
+    metadata: { ...price.metadata },
+    meter: null,
+    nickname: price.nickname,
+    product: price.product,
+    tiers_mode: null,
+    transform_usage: null,
+    trial_period_days: null,
+    usage_type: "licensed",
+  };
 }

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { LOCAL_SECRET_KEY, type Tier } from "./catalog.ts";
 import { JOURNEYS, type JourneyName, type JourneyStep, runJourney } from "./journey.ts";
+import { startLocalStripeInstance } from "./localInstance.ts";
 import { sendEvent } from "./sendEvent.ts";
 import { startStripeLocal } from "./server.ts";
 
@@ -23,10 +24,11 @@ Commands:
 Options: --json (machine-readable output), --help (per command).
 Configuration: STRIPE_SECRET_KEY (default ${LOCAL_SECRET_KEY}), STRIPE_API_BASE (default for --stripe).
 Details: stripe-local/README.md.`,
-  start: `Usage: mindroom-stripe start [--port P] [--state FILE] [--webhook-url URL --webhook-secret WHSEC]... [--manual-delivery] [--json]
+  start: `Usage: mindroom-stripe start [--port P] [--state FILE | --data-dir D] [--webhook-url URL --webhook-secret WHSEC]... [--manual-delivery] [--json]
 
 Runs the local Stripe API on 127.0.0.1 (a free port unless --port). With --state, customers,
-subscriptions and events are kept in FILE across restarts. Each --webhook-url (paired in order with
+subscriptions and events are kept in FILE across restarts; --data-dir D keeps state and port in
+D/stripe/ as ./platform start does. Each --webhook-url (paired in order with
 --webhook-secret, generated when missing) receives every event, signed. --json prints one line
 {"url","port","endpoints"} once listening.`,
   journey: `Usage: mindroom-stripe journey <${JOURNEYS.join("|")}> --stripe URL --email E [--tier T] [--json]
@@ -58,12 +60,15 @@ function required(value: string | undefined, flag: string): string {
 async function start(values: Record<string, unknown>): Promise<number> {
   const urls = (values["webhook-url"] as string[] | undefined) ?? [];
   const secrets = (values["webhook-secret"] as string[] | undefined) ?? [];
-  const server = await startStripeLocal({
-    ...(values.port ? { port: Number(values.port) } : {}),
-    ...(values.state ? { stateFile: String(values.state) } : {}),
-    webhooks: urls.map((url, i) => ({ url, ...(secrets[i] ? { secret: secrets[i] } : {}) })),
-    autoDeliver: !values["manual-delivery"],
-  });
+  const webhooks = urls.map((url, i) => ({ url, ...(secrets[i] ? { secret: secrets[i] } : {}) }));
+  const server = values["data-dir"]
+    ? await startLocalStripeInstance({ dataDir: String(values["data-dir"]), webhooks })
+    : await startStripeLocal({
+        ...(values.port ? { port: Number(values.port) } : {}),
+        ...(values.state ? { stateFile: String(values.state) } : {}),
+        webhooks,
+        autoDeliver: !values["manual-delivery"],
+      });
   const endpoints = server.endpoints().map((e) => ({ id: e.id, url: e.url }));
   if (values.json)
     process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, endpoints })}\n`);
@@ -99,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
       port: { type: "string" },
       state: { type: "string" },
+      "data-dir": { type: "string" },
       "webhook-url": { type: "string", multiple: true },
       "webhook-secret": { type: "string", multiple: true },
       "manual-delivery": { type: "boolean" },

@@ -111,6 +111,29 @@ export const SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = [
   "paused",
 ];
 
+/** The legacy mirror of a recurring price that subscription items still carry. */
+export type Plan = {
+  id: string;
+  object: "plan";
+  active: boolean;
+  amount: number;
+  amount_decimal: string;
+  billing_scheme: "per_unit";
+  created: number;
+  currency: string;
+  interval: "month";
+  interval_count: number;
+  livemode: false;
+  metadata: Metadata;
+  meter: null;
+  nickname: string | null;
+  product: string;
+  tiers_mode: null;
+  transform_usage: null;
+  trial_period_days: null;
+  usage_type: "licensed";
+};
+
 export type SubscriptionItem = {
   id: string;
   object: "subscription_item";
@@ -118,8 +141,10 @@ export type SubscriptionItem = {
   created: number;
   current_period_end: number;
   current_period_start: number;
+  current_trial: null;
   discounts: string[];
   metadata: Metadata;
+  plan: Plan;
   price: Price;
   quantity: number;
   subscription: string;

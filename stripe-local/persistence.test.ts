@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { LOCAL_SECRET_KEY } from "./catalog.ts";
 import { apiBaseToHost, StripeApiBaseError, stripeClient } from "./client.ts";
 import { STRIPE_API_VERSION } from "./events.ts";
+import { startLocalStripeInstance } from "./localInstance.ts";
 import { startStripeLocal } from "./server.ts";
 import { StateFileError } from "./state.ts";
 
@@ -61,6 +62,24 @@ describe("state file", () => {
     writeFileSync(stateFile, "{not json");
     await expect(startStripeLocal({ stateFile })).rejects.toThrow(StateFileError);
     await expect(startStripeLocal({ stateFile })).rejects.toThrow(/move it away to start empty/);
+  });
+});
+
+describe("startLocalStripeInstance", () => {
+  it("keeps its port and state in the data folder", async () => {
+    const dataDir = join(dir, "data");
+    const first = await startLocalStripeInstance({ dataDir });
+    const stripe = stripeClient({ secretKey: first.secretKey, apiBase: first.url, maxNetworkRetries: 0 });
+    const customer = await stripe.customers.create({ email: "instance@example.com" });
+    await first.stop();
+    const second = await startLocalStripeInstance({ dataDir });
+    try {
+      expect(second.url).toBe(first.url);
+      const again = stripeClient({ secretKey: second.secretKey, apiBase: second.url, maxNetworkRetries: 0 });
+      expect((await again.customers.retrieve(customer.id)).id).toBe(customer.id);
+    } finally {
+      await second.stop();
+    }
   });
 });
 

@@ -17,6 +17,7 @@ import { newId } from "./ids.ts";
 import { handleLocalControl } from "./localRoutes.ts";
 import { parseForm } from "./params.ts";
 import { addEndpoint, type Handler, RESOURCE_ROUTES } from "./resources.ts";
+import { SEARCH_ROUTES } from "./search.ts";
 import { emptyState, loadState, type StateData, saveState } from "./state.ts";
 import { SUBSCRIPTION_ROUTES } from "./subscriptionRoutes.ts";
 import { type DeliveryAttempt, WebhookSender } from "./webhookSender.ts";
@@ -69,11 +70,14 @@ export interface StripeLocal {
 
 type Route = { method: string; pattern: RegExp; handler: Handler };
 
-const ROUTES: Route[] = [...SUBSCRIPTION_ROUTES, ...RESOURCE_ROUTES].map(([method, path, handler]) => ({
-  method,
-  pattern: new RegExp(`^${path.replaceAll(":id", "([^/]+)")}$`),
-  handler,
-}));
+// Search first: `/v1/customers/search` would otherwise match `/v1/customers/:id`.
+const ROUTES: Route[] = [...SEARCH_ROUTES, ...SUBSCRIPTION_ROUTES, ...RESOURCE_ROUTES].map(
+  ([method, path, handler]) => ({
+    method,
+    pattern: new RegExp(`^${path.replaceAll(":id", "([^/]+)")}$`),
+    handler,
+  }),
+);
 
 const BODY_LIMIT = 1024 * 1024;
 
