@@ -75,7 +75,8 @@ describe("customers", () => {
 
     const deleted = await stripe.customers.del(created.id);
     expect(deleted).toMatchObject({ id: created.id, object: "customer", deleted: true });
-    const error = await rejection(stripe.customers.retrieve(created.id));
+    expect(await stripe.customers.retrieve(created.id)).toMatchObject({ id: created.id, deleted: true });
+    const error = await rejection(stripe.customers.update(created.id, { name: "x" }));
     expect(error.statusCode).toBe(404);
     expect(error.code).toBe("resource_missing");
   });
@@ -189,6 +190,40 @@ describe("subscriptions", () => {
       proration_behavior: "none",
     });
     expect(quiet.latest_invoice).toBe(invoice.id);
+  });
+
+  it("previews the invoice a plan change would produce, changing nothing", async () => {
+    const c = await customer();
+    const sub = await stripe.subscriptions.create({
+      customer: c.id,
+      items: [{ price: "price_mindroom_starter" }],
+    });
+    const item = sub.items.data[0];
+    if (!item) throw new Error("no item");
+    const now = await stripe.invoices.createPreview({
+      customer: c.id,
+      subscription: sub.id,
+      subscription_details: {
+        items: [{ id: item.id, price: "price_mindroom_professional" }],
+        proration_behavior: "always_invoice",
+      },
+    });
+    expect(now.id).toMatch(/^upcoming_in_/);
+    expect(now.lines.data.every((l) => l.parent?.subscription_item_details?.proration)).toBe(true);
+    expect(now.amount_due).toBeGreaterThan(0);
+    expect(now.amount_due).toBeLessThanOrEqual(19900 - 4900);
+    const next = await stripe.invoices.createPreview({
+      subscription: sub.id,
+      subscription_details: {
+        items: [{ id: item.id, price: "price_mindroom_professional" }],
+        proration_behavior: "none",
+      },
+    });
+    expect(next.amount_due).toBe(19900);
+    expect(next.period_start).toBe(item.current_period_end);
+    const unchanged = await stripe.subscriptions.retrieve(sub.id);
+    expect(unchanged.items.data[0]?.price.id).toBe("price_mindroom_starter");
+    expect(unchanged.latest_invoice).toBe(sub.latest_invoice);
   });
 
   it("cancels at period end, undoes it, and cancels at once with DELETE", async () => {

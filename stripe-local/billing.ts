@@ -111,6 +111,7 @@ export class Billing {
         this.cancelNow(sub.id, { reason: "cancellation_requested" });
     }
     delete this.state.customers[id];
+    this.state.deletedCustomers.push(id);
     this.emit({ type: "customer.deleted", object: customer });
     return { id, object: "customer", deleted: true };
   }
@@ -398,6 +399,57 @@ export class Billing {
       throw invalidRequest("A subscription must have at least one active plan.", "items");
     s.items.total_count = s.items.data.length;
     return lines;
+  }
+
+  /**
+   * `POST /v1/invoices/create_preview`: the invoice a change would produce,
+   * stored nowhere. `always_invoice` previews the proration invoice billed now;
+   * otherwise the next renewal, with proration lines unless `none`.
+   */
+  previewInvoice(id: string, changes: Pick<SubscriptionChanges, "items" | "prorationBehavior">): Invoice {
+    const sub = must(this.state.subscriptions, id, "subscription", "subscription");
+    if (sub.status === "canceled" || sub.status === "incomplete_expired")
+      throw invalidRequest("A preview is not available for a canceled subscription.", "subscription");
+    const customer = must(this.state.customers, sub.customer, "customer", "customer");
+    const clone = structuredClone(sub);
+    const now = nowSeconds();
+    const proration = changes.items ? this.applyItemChanges(clone, changes.items, now) : [];
+    const behavior = changes.prorationBehavior ?? "create_prorations";
+    const start = periodEndOf(clone);
+    const next = { start, end: addMonth(start) };
+    const cycle: LineInput[] = clone.items.data.map((item) => ({
+      item,
+      price: item.price,
+      quantity: item.quantity,
+      period: next,
+      proration: false,
+      amount: item.price.unit_amount * item.quantity,
+      description: cycleDescription(
+        this.state.products[item.price.product]?.name ?? item.price.product,
+        item.price,
+        item.quantity,
+      ),
+    }));
+    const lines =
+      behavior === "always_invoice" ? proration : [...(behavior === "none" ? [] : proration), ...cycle];
+    const invoice = buildInvoice({
+      sub: clone,
+      customer,
+      reason: behavior === "always_invoice" ? "subscription_update" : "subscription_cycle",
+      lines,
+      period: behavior === "always_invoice" ? { start: now, end: now } : next,
+      sequence: this.state.invoiceSequence,
+      baseUrl: this.baseUrl(),
+    });
+    return {
+      ...invoice,
+      id: `upcoming_${invoice.id}`,
+      status: "draft",
+      number: null,
+      hosted_invoice_url: null,
+      next_payment_attempt: null,
+      status_transitions: { ...invoice.status_transitions, finalized_at: null },
+    };
   }
 
   /** `DELETE /v1/subscriptions/:id`, and the end of a period with `cancel_at_period_end`. */

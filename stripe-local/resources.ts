@@ -96,6 +96,16 @@ const updateCustomer: Handler = ({ params, billing, ids: [id = ""] }) => {
   return one(billing.state, customer, p.expand);
 };
 
+/** A deleted customer still retrieves, as Stripe's `{ id, object, deleted: true }`. */
+const retrieveCustomer: Handler = (req) => {
+  const [id = ""] = req.ids;
+  if (req.billing.state.deletedCustomers.includes(id) && !req.billing.state.customers[id]) {
+    parseParams(z.strictObject({ expand: expandParam }), req.params);
+    return { id, object: "customer", deleted: true };
+  }
+  return retrieve("customers", "customer")(req);
+};
+
 const listCustomers: Handler = ({ params, billing }) => {
   const p = parseParams(
     z.strictObject({ ...paginationShape, email: z.string().optional(), created: rangeParam.optional() }),
@@ -392,7 +402,7 @@ const listEvents: Handler = ({ params, billing }) => {
 export const RESOURCE_ROUTES: [method: string, path: string, handler: Handler][] = [
   ["POST", "/v1/customers", createCustomer],
   ["GET", "/v1/customers", listCustomers],
-  ["GET", "/v1/customers/:id", retrieve("customers", "customer")],
+  ["GET", "/v1/customers/:id", retrieveCustomer],
   ["POST", "/v1/customers/:id", updateCustomer],
   ["DELETE", "/v1/customers/:id", ({ billing, ids: [id = ""] }) => billing.deleteCustomer(id)],
   ["GET", "/v1/products", listProducts],

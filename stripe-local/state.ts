@@ -39,6 +39,8 @@ export interface EndpointDelivery {
 export interface StateData {
   version: 1;
   customers: Record<string, Customer>;
+  /** Ids of deleted customers: retrieving one answers Stripe's `{ deleted: true }` stub. */
+  deletedCustomers: string[];
   products: Record<string, Product>;
   prices: Record<string, Price>;
   subscriptions: Record<string, Subscription>;
@@ -66,6 +68,7 @@ export function emptyState(): StateData {
   return {
     version: 1,
     customers: {},
+    deletedCustomers: [],
     products,
     prices,
     subscriptions: {},

@@ -1,6 +1,7 @@
 /** Subscriptions and invoices endpoints. */
 import { z } from "zod";
 import { mergeMetadata } from "./billing.ts";
+import { invalidRequest } from "./errors.ts";
 import { runControl } from "./lifecycle.ts";
 import { SUBSCRIPTION_STATUSES } from "./objects.ts";
 import {
@@ -204,6 +205,42 @@ const retrieveWith =
     return one(billing.state, must<unknown>(billing.state[table], id, kind), p.expand);
   };
 
+const previewInvoice: Handler = ({ params, billing }) => {
+  const p = parseParams(
+    z.strictObject({
+      customer: nonEmpty.optional(),
+      subscription: nonEmpty,
+      subscription_details: z
+        .strictObject({
+          items: z
+            .array(
+              z.strictObject({
+                id: z.string().optional(),
+                price: z.string().optional(),
+                quantity: formInt.optional(),
+                deleted: formBool.optional(),
+              }),
+            )
+            .optional(),
+          proration_behavior: prorationBehavior.optional(),
+          proration_date: formInt.optional(),
+        })
+        .optional(),
+      expand: expandParam,
+    }),
+    params,
+  );
+  const sub = must(billing.state.subscriptions, p.subscription, "subscription", "subscription");
+  if (p.customer && p.customer !== sub.customer)
+    throw invalidRequest(`The subscription ${sub.id} does not belong to customer ${p.customer}.`, "customer");
+  const details = p.subscription_details;
+  const invoice = billing.previewInvoice(sub.id, {
+    ...(details?.items ? { items: details.items } : {}),
+    ...(details?.proration_behavior ? { prorationBehavior: details.proration_behavior } : {}),
+  });
+  return one(billing.state, invoice, p.expand);
+};
+
 const listItems: Handler = ({ params, billing }) => {
   const p = parseParams(z.strictObject({ ...paginationShape, subscription: nonEmpty }), params);
   const sub = must(billing.state.subscriptions, p.subscription, "subscription", "subscription");
@@ -218,5 +255,6 @@ export const SUBSCRIPTION_ROUTES: [method: string, path: string, handler: Handle
   ["DELETE", "/v1/subscriptions/:id", cancelSubscription],
   ["GET", "/v1/subscription_items", listItems],
   ["GET", "/v1/invoices", listInvoices],
+  ["POST", "/v1/invoices/create_preview", previewInvoice],
   ["GET", "/v1/invoices/:id", retrieveWith("invoices", "invoice")],
 ];
