@@ -22,7 +22,7 @@ import { openReconcileQueue, type ReconcileQueue } from "./queue.ts";
 import { RecordingOperations } from "./reconcile/recordingOperations.ts";
 import { loadReconcileSettings } from "./reconcile/settings.ts";
 import { reconcileHandler } from "./reconcile/worker.ts";
-import { type SweepDeps, sweep } from "./sweep.ts";
+import { SWEEP_QUEUE, type SweepDeps, startPeriodicSweep, sweep } from "./sweep.ts";
 
 const run = promisify(execFile);
 const HOST = "ssh://root@127.0.0.1:2222";
@@ -171,6 +171,23 @@ describe("the sweep", () => {
     });
   });
 
+  it("runs periodically inside the service through a self-rescheduling job", async () => {
+    const { customer } = await checkout("periodic@example.com");
+    await db.pool.query("delete from pgboss.job where name = 'reconcile'");
+    await startPeriodicSweep({ db, queue, stripe: local.stripe, settings, log: silentLogger }, 1000);
+    const deadline = Date.now() + 60_000;
+    while (!(await queuedKeys()).includes(customer) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(await queuedKeys()).toContain(customer);
+    // One sweep job waits for its turn at a time, however many times it has run.
+    const { rows } = await db.pool.query(
+      "select count(*)::int as n from pgboss.job where name = $1 and state in ('created', 'retry')",
+      [SWEEP_QUEUE],
+    );
+    expect((rows[0] as { n: number }).n).toBe(1);
+    await queue.boss.offWork(SWEEP_QUEUE);
+  });
+
   it("runs from mindroom-ops: sweep --json, jobs list, jobs retry of an unknown id", async () => {
     const cliEnv = {
       ...process.env,
@@ -180,12 +197,13 @@ describe("the sweep", () => {
       STRIPE_SECRET_KEY: local.secretKey,
     };
     const bin = join(import.meta.dirname, "..", "bin", "mindroom-ops");
+    await db.pool.query("delete from pgboss.job where name = 'reconcile'");
     const swept = await run(bin, ["sweep", "--json"], { env: cliEnv });
     const report = JSON.parse(swept.stdout) as {
       stripeSubscriptions: number;
       enqueued: { customerKey: string }[];
     };
-    expect(report.stripeSubscriptions).toBe(6);
+    expect(report.stripeSubscriptions).toBe(7);
     const jobs = await run(bin, ["jobs", "list", "--json"], { env: cliEnv });
     const listed = JSON.parse(jobs.stdout) as { depth: { queued: number }; deadLetters: unknown[] };
     expect(listed.depth.queued).toBe(report.enqueued.length);

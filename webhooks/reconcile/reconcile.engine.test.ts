@@ -78,7 +78,8 @@ async function startService(): Promise<void> {
       // The sweep has its own test; here it would only add noise.
       MINDROOM_SWEEP_INTERVAL: "0s",
     },
-    stdio: ["ignore", "pipe", "inherit"],
+    // Its stderr (and the engine's, including what orphaned pulumi processes write after the kill) only on request.
+    stdio: ["ignore", "pipe", process.env.MINDROOM_TEST_SERVICE_LOGS === "1" ? "inherit" : "ignore"],
   });
   service = child;
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
