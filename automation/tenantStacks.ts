@@ -575,7 +575,6 @@ async function retryConcurrent<T>(fn: () => Promise<T>, attempts = 4): Promise<T
 
 /** The engine's message, without the CLI's boilerplate, and the kind of failure. */
 function classify(error: unknown): { kind: string; message: string } {
-  if (process.env.DBG_FULL) console.log("FULLERR", (error as Error).message);
   if (error instanceof Error) {
     const message = error.message
       .split("\n")
