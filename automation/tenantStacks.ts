@@ -159,6 +159,8 @@ export class TenantStacks {
    * set-all` leaves other keys alone, so they survive without being read back.
    */
   private async ensureLocked(slug: string, input: TenantSpecInput, secrets: TenantSecrets): Promise<Stack> {
+    // A new stack always gets its config, even if a config file survived an earlier stack of that name.
+    const fresh = fileBackendHasStack(this.settings.backendUrl, PROJECT, slug) !== true;
     const stack = await this.stack(slug, true);
     const config: Record<string, { value: string; secret?: boolean }> = {
       [key(CONFIG_KEYS.tenant)]: { value: JSON.stringify(input) },
@@ -171,7 +173,7 @@ export class TenantStacks {
     }
     // A digest of secrets that are long random keys and a private key: it gives none of them away.
     const digest = createHash("sha256").update(JSON.stringify(config)).digest("hex");
-    if (this.writtenConfig(slug) === `${digest} ${this.configFileStamp(slug)}`) return stack;
+    if (!fresh && this.writtenConfig(slug) === `${digest} ${this.configFileStamp(slug)}`) return stack;
     await stack.setAllConfig(config);
     writeFileSync(this.configRecord(slug), `${digest} ${this.configFileStamp(slug)}`);
     return stack;
