@@ -14,7 +14,7 @@
  *   node bench/webhookIngest.ts [same options]
  */
 import { fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,8 +51,12 @@ export interface WebhookIngestResult {
     readonly jobs: number;
     readonly expectedJobs: number;
   };
-  /** CPU time of the service process (HTTP, verification, pg client, pg-boss) per measured event. */
-  readonly serviceCpuMsPerEvent: number;
+  /**
+   * CPU time per event (warm-up included) of the service process (HTTP, verification, pg client,
+   * pg-boss), of Postgres (postmaster and backends) and of the load process: what the pipeline
+   * costs whatever else runs on the machine.
+   */
+  readonly cpuMsPerEvent: { readonly service: number; readonly postgres: number; readonly load: number };
   readonly cores: number;
   /** 1-minute load average before and after (other people share the machine). */
   readonly load: readonly [number, number];
@@ -152,6 +156,45 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
+/** CPU time (ms) of the Postgres server whose data folder is under `dataDir`: postmaster and live children. */
+function postgresCpuMs(dataDir: string): number {
+  const pidFile = findFile(dataDir, "postmaster.pid", 4);
+  if (!pidFile) return Number.NaN;
+  const postmaster = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the command (which may hold spaces): state ppid … utime(14) stime(15) cutime cstime.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const pid = Number(entry);
+    if (pid !== postmaster && Number(fields[1]) !== postmaster) continue;
+    total +=
+      Number(fields[11]) +
+      Number(fields[12]) +
+      (pid === postmaster ? Number(fields[13]) + Number(fields[14]) : 0);
+  }
+  return (total / ticks) * 1000;
+}
+
+function findFile(dir: string, name: string, depth: number): string | undefined {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isFile() && entry.name === name) return path;
+    if (entry.isDirectory() && depth > 0) {
+      const found = findFile(path, name, depth - 1);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 // ---- the load process -------------------------------------------------------------------
 
 interface LoadRequest {
@@ -165,6 +208,8 @@ interface LoadReport {
   readonly latenciesMs: number[];
   readonly statuses: Record<string, number>;
   readonly durationMs: number;
+  /** CPU of the load process while sending (signing excluded), in ms. */
+  readonly cpuMs: number;
 }
 
 /** Runs in the child: signs every event up front (not timed), then sends them. */
@@ -204,13 +249,16 @@ async function load(req: LoadRequest): Promise<LoadReport> {
     };
     await Promise.all(Array.from({ length: req.concurrency }, worker));
   };
-  const warm: LoadReport = { latenciesMs: [], statuses: {}, durationMs: 0 };
+  const cpuBefore = process.cpuUsage();
+  const warm: LoadReport = { latenciesMs: [], statuses: {}, durationMs: 0, cpuMs: 0 };
   await run(0, req.warmup, false, warm);
-  const report: LoadReport = { latenciesMs: [], statuses: {}, durationMs: 0 };
+  const report: LoadReport = { latenciesMs: [], statuses: {}, durationMs: 0, cpuMs: 0 };
   const started = performance.now();
   await run(req.warmup, deliveries.length, true, report);
+  const durationMs = performance.now() - started;
   agent.destroy();
-  return { ...report, durationMs: performance.now() - started };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ...report, durationMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 // ---- the measuring process --------------------------------------------------------------
@@ -244,6 +292,7 @@ export async function measureWebhookIngest(
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });
       const cpuBefore = process.cpuUsage();
+      const postgresBefore = postgresCpuMs(dataDir);
       const report = await new Promise<LoadReport>((resolve, reject) => {
         child.once("message", (message) => resolve(message as LoadReport));
         child.once("error", reject);
@@ -256,6 +305,7 @@ export async function measureWebhookIngest(
         } satisfies LoadRequest);
       });
       const cpu = process.cpuUsage(cpuBefore);
+      const postgresMs = postgresCpuMs(dataDir) - postgresBefore;
       child.kill();
       const { rows } = await service.database.pool.query<{ events: number; jobs: number }>(
         `select (select count(*)::int from public.stripe_events) as events,
@@ -279,8 +329,11 @@ export async function measureWebhookIngest(
           jobs: rows[0]?.jobs ?? 0,
           expectedJobs,
         },
-        // Includes the warm-up and the load process's start: an upper bound.
-        serviceCpuMsPerEvent: (cpu.user + cpu.system) / 1000 / planned.length,
+        cpuMsPerEvent: {
+          service: (cpu.user + cpu.system) / 1000 / planned.length,
+          postgres: postgresMs / planned.length,
+          load: report.cpuMs / planned.length,
+        },
         cores: availableParallelism(),
         load: [loadBefore, loadavg()[0] ?? 0],
       };
@@ -294,13 +347,14 @@ export async function measureWebhookIngest(
 
 export function renderWebhookIngest(result: WebhookIngestResult): string {
   const f = (n: number) => n.toFixed(1);
+  const c = result.cpuMsPerEvent;
   const statuses = Object.entries(result.statuses)
     .map(([status, count]) => `${count}× ${status}`)
     .join(", ");
   return [
     `webhook ingest: ${result.options.events} signed events, ${result.options.concurrency} in flight, ${result.options.customers} customers, ${result.cores} cores`,
     `  ${Math.round(result.eventsPerSecond)} events/s; latency p50 ${f(result.p50Ms)} ms, p90 ${f(result.p90Ms)} ms, p99 ${f(result.p99Ms)} ms, max ${f(result.maxMs)} ms`,
-    `  service process CPU ${result.serviceCpuMsPerEvent.toFixed(2)} ms per event (HTTP, signature, pg client, pg-boss; Postgres not included)`,
+    `  CPU per event: service ${c.service.toFixed(2)} ms, Postgres ${c.postgres.toFixed(2)} ms, load process ${c.load.toFixed(2)} ms; on ${result.cores} idle cores that is at most ${Math.round((result.cores * 1000) / (c.service + c.postgres + c.load))} events/s`,
     `  statuses: ${statuses}; rows ${result.check.rows}/${result.check.expectedRows}, waiting reconciles ${result.check.jobs}/${result.check.expectedJobs} (one per customer)`,
     `  load average ${result.load[0].toFixed(2)} → ${result.load[1].toFixed(2)}; target ≥ 500 events/s with p99 < 50 ms: ${result.eventsPerSecond >= 500 && result.p99Ms < 50 ? "met" : "missed"}`,
   ].join("\n");
