@@ -6,7 +6,7 @@ import {
   useSearchParams,
   useSubmission,
 } from "@solidjs/router";
-import { createEffect, For, onCleanup, Show } from "solid-js";
+import { createEffect, createSignal, For, onCleanup, Show } from "solid-js";
 import FormNotice from "../components/FormNotice.tsx";
 import { formatDate, formatLimit, formatMoney } from "../components/format.ts";
 import StatusBadge from "../components/StatusBadge.tsx";
@@ -32,17 +32,18 @@ export default function BillingPage() {
   const cancel = useSubmission(cancelSubscription);
   const reactivate = useSubmission(reactivateSubscription);
   const portal = useSubmission(openBillingPortal);
-  // After a change, Stripe → webhook → worker updates our rows; poll until the page shows it.
+  // After a change, Stripe → webhook → worker updates our rows: refresh for a minute so the page
+  // shows the result as soon as the worker has acted.
+  const [pollUntil, setPollUntil] = createSignal(0);
   createEffect(() => {
-    const d = data();
-    const form = choose.input?.[0];
-    const requested = choose.result?.ok && form instanceof FormData ? form.get("tier") : null;
-    const waiting =
-      (requested !== null && (d?.subscription?.tier !== requested || d?.instance?.tier !== requested)) ||
-      (cancel.result?.ok && !d?.subscription?.cancelAtPeriodEnd) ||
-      (reactivate.result?.ok && d?.subscription?.cancelAtPeriodEnd);
-    if (!waiting) return;
-    const timer = setInterval(() => revalidate([getBilling.key]), 1500);
+    if (choose.result?.ok || cancel.result?.ok || reactivate.result?.ok) setPollUntil(Date.now() + 60_000);
+  });
+  createEffect(() => {
+    if (pollUntil() <= Date.now()) return;
+    const timer = setInterval(() => {
+      if (Date.now() > pollUntil()) clearInterval(timer);
+      else revalidate(getBilling.key);
+    }, 1500);
     onCleanup(() => clearInterval(timer));
   });
   return (
