@@ -4,9 +4,10 @@
  * payment failing, retries running out, a payment succeeding, a period ending,
  * a trial ending. Each emits the events Stripe emits for it.
  */
-import { type Billing, periodEndOf } from "./billing.ts";
+import type { Billing } from "./billing.ts";
 import { invalidRequest } from "./errors.ts";
 import { nowSeconds } from "./ids.ts";
+import { periodEndOf } from "./items.ts";
 import type { MissingPaymentMethodBehavior, Subscription } from "./objects.ts";
 import { must } from "./state.ts";
 

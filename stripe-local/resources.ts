@@ -7,11 +7,8 @@
 import { z } from "zod";
 import { type Billing, mergeMetadata } from "./billing.ts";
 import { invalidRequest } from "./errors.ts";
-import { eventTypeMatches } from "./events.ts";
 import { expand } from "./expand.ts";
-import { newId, nowSeconds } from "./ids.ts";
 import { resume } from "./lifecycle.ts";
-import type { WebhookEndpoint } from "./objects.ts";
 import {
   expandParam,
   formBool,
@@ -153,7 +150,7 @@ const listPrices: Handler = ({ params, billing }) => {
   return one(billing.state, page(items, p, "/v1/prices"), p.expand);
 };
 
-function retrieve(table: keyof StateData, kind: string): Handler {
+export function retrieve(table: keyof StateData, kind: string): Handler {
   return ({ params, billing, ids: [id = ""] }) => {
     const p = parseParams(z.strictObject({ expand: expandParam }), params);
     const object = must(billing.state[table] as Record<string, unknown>, id, kind);
@@ -287,118 +284,6 @@ const createPortal: Handler = ({ params, billing }) => {
   return one(billing.state, session, p.expand);
 };
 
-// ── webhook endpoints ──────────────────────────────────────────────────────
-
-const createEndpoint: Handler = ({ params, billing }) => {
-  const p = parseParams(
-    z.strictObject({
-      url: z.string().url(),
-      enabled_events: z.array(z.string()),
-      description: z.string().optional(),
-      metadata: metadataParam.optional(),
-      api_version: z.string().optional(),
-      connect: formBool.optional(),
-      expand: expandParam,
-    }),
-    params,
-  );
-  const endpoint = addEndpoint(billing.state, {
-    url: p.url,
-    enabledEvents: p.enabled_events,
-    description: p.description ?? null,
-    metadata: mergeMetadata({}, p.metadata),
-    apiVersion: p.api_version ?? null,
-  });
-  return { ...endpoint, secret: billing.state.endpointSecrets[endpoint.id] };
-};
-
-export function addEndpoint(
-  state: StateData,
-  input: {
-    url: string;
-    enabledEvents: string[];
-    secret?: string;
-    description?: string | null;
-    metadata?: Record<string, string>;
-    apiVersion?: string | null;
-  },
-): WebhookEndpoint {
-  const endpoint: WebhookEndpoint = {
-    id: newId("we"),
-    object: "webhook_endpoint",
-    api_version: input.apiVersion ?? null,
-    application: null,
-    created: nowSeconds(),
-    description: input.description ?? null,
-    enabled_events: input.enabledEvents,
-    livemode: false,
-    metadata: input.metadata ?? {},
-    status: "enabled",
-    url: input.url,
-  };
-  state.webhookEndpoints[endpoint.id] = endpoint;
-  state.endpointSecrets[endpoint.id] = input.secret ?? `whsec_${newId("x").slice(2)}${newId("x").slice(2)}`;
-  return endpoint;
-}
-
-const updateEndpoint: Handler = ({ params, billing, ids: [id = ""] }) => {
-  const p = parseParams(
-    z.strictObject({
-      url: z.string().url().optional(),
-      enabled_events: z.array(z.string()).optional(),
-      disabled: formBool.optional(),
-      description: z.string().optional(),
-      metadata: metadataParam.optional(),
-      expand: expandParam,
-    }),
-    params,
-  );
-  const endpoint = must(billing.state.webhookEndpoints, id, "webhook endpoint");
-  if (p.url) endpoint.url = p.url;
-  if (p.enabled_events) endpoint.enabled_events = p.enabled_events;
-  if (p.disabled !== undefined) endpoint.status = p.disabled ? "disabled" : "enabled";
-  if (p.description !== undefined) endpoint.description = p.description || null;
-  endpoint.metadata = mergeMetadata(endpoint.metadata, p.metadata);
-  return endpoint;
-};
-
-const deleteEndpoint: Handler = ({ billing, ids: [id = ""] }) => {
-  must(billing.state.webhookEndpoints, id, "webhook endpoint");
-  delete billing.state.webhookEndpoints[id];
-  delete billing.state.endpointSecrets[id];
-  return { id, object: "webhook_endpoint", deleted: true };
-};
-
-const listEndpoints: Handler = ({ params, billing }) => {
-  const p = parseParams(z.strictObject(paginationShape), params);
-  return page(Object.values(billing.state.webhookEndpoints), p, "/v1/webhook_endpoints");
-};
-
-// ── events ─────────────────────────────────────────────────────────────────
-
-const listEvents: Handler = ({ params, billing }) => {
-  const p = parseParams(
-    z.strictObject({
-      ...paginationShape,
-      type: z.string().optional(),
-      types: z.array(z.string()).optional(),
-      created: rangeParam.optional(),
-      delivery_success: formBool.optional(),
-    }),
-    params,
-  );
-  if (p.type && p.types)
-    throw invalidRequest("You may only specify one of these parameters: type, types.", "types");
-  const patterns = p.types ?? (p.type ? [p.type] : undefined);
-  const items = Object.values(billing.state.events).filter(
-    (e) =>
-      (!patterns || patterns.some((x) => eventTypeMatches(x, e.type))) &&
-      inRange(e.created, p.created) &&
-      (p.delivery_success === undefined || (e.pending_webhooks === 0) === p.delivery_success),
-  );
-  return one(billing.state, page(items, p, "/v1/events"), p.expand);
-};
-
 export const RESOURCE_ROUTES: [method: string, path: string, handler: Handler][] = [
   ["POST", "/v1/customers", createCustomer],
   ["GET", "/v1/customers", listCustomers],
@@ -416,12 +301,5 @@ export const RESOURCE_ROUTES: [method: string, path: string, handler: Handler][]
   ["GET", "/v1/checkout/sessions/:id/line_items", checkoutLineItems],
   ["POST", "/v1/checkout/sessions/:id/expire", ({ billing, ids: [id = ""] }) => expireCheckout(billing, id)],
   ["POST", "/v1/billing_portal/sessions", createPortal],
-  ["POST", "/v1/webhook_endpoints", createEndpoint],
-  ["GET", "/v1/webhook_endpoints", listEndpoints],
-  ["GET", "/v1/webhook_endpoints/:id", retrieve("webhookEndpoints", "webhook endpoint")],
-  ["POST", "/v1/webhook_endpoints/:id", updateEndpoint],
-  ["DELETE", "/v1/webhook_endpoints/:id", deleteEndpoint],
-  ["GET", "/v1/events", listEvents],
-  ["GET", "/v1/events/:id", retrieve("events", "event")],
   ["POST", "/v1/subscriptions/:id/resume", ({ billing, ids: [id = ""] }) => resume(billing, id)],
 ];

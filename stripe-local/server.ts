@@ -11,12 +11,13 @@ import type { AddressInfo } from "node:net";
 import { Billing } from "./billing.ts";
 import { LOCAL_SECRET_KEY } from "./catalog.ts";
 import { StripeApiError, unrecognizedUrl } from "./errors.ts";
+import { addEndpoint, EVENT_ROUTES } from "./eventRoutes.ts";
 import { buildEvent, type EventInput, STRIPE_API_VERSION } from "./events.ts";
 import { handleHostedPage } from "./hostedRoutes.ts";
 import { newId } from "./ids.ts";
 import { handleLocalControl } from "./localRoutes.ts";
 import { parseForm } from "./params.ts";
-import { addEndpoint, type Handler, RESOURCE_ROUTES } from "./resources.ts";
+import { type Handler, RESOURCE_ROUTES } from "./resources.ts";
 import { SEARCH_ROUTES } from "./search.ts";
 import { emptyState, loadState, type StateData, saveState } from "./state.ts";
 import { SUBSCRIPTION_ROUTES } from "./subscriptionRoutes.ts";
@@ -71,7 +72,7 @@ export interface StripeLocal {
 type Route = { method: string; pattern: RegExp; handler: Handler };
 
 // Search first: `/v1/customers/search` would otherwise match `/v1/customers/:id`.
-const ROUTES: Route[] = [...SEARCH_ROUTES, ...SUBSCRIPTION_ROUTES, ...RESOURCE_ROUTES].map(
+const ROUTES: Route[] = [...SEARCH_ROUTES, ...SUBSCRIPTION_ROUTES, ...EVENT_ROUTES, ...RESOURCE_ROUTES].map(
   ([method, path, handler]) => ({
     method,
     pattern: new RegExp(`^${path.replaceAll(":id", "([^/]+)")}$`),

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { mergeMetadata } from "./billing.ts";
 import { invalidRequest } from "./errors.ts";
+import { previewInvoice } from "./items.ts";
 import { runControl } from "./lifecycle.ts";
 import { SUBSCRIPTION_STATUSES } from "./objects.ts";
 import {
@@ -205,7 +206,7 @@ const retrieveWith =
     return one(billing.state, must<unknown>(billing.state[table], id, kind), p.expand);
   };
 
-const previewInvoice: Handler = ({ params, billing }) => {
+const createPreview: Handler = ({ params, billing }) => {
   const p = parseParams(
     z.strictObject({
       customer: nonEmpty.optional(),
@@ -234,7 +235,7 @@ const previewInvoice: Handler = ({ params, billing }) => {
   if (p.customer && p.customer !== sub.customer)
     throw invalidRequest(`The subscription ${sub.id} does not belong to customer ${p.customer}.`, "customer");
   const details = p.subscription_details;
-  const invoice = billing.previewInvoice(sub.id, {
+  const invoice = previewInvoice(billing, sub.id, {
     ...(details?.items ? { items: details.items } : {}),
     ...(details?.proration_behavior ? { prorationBehavior: details.proration_behavior } : {}),
   });
@@ -255,6 +256,6 @@ export const SUBSCRIPTION_ROUTES: [method: string, path: string, handler: Handle
   ["DELETE", "/v1/subscriptions/:id", cancelSubscription],
   ["GET", "/v1/subscription_items", listItems],
   ["GET", "/v1/invoices", listInvoices],
-  ["POST", "/v1/invoices/create_preview", previewInvoice],
+  ["POST", "/v1/invoices/create_preview", createPreview],
   ["GET", "/v1/invoices/:id", retrieveWith("invoices", "invoice")],
 ];
