@@ -314,10 +314,15 @@ async function start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres
   if (running) return running;
   await clearStaleLocks(clusterDir);
 
-  const log = (message: unknown) =>
-    appendFileSync(logFile, message instanceof Error ? `${message.message}\n` : String(message), {
-      mode: 0o600,
-    });
+  const log = (message: unknown) => {
+    try {
+      appendFileSync(logFile, message instanceof Error ? `${message.message}\n` : String(message), {
+        mode: 0o600,
+      });
+    } catch {
+      // The server's last words can arrive after a test run removed its folder; losing them is fine.
+    }
+  };
   const server = (port: number) =>
     new EmbeddedPostgres({
       databaseDir: clusterDir,
