@@ -109,7 +109,7 @@ const environment = z.object({
   STRIPE_WEBHOOK_SECRET: optional(
     z
       .string()
-      .regex(/^whsec_[A-Za-z0-9_+/=]+$/, "must be a webhook signing secret (whsec_…)")
+      .regex(/^whsec_[A-Za-z0-9_+/=-]+$/, "must be a webhook signing secret (whsec_…)")
       .optional(),
   ),
   STRIPE_API_BASE: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional()),
