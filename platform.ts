@@ -19,7 +19,7 @@ import { exampleTenant } from "./components/exampleTenant.ts";
 import { openDatabase } from "./database/connection.ts";
 import { loadDatabaseSettings } from "./database/settings.ts";
 import { startDokkuHost } from "./dokku-double/host.ts";
-import { startStripeLocal } from "./stripe-local/server.ts";
+import { startLocalStripeInstance } from "./stripe-local/localInstance.ts";
 import { startWebhookService } from "./webhooks/main.ts";
 import { loadWebhookSettings, localWebhookSecret } from "./webhooks/settings.ts";
 
@@ -98,10 +98,8 @@ async function start(): Promise<void> {
   const webhookPort = Number(process.env.MINDROOM_WEBHOOKS_PORT || 8790);
   let stripeNote = "Stripe API        https://api.stripe.com (STRIPE_API_BASE)";
   if (!process.env.STRIPE_API_BASE) {
-    const stripePortFile = join(settings.dataDir, "stripe-local.port");
-    const stripe = await startStripeLocal({
-      port: keptPort(stripePortFile, 12111),
-      stateFile: join(settings.dataDir, "stripe-local.json"),
+    const stripe = await startLocalStripeInstance({
+      dataDir: settings.dataDir,
       webhooks: [
         {
           url: `http://127.0.0.1:${webhookPort}/stripe/webhook`,
@@ -110,7 +108,6 @@ async function start(): Promise<void> {
       ],
     });
     stops.push(() => stripe.stop());
-    writeFileSync(stripePortFile, String(stripe.port));
     process.env.STRIPE_API_BASE = stripe.url;
     stripeNote = `Stripe API        ${stripe.url} (local, test prices price_mindroom_<tier>)`;
   }

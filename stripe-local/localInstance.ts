@@ -27,3 +27,9 @@ export async function startLocalStripeInstance(options: {
   writeFileSync(portFile, String(server.port));
   return server;
 }
+
+/** The running (or last) local instance's URL for this data folder, for CLIs run beside `./platform start`. */
+export function localStripeUrl(dataDir: string): string | undefined {
+  const portFile = join(dataDir, "stripe", "port");
+  return existsSync(portFile) ? `http://127.0.0.1:${readFileSync(portFile, "utf8").trim()}` : undefined;
+}

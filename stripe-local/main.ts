@@ -4,10 +4,11 @@
  * Exit codes: 0 success, 1 failure (a journey step, a rejected delivery, an
  * error), 2 usage error.
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LOCAL_SECRET_KEY, type Tier } from "./catalog.ts";
 import { JOURNEYS, type JourneyName, type JourneyStep, runJourney } from "./journey.ts";
-import { startLocalStripeInstance } from "./localInstance.ts";
+import { localStripeUrl, startLocalStripeInstance } from "./localInstance.ts";
 import { sendEvent } from "./sendEvent.ts";
 import { startStripeLocal } from "./server.ts";
 
@@ -22,7 +23,7 @@ Commands:
   send-event   build one signed event from the local API's objects and POST it to a webhook
 
 Options: --json (machine-readable output), --help (per command).
-Configuration: STRIPE_SECRET_KEY (default ${LOCAL_SECRET_KEY}), STRIPE_API_BASE (default for --stripe).
+Configuration: STRIPE_SECRET_KEY (default ${LOCAL_SECRET_KEY}), STRIPE_API_BASE (default for --stripe; else the local Stripe API of ./platform start in MINDROOM_DATA_DIR).
 Details: stripe-local/README.md.`,
   start: `Usage: mindroom-stripe start [--port P] [--state FILE | --data-dir D] [--webhook-url URL --webhook-secret WHSEC]... [--manual-delivery] [--json]
 
@@ -123,7 +124,10 @@ async function main(argv: string[]): Promise<number> {
     return command === "" && !values.help ? 2 : 0;
   }
   const secretKey = process.env.STRIPE_SECRET_KEY || LOCAL_SECRET_KEY;
-  const stripeUrl = values.stripe ?? process.env.STRIPE_API_BASE;
+  // Beside `./platform start`, its local Stripe API is the default.
+  const stripeUrl =
+    values.stripe ??
+    (process.env.STRIPE_API_BASE || localStripeUrl(process.env.MINDROOM_DATA_DIR || resolve(".data")));
   switch (command) {
     case "start":
       return start(values);
