@@ -103,7 +103,7 @@ describe("a customer", () => {
     expect(await page.getByRole("link", { name: "Matrix homeserver ↗" }).getAttribute("href")).toBe(
       `https://${slug}.matrix.mindroom.test`,
     );
-    expect(await page.getByTestId("limits").innerText()).toContain("1,000");
+    expect(await page.getByTestId("limits").textContent()).toContain("1,000");
     await customer.screenshot("dashboard-running");
   });
 
@@ -125,7 +125,7 @@ describe("a customer", () => {
       .toBe(1);
     await page.goto(`${env.url}/dashboard`);
     await settled(page);
-    expect(await page.getByTestId("limits").innerText()).toContain("10,000");
+    expect(await page.getByTestId("limits").textContent()).toContain("10,000");
     expect(await page.getByRole("heading", { name: "Professional plan" }).count()).toBe(1);
   });
 
@@ -142,7 +142,7 @@ describe("a customer", () => {
     await expect
       .poll(() => page.getByRole("button", { name: "Reactivate subscription" }).count(), { timeout: 20_000 })
       .toBe(1);
-    expect(await page.getByTestId("subscription").innerText()).toContain("Ends on");
+    expect(await page.getByTestId("subscription").textContent()).toContain("Ends on");
     await customer.screenshot("billing-cancelled");
 
     // The period ends: Stripe ends the subscription, the worker schedules deletion after the grace.
@@ -197,7 +197,9 @@ describe("an operator", () => {
     await page.getByRole("link", { name: slug }).click();
     await page.waitForURL(/\/operator\/tenants\//);
     await settled(page);
-    expect(await page.getByTestId("recorded-outputs").innerText()).toContain(`https://${slug}.mindroom.test`);
+    expect(await page.getByTestId("recorded-outputs").textContent()).toContain(
+      `https://${slug}.mindroom.test`,
+    );
     expect(await page.getByRole("heading", { name: "Operations" }).count()).toBe(1);
     expect(await page.getByText("customer.subscription.updated").count()).toBeGreaterThan(0);
 

@@ -28,6 +28,7 @@ export default function Meter(props: {
           {fmt(props.used)} of {limitText()}
         </span>
       </div>
+      {/* biome-ignore lint/a11y/useSemanticElements: a styled bar; <meter> renders differently in every browser */}
       <div
         class="progress"
         role="meter"

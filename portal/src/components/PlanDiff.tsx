@@ -56,7 +56,7 @@ export default function PlanDiff(props: { preview: unknown }) {
               when={steps.length > 0}
               fallback={<p class="muted">No changes: the tenant matches its spec.</p>}
             >
-              <div class="diff" role="region" aria-label="Planned changes" tabindex="0">
+              <section class="diff" aria-label="Planned changes" tabindex="0">
                 <For each={steps}>
                   {(s) => {
                     const [sign, cls] = SIGN[s.op ?? ""] ?? ["?", "chg"];
@@ -81,7 +81,7 @@ export default function PlanDiff(props: { preview: unknown }) {
                     );
                   }}
                 </For>
-              </div>
+              </section>
             </Show>
             <Show when={(r.policyViolations ?? []).length > 0}>
               <ul class="small">

@@ -6,7 +6,7 @@ import { ownCustomer } from "../server/customerView.ts";
 import { asPerson } from "../server/database.ts";
 import { confirmDeletionSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
-import { requireIdentity } from "../server/identity.ts";
+import { requireIdentity, verifiedSessions } from "../server/identity.ts";
 import type { FormResult } from "./formResult.ts";
 
 export const getAccount = query(async () => {
@@ -35,6 +35,7 @@ export const deleteAccount = action(async (form: FormData): Promise<FormResult> 
     );
   }
   const token = sessionToken();
+  if (token) verifiedSessions.forget(token);
   if (token)
     await authClient()
       .signOut(token)

@@ -8,7 +8,7 @@ import { authClient, forgetSession, sessionToken, storeSession } from "../server
 import { ensureCustomer } from "../server/customers.ts";
 import { magicLinkSchema, signInSchema, signUpSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
-import { isOperator, optionalIdentity } from "../server/identity.ts";
+import { isOperator, optionalIdentity, verifiedSessions } from "../server/identity.ts";
 import { portalSettings } from "../server/settings.ts";
 import type { FormResult } from "./formResult.ts";
 
@@ -101,6 +101,7 @@ export const sendMagicLink = action(async (form: FormData): Promise<FormResult> 
 export const signOut = action(async () => {
   "use server";
   const token = sessionToken();
+  if (token) verifiedSessions.forget(token);
   if (token)
     await authClient()
       .signOut(token)

@@ -9,6 +9,7 @@ import { redirect } from "@solidjs/router";
 import { getRequestEvent } from "solid-js/web";
 import { authClient, sessionToken } from "./authSession.ts";
 import { asPerson } from "./database.ts";
+import { VerifiedSessions } from "./verifiedSessions.ts";
 
 /** The verified JWT claims that `withUser` hands to Postgres as `request.jwt.claims`. */
 export interface VerifiedClaims {
@@ -36,27 +37,38 @@ export class AccessDeniedError extends Error {
 
 const NONE = Symbol("no identity");
 
+/** Sessions the identity server confirmed in the last few seconds (see verifiedSessions.ts). */
+export const verifiedSessions = new VerifiedSessions<Identity>();
+/** The operator role per user, re-read from the database at most every 10 s. */
+const operatorRoles = new VerifiedSessions<boolean>();
+
 export async function optionalIdentity(): Promise<Identity | null> {
   const event = getRequestEvent();
   const memo = event?.locals.identity as Identity | typeof NONE | undefined;
   if (memo !== undefined) return memo === NONE ? null : memo;
   const token = sessionToken();
-  const session = token ? await authClient().getSession(token) : undefined;
-  const identity: Identity | null =
-    session?.active && new Date(session.expires_at).getTime() > Date.now()
-      ? {
-          userId: session.identity.id,
-          email: session.identity.traits.email,
-          claims: {
-            sub: session.identity.id,
-            role: "authenticated",
-            email: session.identity.traits.email,
-            session_id: session.id,
-          },
-        }
-      : null;
+  const identity = token ? await verifiedSessions.get(token, () => verify(token)) : null;
   if (event) event.locals.identity = identity ?? NONE;
   return identity;
+}
+
+async function verify(token: string): Promise<{ value: Identity | null; until: number }> {
+  const session = await authClient().getSession(token);
+  const expires = session ? new Date(session.expires_at).getTime() : 0;
+  if (!session?.active || expires <= Date.now()) return { value: null, until: 0 };
+  return {
+    value: {
+      userId: session.identity.id,
+      email: session.identity.traits.email,
+      claims: {
+        sub: session.identity.id,
+        role: "authenticated",
+        email: session.identity.traits.email,
+        session_id: session.id,
+      },
+    },
+    until: expires,
+  };
 }
 
 function here(): string {
@@ -83,10 +95,14 @@ export async function isOperator(identity: Identity): Promise<boolean> {
   const event = getRequestEvent();
   const memo = event?.locals.operator as boolean | undefined;
   if (memo !== undefined) return memo;
-  const operator = await asPerson(identity.claims, async (db) => {
-    const { rows } = await db.query<{ operator: boolean }>("select public.is_operator() as operator");
-    return rows[0]?.operator === true;
-  });
+  const operator =
+    (await operatorRoles.get(identity.userId, async () => ({
+      value: await asPerson(identity.claims, async (db) => {
+        const { rows } = await db.query<{ operator: boolean }>("select public.is_operator() as operator");
+        return rows[0]?.operator === true;
+      }),
+      until: Number.POSITIVE_INFINITY,
+    }))) === true;
   if (event) event.locals.operator = operator;
   return operator;
 }

@@ -39,7 +39,7 @@ export default function TenantsPage() {
           {(p) => <span class="muted">{p().total.toLocaleString("en-US")} matching</span>}
         </Show>
       </div>
-      <form method="get" action="/operator" class="filters card" role="search" aria-label="Filter tenants">
+      <form method="get" action="/operator" class="filters card" aria-label="Filter tenants">
         <div class="field">
           <label for="flt-q">Search</label>
           <input
