@@ -11,6 +11,7 @@
  */
 import type pg from "pg";
 import { z } from "zod";
+import { transaction } from "./transaction.ts";
 
 /** Verified JWT claims (Supabase: `sub`, `role`, `email`, `aal`, `session_id`, …). */
 export interface JwtClaims {
@@ -35,26 +36,12 @@ export async function withUser<T>(
   if (claims.sub !== undefined && !subject.safeParse(claims.sub).success)
     throw new WithUserError("JWT claim sub must be a user id (uuid); refusing to query with it");
   const role = claims.sub === undefined ? "anon" : "authenticated";
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query("begin");
-    try {
-      // Both are transaction-local: nothing leaks to the pooled connection's next user.
-      await client.query(`set local role ${role}`);
-      await client.query("select set_config('request.jwt.claims', $1, true)", [
-        JSON.stringify({ ...claims, role }),
-      ]);
-      const result = await fn(client);
-      await client.query("commit");
-      return result;
-    } catch (error) {
-      await client.query("rollback").catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw error;
-    }
-  } finally {
-    client.release(broken);
-  }
+  return transaction(pool, async (client) => {
+    // Both are transaction-local: nothing leaks to the pooled connection's next user.
+    await client.query(`set local role ${role}`);
+    await client.query("select set_config('request.jwt.claims', $1, true)", [
+      JSON.stringify({ ...claims, role }),
+    ]);
+    return fn(client);
+  });
 }

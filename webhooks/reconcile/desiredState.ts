@@ -11,19 +11,15 @@
  * deletion grace has passed since it ended, then deleted. A resubscription
  * before that wins and cancels the deletion.
  */
-import type { TierId } from "../../components/tiers.ts";
 
-export const STRIPE_STATUSES = [
-  "incomplete",
-  "incomplete_expired",
-  "trialing",
-  "active",
-  "past_due",
-  "canceled",
-  "unpaid",
-  "paused",
-] as const;
-export type StripeStatus = (typeof STRIPE_STATUSES)[number];
+import type { TierId } from "../../components/tiers.ts";
+import type { SubscriptionStatus as StripeStatus } from "../../database/subscriptions.ts";
+
+// Stripe's subscription statuses, as the subscriptions table keeps them.
+export {
+  SUBSCRIPTION_STATUSES as STRIPE_STATUSES,
+  type SubscriptionStatus as StripeStatus,
+} from "../../database/subscriptions.ts";
 
 /** One subscription as the worker re-fetched it from Stripe, reduced to what decisions read. */
 export interface SubscriptionSnapshot {

@@ -3,7 +3,6 @@
  * database helper's repositories (database/*.ts): host occupancy for
  * placement, marking a customer's events handled, and a transaction helper.
  */
-import type pg from "pg";
 import { z } from "zod";
 import { isTierId, type TierId } from "../../components/tiers.ts";
 import type { Queryable } from "../../database/connection.ts";
@@ -45,22 +44,6 @@ export async function noteEventError(q: Queryable, eventId: string, error: strin
     eventId,
     error.slice(0, 2000),
   ]);
-}
-
-/** One transaction on a pooled client: committed when `fn` returns, rolled back when it throws. */
-export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
-    const result = await fn(client);
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 /** An instance as the sweep compares it: with its Stripe customer and the projected statuses. */

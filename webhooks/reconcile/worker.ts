@@ -29,6 +29,7 @@ import {
 } from "../../database/instances.ts";
 import { finishOperation, recordProgress, startOperation } from "../../database/operations.ts";
 import { upsertSubscription } from "../../database/subscriptions.ts";
+import { transaction } from "../../database/transaction.ts";
 import type { Logger } from "../log.ts";
 import type { ReconcileJob, ReconcileQueue, ReconcileRequest } from "../queue.ts";
 import { startPeriodicSweep } from "../sweep.ts";
@@ -41,7 +42,6 @@ import {
   markCustomerEventsProcessed,
   noteEventError,
   placedInstances,
-  transaction,
 } from "./store.ts";
 import { fetchCustomer, fetchSubscriptions, type StripeReader } from "./stripeSubscriptions.ts";
 import { tenantSlug } from "./tenantSlug.ts";
