@@ -264,6 +264,23 @@ describe("an operator", () => {
     expect(one.status).toBe(200);
   });
 
+  it("filters and sorts the table on every column it offers", async () => {
+    for (const query of [
+      "sort=updated",
+      "sort=failures",
+      "drift=unknown&sort=tier",
+      "failing=yes",
+      `q=${alice.slug}`,
+    ]) {
+      const answer = await get(`/api/operator/tenants?${query}`, operatorCookie);
+      expect([query, answer.status]).toEqual([query, 200]);
+      const page = await answer.json();
+      const expected =
+        query === "failing=yes" ? [] : query.startsWith("q=") ? [alice.slug] : [alice.slug, bob.slug].sort();
+      expect([query, page.rows.map((r: { slug: string }) => r.slug).sort()]).toEqual([query, expected]);
+    }
+  });
+
   it("gets a 400 with the reason for bad filters", async () => {
     const answer = await get("/api/operator/tenants?state=exploded", operatorCookie);
     expect(answer.status).toBe(400);

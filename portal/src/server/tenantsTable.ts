@@ -75,47 +75,56 @@ const DRIFT_SQL = `case
   when d.status = 'succeeded' then 'clean'
   else 'unknown' end`;
 
+/** The per-tenant facts that cost a lookup in `operations` each. */
+const LATERALS = `
+  left join lateral (select o.kind, o.status, o.created_at from public.operations o
+                      where o.instance_id = i.id order by o.created_at desc limit 1) lo on true
+  left join lateral (select o.status, o.changes from public.operations o
+                      where o.instance_id = i.id and o.kind = 'drift' order by o.created_at desc limit 1) d on true
+  left join lateral (select count(*)::int as failures from public.operations o
+                      where o.instance_id = i.id and o.status = 'failed'
+                        and o.created_at > now() - interval '7 days') f on true`;
+
+const COMPUTED = `lo.kind as last_kind, lo.status as last_status, lo.created_at as last_at,
+  ${DRIFT_SQL} as drift, coalesce(f.failures, 0) as failures`;
+
 export async function tenantsPage(db: pg.PoolClient, filter: TenantFilter): Promise<TenantPage> {
   const params: unknown[] = [];
-  const where: string[] = [];
+  const base: string[] = [];
+  const computed: string[] = [];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
   if (filter.q) {
     const like = param(`%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
-    where.push(
-      `(slug ilike ${like} or email ilike ${like} or host ilike ${like} or id::text = ${param(filter.q)})`,
+    base.push(
+      `(i.slug ilike ${like} or c.email ilike ${like} or i.host ilike ${like} or i.id::text = ${param(filter.q)})`,
     );
   }
-  if (filter.tier) where.push(`tier = ${param(filter.tier)}`);
-  if (filter.state) where.push(`actual_state = ${param(filter.state)}`);
-  if (filter.drift) where.push(`drift = ${param(filter.drift)}`);
-  if (filter.failing) where.push("(failures > 0 or last_error is not null)");
+  if (filter.tier) base.push(`i.tier = ${param(filter.tier)}`);
+  if (filter.state) base.push(`i.actual_state = ${param(filter.state)}`);
+  if (filter.drift) computed.push(`drift = ${param(filter.drift)}`);
+  if (filter.failing) computed.push("(failures > 0 or last_error is not null)");
   const limit = param(filter.pageSize);
   const offset = param((filter.page - 1) * filter.pageSize);
-  const { rows } = await db.query(
-    `with t as (
-       select i.id, i.slug, c.email, i.tier, i.actual_state, i.desired_state, i.host, i.last_error, i.updated_at,
-              lo.kind as last_kind, lo.status as last_status, lo.created_at as last_at,
-              ${DRIFT_SQL} as drift,
-              coalesce(f.failures, 0) as failures
-         from public.instances i
-         join public.customers c on c.id = i.customer_id
-         left join lateral (select o.kind, o.status, o.created_at from public.operations o
-                             where o.instance_id = i.id order by o.created_at desc limit 1) lo on true
-         left join lateral (select o.status, o.changes from public.operations o
-                             where o.instance_id = i.id and o.kind = 'drift' order by o.created_at desc limit 1) d on true
-         left join lateral (select count(*)::int as failures from public.operations o
-                             where o.instance_id = i.id and o.status = 'failed'
-                               and o.created_at > now() - interval '7 days') f on true
-     )
-     select t.*, count(*) over ()::int as total from t
-      ${where.length ? `where ${where.join(" and ")}` : ""}
-      order by ${ORDER[filter.sort]}
-      limit ${limit} offset ${offset}`,
-    params,
-  );
+  const columns = `i.id, i.slug, c.email, i.tier, i.actual_state, i.desired_state, i.host, i.last_error, i.updated_at,
+    i.spec_hash, i.applied_spec_hash`;
+  const joined = "from public.instances i join public.customers c on c.id = i.customer_id";
+  const where = base.length ? `where ${base.join(" and ")}` : "";
+  // Filtering or sorting on per-tenant facts needs them for every tenant; otherwise page first and
+  // look them up for the page's rows only (a page of 50 instead of every tenant).
+  const needsAll = computed.length > 0 || filter.sort === "failures";
+  const sql = needsAll
+    ? `with t as (select ${columns}, ${COMPUTED} ${joined} ${LATERALS} ${where})
+       select t.*, count(*) over ()::int as total from t
+        ${computed.length ? `where ${computed.join(" and ")}` : ""}
+        order by ${ORDER[filter.sort]} limit ${limit} offset ${offset}`
+    : `with page as (select ${columns}, count(*) over ()::int as total ${joined} ${where}
+                      order by ${ORDER[filter.sort]} limit ${limit} offset ${offset})
+       select i.*, ${COMPUTED} from page i ${LATERALS}
+        order by ${ORDER[filter.sort]}`;
+  const { rows } = await db.query(sql, params);
   let total = rows[0] ? Number(rows[0].total) : 0;
   if (!rows[0] && filter.page > 1) {
     // Past the last page: count separately so the pager can offer a way back.
