@@ -23,6 +23,7 @@ import {
 import { parseSlug } from "../components/tenantNames.ts";
 import { parseTenantSpec, type TenantSpecInput } from "../components/tenantSpec.ts";
 import { CONFIG_KEYS, CONFIG_NAMESPACE, tenantProgram } from "../stacks/tenantProgram.ts";
+import { repairTornCheckpoint } from "./checkpointRecovery.ts";
 import {
   type DriftFinding,
   driftProbes,
@@ -294,6 +295,7 @@ export class TenantStacks {
     const ctx = new OperationContext(options, this.settings.operationTimeoutMs);
     try {
       return await withTenantLock(this.settings.locksDir, slug, operation, async () => {
+        this.recoverTornCheckpoint(slug, options);
         const stack = await (how.acquire ? how.acquire() : this.stack(slug, false));
         await this.clearStaleLocks(stack);
         const partial = await body(stack, ctx);
@@ -418,31 +420,57 @@ export class TenantStacks {
   }
 
   /**
+   * Pulumi's file locks on a stack, split into those whose holder provably no
+   * longer exists (written on this host by a dead process) and the others.
+   */
+  private pulumiLocks(stackName: string): { stale: number; live: number } {
+    if (!this.settings.backendUrl.startsWith("file://")) return { stale: 0, live: 0 };
+    const dir = join(this.fileBackendRoot(), "locks", "organization", PROJECT, stackName);
+    if (!existsSync(dir)) return { stale: 0, live: 0 };
+    let stale = 0;
+    let live = 0;
+    for (const f of readdirSync(dir).filter((name) => name.endsWith(".json"))) {
+      try {
+        const lock = JSON.parse(readFileSync(join(dir, f), "utf8")) as { pid?: number; hostname?: string };
+        if (lock.hostname === hostname() && typeof lock.pid === "number" && !processAlive(lock.pid)) stale++;
+        else live++;
+      } catch {
+        live++;
+      }
+    }
+    return { stale, live };
+  }
+
+  private fileBackendRoot(): string {
+    return join(this.settings.backendUrl.slice("file://".length), ".pulumi");
+  }
+
+  /**
    * A killed worker leaves Pulumi's file lock behind. Remove it only when it is
    * provably stale: written on this host by a process that no longer exists.
    * (We hold the tenant lock, so no operation of ours is running on the stack.)
    */
   private async clearStaleLocks(stack: Stack): Promise<void> {
-    if (!this.settings.backendUrl.startsWith("file://")) return;
-    const dir = join(
-      this.settings.backendUrl.slice("file://".length),
-      ".pulumi",
-      "locks",
-      "organization",
-      PROJECT,
-      stack.name,
-    );
-    if (!existsSync(dir)) return;
-    const locks = readdirSync(dir).filter((f) => f.endsWith(".json"));
-    const stale = locks.filter((f) => {
-      try {
-        const lock = JSON.parse(readFileSync(join(dir, f), "utf8")) as { pid?: number; hostname?: string };
-        return lock.hostname === hostname() && typeof lock.pid === "number" && !processAlive(lock.pid);
-      } catch {
-        return false;
-      }
-    });
-    if (stale.length > 0 && stale.length === locks.length) await stack.cancel();
+    const { stale, live } = this.pulumiLocks(stack.name);
+    if (stale > 0 && live === 0) await stack.cancel();
+  }
+
+  /**
+   * A pulumi killed while saving can leave the stack's checkpoint torn; with no
+   * live holder of the stack, put its backup back (see checkpointRecovery.ts).
+   */
+  private recoverTornCheckpoint(slug: string, options: OperationOptions): void {
+    if (!this.settings.backendUrl.startsWith("file://") || this.pulumiLocks(slug).live > 0) return;
+    const state = repairTornCheckpoint(join(this.fileBackendRoot(), "stacks", PROJECT), slug);
+    if (state === "restored" || state === "unrecoverable")
+      options.onProgress?.({
+        type: "diagnostic",
+        severity: state === "restored" ? "warning" : "error",
+        message:
+          state === "restored"
+            ? `${slug}: the stack's checkpoint was torn by an interrupted update; restored the previous one (the next up re-runs what was lost)`
+            : `${slug}: the stack's checkpoint is torn and has no usable backup; restore one from the backend's history before retrying`,
+      });
   }
 }
 
