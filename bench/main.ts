@@ -11,6 +11,7 @@
  *   4. throughput of N tenants per pool size, peak memory per worker
  *   5. drift --all over the N tenants of the largest pool
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -46,6 +47,8 @@ only those, prints their figures on stderr and leaves the results file alone):
   drift        --tenants tenants on the largest pool, then drift --all
   webhook-ingest  alone, with its own options: the webhook service under signed-event
                load from a second process (npm run bench -- webhook-ingest --help)
+  portal       alone, with its own options: the portal's dashboard and operator tenants
+               table with 1,000 tenants, load from a second process (npm run bench -- portal --help)
 
 Options:
   --runs N       repetitions of the latency measurements (default 3)
@@ -116,6 +119,13 @@ async function main(argv: string[]): Promise<number> {
   // Issue 6's webhook ingest benchmark needs no Dokku host and takes its own options.
   if (argv[0] === "webhook-ingest")
     return (await import("./webhookIngest.ts")).webhookIngestCli(argv.slice(1));
+  // Issue 7's portal benchmark is a script of its own (it forks its load process from itself).
+  if (argv[0] === "portal")
+    return (
+      spawnSync(process.execPath, [join(import.meta.dirname, "portal.ts"), ...argv.slice(1)], {
+        stdio: "inherit",
+      }).status ?? 1
+    );
   let opts: ReturnType<typeof options>;
   try {
     opts = options(argv);
