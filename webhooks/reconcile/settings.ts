@@ -43,10 +43,6 @@ export class ReconcileSettingsError extends Error {
   override readonly name = "ReconcileSettingsError";
 }
 
-/** The local Stripe API's test prices (stripe-local), so embedded runs need no configuration. */
-export const LOCAL_PRICE_TIERS =
-  "price_mindroom_free=free,price_mindroom_starter=starter,price_mindroom_professional=professional,price_mindroom_enterprise=enterprise";
-
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `7d`, `12h`, `30m`, `5s`, `250ms`, or a bare number of seconds. */

@@ -1,12 +1,12 @@
 /** Account page: who you are, and deleting the account (the export is the API route /api/account/export). */
 import { action, query, redirect } from "@solidjs/router";
-import { authClient, deleteIdentity, forgetSession, sessionToken } from "../server/authSession.ts";
+import { deleteIdentity } from "../server/authSession.ts";
 import { cancelNow } from "../server/billingActions.ts";
 import { ownCustomer } from "../server/customerView.ts";
 import { asPerson } from "../server/database.ts";
 import { confirmDeletionSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
-import { requireIdentity, verifiedSessions } from "../server/identity.ts";
+import { endSession, requireIdentity } from "../server/identity.ts";
 import type { FormResult } from "./formResult.ts";
 
 export const getAccount = query(async () => {
@@ -34,12 +34,6 @@ export const deleteAccount = action(async (form: FormData): Promise<FormResult> 
       `Your subscription is cancelled, but your sign-in could not be removed: ${(error as Error).message}`,
     );
   }
-  const token = sessionToken();
-  if (token) verifiedSessions.forget(token);
-  if (token)
-    await authClient()
-      .signOut(token)
-      .catch(() => undefined);
-  forgetSession();
+  await endSession();
   throw redirect("/goodbye", { revalidate: "session" });
 }, "deleteAccount");

@@ -4,11 +4,11 @@
  */
 import { action, query, redirect } from "@solidjs/router";
 import { AuthClientError } from "../../../auth-server/client.ts";
-import { authClient, forgetSession, sessionToken, storeSession } from "../server/authSession.ts";
+import { authClient, storeSession } from "../server/authSession.ts";
 import { ensureCustomer } from "../server/customers.ts";
 import { magicLinkSchema, signInSchema, signUpSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
-import { isOperator, optionalIdentity, verifiedSessions } from "../server/identity.ts";
+import { endSession, isOperator, optionalIdentity } from "../server/identity.ts";
 import { portalSettings } from "../server/settings.ts";
 import type { FormResult } from "./formResult.ts";
 
@@ -100,12 +100,6 @@ export const sendMagicLink = action(async (form: FormData): Promise<FormResult> 
 
 export const signOut = action(async () => {
   "use server";
-  const token = sessionToken();
-  if (token) verifiedSessions.forget(token);
-  if (token)
-    await authClient()
-      .signOut(token)
-      .catch(() => undefined);
-  forgetSession();
+  await endSession();
   throw redirect("/login", { revalidate: "session" });
 });

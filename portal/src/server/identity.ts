@@ -7,7 +7,7 @@
  */
 import { redirect } from "@solidjs/router";
 import { getRequestEvent } from "solid-js/web";
-import { authClient, sessionToken } from "./authSession.ts";
+import { authClient, forgetSession, sessionToken } from "./authSession.ts";
 import { asPerson } from "./database.ts";
 import { VerifiedSessions } from "./verifiedSessions.ts";
 
@@ -120,4 +120,16 @@ export async function apiIdentity(options: { operator?: boolean } = {}): Promise
   if (!identity) throw new AccessDeniedError(401, "sign in first");
   if (options.operator && !(await isOperator(identity))) throw new AccessDeniedError(403, "operators only");
   return identity;
+}
+
+/** Ends the signed-in session: forgotten by the cache and the identity server, cookie cleared. */
+export async function endSession(): Promise<void> {
+  const token = sessionToken();
+  if (token) {
+    verifiedSessions.forget(token);
+    await authClient()
+      .signOut(token)
+      .catch(() => undefined);
+  }
+  forgetSession();
 }

@@ -5,6 +5,7 @@
  * Nothing here is ever sent to the browser: only server modules import it.
  */
 import { z } from "zod";
+import { DEFAULT_PRICE_TIERS } from "../../../stripe-local/catalog.ts";
 
 export interface PortalSettings {
   /** Postgres with the platform schema (`DATABASE_URL`). */
@@ -32,10 +33,6 @@ export class PortalSettingsError extends Error {
   override readonly name = "PortalSettingsError";
 }
 
-/** The local Stripe API's test prices (stripe-local), used when STRIPE_PRICE_TIERS is unset. */
-export const LOCAL_PRICE_TIERS =
-  "price_mindroom_free=free,price_mindroom_starter=starter,price_mindroom_professional=professional,price_mindroom_enterprise=enterprise";
-
 const url = z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL");
 
 const schema = z.object({
@@ -45,7 +42,7 @@ const schema = z.object({
   SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
   STRIPE_SECRET_KEY: z.string().min(1).default("sk_test_mindroom_local"),
   STRIPE_API_BASE: url.optional(),
-  STRIPE_PRICE_TIERS: z.string().default(LOCAL_PRICE_TIERS),
+  STRIPE_PRICE_TIERS: z.string().default(DEFAULT_PRICE_TIERS),
   PORTAL_PUBLIC_URL: url.optional(),
   PORT: z.string().optional(),
   PORTAL_COOKIE_SECURE: z.enum(["true", "false"]).default("true"),

@@ -6,23 +6,16 @@
  */
 import type pg from "pg";
 import { z } from "zod";
+import { TIER_IDS } from "../../../components/tiers.ts";
+import { ACTUAL_STATES } from "../../../database/instances.ts";
 
 export const DRIFT_STATES = ["drifted", "pending", "clean", "unknown"] as const;
 export const SORTS = ["slug", "state", "tier", "updated", "failures"] as const;
-export const INSTANCE_STATES = [
-  "pending",
-  "provisioning",
-  "running",
-  "suspended",
-  "deleting",
-  "deleted",
-  "failed",
-] as const;
 
 export const tenantFilterSchema = z.object({
   q: z.string().trim().max(100, "Search text is limited to 100 characters.").default(""),
-  tier: z.enum(["", "free", "starter", "professional", "enterprise"]).default(""),
-  state: z.enum(["", ...INSTANCE_STATES]).default(""),
+  tier: z.enum(["", ...TIER_IDS]).default(""),
+  state: z.enum(["", ...ACTUAL_STATES]).default(""),
   drift: z.enum(["", ...DRIFT_STATES]).default(""),
   failing: z.enum(["", "yes"]).default(""),
   sort: z.enum(SORTS).default("slug"),
