@@ -76,10 +76,18 @@ function program() {
 
 describe("the real engine drives remote commands on the Dokku host", () => {
   let engine: EngineStack;
-  let appsBefore: string[];
+
+  // Other test files share the host and create apps concurrently, so only this
+  // test's own app and network are compared.
+  async function ownAppsOnHost(): Promise<string[]> {
+    const apps = await dokkuJson<string[]>("apps:list --format json");
+    return apps.filter((name) => name === app);
+  }
+  async function networkExists(): Promise<boolean> {
+    return (await runDokku(target, `network:exists ${network}`, { quiet: true })).code === 0;
+  }
 
   beforeAll(async () => {
-    appsBefore = await dokkuJson<string[]>("apps:list --format json");
     engine = await engineStack("foundation", `remote-${suffix}`, program);
   });
   afterAll(async () => {
@@ -90,7 +98,8 @@ describe("the real engine drives remote commands on the Dokku host", () => {
   it("previews five creates (four commands and the stack) without touching the host", async () => {
     const preview = await engine.stack.preview();
     expect(preview.changeSummary).toEqual({ create: 5 });
-    expect(await dokkuJson<string[]>("apps:list --format json")).toEqual(appsBefore);
+    expect(await ownAppsOnHost()).toEqual([]);
+    expect(await networkExists()).toBe(false);
   });
 
   it("creates the app, its network and config on up", async () => {
@@ -98,8 +107,8 @@ describe("the real engine drives remote commands on the Dokku host", () => {
     expect(up.summary.result).toBe("succeeded");
     expect(up.summary.resourceChanges).toEqual({ create: 5 });
     expect(up.outputs.app?.value).toBe(app);
-    expect(await dokkuJson<string[]>("apps:list --format json")).toContain(app);
-    expect((await runDokku(target, `network:exists ${network}`, { quiet: true })).code).toBe(0);
+    expect(await ownAppsOnHost()).toEqual([app]);
+    expect(await networkExists()).toBe(true);
     const report = await dokkuJson<Record<string, string>>(`network:report ${app} --format json`);
     expect(report["initial-network"]).toBe(network);
     const config = await dokkuJson<Record<string, string>>(`config:export --format json ${app}`);
@@ -114,7 +123,7 @@ describe("the real engine drives remote commands on the Dokku host", () => {
   it("removes everything on destroy", async () => {
     const destroyed = await engine.stack.destroy();
     expect(destroyed.summary.resourceChanges).toEqual({ delete: 5 });
-    expect(await dokkuJson<string[]>("apps:list --format json")).toEqual(appsBefore);
-    expect((await runDokku(target, `network:exists ${network}`, { quiet: true })).code).toBe(1);
+    expect(await ownAppsOnHost()).toEqual([]);
+    expect(await networkExists()).toBe(false);
   });
 });
