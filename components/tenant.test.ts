@@ -224,6 +224,31 @@ describe("MindRoomTenant options", () => {
     expect(differing.map((r) => r.name).sort()).toEqual(["tenant-homeserver-scale", "tenant-runtime-scale"]);
   });
 
+  it("restarts both apps once per restart generation and changes nothing else", async () => {
+    const plain = await build(sampleSpec());
+    expect(plain.resources.filter((r) => r.name.endsWith("-restart"))).toEqual([]);
+    const first = await build(sampleSpec({ restartGeneration: 1 }));
+    const second = await build(sampleSpec({ restartGeneration: 2 }));
+    for (const [app, name] of [
+      ["mr-acme", "tenant-runtime"],
+      ["mx-acme", "tenant-homeserver"],
+    ] as const) {
+      const restart = byName(first.resources, `${name}-restart`);
+      expect(script(restart)).toBe(`set -e\ndokku ps:restart ${app}`);
+      expect(script(restart, "update")).toBe(script(restart));
+      expect(restart.inputs.triggers).toEqual([1]);
+      expect(restart.inputs.delete).toBeUndefined();
+      expect(byName(second.resources, `${name}-restart`).inputs.triggers).toEqual([2]);
+    }
+    const added = commands(first.resources).filter(
+      (r) =>
+        !plain.resources.some(
+          (p) => p.name === r.name && JSON.stringify(p.inputs) === JSON.stringify(r.inputs),
+        ),
+    );
+    expect(added.map((r) => r.name).sort()).toEqual(["tenant-homeserver-restart", "tenant-runtime-restart"]);
+  });
+
   it("points three Cloudflare records at the host when DNS is on", async () => {
     const { resources } = await build(
       sampleSpec({ dns: { enabled: true, zoneId: SAMPLE_ZONE, proxied: true } }),

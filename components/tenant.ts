@@ -85,6 +85,7 @@ export class MindRoomTenant extends pulumi.ComponentResource {
     };
     const retainData = spec.environment === "production" && !spec.purgeData;
     const scale = spec.suspended ? 0 : 1;
+    const restart = spec.restartGeneration === undefined ? {} : { restartGeneration: spec.restartGeneration };
     const child = { parent: this };
     const secret = (purpose: SecretPurpose) =>
       pulumi.secret(pulumi.output(args.rootSecret).apply((root) => deriveSecret(root, spec.slug, purpose)));
@@ -128,6 +129,7 @@ export class MindRoomTenant extends pulumi.ComponentResource {
         image: spec.images.homeserver,
         services,
         scale,
+        ...restart,
         retainData,
       },
       afterNetwork,
@@ -144,6 +146,7 @@ export class MindRoomTenant extends pulumi.ComponentResource {
         config: pulumi.secret(appSecrets.apply((s) => runtimeEnvironment(spec, names, domains, s))),
         image: spec.images.runtime,
         scale,
+        ...restart,
         retainData,
       },
       afterNetwork,

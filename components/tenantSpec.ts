@@ -92,6 +92,11 @@ export const tenantSpecSchema = z
     displayName: z.string().min(1).max(100).optional(),
     /** Unpaid: every process scaled to zero, all data kept. */
     suspended: z.boolean().default(false),
+    /**
+     * Restart the tenant's apps once per new value (a customer's restart): absent
+     * until the first, so a tenant never restarted keeps the same spec hash.
+     */
+    restartGeneration: z.number().int().positive().optional(),
     /** Lift data protection so a destroy also removes databases and storage (after the final backup). */
     purgeData: z.boolean().default(false),
     baseDomain: domain,

@@ -39,6 +39,10 @@ export interface Instance {
   readonly deletionDueAt: Date | null;
   readonly lastOperationId: string | null;
   readonly lastError: string | null;
+  /** An operator's suspension, in force while set (see setHold). */
+  readonly hold: { readonly since: Date; readonly reason: string } | null;
+  /** Bumped by each restart request (see requestRestart); the spec carries it. */
+  readonly restartGeneration: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -60,6 +64,9 @@ interface InstanceRow {
   deletion_due_at: Date | null;
   last_operation_id: string | null;
   last_error: string | null;
+  held_at: Date | null;
+  hold_reason: string | null;
+  restart_generation: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -90,6 +97,8 @@ function fromRow(row: InstanceRow): Instance {
     deletionDueAt: row.deletion_due_at,
     lastOperationId: row.last_operation_id,
     lastError: row.last_error,
+    hold: row.held_at ? { since: row.held_at, reason: row.hold_reason ?? "" } : null,
+    restartGeneration: row.restart_generation,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -233,6 +242,36 @@ export interface ActualUpdate {
 /** Records what an operation left the instance as. Fields left undefined keep their value; null clears. */
 export function recordActual(db: Queryable, instanceId: string, update: ActualUpdate): Promise<Instance> {
   return patch(db, instanceId, ACTUAL_COLUMNS, { ...update });
+}
+
+/**
+ * Puts an operator's hold on the instance (`reason`) or lifts it (`null`). The
+ * worker suspends a held tenant at its next reconcile; returns the row, or
+ * InstanceNotFoundError.
+ */
+export async function setHold(db: Queryable, instanceId: string, reason: string | null): Promise<Instance> {
+  const instance = await one(
+    db,
+    `update public.instances
+        set held_at = case when $2::text is null then null else coalesce(held_at, now()) end,
+            hold_reason = $2
+      where id = $1
+      returning *`,
+    [instanceId, reason],
+  );
+  if (!instance) throw new InstanceNotFoundError(`instance ${instanceId} does not exist`);
+  return instance;
+}
+
+/** Asks for one restart of the tenant's apps: the next reconcile applies the new generation. */
+export async function requestRestart(db: Queryable, instanceId: string): Promise<Instance> {
+  const instance = await one(
+    db,
+    "update public.instances set restart_generation = restart_generation + 1 where id = $1 returning *",
+    [instanceId],
+  );
+  if (!instance) throw new InstanceNotFoundError(`instance ${instanceId} does not exist`);
+  return instance;
 }
 
 export interface InstanceFilter {

@@ -17,9 +17,12 @@ import {
   findInstanceBySlug,
   InstanceConflictError,
   InstanceFilterError,
+  InstanceNotFoundError,
   instancesDueForDeletion,
   listInstances,
   recordActual,
+  requestRestart,
+  setHold,
   updateDesired,
 } from "./instances.ts";
 import {
@@ -227,6 +230,26 @@ describe("instances", () => {
     const cleared = await updateDesired(db.pool, instance.id, { warning: null });
     expect(cleared).toMatchObject({ warning: null, host: "ssh://dokku@host-a:22", tier: "professional" });
     expect(cleared.updatedAt.getTime()).toBeGreaterThanOrEqual(instance.updatedAt.getTime());
+  });
+
+  it("holds and releases an instance, keeping the first hold's time, and counts restart requests", async () => {
+    const { instance } = await customerWithInstance();
+    expect(instance).toMatchObject({ hold: null, restartGeneration: 0 });
+    const held = await setHold(db.pool, instance.id, "abuse report #12");
+    expect(held.hold?.reason).toBe("abuse report #12");
+    const since = held.hold?.since;
+    const reworded = await setHold(db.pool, instance.id, "abuse report #12, confirmed");
+    expect(reworded.hold).toEqual({ since, reason: "abuse report #12, confirmed" });
+    expect((await setHold(db.pool, instance.id, null)).hold).toBeNull();
+
+    expect((await requestRestart(db.pool, instance.id)).restartGeneration).toBe(1);
+    expect((await requestRestart(db.pool, instance.id)).restartGeneration).toBe(2);
+    await expect(requestRestart(db.pool, randomUUID())).rejects.toThrow(InstanceNotFoundError);
+    await expect(setHold(db.pool, randomUUID(), "x")).rejects.toThrow(InstanceNotFoundError);
+    // A hold always says why.
+    await expect(
+      db.pool.query("update public.instances set held_at = now() where id = $1", [instance.id]),
+    ).rejects.toThrow(/instances_hold_has_reason/);
   });
 
   it("pages through more than 1,000 instances with filters, each row exactly once", async () => {

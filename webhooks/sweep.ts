@@ -27,6 +27,7 @@ import type { ReconcileQueue } from "./queue.ts";
 import {
   type DesiredTenant,
   desiredState,
+  instanceSnapshot,
   type SubscriptionSnapshot,
   UnknownPriceError,
 } from "./reconcile/desiredState.ts";
@@ -96,13 +97,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     try {
       desired = desiredState({
         subscriptions: subs,
-        instance: instance
-          ? {
-              tier: instance.tier,
-              deletionDueAt: instance.deletionDueAt,
-              deleted: instance.actualState === "deleted",
-            }
-          : null,
+        instance: instance ? instanceSnapshot(instance) : null,
         now,
         deletionGraceMs: settings.deletionGraceMs,
         priceTiers: settings.priceTiers,

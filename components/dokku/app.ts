@@ -39,6 +39,8 @@ export interface DokkuAppArgs {
   readonly services?: readonly DokkuService[];
   /** web processes to run: 1, or 0 while the tenant is suspended. */
   readonly scale: number;
+  /** Each new value restarts the app's processes once (`ps:restart`); absent: never restarted. */
+  readonly restartGeneration?: number;
   /** Keep owned storage when the app is deleted (production, until a purge). */
   readonly retainData: boolean;
 }
@@ -179,6 +181,16 @@ export class DokkuApp extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [deploy] },
     );
+
+    if (args.restartGeneration !== undefined) {
+      // Created by the first restart request, then run again (as an update) by each new generation.
+      hostCommand(
+        `${name}-restart`,
+        host,
+        { create: script().run("ps:restart", [app]).toString(), triggers: [args.restartGeneration] },
+        { ...child, dependsOn: [this.deployed] },
+      );
+    }
 
     this.app = app;
     this.registerOutputs({ app });

@@ -2,17 +2,22 @@
  * Everything the portal talks to, real and local, for tests and the benchmark: a fresh platform
  * database (testing/database.ts), the local auth server (auth-server/, Kratos + gateway + mail sink),
  * the local Stripe API (stripe-local/), and the built portal server (`.output/server/index.mjs`,
- * built once with `vite build` when missing) as a child process on a free port.
+ * built once with `vite build` when missing) as a child process on a free port. With `pipeline`,
+ * also the real pipeline behind it: Stripe delivers signed events to the webhook service, whose
+ * reconcile worker runs the Pulumi engine against the Dokku test host (testing/webhookService.ts).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type AuthServer, startAuthServer } from "../../auth-server/server.ts";
 import { type StripeLocal, startStripeLocal } from "../../stripe-local/server.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
+import { dokkuTarget } from "../../testing/dokkuTarget.ts";
+import { freePort } from "../../testing/freePort.ts";
+import { type WebhookServiceChild, webhookServiceChild } from "../../testing/webhookService.ts";
 
 export const PORTAL_DIR = resolve(import.meta.dirname, "..");
 const SERVER_ENTRY = join(PORTAL_DIR, ".output", "server", "index.mjs");
@@ -23,21 +28,13 @@ export interface PortalEnvironment {
   readonly db: TestDatabase;
   readonly auth: AuthServer;
   readonly stripe: StripeLocal;
+  /** The webhook service and worker, when started with `pipeline`. */
+  readonly pipeline: WebhookServiceChild | undefined;
   /** This run's private copy of the build (`.output`): a rebuild elsewhere cannot pull it away. */
   readonly buildDir: string;
   /** What the portal process printed (for failure messages). */
   output(): string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen({ host: "127.0.0.1", port: 0 });
-  await once(server, "listening");
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 /** Builds the portal unless a build exists (set PORTAL_REBUILD=1 to force one). */
@@ -68,8 +65,14 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
   throw new Error(`the portal did not answer at ${url} within 60 s:\n${output()}`);
 }
 
+export interface PortalEnvironmentOptions {
+  readonly env?: Record<string, string>;
+  /** Start the real pipeline; `deletionGrace` is its MINDROOM_DELETION_GRACE (e.g. `90s`). */
+  readonly pipeline?: { readonly deletionGrace: string };
+}
+
 export async function startPortalEnvironment(
-  extraEnv: Record<string, string> = {},
+  options: PortalEnvironmentOptions = {},
 ): Promise<PortalEnvironment> {
   ensurePortalBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), "mindroom-portal-"));
@@ -87,6 +90,21 @@ export async function startPortalEnvironment(
     cleanups.unshift(() => auth.stop());
     const stripe = await startStripeLocal({ host: "127.0.0.1" });
     cleanups.unshift(() => stripe.stop());
+    let pipeline: WebhookServiceChild | undefined;
+    if (options.pipeline) {
+      const webhookSecret = `whsec_${randomBytes(24).toString("hex")}`;
+      const service = await webhookServiceChild({
+        databaseUrl: db.url,
+        stripe,
+        webhookSecret,
+        dataDir,
+        target: dokkuTarget(),
+        deletionGrace: options.pipeline.deletionGrace,
+      });
+      pipeline = service;
+      cleanups.unshift(() => service.stop());
+      stripe.addWebhookEndpoint({ url: `${service.url}/stripe/webhook`, secret: webhookSecret });
+    }
     let log = "";
     const child = spawn(process.execPath, [join(buildDir, "server", "index.mjs")], {
       cwd: PORTAL_DIR,
@@ -102,7 +120,7 @@ export async function startPortalEnvironment(
         STRIPE_API_BASE: stripe.url,
         PORTAL_PUBLIC_URL: url,
         MINDROOM_DATA_DIR: dataDir,
-        ...extraEnv,
+        ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -125,6 +143,7 @@ export async function startPortalEnvironment(
     return {
       url,
       db,
+      pipeline,
       buildDir,
       auth,
       stripe,

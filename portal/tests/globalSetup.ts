@@ -1,7 +1,5 @@
-/** One embedded Postgres for the portal's test run (testing/database.ts), like the root suite's. */
-import type { TestProject } from "vitest/node";
-import { provideTestPostgres } from "../../testing/database.ts";
-
-export default function setup(project: TestProject): Promise<() => Promise<void>> {
-  return provideTestPostgres(project);
-}
+/**
+ * The root suite's global setup: one embedded Postgres and one Dokku test host for the run
+ * (testing/globalSetup.ts). The end-to-end tests' reconcile worker provisions tenants on that host.
+ */
+export { default } from "../../testing/globalSetup.ts";

@@ -9,7 +9,6 @@ import { AuthClient } from "../../auth-server/client.ts";
 import { createInstance, recordActual } from "../../database/instances.ts";
 import { finishOperation, startOperation } from "../../database/operations.ts";
 import { type PortalEnvironment, startPortalEnvironment } from "./environment.ts";
-import { tenantOutputs } from "./pipelineStandIn.ts";
 import { callServerFunction, type ServerFunction, serverFunctions } from "./serverFunctions.ts";
 
 interface Person {
@@ -19,6 +18,21 @@ interface Person {
   customerId: string;
   instanceId: string;
   slug: string;
+}
+
+/** Stack outputs as a tenant records them (the parts the portal reads). */
+function tenantOutputs(slug: string, tier: string) {
+  return {
+    slug,
+    tier,
+    status: "running",
+    urls: {
+      app: `https://${slug}.mindroom.test`,
+      api: `https://${slug}.api.mindroom.test`,
+      matrix: `https://${slug}.matrix.mindroom.test`,
+    },
+    host: "dokku-1.local:22",
+  };
 }
 
 let env: PortalEnvironment;

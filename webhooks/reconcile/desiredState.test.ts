@@ -5,6 +5,7 @@ import {
   desiredState,
   governingSubscription,
   type InstanceSnapshot,
+  instanceSnapshot,
   STRIPE_STATUSES,
   type StripeStatus,
   type SubscriptionSnapshot,
@@ -86,6 +87,7 @@ describe("desiredState: every status × cancel_at_period_end × grace × instanc
             tier: "starter",
             deletionDueAt: graceOver ? ago(1000) : new Date(NOW.getTime() + 1000),
             deleted: false,
+            hold: null,
           }
         : null;
       const result = decide({
@@ -123,7 +125,7 @@ describe("desiredState: every status × cancel_at_period_end × grace × instanc
 });
 
 describe("desiredState: deletion", () => {
-  const instance: InstanceSnapshot = { tier: "starter", deletionDueAt: null, deleted: false };
+  const instance: InstanceSnapshot = { tier: "starter", deletionDueAt: null, deleted: false, hold: null };
 
   it("is due exactly at ended_at + grace, not a moment before", () => {
     const endedAt = ago(GRACE);
@@ -183,7 +185,7 @@ describe("desiredState: deletion", () => {
   });
 
   it("a resubscription after deletion provisions again; a canceled one leaves the deleted tenant absent", () => {
-    const deleted: InstanceSnapshot = { tier: "starter", deletionDueAt: ago(5), deleted: true };
+    const deleted: InstanceSnapshot = { tier: "starter", deletionDueAt: ago(5), deleted: true, hold: null };
     expect(
       decide({
         subscriptions: [sub({ status: "canceled", endedAt: ago(GRACE * 2) }), sub({ id: "sub_2" })],
@@ -198,7 +200,7 @@ describe("desiredState: deletion", () => {
 
 describe("desiredState: several subscriptions and prices", () => {
   it("an incomplete resubscription neither provisions nor cancels the deletion", () => {
-    const instance: InstanceSnapshot = { tier: "starter", deletionDueAt: null, deleted: false };
+    const instance: InstanceSnapshot = { tier: "starter", deletionDueAt: null, deleted: false, hold: null };
     const result = decide({
       subscriptions: [
         sub({ id: "sub_old", status: "canceled", endedAt: ago(1000) }),
@@ -245,5 +247,58 @@ describe("desiredState: several subscriptions and prices", () => {
       'subscription sub_1 uses price price_mystery, which maps to no tier: add "price_mystery=<tier>" to STRIPE_PRICE_TIERS',
     );
     expect(() => decide({ subscriptions: [sub({ priceId: null })] })).toThrow(/needs exactly one item/);
+  });
+});
+
+describe("desiredState: an operator's hold", () => {
+  const held: InstanceSnapshot = {
+    tier: "starter",
+    deletionDueAt: null,
+    deleted: false,
+    hold: { reason: "abuse report #12" },
+  };
+
+  it.each(STRIPE_STATUSES)("with a %s subscription, never leaves the tenant running", (status) => {
+    const ended = status === "canceled" ? ago(1000) : null;
+    const free = decide({
+      subscriptions: [sub({ status, endedAt: ended })],
+      instance: { ...held, hold: null },
+    });
+    const result = decide({ subscriptions: [sub({ status, endedAt: ended })], instance: held });
+    expect(result.state).not.toBe("running");
+    if (free.state === "running") {
+      // What would run is suspended instead, data kept, no deletion scheduled.
+      expect(result).toEqual({
+        state: "suspended",
+        tier: free.tier,
+        subscriptionId: free.subscriptionId,
+        deletionDueAt: null,
+        reason: `held by an operator (abuse report #12); ${free.reason}`,
+      });
+    } else {
+      // Everything else (suspensions, deletions) is exactly what the subscription decides.
+      expect(result).toEqual(free);
+    }
+  });
+
+  it("does not delay a due deletion", () => {
+    expect(
+      decide({ subscriptions: [sub({ status: "canceled", endedAt: ago(GRACE + 1) })], instance: held }),
+    ).toMatchObject({ state: "deleted" });
+  });
+
+  it("is read from the instance row the same way by the worker and the sweep", () => {
+    const row = { tier: "starter", deletionDueAt: null, actualState: "running", hold: null };
+    expect(instanceSnapshot(row)).toEqual({
+      tier: "starter",
+      deletionDueAt: null,
+      deleted: false,
+      hold: null,
+    });
+    expect(instanceSnapshot({ ...row, tier: "retired-tier", actualState: "deleted" })).toMatchObject({
+      tier: "free",
+      deleted: true,
+    });
+    expect(instanceSnapshot({ ...row, hold: { reason: "r" } }).hold).toEqual({ reason: "r" });
   });
 });

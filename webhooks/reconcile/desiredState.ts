@@ -10,9 +10,12 @@
  * no subscription left while an instance exists) is suspended until the
  * deletion grace has passed since it ended, then deleted. A resubscription
  * before that wins and cancels the deletion.
+ *
+ * An operator's hold suspends a tenant that would otherwise run (data kept); it
+ * never delays a deletion, and lifting it lets the subscription decide again.
  */
 
-import type { TierId } from "../../components/tiers.ts";
+import { isTierId, type TierId } from "../../components/tiers.ts";
 import type { SubscriptionStatus as StripeStatus } from "../../database/subscriptions.ts";
 
 // Stripe's subscription statuses, as the subscriptions table keeps them.
@@ -39,6 +42,24 @@ export interface InstanceSnapshot {
   readonly deletionDueAt: Date | null;
   /** True once the tenant was destroyed; a resubscription then provisions it again under the same slug. */
   readonly deleted: boolean;
+  /** An operator's suspension (instances.held_at / hold_reason), or null. */
+  readonly hold: { readonly reason: string } | null;
+}
+
+/** The decision's view of an instance row: one mapping for the worker and the sweep. */
+export function instanceSnapshot(row: {
+  readonly tier: string;
+  readonly deletionDueAt: Date | null;
+  readonly actualState: string;
+  readonly hold: { readonly reason: string } | null;
+}): InstanceSnapshot {
+  return {
+    // A tier the catalog no longer has is decided as free until the subscription names one.
+    tier: isTierId(row.tier) ? row.tier : "free",
+    deletionDueAt: row.deletionDueAt,
+    deleted: row.actualState === "deleted",
+    hold: row.hold ? { reason: row.hold.reason } : null,
+  };
 }
 
 export type PriceTiers = ReadonlyMap<string, TierId>;
@@ -117,6 +138,19 @@ export function governingSubscription(
 }
 
 export function desiredState(input: DesiredStateInput): DesiredTenant {
+  const decided = fromSubscriptions(input);
+  const hold = input.instance?.hold;
+  if (decided.state !== "running" || !hold) return decided;
+  return {
+    state: "suspended",
+    tier: decided.tier,
+    subscriptionId: decided.subscriptionId,
+    deletionDueAt: null,
+    reason: `held by an operator (${hold.reason}); ${decided.reason}`,
+  };
+}
+
+function fromSubscriptions(input: DesiredStateInput): DesiredTenant {
   const { instance } = input;
   const live = instance !== null && !instance.deleted;
   // An incomplete subscription is a payment still pending: it neither provisions

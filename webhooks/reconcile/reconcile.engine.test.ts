@@ -12,13 +12,10 @@
  * up → retried and converged, cancellation → deleted after the grace and not
  * before. The operations table must show exactly one operation per real change.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tenantNames } from "../../components/tenantNames.ts";
@@ -32,7 +29,7 @@ import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
 import { expectGone, expectTenant, observeTenant } from "../../testing/tenantObserver.ts";
-import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
+import { type WebhookServiceChild, webhookServiceChild } from "../../testing/webhookService.ts";
 
 const target = dokkuTarget();
 const GRACE_SECONDS = 30;
@@ -41,73 +38,24 @@ const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString("hex")}`;
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-reconcile-e2e-"));
 let db: TestDatabase;
 let local: LocalStripe;
-let port: number;
-let service: ChildProcess | undefined;
-let serviceUrl: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
-/** Starts the service child and resolves with its URL once it listens. */
-async function startService(): Promise<void> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, "testService.ts")], {
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      STRIPE_SECRET_KEY: local.secretKey,
-      STRIPE_API_BASE: local.url,
-      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      // A redelivery may carry a signature from hours ago (raised from Stripe's 300 s).
-      STRIPE_WEBHOOK_TOLERANCE: String(24 * 3600),
-      MINDROOM_WEBHOOKS_PORT: String(port),
-      MINDROOM_WEBHOOKS_RATE: "0",
-      MINDROOM_DATA_DIR: dataDir,
-      MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
-      MINDROOM_AUTOMATION_WORKERS: "1",
-      // The test host declares room for a professional tenant (the policy pack checks cores per tier).
-      DOKKU_HOSTS: `${target.shellUrl}?memoryMb=32768&cpus=8`,
-      DOKKU_SSH_KEY: target.keyPath,
-      DOKKU_KNOWN_HOSTS: target.knownHostsPath,
-      MINDROOM_DELETION_GRACE: `${GRACE_SECONDS}s`,
-      // The sweep has its own test; here it would only add noise.
-      MINDROOM_SWEEP_INTERVAL: "0s",
-    },
-    // Its stderr (and the engine's, including what orphaned pulumi processes write after the kill) only on request.
-    stdio: ["ignore", "pipe", process.env.MINDROOM_TEST_SERVICE_LOGS === "1" ? "inherit" : "ignore"],
-  });
-  service = child;
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  serviceUrl = await new Promise<string>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`the service exited with ${code} before it was ready`)));
-    lines.once("line", (line) => resolve((JSON.parse(line) as { url: string }).url));
-  });
-}
-
-async function stopService(signal: NodeJS.Signals): Promise<void> {
-  const child = service;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill(signal);
-  await exited;
-  service = undefined;
-}
+let service: WebhookServiceChild;
 
 beforeAll(async () => {
   db = await testDatabase();
   local = await stripeLocal({ fresh: true });
-  port = await freePort();
-  await startService();
-  local.addWebhook(`${serviceUrl}/stripe/webhook`, WEBHOOK_SECRET);
+  service = await webhookServiceChild({
+    databaseUrl: db.url,
+    stripe: local,
+    webhookSecret: WEBHOOK_SECRET,
+    dataDir,
+    target,
+    deletionGrace: `${GRACE_SECONDS}s`,
+  });
+  local.addWebhook(`${service.url}/stripe/webhook`, WEBHOOK_SECRET);
 });
 
 afterAll(async () => {
-  await stopService("SIGTERM");
+  await service?.stop();
   await local?.stop();
   await db?.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -203,7 +151,7 @@ async function deliver(event: Stripe.Event, timestamp = Math.floor(Date.now() / 
     secret: WEBHOOK_SECRET,
     timestamp,
   });
-  const response = await fetch(`${serviceUrl}/stripe/webhook`, {
+  const response = await fetch(`${service.url}/stripe/webhook`, {
     method: "POST",
     headers: { "content-type": "application/json", "stripe-signature": signature },
     body: payload,
@@ -347,9 +295,9 @@ describe("a customer's life, from Stripe to the Dokku host", { timeout: 600_000 
       const [latest] = await operationsForInstance(db.pool, instance.id, 1);
       return latest?.status === "running" && (latest.progress?.done ?? 0) >= 1 ? true : undefined;
     });
-    await stopService("SIGKILL");
+    await service.stop("SIGKILL");
     await faults?.setDelay(0);
-    await startService();
+    await service.start();
     instance = await converged(customer, "running", (i) => i.tier === "starter");
     instance = await settled(customer);
     expectTenant(await observe(instance), parseTenantSpec(instance.spec));

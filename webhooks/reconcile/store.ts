@@ -58,6 +58,7 @@ export interface SweptInstance {
   readonly appliedSpecHash: string | null;
   readonly deletionDueAt: Date | null;
   readonly lastError: string | null;
+  readonly hold: { readonly reason: string } | null;
   readonly updatedAt: Date;
   /** Subscription id → status, as the projection holds them. */
   readonly projection: ReadonlyMap<string, string>;
@@ -74,6 +75,7 @@ const sweptRow = z.object({
   applied_spec_hash: z.string().nullable(),
   deletion_due_at: z.coerce.date().nullable(),
   last_error: z.string().nullable(),
+  hold_reason: z.string().nullable(),
   updated_at: z.coerce.date(),
   projection: z.record(z.string(), z.string()).nullable(),
 });
@@ -82,7 +84,7 @@ const sweptRow = z.object({
 export async function sweptInstances(q: Queryable): Promise<SweptInstance[]> {
   const { rows } = await q.query(
     `select i.id, c.stripe_customer_id, i.slug, i.tier, i.desired_state, i.actual_state, i.spec_hash,
-            i.applied_spec_hash, i.deletion_due_at, i.last_error, i.updated_at,
+            i.applied_spec_hash, i.deletion_due_at, i.last_error, i.hold_reason, i.updated_at,
             (select jsonb_object_agg(s.id, s.status) from public.subscriptions s where s.customer_id = c.id)
               as projection
        from public.instances i join public.customers c on c.id = i.customer_id
@@ -102,6 +104,7 @@ export async function sweptInstances(q: Queryable): Promise<SweptInstance[]> {
       appliedSpecHash: r.applied_spec_hash,
       deletionDueAt: r.deletion_due_at,
       lastError: r.last_error,
+      hold: r.hold_reason === null ? null : { reason: r.hold_reason },
       updatedAt: r.updated_at,
       projection: new Map(Object.entries(r.projection ?? {})),
     }));

@@ -28,6 +28,8 @@ export interface SpecInstance {
   /** The placed host's URL (see placement.ts). */
   readonly host: string;
   readonly displayName?: string | null;
+  /** instances.restart_generation: each new value restarts the apps once. */
+  readonly restartGeneration?: number;
 }
 
 /** The tenant's host is not usable: it left the pool, or its key is unknown. */
@@ -58,6 +60,7 @@ export function tenantSpecFor(
     environment: settings.environment,
     ...(instance.displayName ? { displayName: instance.displayName.slice(0, 100) } : {}),
     suspended: desired.state !== "running",
+    ...(instance.restartGeneration ? { restartGeneration: instance.restartGeneration } : {}),
     // A deletion lifts data protection so the destroy removes storage too (after the final backup).
     purgeData: desired.state === "deleted",
     baseDomain: settings.baseDomain,

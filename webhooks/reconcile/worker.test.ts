@@ -13,7 +13,7 @@ import { loadAutomationSettings } from "../../automation/settings.ts";
 import { parseSlug } from "../../components/tenantNames.ts";
 import { auditForInstance } from "../../database/auditLog.ts";
 import { findCustomerByStripeId } from "../../database/customers.ts";
-import { findInstanceByCustomer, type Instance } from "../../database/instances.ts";
+import { findInstanceByCustomer, type Instance, requestRestart, setHold } from "../../database/instances.ts";
 import { operationsForInstance } from "../../database/operations.ts";
 import { subscriptionsForCustomer } from "../../database/subscriptions.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
@@ -313,5 +313,45 @@ describe("the reconcile handler", () => {
     ).rejects.toThrow(UnknownPriceError);
     expect(operations.calls).toEqual([]);
     expect((await run(customer)).action).toBe("up");
+  });
+
+  it("honours an operator's hold until it is lifted, and runs a restart request exactly once", async () => {
+    const { operations, run } = harness();
+    const { customer } = await checkout("held@example.com");
+    await run(customer);
+    const id = (await instanceOf(customer)).id;
+
+    await setHold(db.pool, id, "abuse report #12");
+    expect((await run(customer, "operator.suspend")).action).toBe("up");
+    expect(operations.calls.at(-1)?.spec?.suspended).toBe(true);
+    expect(await instanceOf(customer)).toMatchObject({
+      desiredState: "suspended",
+      actualState: "suspended",
+      deletionDueAt: null,
+      hold: { reason: "abuse report #12" },
+    });
+    // Stripe events while held change nothing: the subscription still says "run".
+    expect((await run(customer, "invoice.paid")).action).toBe("skipped");
+
+    await setHold(db.pool, id, null);
+    expect((await run(customer, "operator.resume")).action).toBe("up");
+    expect(operations.calls.at(-1)?.spec?.suspended).toBe(false);
+    expect(await instanceOf(customer)).toMatchObject({ actualState: "running", hold: null });
+
+    // A restart is one up carrying the new generation; the same generation again is nothing.
+    expect(operations.calls.at(-1)?.spec?.restartGeneration).toBeUndefined();
+    await requestRestart(db.pool, id);
+    expect((await run(customer, "restart requested by the customer")).action).toBe("up");
+    expect(operations.calls.at(-1)?.spec?.restartGeneration).toBe(1);
+    expect((await run(customer, "restart requested by the customer")).action).toBe("skipped");
+
+    const trail = (await auditForInstance(db.pool, id)).map((a) => a.action).reverse();
+    expect(trail).toEqual([
+      "instance.created",
+      "instance.provision",
+      "instance.suspend",
+      "instance.resume",
+      "instance.restart",
+    ]);
   });
 });

@@ -15,7 +15,6 @@ import type { ProgressEvent } from "../../automation/progress.ts";
 import type { AutomationSettings } from "../../automation/settings.ts";
 import type { OperationResult, TenantSecrets } from "../../automation/tenantStacks.ts";
 import type { TenantSpec } from "../../components/tenantSpec.ts";
-import { isTierId } from "../../components/tiers.ts";
 import { audit } from "../../database/auditLog.ts";
 import { type Customer, findCustomerByStripeId, upsertCustomerByStripeId } from "../../database/customers.ts";
 import {
@@ -33,7 +32,7 @@ import { transaction } from "../../database/transaction.ts";
 import type { Logger } from "../log.ts";
 import type { ReconcileJob, ReconcileQueue, ReconcileRequest } from "../queue.ts";
 import { startPeriodicSweep } from "../sweep.ts";
-import { type DesiredTenant, desiredState } from "./desiredState.ts";
+import { type DesiredTenant, desiredState, instanceSnapshot } from "./desiredState.ts";
 import { ThrottledProgress } from "./operationProgress.ts";
 import { placeTenant } from "./placement.ts";
 import type { ReconcileSettings } from "./settings.ts";
@@ -234,13 +233,7 @@ async function reconcile(
   let instance = await findInstanceByCustomer(pool, customer.id);
   const desired = desiredState({
     subscriptions,
-    instance: instance
-      ? {
-          tier: isTierId(instance.tier) ? instance.tier : "free",
-          deletionDueAt: instance.deletionDueAt,
-          deleted: instance.actualState === "deleted",
-        }
-      : null,
+    instance: instance ? instanceSnapshot(instance) : null,
     now,
     deletionGraceMs: settings.deletionGraceMs,
     priceTiers: settings.priceTiers,
@@ -257,7 +250,12 @@ async function reconcile(
 
   const { spec, hash } = tenantSpecFor(
     desired,
-    { slug: instance.slug, host: instance.host as string, displayName: customer.displayName },
+    {
+      slug: instance.slug,
+      host: instance.host as string,
+      displayName: customer.displayName,
+      restartGeneration: instance.restartGeneration,
+    },
     { ...deps.settings.automation, ...settings },
   );
   const deletionDueAt = desired.state === "running" ? null : desired.deletionDueAt;
@@ -283,7 +281,7 @@ async function reconcile(
   }
 
   // 5. Run it, recorded as an operation.
-  return await runOperation(deps, job, metrics, customer, instance, desired, spec, hash);
+  return await runOperation(deps, job, metrics, customer, { before, instance }, desired, spec, hash);
 }
 
 function actorOf(job: ReconcileJob): string {
@@ -382,8 +380,15 @@ async function auditDeletionSchedule(
   });
 }
 
-function verbFor(previous: Instance, desired: Wanted["state"]): string {
+function verbFor(previous: Instance, desired: Wanted["state"], spec: TenantSpec): string {
   if (desired === "deleted") return "delete";
+  if (
+    desired === "running" &&
+    previous.appliedSpecHash !== null &&
+    previous.desiredState === "running" &&
+    spec.restartGeneration !== previous.spec?.restartGeneration
+  )
+    return "restart";
   if (
     desired === "running" &&
     (previous.actualState === "suspended" || previous.desiredState === "suspended")
@@ -399,15 +404,16 @@ async function runOperation(
   job: ReconcileJob,
   metrics: WorkerMetrics | undefined,
   customer: Customer,
-  instance: Instance,
+  rows: { readonly before: Instance; readonly instance: Instance },
   desired: Wanted,
   spec: TenantSpec,
   hash: string,
 ): Promise<ReconcileOutcome> {
+  const { before, instance } = rows;
   const { pool } = deps.db;
   const kind = desired.state === "deleted" ? "destroy" : "up";
   const actor = actorOf(job);
-  const verb = verbFor(instance, desired.state);
+  const verb = verbFor(before, desired.state, spec);
   const log = deps.log.child({ customer: job.customerKey, job: job.id, tenant: instance.slug });
   const operation = await transaction(pool, async (tx) => {
     const interrupted = await failInterruptedOperations(tx, instance.id);

@@ -5,6 +5,7 @@
  */
 import { action, query } from "@solidjs/router";
 import { isTierId, type Tier, tier as tierOf } from "../../../components/tiers.ts";
+import { requestRestart } from "../../../database/instances.ts";
 import { type CustomerView, customerView } from "../server/customerView.ts";
 import { asPerson } from "../server/database.ts";
 import { instanceActionSchema } from "../server/formSchemas.ts";
@@ -67,6 +68,9 @@ export const instanceAction = action(async (form: FormData): Promise<FormResult>
       reason: text.reason,
     },
     { customerKey: customer.stripeCustomerId, trigger: "customer", reason: text.reason, requestedBy: actor },
+    // A restart is a new generation in the tenant's spec, so the worker runs it (once) rather than
+    // skipping an unchanged spec; a re-run needs no change: a failed instance is never skipped.
+    kind === "restart" ? (tx) => requestRestart(tx, instance.id) : undefined,
   );
   return { ok: true, message: text.done };
 }, "instanceAction");

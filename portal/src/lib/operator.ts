@@ -4,18 +4,14 @@
  * the same transaction as the job they queue.
  */
 import { action, query } from "@solidjs/router";
+import { setHold } from "../../../database/instances.ts";
 import { asPerson, servicePool } from "../server/database.ts";
 import { deadLetterRetrySchema, operatorActionSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
 import { type Identity, requireOperator } from "../server/identity.ts";
 import { type PlatformView, platformView, type TenantDetail, tenantDetail } from "../server/operatorView.ts";
 import { runOps } from "../server/opsCli.ts";
-import {
-  auditAndEnqueue,
-  inServiceTransaction,
-  reconcileQueue,
-  writeAudit,
-} from "../server/reconcileQueue.ts";
+import { auditAndEnqueue, reconcileQueue, writeAudit } from "../server/reconcileQueue.ts";
 import { type TenantPage, tenantFilterSchema, tenantsPage } from "../server/tenantsTable.ts";
 import type { FormResult } from "./formResult.ts";
 
@@ -116,7 +112,7 @@ export const reconcileNow = action(async (form: FormData): Promise<FormResult> =
   return { ok: true, message: "Reconcile queued. The operations list updates when the worker picks it up." };
 }, "reconcileNow");
 
-function holdAction(desired: "suspended" | "running") {
+function holdAction(hold: boolean) {
   return async (form: FormData): Promise<FormResult> => {
     const identity = await requireOperator();
     const parsed = parseForm(operatorActionSchema, form);
@@ -124,47 +120,39 @@ function holdAction(desired: "suspended" | "running") {
     const tenant = await tenantFor(identity, parsed.data.instanceId);
     if (!tenant) return failure("No such tenant.");
     const key = tenant.customer.stripeCustomerId;
-    const queue = await reconcileQueue();
-    const action = desired === "suspended" ? "operator.suspend" : "operator.resume";
-    await inServiceTransaction(async (tx) => {
-      // The hold is recorded on the instance and in the audit log; the worker applies it.
-      await tx.query(`update public.instances set desired_state = $2, updated_at = now() where id = $1`, [
-        tenant.instance.id,
-        desired,
-      ]);
-      await writeAudit(tx, {
+    if (!key) return failure("This tenant has no Stripe customer, so there is nothing to reconcile against.");
+    const action = hold ? "operator.suspend" : "operator.resume";
+    // The hold is an input to the worker's decision (desiredState.ts), which applies it.
+    await auditAndEnqueue(
+      {
         actor: actorOf(identity),
         actorUserId: identity.userId,
         customerId: tenant.customer.id,
         instanceId: tenant.instance.id,
         action,
         reason: parsed.data.reason,
-        details: { from: tenant.instance.desiredState, to: desired },
-      });
-      if (key) {
-        await queue.enqueue(
-          {
-            customerKey: key,
-            trigger: "operator",
-            reason: `${action}: ${parsed.data.reason}`,
-            requestedBy: actorOf(identity),
-          },
-          tx,
-        );
-      }
-    });
-    return { ok: true, message: desired === "suspended" ? "Suspension queued." : "Resume queued." };
+        details: { held: hold },
+      },
+      {
+        customerKey: key,
+        trigger: "operator",
+        reason: `${action}: ${parsed.data.reason}`,
+        requestedBy: actorOf(identity),
+      },
+      (tx) => setHold(tx, tenant.instance.id, hold ? parsed.data.reason : null),
+    );
+    return { ok: true, message: hold ? "Suspension queued." : "Resume queued." };
   };
 }
 
 export const suspendTenant = action(async (form: FormData) => {
   "use server";
-  return holdAction("suspended")(form);
+  return holdAction(true)(form);
 }, "suspendTenant");
 
 export const resumeTenant = action(async (form: FormData) => {
   "use server";
-  return holdAction("running")(form);
+  return holdAction(false)(form);
 }, "resumeTenant");
 
 export const previewTenant = action(async (form: FormData): Promise<FormResult & { preview?: unknown }> => {

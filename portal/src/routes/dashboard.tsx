@@ -181,13 +181,25 @@ function StateCard(props: { data: Dashboard }) {
             <span class="state-dot warn" aria-hidden="true" />
             <div>
               <h3>Suspended</h3>
-              <p class="muted">
-                Your instance is stopped and all data is kept. It starts again as soon as billing is sorted
-                out.
-              </p>
-              <A href="/billing" class="btn">
-                Go to billing
-              </A>
+              <Show
+                when={i()?.hold}
+                fallback={
+                  <>
+                    <p class="muted">
+                      Your instance is stopped and all data is kept. It starts again as soon as billing is
+                      sorted out.
+                    </p>
+                    <A href="/billing" class="btn">
+                      Go to billing
+                    </A>
+                  </>
+                }
+              >
+                <p class="muted" data-testid="hold">
+                  Our support team has paused your instance ({i()?.hold?.reason}); all data is kept. Contact
+                  support to have it started again.
+                </p>
+              </Show>
             </div>
           </div>
         </Match>

@@ -37,6 +37,8 @@ export interface InstanceRow {
   readonly lastError: string | null;
   readonly specHash: string | null;
   readonly appliedSpecHash: string | null;
+  /** An operator's suspension: the worker keeps the tenant suspended while it is set. */
+  readonly hold: { readonly since: string; readonly reason: string } | null;
   readonly updatedAt: string;
 }
 
@@ -108,7 +110,8 @@ export function subscriptionFrom(r: Record<string, unknown>): SubscriptionRow {
 }
 
 export const instanceColumns = `i.id, i.slug, i.tier, i.desired_state, i.actual_state, i.host, i.outputs,
-  i.warning, i.deletion_due_at, i.last_error, i.spec_hash, i.applied_spec_hash, i.updated_at`;
+  i.warning, i.deletion_due_at, i.last_error, i.spec_hash, i.applied_spec_hash, i.held_at, i.hold_reason,
+  i.updated_at`;
 export function instanceFrom(r: Record<string, unknown>): InstanceRow {
   return {
     id: String(r.id),
@@ -123,6 +126,7 @@ export function instanceFrom(r: Record<string, unknown>): InstanceRow {
     lastError: (r.last_error as string | null) ?? null,
     specHash: (r.spec_hash as string | null) ?? null,
     appliedSpecHash: (r.applied_spec_hash as string | null) ?? null,
+    hold: r.held_at ? { since: iso(r.held_at) ?? "", reason: String(r.hold_reason) } : null,
     updatedAt: iso(r.updated_at) ?? "",
   };
 }

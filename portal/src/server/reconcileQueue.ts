@@ -29,14 +29,22 @@ export async function writeAudit(db: Queryable, entry: NewAuditEntry): Promise<v
 }
 
 /** A transaction on the service connection (the owner role), for writes made after the caller's checks. */
-export function inServiceTransaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+function inServiceTransaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   return transaction(servicePool(), fn);
 }
 
-/** Audit and enqueue atomically. */
-export async function auditAndEnqueue(entry: NewAuditEntry, job: ReconcileRequest): Promise<void> {
+/**
+ * Audit and enqueue atomically, with the change the job is about (an operator's hold, a restart
+ * request) written in the same transaction: the worker reads it as an input to the desired state.
+ */
+export async function auditAndEnqueue(
+  entry: NewAuditEntry,
+  job: ReconcileRequest,
+  change?: (tx: pg.PoolClient) => Promise<unknown>,
+): Promise<void> {
   const queue = await reconcileQueue();
   await inServiceTransaction(async (tx) => {
+    await change?.(tx);
     await writeAudit(tx, entry);
     await queue.enqueue(job, tx);
   });

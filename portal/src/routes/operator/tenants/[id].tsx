@@ -216,10 +216,10 @@ function ActionForm(props: {
 function Actions(props: { t: TenantPageData }) {
   const [tab, setTab] = createSignal<"reconcile" | "hold" | "preview">("reconcile");
   const preview = useSubmission(previewTenant);
-  const suspended = () => props.t.instance.desiredState === "suspended";
+  const held = () => props.t.instance.hold !== null;
   const tabs = [
     ["reconcile", "Reconcile"],
-    ["hold", suspended() ? "Resume" : "Suspend"],
+    ["hold", held() ? "Resume" : "Suspend"],
     ["preview", "Preview"],
   ] as const;
   return (
@@ -255,10 +255,13 @@ function Actions(props: { t: TenantPageData }) {
         </Show>
         <Show when={tab() === "hold"}>
           <Show
-            when={suspended()}
+            when={held()}
             fallback={
               <>
-                <p class="muted small">Scales the apps to zero; all data is kept.</p>
+                <p class="muted small">
+                  Scales the apps to zero until resumed, whatever the subscription says; all data is kept. The
+                  customer sees the reason.
+                </p>
                 <ActionForm
                   action={suspendTenant}
                   id="reason-suspend"
@@ -269,6 +272,10 @@ function Actions(props: { t: TenantPageData }) {
               </>
             }
           >
+            <p class="muted small" data-testid="hold">
+              Held since {formatDateTime(props.t.instance.hold?.since ?? "")}: {props.t.instance.hold?.reason}
+              . Resuming lets the subscription decide again.
+            </p>
             <ActionForm
               action={resumeTenant}
               id="reason-resume"

@@ -1,0 +1,99 @@
+/**
+ * The real pipeline for end-to-end tests: the webhook service with its reconcile
+ * worker (webhooks/reconcile/testService.ts) as a child process on a fixed port,
+ * configured from the environment like `mindroom-webhooks serve`, against a test
+ * database, a local Stripe API and the Dokku test host. The worker runs the real
+ * Pulumi engine. `stop("SIGKILL")` then `start()` is a crash and restart on the
+ * same port, so Stripe's registered endpoint keeps working.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { DokkuTarget } from "./dokkuTarget.ts";
+import { freePort } from "./freePort.ts";
+import { SAMPLE_ROOT_SECRET } from "./tenantSamples.ts";
+
+export interface WebhookServiceOptions {
+  readonly databaseUrl: string;
+  readonly stripe: { readonly url: string; readonly secretKey: string };
+  /** `whsec_` + hex (the service's setting check refuses base64url's "-"). */
+  readonly webhookSecret: string;
+  /** Where tenant stacks and the worker's files live. */
+  readonly dataDir: string;
+  readonly target: DokkuTarget;
+  /** `MINDROOM_DELETION_GRACE`, e.g. `30s`. */
+  readonly deletionGrace: string;
+}
+
+export interface WebhookServiceChild {
+  /** Where it listens (the same port across restarts); Stripe delivers to `${url}/stripe/webhook`. */
+  readonly url: string;
+  start(): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function webhookServiceChild(options: WebhookServiceOptions): Promise<WebhookServiceChild> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let url = "";
+  const logs = process.env.MINDROOM_TEST_SERVICE_LOGS === "1";
+
+  async function start(): Promise<void> {
+    const started = spawn(
+      process.execPath,
+      [join(import.meta.dirname, "..", "webhooks", "reconcile", "testService.ts")],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: options.databaseUrl,
+          STRIPE_SECRET_KEY: options.stripe.secretKey,
+          STRIPE_API_BASE: options.stripe.url,
+          STRIPE_WEBHOOK_SECRET: options.webhookSecret,
+          // A redelivery may carry a signature from hours ago (raised from Stripe's 300 s).
+          STRIPE_WEBHOOK_TOLERANCE: String(24 * 3600),
+          MINDROOM_WEBHOOKS_PORT: String(port),
+          MINDROOM_WEBHOOKS_RATE: "0",
+          MINDROOM_DATA_DIR: options.dataDir,
+          MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
+          MINDROOM_AUTOMATION_WORKERS: "1",
+          // The test host declares room for a professional tenant (the policy pack checks cores per tier).
+          DOKKU_HOSTS: `${options.target.shellUrl}?memoryMb=32768&cpus=8`,
+          DOKKU_SSH_KEY: options.target.keyPath,
+          DOKKU_KNOWN_HOSTS: options.target.knownHostsPath,
+          MINDROOM_DELETION_GRACE: options.deletionGrace,
+          // The sweep has its own test; here it would only add noise.
+          MINDROOM_SWEEP_INTERVAL: "0s",
+        },
+        // Its stderr (and the engine's, including what orphaned pulumi processes write after a kill) only on request.
+        stdio: ["ignore", "pipe", logs ? "inherit" : "ignore"],
+      },
+    );
+    child = started;
+    const lines = createInterface({ input: started.stdout as NodeJS.ReadableStream });
+    url = await new Promise<string>((resolve, reject) => {
+      started.once("exit", (code) =>
+        reject(new Error(`the webhook service exited with ${code} before it was ready`)),
+      );
+      lines.once("line", (line) => resolve((JSON.parse(line) as { url: string }).url));
+    });
+  }
+
+  async function stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = once(running, "exit");
+    running.kill(signal);
+    await exited;
+    child = undefined;
+  }
+
+  await start();
+  return {
+    get url() {
+      return url;
+    },
+    start,
+    stop,
+  };
+}
