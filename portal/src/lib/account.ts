@@ -1,6 +1,6 @@
 /** Account page: who you are, and deleting the account (the export is the API route /api/account/export). */
 import { action, query, redirect } from "@solidjs/router";
-import { deleteIdentity } from "../server/authSession.ts";
+import { identityProvider } from "../server/auth/provider.ts";
 import { cancelNow } from "../server/billingActions.ts";
 import { ownCustomer } from "../server/customerView.ts";
 import { asPerson } from "../server/database.ts";
@@ -28,7 +28,7 @@ export const deleteAccount = action(async (form: FormData): Promise<FormResult> 
   // Same path as a cancellation: Stripe ends the subscription, the webhook and worker schedule deletion.
   await cancelNow(identity);
   try {
-    await deleteIdentity(identity.userId);
+    await identityProvider().deleteUser(identity.userId);
   } catch (error) {
     return failure(
       `Your subscription is cancelled, but your sign-in could not be removed: ${(error as Error).message}`,

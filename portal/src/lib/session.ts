@@ -3,8 +3,9 @@
  * reads. The identity server is called from the server only; the browser gets an httpOnly cookie.
  */
 import { action, query, redirect } from "@solidjs/router";
-import { AuthClientError } from "../../../auth-server/client.ts";
-import { authClient, storeSession } from "../server/authSession.ts";
+import { IdentityError, type LinkLanding } from "../server/auth/identityProvider.ts";
+import { identityProvider } from "../server/auth/provider.ts";
+import { storePendingSignIn, storeSession } from "../server/authSession.ts";
 import { ensureCustomer } from "../server/customers.ts";
 import { magicLinkSchema, signInSchema, signUpSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
@@ -17,9 +18,10 @@ export interface SessionInfo {
   readonly operator: boolean;
 }
 
-/** Kratos message ids the portal explains in its own words. */
-const WRONG_CREDENTIALS = 4000006;
-const ACCOUNT_EXISTS = 4000007;
+/** Where emailed links (sign-in links, sign-up confirmations) land: routes/auth/confirm.ts. */
+function landing(next: string): LinkLanding {
+  return { confirmUrl: `${portalSettings().publicUrl}/auth/confirm`, next };
+}
 
 export const getSessionInfo = query(async (): Promise<SessionInfo | null> => {
   "use server";
@@ -34,17 +36,21 @@ export const signIn = action(async (form: FormData): Promise<FormResult> => {
   if (!parsed.ok) return parsed.result;
   const { email, password, next } = parsed.data;
   try {
-    const signed = await authClient().signInWithPassword(email, password);
-    storeSession(signed.sessionToken, signed.session.expires_at);
-    await ensureCustomer(signed.session.identity.id, email);
+    const signed = await identityProvider().signInWithPassword(email, password);
+    storeSession(signed.sessionToken, signed.cookieExpiresAt);
+    await ensureCustomer(signed.userId, email);
   } catch (error) {
-    if (
-      error instanceof AuthClientError &&
-      (error.messageIds.includes(WRONG_CREDENTIALS) || error.status === 400)
-    ) {
-      return failure("That email and password do not match an account. Check them, or use a sign-in link.", {
-        password: "Email or password is incorrect.",
-      });
+    if (error instanceof IdentityError) {
+      if (error.kind === "invalid-credentials") {
+        return failure(
+          "That email and password do not match an account. Check them, or use a sign-in link.",
+          {
+            password: "Email or password is incorrect.",
+          },
+        );
+      }
+      // Supabase only: an unconfirmed address, or rate limiting.
+      return failure(error.message);
     }
     throw error;
   }
@@ -56,27 +62,37 @@ export const signUp = action(async (form: FormData): Promise<FormResult> => {
   const parsed = parseForm(signUpSchema, form);
   if (!parsed.ok) return parsed.result;
   const { email, password, name } = parsed.data;
+  const welcome = "/billing?welcome=1";
   try {
-    const signed = await authClient().signUp(email, password);
-    storeSession(signed.sessionToken, signed.session.expires_at);
-    await ensureCustomer(signed.session.identity.id, email, name || null);
+    const result = await identityProvider().signUp(email, password, {
+      landing: landing(welcome),
+      ...(name ? { displayName: name } : {}),
+    });
+    if (result.status === "confirm-email") {
+      // Supabase with "Confirm email" on: the customer row is made when the link is opened.
+      storePendingSignIn(result.pending);
+      return { ok: true, message: `Check ${email}: the link in it confirms your address and signs you in.` };
+    }
+    storeSession(result.signedIn.sessionToken, result.signedIn.cookieExpiresAt);
+    await ensureCustomer(result.signedIn.userId, email, name || null);
   } catch (error) {
-    if (error instanceof AuthClientError) {
-      if (error.messageIds.includes(ACCOUNT_EXISTS)) {
+    if (error instanceof IdentityError) {
+      if (error.kind === "account-exists") {
         return failure("An account with this email already exists.", {
           email: "This email is already registered: sign in instead.",
         });
       }
-      if (error.status === 400) {
+      if (error.kind === "rejected") {
         // The identity server's own password policy (e.g. a breached or too-similar password).
         return failure("We could not create your account with this password.", {
-          password: error.message.replace(/^sign-up failed: /, ""),
+          password: error.message,
         });
       }
+      return failure(error.message);
     }
     throw error;
   }
-  throw redirect("/billing?welcome=1", { revalidate: "session" });
+  throw redirect(welcome, { revalidate: "session" });
 });
 
 export const sendMagicLink = action(async (form: FormData): Promise<FormResult> => {
@@ -84,16 +100,12 @@ export const sendMagicLink = action(async (form: FormData): Promise<FormResult> 
   const parsed = parseForm(magicLinkSchema, form);
   if (!parsed.ok) return parsed.result;
   const { email, next } = parsed.data;
-  const base = portalSettings().publicUrl;
   try {
-    await authClient().sendSignInCode(
-      email,
-      (flow) =>
-        `${base}/auth/confirm?flow=${encodeURIComponent(flow)}&email=${encodeURIComponent(email)}&next=${encodeURIComponent(next)}&code=`,
-    );
+    storePendingSignIn(await identityProvider().sendMagicLink(email, landing(next)));
   } catch (error) {
+    if (error instanceof IdentityError && error.kind === "rate-limited") return failure(error.message);
     // Unknown addresses get the same answer as known ones: the form must not reveal who has an account.
-    if (!(error instanceof AuthClientError && error.status === 400)) throw error;
+    if (!(error instanceof IdentityError)) throw error;
   }
   return { ok: true, message: `If ${email} has an account, a sign-in link is on its way. It works once.` };
 });

@@ -1,25 +1,22 @@
 /**
- * The signed-in session, kept server-side: the identity server's opaque session token lives only in
- * an httpOnly, SameSite=Lax (and Secure) cookie; the browser never sees a token it could read or a
- * key. Verification asks the identity server (`/sessions/whoami`) on every request that needs it.
+ * The signed-in session, kept server-side: the identity server's session (an opaque value only the
+ * auth adapter reads, see auth/identityProvider.ts) lives only in an httpOnly, SameSite=Lax (and
+ * Secure) cookie; the browser never sees a token it could read or a key. Verification asks the
+ * identity server on every request that needs it (identity.ts).
  *
- * The identity server is the local auth server (auth-server/: Ory Kratos behind a gateway at
- * `SUPABASE_URL/auth/v1`, because Supabase Auth could not be built here; see auth-server/README.md),
- * spoken to through its own client, auth-server/client.ts.
+ * A second, short-lived cookie carries what an emailed link needs back from the browser that asked
+ * for it (Supabase's PKCE code verifier); the local auth server needs none, so it is never set there.
  */
 import { deleteCookie, getCookie, setCookie } from "@solidjs/start/http";
 import { getRequestEvent } from "solid-js/web";
-import { AuthClient } from "../../../auth-server/client.ts";
+import type { PendingSignIn } from "./auth/identityProvider.ts";
 import { portalSettings } from "./settings.ts";
 
 export const SESSION_COOKIE = "mr_session";
-
-let client: AuthClient | undefined;
-
-export function authClient(): AuthClient {
-  client ??= new AuthClient({ authUrl: `${portalSettings().supabaseUrl}/auth/v1` });
-  return client;
-}
+export const PENDING_SIGN_IN_COOKIE = "mr_link";
+/** Only the confirm route reads it; an hour, like Supabase's default email link lifetime. */
+const PENDING_PATH = "/auth/confirm";
+const PENDING_MAX_AGE_S = 60 * 60;
 
 /**
  * A session started or ended during this request (sign-in, then the single-flight preload of the
@@ -40,15 +37,14 @@ export function sessionToken(): string | undefined {
   return token && token.length < 4096 ? token : undefined;
 }
 
-export function storeSession(token: string, expiresAt: string): void {
+export function storeSession(token: string, expires: Date | undefined): void {
   replaceForThisRequest(token);
-  const expires = new Date(expiresAt);
   setCookie(SESSION_COOKIE, token, {
     httpOnly: true,
     secure: portalSettings().secureCookies,
     sameSite: "lax",
     path: "/",
-    ...(Number.isNaN(expires.getTime()) ? {} : { expires }),
+    ...(expires && !Number.isNaN(expires.getTime()) ? { expires } : {}),
   });
 }
 
@@ -62,20 +58,27 @@ export function forgetSession(): void {
   });
 }
 
-export class AdminApiError extends Error {
-  override readonly name = "AdminApiError";
+/** Keeps what the emailed link will need; nothing is set when the adapter needs nothing. */
+export function storePendingSignIn(pending: PendingSignIn): void {
+  if (!pending) return;
+  setCookie(PENDING_SIGN_IN_COOKIE, pending, {
+    httpOnly: true,
+    secure: portalSettings().secureCookies,
+    sameSite: "lax",
+    path: PENDING_PATH,
+    maxAge: PENDING_MAX_AGE_S,
+  });
 }
 
-/** Deletes a person's identity through the admin API (service role key; server-only). */
-export async function deleteIdentity(userId: string): Promise<void> {
-  const { supabaseUrl, supabaseServiceRoleKey } = portalSettings();
-  if (!supabaseServiceRoleKey)
-    throw new AdminApiError("SUPABASE_SERVICE_ROLE_KEY is not set: the admin API is needed");
-  const answer = await fetch(`${supabaseUrl}/auth/v1/admin/identities/${encodeURIComponent(userId)}`, {
-    method: "DELETE",
-    headers: { apikey: supabaseServiceRoleKey, authorization: `Bearer ${supabaseServiceRoleKey}` },
+/** Reads and clears it: a link is redeemed once. */
+export function takePendingSignIn(): PendingSignIn {
+  const pending = getCookie(PENDING_SIGN_IN_COOKIE);
+  if (pending === undefined) return undefined;
+  deleteCookie(PENDING_SIGN_IN_COOKIE, {
+    path: PENDING_PATH,
+    httpOnly: true,
+    secure: portalSettings().secureCookies,
+    sameSite: "lax",
   });
-  if (answer.status !== 204 && answer.status !== 200 && answer.status !== 404) {
-    throw new AdminApiError(`the identity server refused the deletion (HTTP ${answer.status})`);
-  }
+  return pending.length < 4096 ? pending : undefined;
 }

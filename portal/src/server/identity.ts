@@ -2,22 +2,19 @@
  * Who is asking, verified on the server for every read and write. Middleware does not run on
  * client-side navigations, so each server function and API route calls `requireIdentity` (or
  * `requireOperator`) itself; the result is memoised on the request so one request verifies once.
- * Verification asks the identity server about the session token from the httpOnly cookie
- * (`whoami`, like supabase-js `getUser()`); nothing in the cookie is trusted on its own.
+ * Verification asks the identity server about the session from the httpOnly cookie (the auth
+ * port's `verifySession`: Kratos `whoami`, or supabase-js `getUser()` with a refresh when the access
+ * token has expired); nothing in the cookie is trusted on its own.
  */
 import { redirect } from "@solidjs/router";
 import { getRequestEvent } from "solid-js/web";
-import { authClient, forgetSession, sessionToken } from "./authSession.ts";
+import type { VerifiedClaims } from "./auth/identityProvider.ts";
+import { identityProvider } from "./auth/provider.ts";
+import { forgetSession, sessionToken, storeSession } from "./authSession.ts";
 import { asPerson } from "./database.ts";
 import { VerifiedSessions } from "./verifiedSessions.ts";
 
-/** The verified JWT claims that `withUser` hands to Postgres as `request.jwt.claims`. */
-export interface VerifiedClaims {
-  readonly sub: string;
-  readonly role: string;
-  readonly email?: string;
-  readonly [claim: string]: unknown;
-}
+export type { VerifiedClaims } from "./auth/identityProvider.ts";
 
 export interface Identity {
   readonly userId: string;
@@ -53,21 +50,13 @@ export async function optionalIdentity(): Promise<Identity | null> {
 }
 
 async function verify(token: string): Promise<{ value: Identity | null; until: number }> {
-  const session = await authClient().getSession(token);
-  const expires = session ? new Date(session.expires_at).getTime() : 0;
-  if (!session?.active || expires <= Date.now()) return { value: null, until: 0 };
+  const session = await identityProvider().verifySession(token);
+  if (!session || session.expiresAt <= Date.now()) return { value: null, until: 0 };
+  // The adapter renewed an expired session (Supabase refresh): the browser gets the new cookie.
+  if (session.renewed) storeSession(session.renewed.sessionToken, session.renewed.cookieExpiresAt);
   return {
-    value: {
-      userId: session.identity.id,
-      email: session.identity.traits.email,
-      claims: {
-        sub: session.identity.id,
-        role: "authenticated",
-        email: session.identity.traits.email,
-        session_id: session.id,
-      },
-    },
-    until: expires,
+    value: { userId: session.userId, email: session.email, claims: session.claims },
+    until: session.expiresAt,
   };
 }
 
@@ -127,7 +116,7 @@ export async function endSession(): Promise<void> {
   const token = sessionToken();
   if (token) {
     verifiedSessions.forget(token);
-    await authClient()
+    await identityProvider()
       .signOut(token)
       .catch(() => undefined);
   }

@@ -7,10 +7,18 @@
 import { z } from "zod";
 import { DEFAULT_PRICE_TIERS } from "../../../stripe-local/catalog.ts";
 
+export type AuthProviderName = "local" | "supabase";
+
 export interface PortalSettings {
+  /**
+   * Which identity server signs people in (`MINDROOM_AUTH_PROVIDER`): `local`, the local auth
+   * server (auth-server/, Ory Kratos behind a gateway; development and tests), or `supabase`,
+   * Supabase Auth through supabase-js (production; needs `SUPABASE_ANON_KEY`).
+   */
+  readonly authProvider: AuthProviderName;
   /** Postgres with the platform schema (`DATABASE_URL`). */
   readonly databaseUrl: string;
-  /** Supabase project URL (the local GoTrue in tests), `SUPABASE_URL`. */
+  /** Supabase project URL (the local auth server's gateway in tests), `SUPABASE_URL`. */
   readonly supabaseUrl: string;
   /** Browser-safe key; RLS applies to it. */
   readonly supabaseAnonKey: string | undefined;
@@ -35,19 +43,31 @@ export class PortalSettingsError extends Error {
 
 const url = z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL");
 
-const schema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// URL"),
-  SUPABASE_URL: url,
-  SUPABASE_ANON_KEY: z.string().min(1).optional(),
-  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
-  STRIPE_SECRET_KEY: z.string().min(1).default("sk_test_mindroom_local"),
-  STRIPE_API_BASE: url.optional(),
-  STRIPE_PRICE_TIERS: z.string().default(DEFAULT_PRICE_TIERS),
-  PORTAL_PUBLIC_URL: url.optional(),
-  PORT: z.string().optional(),
-  PORTAL_COOKIE_SECURE: z.enum(["true", "false"]).default("true"),
-  MINDROOM_OPS_BIN: z.string().optional(),
-});
+const schema = z
+  .object({
+    MINDROOM_AUTH_PROVIDER: z
+      .enum(["local", "supabase"], { error: 'must be "local" or "supabase"' })
+      .default("local"),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// URL"),
+    SUPABASE_URL: url,
+    SUPABASE_ANON_KEY: z.string().min(1).optional(),
+    SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
+    STRIPE_SECRET_KEY: z.string().min(1).default("sk_test_mindroom_local"),
+    STRIPE_API_BASE: url.optional(),
+    STRIPE_PRICE_TIERS: z.string().default(DEFAULT_PRICE_TIERS),
+    PORTAL_PUBLIC_URL: url.optional(),
+    PORT: z.string().optional(),
+    PORTAL_COOKIE_SECURE: z.enum(["true", "false"]).default("true"),
+    MINDROOM_OPS_BIN: z.string().optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.MINDROOM_AUTH_PROVIDER === "supabase" && !e.SUPABASE_ANON_KEY)
+      ctx.addIssue({
+        code: "custom",
+        path: ["SUPABASE_ANON_KEY"],
+        message: "is required when MINDROOM_AUTH_PROVIDER=supabase",
+      });
+  });
 
 export function parsePriceTiers(raw: string): Map<string, string> {
   const map = new Map<string, string>();
@@ -73,6 +93,7 @@ export function loadPortalSettings(env: NodeJS.ProcessEnv = process.env): Portal
   }
   const e = parsed.data;
   return {
+    authProvider: e.MINDROOM_AUTH_PROVIDER,
     databaseUrl: e.DATABASE_URL,
     supabaseUrl: e.SUPABASE_URL.replace(/\/$/, ""),
     supabaseAnonKey: e.SUPABASE_ANON_KEY,
