@@ -217,16 +217,18 @@ function Actions(props: { t: TenantPageData }) {
   const [tab, setTab] = createSignal<"reconcile" | "hold" | "preview">("reconcile");
   const preview = useSubmission(previewTenant);
   const held = () => props.t.instance.hold !== null;
-  const tabs = [
-    ["reconcile", "Reconcile"],
-    ["hold", held() ? "Resume" : "Suspend"],
-    ["preview", "Preview"],
-  ] as const;
+  // A function, so the hold tab's label follows the tenant after an action revalidates it.
+  const tabs = () =>
+    [
+      ["reconcile", "Reconcile"],
+      ["hold", held() ? "Resume" : "Suspend"],
+      ["preview", "Preview"],
+    ] as const;
   return (
     <section class="card" aria-labelledby="act-h">
       <h2 id="act-h">Actions</h2>
       <div class="tabs" role="tablist" aria-label="Tenant actions">
-        <For each={tabs}>
+        <For each={tabs()}>
           {([key, label]) => (
             <button
               type="button"
