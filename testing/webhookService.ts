@@ -33,6 +33,23 @@ export interface WebhookServiceChild {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * What the automation layer reads (tenant stacks' folder, root secret, the Dokku test host): the
+ * same for the worker and for anything else that opens the worker's stacks (the operator CLI).
+ */
+export function automationEnvironment(
+  options: Pick<WebhookServiceOptions, "dataDir" | "target">,
+): Record<string, string> {
+  return {
+    MINDROOM_DATA_DIR: options.dataDir,
+    MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
+    // The test host declares room for a professional tenant (the policy pack checks cores per tier).
+    DOKKU_HOSTS: `${options.target.shellUrl}?memoryMb=32768&cpus=8`,
+    DOKKU_SSH_KEY: options.target.keyPath,
+    DOKKU_KNOWN_HOSTS: options.target.knownHostsPath,
+  };
+}
+
 export async function webhookServiceChild(options: WebhookServiceOptions): Promise<WebhookServiceChild> {
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -54,13 +71,8 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
           STRIPE_WEBHOOK_TOLERANCE: String(24 * 3600),
           MINDROOM_WEBHOOKS_PORT: String(port),
           MINDROOM_WEBHOOKS_RATE: "0",
-          MINDROOM_DATA_DIR: options.dataDir,
-          MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
+          ...automationEnvironment(options),
           MINDROOM_AUTOMATION_WORKERS: "1",
-          // The test host declares room for a professional tenant (the policy pack checks cores per tier).
-          DOKKU_HOSTS: `${options.target.shellUrl}?memoryMb=32768&cpus=8`,
-          DOKKU_SSH_KEY: options.target.keyPath,
-          DOKKU_KNOWN_HOSTS: options.target.knownHostsPath,
           MINDROOM_DELETION_GRACE: options.deletionGrace,
           // The sweep has its own test; here it would only add noise.
           MINDROOM_SWEEP_INTERVAL: "0s",

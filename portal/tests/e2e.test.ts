@@ -235,6 +235,22 @@ describe("an operator", () => {
     const urls = (row.outputs?.urls ?? {}) as { app?: string };
     expect(await page.getByTestId("recorded-outputs").textContent()).toContain(urls.app);
     expect(await page.getByRole("heading", { name: "Operations" }).count()).toBe(1);
+    // Live outputs and a preview run the automation layer (the operator CLI) on the tenant's stack.
+    await page.getByRole("button", { name: "Read live outputs" }).click();
+    await expect
+      .poll(async () => (await page.getByTestId("live-outputs").textContent()) ?? "", {
+        timeout: OPERATION_TIMEOUT,
+      })
+      .toContain(urls.app);
+    await page.getByRole("tab", { name: "Preview" }).click();
+    await page.getByLabel("Reason (recorded in the audit log)").fill("checking before the upgrade");
+    await page.getByRole("button", { name: "Run preview" }).click();
+    await expect
+      .poll(async () => (await page.getByTestId("preview-diff").textContent()) ?? "", {
+        timeout: OPERATION_TIMEOUT,
+      })
+      .toContain("No changes: the tenant matches its spec.");
+    await page.getByRole("tab", { name: "Reconcile" }).click();
     // Provision, plan change, restart: each an operation the worker recorded.
     const ops = await operationsForInstance(env.db.pool, row.id);
     expect(ops.map((o) => o.trigger).reverse()).toEqual(["stripe", "stripe", "customer"]);
@@ -312,6 +328,7 @@ describe("an operator", () => {
       [resumed.id],
     );
     expect(trail.rows.map((r) => r.action)).toEqual([
+      "operator.preview",
       "operator.reconcile",
       "operator.suspend",
       "operator.resume",

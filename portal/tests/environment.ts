@@ -17,7 +17,11 @@ import { type StripeLocal, startStripeLocal } from "../../stripe-local/server.ts
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { freePort } from "../../testing/freePort.ts";
-import { type WebhookServiceChild, webhookServiceChild } from "../../testing/webhookService.ts";
+import {
+  automationEnvironment,
+  type WebhookServiceChild,
+  webhookServiceChild,
+} from "../../testing/webhookService.ts";
 
 export const PORTAL_DIR = resolve(import.meta.dirname, "..");
 const SERVER_ENTRY = join(PORTAL_DIR, ".output", "server", "index.mjs");
@@ -120,6 +124,8 @@ export async function startPortalEnvironment(
         STRIPE_API_BASE: stripe.url,
         PORTAL_PUBLIC_URL: url,
         MINDROOM_DATA_DIR: dataDir,
+        // The operator CLI (live outputs, previews) opens the worker's tenant stacks.
+        ...(pipeline ? automationEnvironment({ dataDir, target: dokkuTarget() }) : {}),
         ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],

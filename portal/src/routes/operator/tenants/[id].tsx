@@ -165,7 +165,7 @@ function Outputs(props: { t: TenantPageData }) {
             {JSON.stringify(props.t.instance.outputs ?? {}, null, 2)}
           </pre>
         </div>
-        <div>
+        <div data-testid="live-outputs">
           <h3>Live (automation layer)</h3>
           <Show when={live()} fallback={<p class="muted">Not read yet: reading runs the operator CLI.</p>}>
             <Show when={liveOutputs()} fallback={<p class="muted">Reading…</p>}>
