@@ -18,6 +18,7 @@ import { stripeClient } from "../../stripe-local/client.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { expectTenant, observeTenant } from "../../testing/tenantObserver.ts";
 import { formatDate } from "../src/components/format.ts";
+import { accessibilityProblems } from "./accessibility.ts";
 import { openBrowser, type Session } from "./browser.ts";
 import { type PortalEnvironment, startPortalEnvironment } from "./environment.ts";
 
@@ -96,6 +97,7 @@ describe("a customer", () => {
     await page.getByRole("button", { name: "Create account" }).click();
     await expect.poll(() => page.getByText("The two passwords do not match.").count()).toBe(1);
     await customer.screenshot("signup-validation");
+    expect(await accessibilityProblems(page), "/signup").toEqual([]);
     await page.getByLabel("Repeat password").fill(password);
     await page.getByRole("button", { name: "Create account" }).click();
     await page.waitForURL(/\/billing/);
@@ -190,6 +192,15 @@ describe("a customer", () => {
     expect(ops[0]).toMatchObject({ trigger: "customer", status: "succeeded", kind: "up" });
   });
 
+  it("can use every page with the keyboard alone, every control labelled", async () => {
+    const page = customer.page;
+    for (const path of ["/dashboard", "/billing", "/account"]) {
+      await page.goto(`${env.url}${path}`);
+      await settled(page);
+      expect(await accessibilityProblems(page), path).toEqual([]);
+    }
+  });
+
   it("keeps the console free of errors", () => {
     // Only the portal's pages count: the local Stripe's hosted Checkout is not ours.
     expect(customer.errors.filter((e) => e.includes(env.url))).toEqual([]);
@@ -218,12 +229,15 @@ describe("an operator", () => {
     const page = operator.page;
     await page.goto(`${env.url}/operator`);
     await page.waitForURL(/\/login/);
+    await settled(page);
+    expect(await accessibilityProblems(page), "/login").toEqual([]);
     await page.getByLabel("Email", { exact: true }).fill(operatorEmail);
     await page.getByLabel("Password", { exact: true }).fill(password);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.waitForURL(/\/operator/);
     await settled(page);
     await operator.screenshot("operator-tenants");
+    expect(await accessibilityProblems(page), "/operator").toEqual([]);
 
     await page.getByLabel("Search").fill(row.slug);
     await page.getByRole("button", { name: "Filter" }).click();
@@ -276,6 +290,7 @@ describe("an operator", () => {
     await settled(page);
     await expect.poll(() => page.getByText("operator.reconcile").count()).toBe(1);
     await operator.screenshot("operator-tenant");
+    expect(await accessibilityProblems(page), "/operator/tenants/:id").toEqual([]);
 
     const audit = await env.db.pool.query(
       "select actor, reason from public.audit_log where action = 'operator.reconcile' and instance_id = $1",
@@ -290,6 +305,7 @@ describe("an operator", () => {
     await settled(page);
     expect(await page.getByText("Failed operations (24 h)").count()).toBe(1);
     await operator.screenshot("operator-platform");
+    expect(await accessibilityProblems(page), "/operator/platform").toEqual([]);
   });
 
   it("suspends the tenant with a reason the customer sees, then resumes it", async () => {

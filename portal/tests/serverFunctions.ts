@@ -1,6 +1,7 @@
 /**
  * The built portal's server functions, found the way the browser finds them: by reading the client
- * bundle (`n(\`<id>\`)` references, followed by the query key or action name when there is one), and
+ * bundle (`n(\`<id>\`)` references, followed by the query key or action name when there is one; the
+ * id's hash is SolidStart's xxHash32 of the file path in hex, unpadded: 1 to 8 digits), and
  * called the way the browser calls them (POST /_server with X-Server-Id), so tests can reach every
  * one directly, with or without a session and with forged arguments.
  */
@@ -18,7 +19,7 @@ export function serverFunctions(buildDir: string): ServerFunction[] {
   const found = new Map<string, string | undefined>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".js"))) {
     const text = readFileSync(join(dir, file), "utf8");
-    for (const m of text.matchAll(/\(`([0-9a-f]{8}-\d+)`\)(?:,`(\w+)`)?/g)) {
+    for (const m of text.matchAll(/\(`([0-9a-f]{1,8}-\d+)`\)(?:,`(\w+)`)?/g)) {
       if (m[1] && !found.get(m[1])) found.set(m[1], m[2]);
     }
   }
