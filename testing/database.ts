@@ -172,6 +172,19 @@ function stopSynchronously(dir: string): void {
 }
 
 let ownServer: Promise<TestServer> | undefined;
+let openDatabases = 0;
+
+/**
+ * A server this process started (outside vitest, e.g. a benchmark) is stopped with its last
+ * database: its postmaster is a child process that would otherwise keep the process alive.
+ */
+async function stopOwnServerWhenUnused(): Promise<void> {
+  if (openDatabases > 0 || !ownServer) return;
+  const server = await ownServer;
+  ownServer = undefined;
+  templates.clear();
+  await server.stop();
+}
 
 /** The superuser URL of the server tests use (see the module comment for how it is chosen). */
 export async function testServerUrl(): Promise<string> {
@@ -265,11 +278,14 @@ async function createDatabase(serverUrl: string, template: string | undefined): 
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   pool.on("error", () => undefined);
   let closed = false;
+  openDatabases += 1;
   const close = async () => {
     if (closed) return;
     closed = true;
     await pool.end();
     await adminQuery(serverUrl, (admin) => admin.query(`drop database if exists ${name} with (force)`));
+    openDatabases -= 1;
+    await stopOwnServerWhenUnused();
   };
   return { url, pool, name, close, [Symbol.asyncDispose]: close };
 }
