@@ -37,9 +37,10 @@ export async function withUser<T>(
     throw new WithUserError("JWT claim sub must be a user id (uuid); refusing to query with it");
   const role = claims.sub === undefined ? "anon" : "authenticated";
   return transaction(pool, async (client) => {
+    // One round trip, as PostgREST does: `set_config('role', …, true)` is `set local role …`.
     // Both are transaction-local: nothing leaks to the pooled connection's next user.
-    await client.query(`set local role ${role}`);
-    await client.query("select set_config('request.jwt.claims', $1, true)", [
+    await client.query("select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)", [
+      role,
       JSON.stringify({ ...claims, role }),
     ]);
     return fn(client);

@@ -1,5 +1,5 @@
 /** Usage against a plan limit, as a labelled progress bar (a real <progress>-like role for AT). */
-import { formatLimit } from "./format.ts";
+import { formatCount, formatLimit } from "./format.ts";
 
 export default function Meter(props: {
   label: string;
@@ -8,7 +8,7 @@ export default function Meter(props: {
   format?: (n: number) => string;
   unit?: string;
 }) {
-  const fmt = (n: number) => (props.format ? props.format(n) : n.toLocaleString("en-US"));
+  const fmt = (n: number) => (props.format ? props.format(n) : formatCount(n));
   const pct = () =>
     props.limit === "unlimited"
       ? 0

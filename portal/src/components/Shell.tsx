@@ -1,5 +1,5 @@
 /** The frame around every page: skip link, brand, navigation for who is signed in, sign-out. */
-import { A, createAsync } from "@solidjs/router";
+import { createAsync, useLocation } from "@solidjs/router";
 import { type JSX, Show, Suspense } from "solid-js";
 import { getSessionInfo, signOut } from "../lib/session.ts";
 
@@ -12,29 +12,21 @@ export default function Shell(props: { children?: JSX.Element }) {
       </a>
       <header class="topbar">
         <div class="topbar-inner">
-          <A href={session() ? "/dashboard" : "/"} class="brand">
+          <a href={session() ? "/dashboard" : "/"} class="brand">
             <span class="brand-mark" aria-hidden="true" />
             MindRoom Cloud
-          </A>
+          </a>
           <nav class="nav" aria-label="Main">
             <Suspense>
               <Show when={session()}>
-                <A href="/dashboard" activeClass="active">
-                  Dashboard
-                </A>
-                <A href="/billing" activeClass="active">
-                  Billing
-                </A>
-                <A href="/account" activeClass="active">
-                  Account
-                </A>
+                <NavLink href="/dashboard">Dashboard</NavLink>
+                <NavLink href="/billing">Billing</NavLink>
+                <NavLink href="/account">Account</NavLink>
                 <Show when={session()?.operator}>
-                  <A href="/operator" activeClass="active" end>
+                  <NavLink href="/operator" end>
                     Tenants
-                  </A>
-                  <A href="/operator/platform" activeClass="active">
-                    Platform
-                  </A>
+                  </NavLink>
+                  <NavLink href="/operator/platform">Platform</NavLink>
                 </Show>
               </Show>
             </Suspense>
@@ -45,10 +37,10 @@ export default function Shell(props: { children?: JSX.Element }) {
                 when={session()}
                 fallback={
                   <>
-                    <A href="/login">Sign in</A>
-                    <A href="/signup" class="btn btn-primary">
+                    <a href="/login">Sign in</a>
+                    <a href="/signup" class="btn btn-primary">
                       Start free
-                    </A>
+                    </a>
                   </>
                 }
               >
@@ -75,5 +67,25 @@ export default function Shell(props: { children?: JSX.Element }) {
       </main>
       <footer class="site">MindRoom Cloud · your AI agents on your own Matrix homeserver</footer>
     </>
+  );
+}
+
+/**
+ * A navigation link marked as `<A>` marks it (class `active` or `inactive`, `aria-current="page"` on
+ * the page itself) for a fixed absolute path, without `<A>`'s per-link props merging and memos: those
+ * cost about 0.15 ms of server rendering per link, on every page (docs/benchmarks.md, Portal).
+ */
+function NavLink(props: { href: string; end?: boolean; children: JSX.Element }) {
+  const location = useLocation();
+  const here = () => decodeURI(location.pathname).toLowerCase().replace(/\/$/, "");
+  const active = () => here() === props.href || (!props.end && here().startsWith(`${props.href}/`));
+  return (
+    <a
+      href={props.href}
+      class={active() ? "active" : "inactive"}
+      aria-current={here() === props.href ? "page" : undefined}
+    >
+      {props.children}
+    </a>
   );
 }

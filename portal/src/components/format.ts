@@ -38,8 +38,16 @@ export function formatBytes(bytes: number): string {
   return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
+/** One formatter for every count: `n.toLocaleString("en-US")` builds a new one on each call. */
+const COUNT = new Intl.NumberFormat("en-US");
+
+/** A count with thousands separators (`1,000`), the same as `n.toLocaleString("en-US")`. */
+export function formatCount(n: number): string {
+  return COUNT.format(n);
+}
+
 export function formatLimit(limit: number | "unlimited", unit = ""): string {
-  return limit === "unlimited" ? "Unlimited" : `${limit.toLocaleString("en-US")}${unit}`;
+  return limit === "unlimited" ? "Unlimited" : `${formatCount(limit)}${unit}`;
 }
 
 export function formatDuration(ms: number | null): string {

@@ -80,8 +80,16 @@ export interface CustomerView {
   readonly usage: UsageRow | null;
 }
 
-const iso = (v: unknown): string | null =>
-  v instanceof Date ? v.toISOString() : v == null ? null : String(v);
+/** A timestamp as an ISO string: a `pg` Date, or Postgres JSON text (`2026-11-29T14:50:03.123456+00:00`). */
+function iso(v: unknown): string | null {
+  if (v instanceof Date) return v.toISOString();
+  if (v == null) return null;
+  if (typeof v === "string") {
+    const d = new Date(v);
+    return Number.isNaN(d.getTime()) ? v : d.toISOString();
+  }
+  return String(v);
+}
 
 export const customerColumns = `c.id, c.email, c.display_name, c.stripe_customer_id, c.created_at`;
 export function customerFrom(r: Record<string, unknown>): CustomerRow {
@@ -159,47 +167,58 @@ export async function ownCustomer(db: pg.PoolClient): Promise<CustomerRow | null
   return rows[0] ? customerFrom(rows[0]) : null;
 }
 
+/**
+ * Everything the customer's pages show, in ONE statement (one round trip inside the caller's
+ * `withUser` transaction): the customer row, the subscription that matters, the instance, its
+ * latest operations and its latest usage day, each as JSON. RLS still filters every table read.
+ * Named (a prepared statement per pooled connection): planning it cost more than running it.
+ */
+const VIEW_SQL = `
+  with c as (
+    select ${customerColumns} from public.customers c where c.user_id = (select auth.uid())
+  )
+  select to_json(c) as customer,
+    (select to_json(s) from (
+       select ${subscriptionColumns} from public.subscriptions s where s.customer_id = c.id
+        order by (s.status in ('active','trialing','past_due','unpaid','paused')) desc, s.created_at desc
+        limit 1) s) as subscription,
+    to_json(i) as instance,
+    (select coalesce(json_agg(o order by o.created_at desc), '[]'::json) from (
+       select ${operationColumns} from public.operations o where o.instance_id = i.id
+        order by o.created_at desc limit $1) o) as operations,
+    (select to_json(u) from (
+       select day::text as day, coalesce(agents,0) as agents, coalesce(messages,0) as messages,
+              coalesce(storage_bytes,0)::float8 as storage_bytes
+         from public.usage where instance_id = i.id order by day desc limit 1) u) as usage
+  from c left join lateral (
+    select ${instanceColumns} from public.instances i where i.customer_id = c.id limit 1
+  ) i on true`;
+
+type Json = Record<string, unknown>;
+
 export async function customerView(db: pg.PoolClient, operationLimit = 15): Promise<CustomerView> {
-  const customer = await ownCustomer(db);
-  if (!customer) return { customer: null, subscription: null, instance: null, operations: [], usage: null };
-  const [subscription, instance] = await Promise.all([
-    db
-      .query(
-        `select ${subscriptionColumns} from public.subscriptions s where s.customer_id = $1
-          order by (s.status in ('active','trialing','past_due','unpaid','paused')) desc, s.created_at desc limit 1`,
-        [customer.id],
-      )
-      .then((r) => (r.rows[0] ? subscriptionFrom(r.rows[0]) : null)),
-    db
-      .query(`select ${instanceColumns} from public.instances i where i.customer_id = $1`, [customer.id])
-      .then((r) => (r.rows[0] ? instanceFrom(r.rows[0]) : null)),
-  ]);
-  if (!instance) return { customer, subscription, instance: null, operations: [], usage: null };
-  const [operations, usage] = await Promise.all([
-    db
-      .query(
-        `select ${operationColumns} from public.operations o where o.instance_id = $1
-          order by o.created_at desc limit $2`,
-        [instance.id, operationLimit],
-      )
-      .then((r) => r.rows.map(operationFrom)),
-    db
-      .query(
-        `select day::text as day, coalesce(agents,0) as agents, coalesce(messages,0) as messages,
-                coalesce(storage_bytes,0)::float8 as storage_bytes
-           from public.usage where instance_id = $1 order by day desc limit 1`,
-        [instance.id],
-      )
-      .then((r) =>
-        r.rows[0]
-          ? {
-              day: String(r.rows[0].day),
-              agents: Number(r.rows[0].agents),
-              messages: Number(r.rows[0].messages),
-              storageBytes: Number(r.rows[0].storage_bytes),
-            }
-          : null,
-      ),
-  ]);
+  const { rows } = await db.query<{
+    customer: Json;
+    subscription: Json | null;
+    instance: Json | null;
+    operations: Json[];
+    usage: Json | null;
+  }>({ name: "customer_view", text: VIEW_SQL, values: [operationLimit] });
+  const row = rows[0];
+  if (!row) return { customer: null, subscription: null, instance: null, operations: [], usage: null };
+  const customer = customerFrom(row.customer);
+  const subscription = row.subscription ? subscriptionFrom(row.subscription) : null;
+  if (!row.instance) return { customer, subscription, instance: null, operations: [], usage: null };
+  const instance = instanceFrom(row.instance);
+  const operations = row.operations.map(operationFrom);
+  const u = row.usage;
+  const usage = u
+    ? {
+        day: String(u.day),
+        agents: Number(u.agents),
+        messages: Number(u.messages),
+        storageBytes: Number(u.storage_bytes),
+      }
+    : null;
   return { customer, subscription, instance, operations, usage };
 }

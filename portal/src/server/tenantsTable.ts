@@ -4,6 +4,7 @@
  * tenants (the client only ever receives one page). Runs under `withUser`: the operator RLS policy
  * is what lets these rows through.
  */
+import { createHash } from "node:crypto";
 import type pg from "pg";
 import { z } from "zod";
 import { TIER_IDS } from "../../../components/tiers.ts";
@@ -81,6 +82,18 @@ const LATERALS = `
 const COMPUTED = `lo.kind as last_kind, lo.status as last_status, lo.created_at as last_at,
   ${DRIFT_SQL} as drift, coalesce(f.failures, 0) as failures`;
 
+const names = new Map<string, string>();
+
+/** A prepared statement's name for this text (same text, same name on every connection). */
+function statementName(prefix: string, sql: string): string {
+  let name = names.get(sql);
+  if (!name) {
+    name = `${prefix}_${createHash("sha1").update(sql).digest("hex").slice(0, 16)}`;
+    names.set(sql, name);
+  }
+  return name;
+}
+
 export async function tenantsPage(db: pg.PoolClient, filter: TenantFilter): Promise<TenantPage> {
   const params: unknown[] = [];
   const base: string[] = [];
@@ -113,11 +126,15 @@ export async function tenantsPage(db: pg.PoolClient, filter: TenantFilter): Prom
        select t.*, count(*) over ()::int as total from t
         ${computed.length ? `where ${computed.join(" and ")}` : ""}
         order by ${ORDER[filter.sort]} limit ${limit} offset ${offset}`
-    : `with page as (select ${columns}, count(*) over ()::int as total ${joined} ${where}
+    : // The count apart from the page, so the page can stop after offset + limit rows (by the slug
+      // index when sorting by slug) instead of numbering every tenant first.
+      `with page as (select ${columns} ${joined} ${where}
                       order by ${ORDER[filter.sort]} limit ${limit} offset ${offset})
-       select i.*, ${COMPUTED} from page i ${LATERALS}
+       select i.*, (select count(*)::int ${joined} ${where}) as total, ${COMPUTED} from page i ${LATERALS}
         order by ${ORDER[filter.sort]}`;
-  const { rows } = await db.query(sql, params);
+  // Named, so each pooled connection plans each variant of the statement once (planning it with
+  // the RLS policies inlined took about 1.5 ms a request); the text, never user input, decides the name.
+  const { rows } = await db.query({ name: statementName("tenants", sql), text: sql, values: params });
   let total = rows[0] ? Number(rows[0].total) : 0;
   if (!rows[0] && filter.page > 1) {
     // Past the last page: count separately so the pager can offer a way back.

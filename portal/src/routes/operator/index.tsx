@@ -1,5 +1,5 @@
 import { Title } from "@solidjs/meta";
-import { A, createAsync, useSearchParams } from "@solidjs/router";
+import { createAsync, useSearchParams } from "@solidjs/router";
 import { For, Show } from "solid-js";
 import { formatDateTime } from "../../components/format.ts";
 import StatusBadge from "../../components/StatusBadge.tsx";
@@ -17,6 +17,11 @@ function flat(params: Record<string, string | string[] | undefined>): Params {
   return out;
 }
 
+/**
+ * Links here are plain `<a>`: the router still navigates them client-side (it handles every
+ * same-origin anchor), and `<A>`'s active-state bookkeeping cost about 0.15 ms of server rendering
+ * per link, most of this page's rendering time with 50 rows (docs/benchmarks.md, Portal).
+ */
 export default function TenantsPage() {
   const [params] = useSearchParams();
   const query = () => flat(params);
@@ -67,9 +72,9 @@ export default function TenantsPage() {
           <button class="btn btn-primary" type="submit">
             Filter
           </button>
-          <A href="/operator" class="small">
+          <a href="/operator" class="small">
             Reset
-          </A>
+          </a>
         </div>
       </form>
       <div class="table-wrap">
@@ -78,35 +83,35 @@ export default function TenantsPage() {
           <thead>
             <tr>
               <th scope="col">
-                <A href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "slug", page: "1" })}`}>
+                <a href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "slug", page: "1" })}`}>
                   Tenant
-                </A>
+                </a>
               </th>
               <th scope="col">
-                <A href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "tier", page: "1" })}`}>
+                <a href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "tier", page: "1" })}`}>
                   Tier
-                </A>
+                </a>
               </th>
               <th scope="col">
-                <A href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "state", page: "1" })}`}>
+                <a href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "state", page: "1" })}`}>
                   State
-                </A>
+                </a>
               </th>
               <th scope="col">Host</th>
               <th scope="col">Drift</th>
               <th scope="col">
-                <A
+                <a
                   href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "updated", page: "1" })}`}
                 >
                   Last operation
-                </A>
+                </a>
               </th>
               <th scope="col">
-                <A
+                <a
                   href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "failures", page: "1" })}`}
                 >
                   Failures (7 d)
-                </A>
+                </a>
               </th>
             </tr>
           </thead>
@@ -115,9 +120,9 @@ export default function TenantsPage() {
               {(t) => (
                 <tr>
                   <td>
-                    <A href={`/operator/tenants/${t.id}`} class="mono">
+                    <a href={`/operator/tenants/${t.id}`} class="mono">
                       {t.slug}
-                    </A>
+                    </a>
                     <div class="muted small">{t.email}</div>
                   </td>
                   <td>{t.tier}</td>
@@ -163,14 +168,14 @@ export default function TenantsPage() {
             </span>
             <div class="row">
               <Show when={p().page > 1}>
-                <A class="btn" href={link(p().page - 1)}>
+                <a class="btn" href={link(p().page - 1)}>
                   ← Previous
-                </A>
+                </a>
               </Show>
               <Show when={p().page * p().pageSize < p().total}>
-                <A class="btn" href={link(p().page + 1)}>
+                <a class="btn" href={link(p().page + 1)}>
                   Next →
-                </A>
+                </a>
               </Show>
             </div>
           </nav>
