@@ -7,6 +7,7 @@
  * error; saves screenshots of the main pages to docs/screenshots/.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthClient } from "../../auth-server/client.ts";
@@ -358,6 +359,26 @@ describe("a customer who leaves", () => {
     const page = customer.page;
     await page.goto(`${env.url}/billing`);
     await settled(page);
+    // The Stripe Billing Portal (hosted by the local Stripe API), and back.
+    await page.getByRole("button", { name: "Invoices and payment methods ↗" }).click();
+    await page.waitForURL(/\/billing_portal\/bps_/);
+    await page.getByRole("link", { name: "Return to MindRoom Cloud" }).click();
+    await page.waitForURL(/\/billing/);
+    await settled(page);
+
+    // Cancel, change one's mind, cancel again: each lands in Stripe and comes back through the worker.
+    await page.getByRole("button", { name: "Cancel subscription" }).click();
+    await expect
+      .poll(() => page.getByRole("button", { name: "Reactivate subscription" }).count(), {
+        timeout: OPERATION_TIMEOUT,
+      })
+      .toBe(1);
+    await page.getByRole("button", { name: "Reactivate subscription" }).click();
+    await expect
+      .poll(() => page.getByRole("button", { name: "Cancel subscription" }).count(), {
+        timeout: OPERATION_TIMEOUT,
+      })
+      .toBe(1);
     await page.getByRole("button", { name: "Cancel subscription" }).click();
     await expect.poll(() => page.getByText("Your subscription will end at the close").count()).toBe(1);
     await expect
@@ -386,6 +407,34 @@ describe("a customer who leaves", () => {
     const due = formatDate(suspended.deletionDueAt?.toISOString());
     await expect.poll(() => page.getByText(`Scheduled for deletion on ${due}`).count()).toBe(1);
     await customer.screenshot("dashboard-scheduled-deletion");
+    expect(customer.errors.filter((e) => e.includes(env.url))).toEqual([]);
+  });
+});
+
+describe("a customer who deletes their account", () => {
+  it("downloads their data, then deletes the account: signed out for good, deletion still scheduled", async () => {
+    const page = customer.page;
+    await page.goto(`${env.url}/account`);
+    await settled(page);
+    const download = page.waitForEvent("download");
+    await page.getByRole("link", { name: "Download my data (JSON)" }).click();
+    const exported = readFileSync(await (await download).path(), "utf8");
+    const row = await instance();
+    expect(JSON.parse(exported)).toBeTypeOf("object");
+    expect(exported).toContain(row?.slug ?? "no instance");
+    expect(exported).toContain(email);
+
+    await page.getByRole("button", { name: "Delete my account" }).click();
+    await expect.poll(() => page.getByText("Type DELETE in capitals to confirm.").count()).toBe(1);
+    await page.getByLabel("Type DELETE to confirm").fill("DELETE");
+    await page.getByRole("button", { name: "Delete my account" }).click();
+    await page.waitForURL(/\/goodbye/);
+    expect((await customer.context.cookies()).find((c) => c.name === "mr_session")).toBeUndefined();
+    // The sign-in is gone; the instance keeps its scheduled deletion.
+    await expect(
+      new AuthClient({ authUrl: env.auth.authUrl }).signInWithPassword(email, password),
+    ).rejects.toThrow();
+    expect((await instance())?.deletionDueAt).toEqual(row?.deletionDueAt);
     expect(customer.errors.filter((e) => e.includes(env.url))).toEqual([]);
   });
 });
