@@ -68,6 +68,11 @@ async function instanceSettledAs(state: Instance["actualState"]): Promise<Instan
   });
 }
 
+/** Waits (as long as an operation may take) for a button that appears once the worker has acted. */
+async function buttonAppears(page: Page, name: string) {
+  await expect.poll(() => page.getByRole("button", { name }).count(), { timeout: OPERATION_TIMEOUT }).toBe(1);
+}
+
 /** Dokku's own view of the tenant matches the spec the worker applied. */
 async function expectHostMatches(row: Instance) {
   expectTenant(await observeTenant(target, tenantNames(parseSlug(row.slug))), parseTenantSpec(row.spec));
@@ -162,11 +167,7 @@ describe("a customer", () => {
     await settled(page);
     await page.getByRole("button", { name: "Switch to the Professional plan" }).click();
     await expect.poll(() => page.getByText("Changing your plan to professional").count()).toBe(1);
-    await expect
-      .poll(() => page.getByRole("button", { name: "Professional is your current plan" }).count(), {
-        timeout: OPERATION_TIMEOUT,
-      })
-      .toBe(1);
+    await buttonAppears(page, "Professional is your current plan");
     const row = await instanceSettledAs("running");
     expect(row.tier).toBe("professional");
     await expectHostMatches(row);
@@ -368,24 +369,12 @@ describe("a customer who leaves", () => {
 
     // Cancel, change one's mind, cancel again: each lands in Stripe and comes back through the worker.
     await page.getByRole("button", { name: "Cancel subscription" }).click();
-    await expect
-      .poll(() => page.getByRole("button", { name: "Reactivate subscription" }).count(), {
-        timeout: OPERATION_TIMEOUT,
-      })
-      .toBe(1);
+    await buttonAppears(page, "Reactivate subscription");
     await page.getByRole("button", { name: "Reactivate subscription" }).click();
-    await expect
-      .poll(() => page.getByRole("button", { name: "Cancel subscription" }).count(), {
-        timeout: OPERATION_TIMEOUT,
-      })
-      .toBe(1);
+    await buttonAppears(page, "Cancel subscription");
     await page.getByRole("button", { name: "Cancel subscription" }).click();
     await expect.poll(() => page.getByText("Your subscription will end at the close").count()).toBe(1);
-    await expect
-      .poll(() => page.getByRole("button", { name: "Reactivate subscription" }).count(), {
-        timeout: OPERATION_TIMEOUT,
-      })
-      .toBe(1);
+    await buttonAppears(page, "Reactivate subscription");
     expect(await page.getByTestId("subscription").textContent()).toContain("Ends on");
     await customer.screenshot("billing-cancelled");
 

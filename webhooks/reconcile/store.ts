@@ -1,7 +1,8 @@
 /**
  * The few reads and writes the reconcile worker and the sweep need beyond the
  * database helper's repositories (database/*.ts): host occupancy for
- * placement, marking a customer's events handled, and a transaction helper.
+ * placement, marking a customer's events handled, and the sweep's view of
+ * instances.
  */
 import { z } from "zod";
 import { isTierId, type TierId } from "../../components/tiers.ts";

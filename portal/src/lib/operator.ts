@@ -4,6 +4,7 @@
  * the same transaction as the job they queue.
  */
 import { action, query } from "@solidjs/router";
+import { audit } from "../../../database/auditLog.ts";
 import { setHold } from "../../../database/instances.ts";
 import { asPerson, servicePool } from "../server/database.ts";
 import { deadLetterRetrySchema, operatorActionSchema } from "../server/formSchemas.ts";
@@ -11,7 +12,7 @@ import { failure, parseForm } from "../server/forms.ts";
 import { type Identity, requireOperator } from "../server/identity.ts";
 import { type PlatformView, platformView, type TenantDetail, tenantDetail } from "../server/operatorView.ts";
 import { runOps } from "../server/opsCli.ts";
-import { auditAndEnqueue, reconcileQueue, writeAudit } from "../server/reconcileQueue.ts";
+import { auditAndEnqueue, reconcileQueue } from "../server/reconcileQueue.ts";
 import { type TenantPage, tenantFilterSchema, tenantsPage } from "../server/tenantsTable.ts";
 import type { FormResult } from "./formResult.ts";
 
@@ -162,7 +163,7 @@ export const previewTenant = action(async (form: FormData): Promise<FormResult &
   if (!parsed.ok) return parsed.result;
   const tenant = await tenantFor(identity, parsed.data.instanceId);
   if (!tenant) return failure("No such tenant.");
-  await writeAudit(servicePool(), {
+  await audit(servicePool(), {
     actor: actorOf(identity),
     actorUserId: identity.userId,
     customerId: tenant.customer.id,
@@ -193,7 +194,7 @@ export const retryDeadLetter = action(async (form: FormData): Promise<FormResult
     return failure("That failed job is no longer waiting (already retried?).", {
       deadLetterId: "Not found.",
     });
-  await writeAudit(servicePool(), {
+  await audit(servicePool(), {
     actor: actorOf(identity),
     actorUserId: identity.userId,
     customerId: tenant.customer.id,

@@ -6,12 +6,12 @@
  */
 import { redirect } from "@solidjs/router";
 import type { TierId } from "../../../components/tiers.ts";
+import { audit } from "../../../database/auditLog.ts";
 import type { FormResult } from "../lib/formResult.ts";
 import { type CustomerRow, customerView, type SubscriptionRow } from "./customerView.ts";
 import { asPerson, servicePool } from "./database.ts";
 import { failure } from "./forms.ts";
 import type { Identity } from "./identity.ts";
-import { writeAudit } from "./reconcileQueue.ts";
 import { portalSettings } from "./settings.ts";
 import { priceForTier, stripe } from "./stripe.ts";
 
@@ -38,8 +38,13 @@ async function stripeCustomerOf(identity: Identity, customer: CustomerRow): Prom
   return rows[0]?.stripe_customer_id ?? created.id;
 }
 
-function audit(identity: Identity, customer: CustomerRow, action: string, details: Record<string, unknown>) {
-  return writeAudit(servicePool(), {
+function auditBilling(
+  identity: Identity,
+  customer: CustomerRow,
+  action: string,
+  details: Record<string, unknown>,
+) {
+  return audit(servicePool(), {
     actor: `customer:${identity.email}`,
     actorUserId: identity.userId,
     customerId: customer.id,
@@ -72,7 +77,7 @@ export async function choosePlan(identity: Identity, tier: TierId): Promise<Form
       proration_behavior: "create_prorations",
       cancel_at_period_end: false,
     });
-    await audit(identity, customer, "customer.change_plan", {
+    await auditBilling(identity, customer, "customer.change_plan", {
       from: live.tier,
       to: tier,
       subscription: live.id,
@@ -95,7 +100,7 @@ export async function choosePlan(identity: Identity, tier: TierId): Promise<Form
     metadata: { customer_id: customer.id },
   });
   if (!session.url) return failure("Stripe did not return a checkout page; please try again.");
-  await audit(identity, customer, "customer.checkout", { tier, session: session.id });
+  await auditBilling(identity, customer, "customer.checkout", { tier, session: session.id });
   throw redirect(session.url);
 }
 
@@ -119,7 +124,7 @@ export async function setCancelAtPeriodEnd(identity: Identity, cancel: boolean):
     );
   }
   await stripe().subscriptions.update(live.id, { cancel_at_period_end: cancel });
-  await audit(identity, customer, cancel ? "customer.cancel" : "customer.reactivate", {
+  await auditBilling(identity, customer, cancel ? "customer.cancel" : "customer.reactivate", {
     subscription: live.id,
   });
   return {
@@ -135,5 +140,5 @@ export async function cancelNow(identity: Identity): Promise<void> {
   const { customer, subscription } = await own(identity);
   const live = liveSubscription(subscription);
   if (live) await stripe().subscriptions.cancel(live.id);
-  await audit(identity, customer, "customer.delete_account", { subscription: live?.id ?? null });
+  await auditBilling(identity, customer, "customer.delete_account", { subscription: live?.id ?? null });
 }

@@ -5,7 +5,6 @@
  */
 import type pg from "pg";
 import { audit, type NewAuditEntry } from "../../../database/auditLog.ts";
-import type { Queryable } from "../../../database/connection.ts";
 import { transaction } from "../../../database/transaction.ts";
 import { openReconcileQueue, type ReconcileQueue, type ReconcileRequest } from "../../../webhooks/queue.ts";
 import { servicePool } from "./database.ts";
@@ -21,18 +20,6 @@ export function reconcileQueue(): Promise<ReconcileQueue> {
   return opening;
 }
 
-export type { NewAuditEntry as AuditEntry } from "../../../database/auditLog.ts";
-
-/** Audit rows go through the platform's one writer (it checks the actor's form). */
-export async function writeAudit(db: Queryable, entry: NewAuditEntry): Promise<void> {
-  await audit(db, entry);
-}
-
-/** A transaction on the service connection (the owner role), for writes made after the caller's checks. */
-function inServiceTransaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
-  return transaction(servicePool(), fn);
-}
-
 /**
  * Audit and enqueue atomically, with the change the job is about (an operator's hold, a restart
  * request) written in the same transaction: the worker reads it as an input to the desired state.
@@ -43,9 +30,10 @@ export async function auditAndEnqueue(
   change?: (tx: pg.PoolClient) => Promise<unknown>,
 ): Promise<void> {
   const queue = await reconcileQueue();
-  await inServiceTransaction(async (tx) => {
+  // On the service connection (the owner role): the caller has checked who may do this.
+  await transaction(servicePool(), async (tx) => {
     await change?.(tx);
-    await writeAudit(tx, entry);
+    await audit(tx, entry);
     await queue.enqueue(job, tx);
   });
 }

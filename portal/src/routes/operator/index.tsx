@@ -32,6 +32,8 @@ export default function TenantsPage() {
     );
     return `/operator?${q}`;
   };
+  const sortLink = (sort: string) =>
+    `/operator?${new URLSearchParams({ ...clean(query()), sort, page: "1" })}`;
   return (
     <>
       <Title>Tenants · Operator · MindRoom Cloud</Title>
@@ -83,35 +85,21 @@ export default function TenantsPage() {
           <thead>
             <tr>
               <th scope="col">
-                <a href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "slug", page: "1" })}`}>
-                  Tenant
-                </a>
+                <a href={sortLink("slug")}>Tenant</a>
               </th>
               <th scope="col">
-                <a href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "tier", page: "1" })}`}>
-                  Tier
-                </a>
+                <a href={sortLink("tier")}>Tier</a>
               </th>
               <th scope="col">
-                <a href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "state", page: "1" })}`}>
-                  State
-                </a>
+                <a href={sortLink("state")}>State</a>
               </th>
               <th scope="col">Host</th>
               <th scope="col">Drift</th>
               <th scope="col">
-                <a
-                  href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "updated", page: "1" })}`}
-                >
-                  Last operation
-                </a>
+                <a href={sortLink("updated")}>Last operation</a>
               </th>
               <th scope="col">
-                <a
-                  href={`/operator?${new URLSearchParams({ ...clean(query()), sort: "failures", page: "1" })}`}
-                >
-                  Failures (7 d)
-                </a>
+                <a href={sortLink("failures")}>Failures (7 d)</a>
               </th>
             </tr>
           </thead>
