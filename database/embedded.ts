@@ -195,30 +195,33 @@ function postgresIds(): { uid: number; gid: number } | undefined {
   }
 }
 
-/** The project checkout: the default data folder (`./.data`) lies inside it. */
+/** The project checkout: the server's binaries and the default data folder (`./.data`) lie inside it. */
 const PROJECT_ROOT = resolve(import.meta.dirname, "..");
 
 /**
  * As root the server runs as `postgres`, which must be able to reach the
- * cluster folder: the data folder gets o+x (traverse only), and so do folders
- * of the project checkout on the way to it that root owns (a clone made in a
- * `mktemp -d` folder is mode 700). Other ancestors are checked, not changed.
+ * cluster folder and its own binaries (in the checkout's node_modules): the
+ * data folder gets o+x (traverse only), and so do folders of the project
+ * checkout on the way to either that root owns (a clone made in a `mktemp -d`
+ * folder is mode 700). Other ancestors are checked, not changed.
  */
 function ensureTraversable(dataDir: string): void {
   if (userInfo().uid !== 0) return;
   chmodSync(dataDir, statSync(dataDir).mode | 0o001);
-  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
-    const stat = statSync(dir);
-    if ((stat.mode & 0o001) !== 0) continue;
-    const inCheckout = dir === PROJECT_ROOT || dir.startsWith(`${PROJECT_ROOT}${sep}`);
-    if (inCheckout && stat.uid === 0) {
-      chmodSync(dir, stat.mode | 0o001);
-      continue;
+  for (const from of [dirname(dataDir), PROJECT_ROOT]) {
+    for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+      const stat = statSync(dir);
+      if ((stat.mode & 0o001) !== 0) continue;
+      const inCheckout = dir === PROJECT_ROOT || dir.startsWith(`${PROJECT_ROOT}${sep}`);
+      if (inCheckout && stat.uid === 0) {
+        chmodSync(dir, stat.mode | 0o001);
+        continue;
+      }
+      throw new EmbeddedPostgresError(
+        `the embedded Postgres runs as the "postgres" OS user, which cannot enter ${dir} (mode ${(stat.mode & 0o777).toString(8)}); ` +
+          `allow traversal (chmod o+x ${dir}) or set MINDROOM_DATA_DIR to a folder outside it`,
+      );
     }
-    throw new EmbeddedPostgresError(
-      `the embedded Postgres runs as the "postgres" OS user, which cannot enter ${dir} (mode ${(stat.mode & 0o777).toString(8)}); ` +
-        `allow traversal (chmod o+x ${dir}) or set MINDROOM_DATA_DIR to a folder outside it`,
-    );
   }
 }
 
