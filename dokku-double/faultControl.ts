@@ -147,7 +147,7 @@ export function readInstanceCommandLog(stateDir: string): Promise<LoggedCommand[
 /** Empties the host: state, faults and command log (under the lock, so no command is half-way). */
 export function resetInstanceState(stateDir: string): Promise<void> {
   return withStateLock(stateDir, () => {
-    for (const name of ["state.json", "faults.json", "commands.jsonl"])
-      rmSync(join(stateDir, name), { force: true });
+    for (const name of ["state.json", "faults.json", "commands.jsonl", "storage"])
+      rmSync(join(stateDir, name), { recursive: true, force: true });
   });
 }

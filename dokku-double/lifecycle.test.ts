@@ -3,7 +3,15 @@
  * `--force`; which commands are idempotent by design; which are traps.
  */
 import { describe, expect, it } from "vitest";
+import { runDokku } from "../testing/dokkuClient.ts";
+import { parseDokkuUrl } from "../testing/dokkuTarget.ts";
 import { dokku, json, newApp, newService, ok, target, track, uniqueName } from "./testSupport.ts";
+
+/** A command in the host's shell (`ssh root@host …`), as provisioning scripts run them. */
+function shell(command: string, stdin?: string) {
+  const { user } = parseDokkuUrl(target.shellUrl);
+  return runDokku({ ...target, user }, command, stdin === undefined ? {} : { stdin });
+}
 
 describe.concurrent("fact 6: destructive commands need --force", () => {
   it("apps:destroy without --force prompts, reads no answer from stdin, and changes nothing", async () => {
@@ -133,6 +141,18 @@ describe.concurrent("fact 8: idempotent by design", () => {
     expect(second.stdout).toBe(first.stdout);
     expect(second.stderr).toContain("Deprecated: please use 'storage:create'");
     await ok(`storage:unmount ${app} ${entry} --container-dir /data`);
+  });
+
+  it("storage:create makes the entry's host directory, where a shell user keeps real files; --destroy-host-dir removes it", async () => {
+    const entry = track("storage", uniqueName("files"));
+    await ok(`storage:create ${entry}`);
+    const info = await json<{ host_path: string }>(`storage:info ${entry} --format json`);
+    const file = `${info.host_path}/hello.txt`;
+    expect((await shell(`cat > ${file}`, "kept\n")).code).toBe(0);
+    await ok(`storage:create ${entry}`);
+    expect((await shell(`cat ${file}`)).stdout).toBe("kept\n");
+    await ok(`--force storage:destroy ${entry} --destroy-host-dir`);
+    expect((await shell(`test -e ${info.host_path}`)).code).toBe(1);
   });
 
   it("postgres:backup-schedule overwrites; backup-unschedule can run twice", async () => {

@@ -1,9 +1,14 @@
 /**
  * Named storage entries (0.38 `storage:create`, `storage:info`,
  * `storage:list-entries`, `storage:destroy`) and the deprecated
- * `storage:ensure-directory`. Entries are records only; no host directory is
- * created, chowned or removed.
+ * `storage:ensure-directory`. Like Dokku, an entry's default host directory is
+ * really created (and removed by `--destroy-host-dir` or the `Delete` reclaim
+ * policy), so a shell user can keep real files in it; it lives in the
+ * instance's state folder instead of `/var/lib/dokku/data/storage`, and
+ * `storage:info` reports where. Ownership (`--chown`) is recorded, not applied:
+ * the double runs as the dokku user.
  */
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { confirmGo } from "./confirm.ts";
 import type { Ctx } from "./context.ts";
 import { fail } from "./errors.ts";
@@ -15,6 +20,24 @@ import type { StorageEntry } from "./state.ts";
 
 export const STORAGE_DIR = `${DOKKU_LIB_ROOT}/data/storage`;
 export const LEGACY_PREFIX = "legacy-";
+
+/** Where this instance keeps entries' default host directories (Dokku's STORAGE_DIR on a real host). */
+export function storageRoot(): string {
+  const stateDir = process.env.DOKKU_DOUBLE_STATE_DIR;
+  return stateDir ? `${stateDir}/storage` : STORAGE_DIR;
+}
+
+/** Only directories under the instance's own root are touched; other paths stay records. */
+function ownsHostPath(hostPath: string): boolean {
+  const root = storageRoot();
+  return root !== STORAGE_DIR && hostPath.startsWith(`${root}/`) && !hostPath.includes("/../");
+}
+
+function makeHostDir(hostPath: string, mode: string): void {
+  if (!ownsHostPath(hostPath)) return;
+  mkdirSync(hostPath, { recursive: true, mode: 0o755 });
+  if (mode !== "") chmodSync(hostPath, Number.parseInt(mode, 8));
+}
 
 const CHOWN_IDS: Record<string, string> = {
   herokuish: "32767",
@@ -52,7 +75,8 @@ export function ensureDirectory(ctx: Ctx, args: string[]): void {
   if (!/^[A-Za-z0-9_-]+$/.test(name))
     fail("Directory can only contain the following set of characters: [A-Za-z0-9_-]");
   const chown = resolveChown(parsed.string("chown"));
-  ctx.out.info1(`Ensuring ${STORAGE_DIR}/${name} exists`);
+  ctx.out.info1(`Ensuring ${storageRoot()}/${name} exists`);
+  makeHostDir(`${storageRoot()}/${name}`, "");
   if (chown !== "false") ctx.out.verboseQuiet(`Setting directory ownership to ${chown}:${chown}`);
   ctx.out.verboseQuiet("Directory ready for mounting");
   if (!ctx.state.storageDirectories.includes(name)) ctx.state.storageDirectories.push(name);
@@ -110,7 +134,7 @@ export function create(ctx: Ctx, args: string[]): void {
   const problem = entryNameProblem(name, false);
   if (problem) fail(problem);
   const scheduler = parsed.string("scheduler") || "docker-local";
-  const hostPath = parsed.arg(1) || (scheduler === "docker-local" ? `${STORAGE_DIR}/${name}` : "");
+  const hostPath = parsed.arg(1) || (scheduler === "docker-local" ? `${storageRoot()}/${name}` : "");
   const mode = normalizeMode(parsed.string("mode"));
   const reclaimPolicy = parsed.string("reclaim-policy");
   if (scheduler !== "docker-local" && scheduler !== "k3s") {
@@ -149,6 +173,7 @@ export function create(ctx: Ctx, args: string[]): void {
     mode,
     reclaimPolicy,
   };
+  if (scheduler === "docker-local") makeHostDir(hostPath, mode);
   ctx.out.info1(`Storage entry ${name} created`);
 }
 
@@ -245,8 +270,10 @@ export function destroy(ctx: Ctx, args: string[]): void {
   const using = appsUsing(ctx, name);
   if (using.length > 0) fail(`storage entry "${name}" is still mounted by app(s): ${using.join(", ")}`);
   if (!(parsed.bool("force") || ctx.flags.force)) confirmGo(ctx, name, "storage entry");
-  if (parsed.bool("destroy-host-dir") || entry.reclaimPolicy === "Delete")
+  if (parsed.bool("destroy-host-dir") || entry.reclaimPolicy === "Delete") {
+    if (ownsHostPath(entry.hostPath)) rmSync(entry.hostPath, { recursive: true, force: true });
     ctx.out.verbose(`Removed ${entry.hostPath}`);
+  }
   delete ctx.state.storageEntries[name];
   ctx.out.info1(`Storage entry ${name} destroyed`);
 }
