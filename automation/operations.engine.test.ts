@@ -18,7 +18,7 @@ import { hostSpec } from "../testing/tenantStacks.ts";
 import { Operations } from "./operations.ts";
 import type { ProgressEvent } from "./progress.ts";
 import { loadAutomationSettings } from "./settings.ts";
-import { PROJECT } from "./tenantStacks.ts";
+import { PROJECT } from "./tenantWorkspaces.ts";
 
 const target = dokkuTarget();
 const unique = (base: string) =>

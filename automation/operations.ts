@@ -7,14 +7,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { policyPackOptions } from "../policies/packOptions.ts";
+import type { OperationResult } from "./operationResult.ts";
 import { WorkerPool } from "./pool/workerPool.ts";
 import type { AutomationSettings } from "./settings.ts";
-import {
-  type OperationResult,
-  type PolicyPackOptions,
-  type TenantSecrets,
-  TenantStacks,
-} from "./tenantStacks.ts";
+import { type PolicyPackOptions, TenantStacks } from "./tenantStacks.ts";
+import type { TenantSecrets } from "./tenantWorkspaces.ts";
 
 /** The pack's options for these settings (its config written to the data folder). */
 export function defaultPolicyPack(settings: AutomationSettings): PolicyPackOptions | undefined {

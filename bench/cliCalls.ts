@@ -9,8 +9,8 @@
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { OperationResult } from "../automation/operationResult.ts";
 import { toolsDir } from "../automation/pulumiToolchain.ts";
-import type { OperationResult } from "../automation/tenantStacks.ts";
 import { cpuWindow } from "./cpu.ts";
 import { type Bench, hostBusyMs, now } from "./harness.ts";
 import { unionLength } from "./stats.ts";

@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
-import type { OperationResult } from "../automation/tenantStacks.ts";
+import type { OperationResult } from "../automation/operationResult.ts";
 import { type Bench, BenchFailure, now } from "./harness.ts";
 import { median } from "./stats.ts";
 

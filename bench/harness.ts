@@ -6,10 +6,10 @@
  */
 import { spawn } from "node:child_process";
 import { sshOptions } from "../automation/hostShell.ts";
+import type { OperationResult } from "../automation/operationResult.ts";
 import { Operations } from "../automation/operations.ts";
 import type { ProgressEvent } from "../automation/progress.ts";
 import { type AutomationSettings, loadAutomationSettings } from "../automation/settings.ts";
-import type { OperationResult } from "../automation/tenantStacks.ts";
 import type { TenantSpecInput } from "../components/tenantSpec.ts";
 import type { DokkuHost, LoggedCommand } from "../dokku-double/host.ts";
 import { SAMPLE_ROOT_SECRET, sampleSpecInput } from "../testing/tenantSamples.ts";

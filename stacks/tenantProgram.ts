@@ -19,6 +19,11 @@ export const CONFIG_KEYS = {
 
 export const CONFIG_NAMESPACE = "mindroom";
 
+/** A config key as the Automation API names it: `mindroom:<key>`. */
+export function stackConfigKey(name: (typeof CONFIG_KEYS)[keyof typeof CONFIG_KEYS]): string {
+  return `${CONFIG_NAMESPACE}:${name}`;
+}
+
 export async function tenantProgram(): Promise<TenantOutputs> {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   const spec = parseTenantSpec(config.requireObject(CONFIG_KEYS.tenant));

@@ -9,10 +9,10 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
+import type { OperationResult } from "../operationResult.ts";
 import { Operations } from "../operations.ts";
 import type { ProgressEvent } from "../progress.ts";
 import { loadAutomationSettings } from "../settings.ts";
-import type { OperationResult } from "../tenantStacks.ts";
 import { LiveStatus, renderChanges, renderResult, renderTable, type Style } from "./render.ts";
 
 const HELP: Record<string, string> = {

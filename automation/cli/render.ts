@@ -4,7 +4,7 @@
  * colour only when the output is a terminal.
  */
 import type { DriftFinding } from "../driftProbes.ts";
-import type { OperationResult, PlannedStep } from "../tenantStacks.ts";
+import type { OperationResult, PlannedStep } from "../operationResult.ts";
 
 export interface Style {
   readonly color: boolean;

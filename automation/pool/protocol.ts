@@ -4,9 +4,11 @@
  * single result.
  */
 import type { TenantSpecInput } from "../../components/tenantSpec.ts";
+import type { OperationResult } from "../operationResult.ts";
 import type { ProgressEvent } from "../progress.ts";
 import type { AutomationSettings } from "../settings.ts";
-import type { OperationResult, PolicyPackOptions, TenantSecrets } from "../tenantStacks.ts";
+import type { PolicyPackOptions } from "../tenantStacks.ts";
+import type { TenantSecrets } from "../tenantWorkspaces.ts";
 
 /** The first message a worker gets: the caller's settings, so parent and workers always agree. */
 export interface WorkerInit {

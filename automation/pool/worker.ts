@@ -4,8 +4,10 @@
  * (an uncaught error in one program fails every program in the process), so
  * each concurrent operation gets a process of its own.
  */
+
+import type { OperationResult } from "../operationResult.ts";
 import type { ProgressEvent } from "../progress.ts";
-import { type OperationResult, TenantStacks } from "../tenantStacks.ts";
+import { TenantStacks } from "../tenantStacks.ts";
 import type { WorkerInit, WorkReply, WorkRequest } from "./protocol.ts";
 
 const send = (reply: WorkReply) => process.send?.(reply);

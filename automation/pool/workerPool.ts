@@ -9,9 +9,11 @@ import { type ChildProcess, fork } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TenantSpecInput } from "../../components/tenantSpec.ts";
+import type { OperationKind, OperationResult } from "../operationResult.ts";
 import type { ProgressEvent } from "../progress.ts";
 import type { AutomationSettings } from "../settings.ts";
-import type { OperationKind, OperationResult, PolicyPackOptions, TenantSecrets } from "../tenantStacks.ts";
+import type { PolicyPackOptions } from "../tenantStacks.ts";
+import type { TenantSecrets } from "../tenantWorkspaces.ts";
 import type { WorkReply, WorkRequest } from "./protocol.ts";
 
 type Job = Exclude<WorkRequest, { kind: "cancel" }>;

@@ -4,7 +4,7 @@
  * reconcile decisions can be tested on real Postgres and the local Stripe API
  * without engine time. `failNext` makes the next call fail as the engine would.
  */
-import type { OperationResult } from "../../automation/tenantStacks.ts";
+import type { OperationResult } from "../../automation/operationResult.ts";
 import type { TenantSpec } from "../../components/tenantSpec.ts";
 import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 import type { TenantOperations } from "./worker.ts";

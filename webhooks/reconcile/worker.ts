@@ -11,9 +11,10 @@
  */
 import type pg from "pg";
 import { Counter, Histogram, type Registry } from "prom-client";
+import type { OperationResult } from "../../automation/operationResult.ts";
 import type { ProgressEvent } from "../../automation/progress.ts";
 import type { AutomationSettings } from "../../automation/settings.ts";
-import type { OperationResult, TenantSecrets } from "../../automation/tenantStacks.ts";
+import type { TenantSecrets } from "../../automation/tenantWorkspaces.ts";
 import type { TenantSpec } from "../../components/tenantSpec.ts";
 import { audit } from "../../database/auditLog.ts";
 import { type Customer, findCustomerByStripeId, upsertCustomerByStripeId } from "../../database/customers.ts";

@@ -1,0 +1,145 @@
+/**
+ * Per-operation plumbing: progress translation, collected steps and policy
+ * violations, timeout and cancellation, retry on Pulumi's stack lock, and the
+ * typed result with the engine's error made readable.
+ */
+
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import {
+  ConcurrentUpdateError,
+  type EngineEvent,
+  type UpdateSummary,
+} from "@pulumi/pulumi/automation/index.js";
+import type {
+  OperationKind,
+  OperationOptions,
+  OperationResult,
+  PlannedStep,
+  PolicyViolation,
+} from "./operationResult.ts";
+import { ProgressTranslator, resourceName } from "./progress.ts";
+import { EngineSummary } from "./stackAccess.ts";
+
+export class OperationContext {
+  readonly steps: PlannedStep[] = [];
+  readonly violations: PolicyViolation[] = [];
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly translator = new ProgressTranslator();
+  private readonly options: OperationOptions;
+  private timedOut = false;
+
+  constructor(options: OperationOptions, timeoutMs: number) {
+    this.options = options;
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort();
+    }, timeoutMs);
+    options.signal?.addEventListener("abort", () => this.controller.abort(), { once: true });
+  }
+
+  get cancelled(): boolean {
+    return this.controller.signal.aborted && !this.timedOut;
+  }
+
+  /**
+   * Options for one `up`, `refresh` or `destroy`, and the `Stack` to run it on:
+   * it answers the SDK's follow-up calls from this run's events (stackAccess.ts).
+   */
+  engineRun(kind: UpdateSummary["kind"]) {
+    const summary = new EngineSummary(kind);
+    const base = this.engine(false);
+    return {
+      stack: (stack: Stack) => summary.bind(stack),
+      options: {
+        ...base,
+        onEvent: (event: EngineEvent) => {
+          summary.observe(event);
+          base.onEvent(event);
+        },
+      },
+    };
+  }
+
+  engine(preview: boolean) {
+    return {
+      signal: this.controller.signal,
+      color: "never" as const,
+      onEvent: (event: EngineEvent) => {
+        for (const p of this.translator.translate(event, preview)) {
+          if (p.type === "resource.planned") {
+            this.steps.push({
+              resource: resourceName(p.urn),
+              type: p.resourceType,
+              op: p.op,
+              changes: p.changes,
+            });
+          }
+          if (p.type === "policy.violation") {
+            this.violations.push({
+              policy: p.policy,
+              level: p.level,
+              message: p.message,
+              ...(p.urn ? { resource: resourceName(p.urn) } : {}),
+            });
+          }
+          this.options.onProgress?.(p);
+        }
+      },
+    };
+  }
+
+  result(
+    tenant: string,
+    operation: OperationKind,
+    status: OperationResult["status"],
+    started: number,
+    partial: Partial<OperationResult>,
+    error?: OperationResult["error"],
+  ): OperationResult {
+    const timeout = this.timedOut
+      ? { kind: "Timeout", message: `${operation} exceeded its time limit and was cancelled` }
+      : undefined;
+    return {
+      tenant,
+      operation,
+      status,
+      changes: partial.changes ?? {},
+      durationMs: Date.now() - started,
+      policyViolations: this.violations,
+      ...(partial.outputs ? { outputs: partial.outputs } : {}),
+      ...(partial.steps ? { steps: partial.steps } : {}),
+      ...(partial.drift ? { drift: partial.drift } : {}),
+      ...((timeout ?? error) ? { error: timeout ?? error } : {}),
+    };
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** Pulumi's stack lock is the second guard: back off and retry a few times, then report it. */
+export async function retryConcurrent<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError) || attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, 500 * 3 ** (attempt - 1)));
+    }
+  }
+}
+
+/** The engine's message, without the CLI's boilerplate, and the kind of failure. */
+export function classify(error: unknown): { kind: string; message: string } {
+  if (error instanceof Error) {
+    const message = error.message
+      .split("\n")
+      .filter((l) => !/^\s*(code|stdout|stderr|err\?):/.test(l) && l.trim() !== "")
+      .slice(-20)
+      .join("\n");
+    return { kind: error.name || error.constructor.name, message };
+  }
+  return { kind: "Error", message: String(error) };
+}
