@@ -7,7 +7,7 @@
 import type { OperationResult } from "../../automation/operationResult.ts";
 import type { TenantSpec } from "../../components/tenantSpec.ts";
 import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
-import type { TenantOperations } from "./worker.ts";
+import type { TenantOperations } from "./applyOperation.ts";
 
 export class RecordingOperations implements TenantOperations {
   readonly calls: { op: "apply" | "destroy"; slug: string; spec?: TenantSpec }[] = [];

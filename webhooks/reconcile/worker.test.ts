@@ -21,10 +21,11 @@ import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
 import { SAMPLE_HOST_KEY, SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 import { silentLogger } from "../log.ts";
 import type { ReconcileJob, ReconcileRequest } from "../queue.ts";
+import { ReconcileOperationError } from "./applyOperation.ts";
 import { UnknownPriceError } from "./desiredState.ts";
 import { RecordingOperations } from "./recordingOperations.ts";
 import { loadReconcileSettings } from "./settings.ts";
-import { type ReconcileDeps, ReconcileOperationError, reconcileHandler } from "./worker.ts";
+import { type ReconcileDeps, reconcileHandler } from "./worker.ts";
 
 const HOST = "ssh://root@127.0.0.1:2222";
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-worker-"));

@@ -1,0 +1,153 @@
+/**
+ * What a reconcile records before it acts: the customer's subscriptions as
+ * Stripe reports them, the instance row (its slug fixed at creation, its host
+ * by placement), and the audit of a changed deletion schedule.
+ */
+import type pg from "pg";
+import type { AutomationSettings } from "../../automation/settings.ts";
+import { audit } from "../../database/auditLog.ts";
+import { type Customer, findCustomerByStripeId, upsertCustomerByStripeId } from "../../database/customers.ts";
+import {
+  findInstanceByCustomer,
+  type Instance,
+  InstanceConflictError,
+  createInstance as insertInstance,
+  updateDesired,
+} from "../../database/instances.ts";
+import { upsertSubscription } from "../../database/subscriptions.ts";
+import { transaction } from "../../database/transaction.ts";
+import type { Wanted } from "./jobDecisions.ts";
+import { placeTenant } from "./placement.ts";
+import type { ReconcileSettings } from "./settings.ts";
+import { placedInstances } from "./store.ts";
+import {
+  type FetchedSubscription,
+  fetchCustomer,
+  fetchSubscriptions,
+  type StripeReader,
+} from "./stripeSubscriptions.ts";
+import { tenantSlug } from "./tenantSlug.ts";
+
+/**
+ * The truth, from Stripe (never the payload that woke us), recorded: the
+ * customer row (created on their first subscription) and every subscription.
+ */
+export async function syncFromStripe(
+  pool: pg.Pool,
+  stripe: StripeReader,
+  customerKey: string,
+  priceTiers: ReconcileSettings["priceTiers"],
+): Promise<{ customer: Customer | null; subscriptions: FetchedSubscription[] }> {
+  const subscriptions = await fetchSubscriptions(stripe, customerKey);
+  const fetchedAt = new Date();
+  let customer = await findCustomerByStripeId(pool, customerKey);
+  if (!customer) {
+    if (subscriptions.length === 0) return { customer: null, subscriptions };
+    const facts = await fetchCustomer(stripe, customerKey);
+    customer = await upsertCustomerByStripeId(pool, {
+      stripeCustomerId: customerKey,
+      email: facts.email,
+      displayName: facts.name,
+    });
+  }
+  for (const s of subscriptions) {
+    await upsertSubscription(pool, {
+      id: s.id,
+      customerId: customer.id,
+      stripeCustomerId: s.stripeCustomerId,
+      status: s.status,
+      priceId: s.priceId,
+      tier: s.priceId ? (priceTiers.get(s.priceId) ?? null) : null,
+      cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+      currentPeriodEnd: s.currentPeriodEnd,
+      canceledAt: s.canceledAt,
+      endedAt: s.endedAt,
+      trialEnd: s.trialEnd,
+      stripeCreated: s.created,
+      lastSyncedAt: fetchedAt,
+    });
+  }
+  return { customer, subscriptions };
+}
+
+export async function createInstance(
+  pool: pg.Pool,
+  customer: Customer,
+  desired: Wanted,
+  actor: string,
+  reason: string,
+): Promise<Instance> {
+  for (let attempt = 0; ; attempt++) {
+    const slug = tenantSlug({
+      stripeCustomerId: customer.stripeCustomerId ?? customer.id,
+      email: customer.email,
+      name: customer.displayName,
+      attempt,
+    });
+    try {
+      return await transaction(pool, async (tx) => {
+        const row = await insertInstance(tx, {
+          customerId: customer.id,
+          slug,
+          stackName: slug,
+          tier: desired.tier,
+          desiredState: desired.state,
+        });
+        await audit(tx, {
+          actor,
+          customerId: customer.id,
+          instanceId: row.id,
+          action: "instance.created",
+          reason,
+          details: { slug, tier: desired.tier },
+        });
+        return row;
+      });
+    } catch (error) {
+      if (!(error instanceof InstanceConflictError)) throw error;
+      // A concurrent reconcile of the same customer created it (the queue makes this rare)…
+      const existing = await findInstanceByCustomer(pool, customer.id);
+      if (existing) return existing;
+      // …or another customer holds this slug: the next attempt lengthens the suffix.
+      if (attempt >= 4) throw error;
+    }
+  }
+}
+
+/** Placement under a lock, so two new tenants never both take a host's last room. */
+export async function place(
+  pool: pg.Pool,
+  instance: Instance,
+  desired: Wanted,
+  hosts: AutomationSettings["hosts"],
+): Promise<Instance> {
+  return transaction(pool, async (tx) => {
+    await tx.query("select pg_advisory_xact_lock(hashtext('mindroom:placement'))");
+    const placed = await placedInstances(tx, instance.id);
+    return updateDesired(tx, instance.id, {
+      host: placeTenant({ pool: hosts, placed, tier: desired.tier, current: null }),
+    });
+  });
+}
+
+export async function auditDeletionSchedule(
+  pool: pg.Pool,
+  before: Instance,
+  after: Instance,
+  actor: string,
+  reason: string,
+): Promise<void> {
+  const was = before.deletionDueAt?.getTime() ?? null;
+  const now = after.deletionDueAt?.getTime() ?? null;
+  if (was === now) return;
+  const action =
+    now === null ? "deletion.cancelled" : was === null ? "deletion.scheduled" : "deletion.rescheduled";
+  await audit(pool, {
+    actor,
+    customerId: after.customerId,
+    instanceId: after.id,
+    action,
+    reason,
+    details: { deletionDueAt: after.deletionDueAt?.toISOString() ?? null },
+  });
+}
