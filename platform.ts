@@ -7,6 +7,7 @@
  * - the local Stripe API (`STRIPE_API_BASE` unset), delivering signed events to the
  *   webhook service like Stripe does, its state kept in the data folder;
  * - the local auth server (`SUPABASE_URL` unset);
+ * - the local mail server, Mailpit, with its web inbox (`SMTP_URL` unset);
  * - the webhook service with the reconcile worker, and the portal.
  */
 import { spawn } from "node:child_process";
@@ -19,6 +20,7 @@ import { exampleTenant } from "./components/exampleTenant.ts";
 import { openDatabase } from "./database/connection.ts";
 import { loadDatabaseSettings } from "./database/settings.ts";
 import { startDokkuHost } from "./dokku-double/host.ts";
+import { startMailpit } from "./mail/mailpit.ts";
 import { startLocalStripeInstance } from "./stripe-local/localInstance.ts";
 import { startWebhookService } from "./webhooks/main.ts";
 import { loadWebhookSettings, localWebhookSecret } from "./webhooks/settings.ts";
@@ -114,6 +116,15 @@ async function start(): Promise<void> {
 
   const portalPort = Number(process.env.PORT || 3000);
   const portalUrl = process.env.PORTAL_PUBLIC_URL || `http://127.0.0.1:${portalPort}`;
+  // The links in the platform's emails point at this portal.
+  process.env.PORTAL_PUBLIC_URL = portalUrl;
+  let mailNote = "Mail              SMTP_URL";
+  if (!process.env.SMTP_URL) {
+    const mailpit = await startMailpit({ dir: join(settings.dataDir, "mailpit") });
+    stops.push(() => mailpit.stop());
+    process.env.SMTP_URL = mailpit.smtpUrl;
+    mailNote = `Mail inbox        ${mailpit.webUrl} (Mailpit; SMTP ${mailpit.smtpUrl})`;
+  }
   if (!process.env.SUPABASE_URL) {
     const auth = await startAuthServer({
       databaseUrl: database.url,
@@ -146,6 +157,7 @@ async function start(): Promise<void> {
   Webhook service   ${service.url}/stripe/webhook (health ${service.url}/healthz, metrics ${service.url}/metrics)
   ${stripeNote}
   Auth              ${process.env.SUPABASE_URL}/auth/v1
+  ${mailNote}
   Postgres          ${database.embedded ? "embedded, in the data folder" : "DATABASE_URL"}
   Dokku host        ${host.url} (shell: ${host.shellUrl})
   Pulumi state      ${settings.backendUrl}

@@ -27,6 +27,7 @@ const TABLES = [
   "stripe_events",
   "audit_log",
   "usage",
+  "email_outbox",
   "operators",
 ] as const;
 type TableName = (typeof TABLES)[number];
@@ -40,6 +41,7 @@ const KEY: Record<TableName, string> = {
   stripe_events: "id",
   audit_log: "id::text",
   usage: "instance_id::text || '/' || day::text",
+  email_outbox: "id::text",
   operators: "user_id::text",
 };
 
@@ -52,6 +54,7 @@ const UPDATE: Record<TableName, string> = {
   stripe_events: "processed_at = now()",
   audit_log: "reason = 'rewritten'",
   usage: "messages = 0",
+  email_outbox: "status = 'sent', sent_at = now()",
   operators: "created_at = now()",
 };
 
@@ -93,6 +96,12 @@ function insertForA(f: Fixture, table: TableName): [string, unknown[]] {
       return [
         "insert into public.usage (instance_id, day, messages) values ($1, '2026-01-01', 1)",
         [f.instances.a],
+      ];
+    case "email_outbox":
+      return [
+        `insert into public.email_outbox (id, customer_id, kind, event_key, recipient)
+         values (gen_random_uuid(), $1, 'welcome', 'x', 'a@example.com')`,
+        [f.customers.a],
       ];
     case "operators":
       return ["insert into public.operators (user_id) values ($1)", [f.users.a]];
@@ -155,7 +164,14 @@ async function buildFixture(pool: pg.Pool): Promise<Fixture> {
     await pool.query("insert into public.usage (instance_id, day, agents) values ($1, '2026-11-29', 1)", [
       instance,
     ]);
-    return { instance, operation, audit };
+    const email = (
+      await pool.query<{ id: string }>(
+        `insert into public.email_outbox (id, customer_id, instance_id, kind, event_key, recipient)
+         values (gen_random_uuid(), $1, $2, 'welcome', $3, $4) returning id::text`,
+        [c, instance, `welcome-${key}`, `${key}@example.com`],
+      )
+    ).rows[0]?.id as string;
+    return { instance, operation, audit, email };
   };
   const a = await perCustomer("a");
   const b = await perCustomer("b");
@@ -173,6 +189,7 @@ async function buildFixture(pool: pg.Pool): Promise<Fixture> {
       stripe_events: { a: [], b: [], other: ["evt_a", "evt_b"] },
       audit_log: split(a.audit, b.audit),
       usage: split(`${a.instance}/2026-11-29`, `${b.instance}/2026-11-29`),
+      email_outbox: split(a.email, b.email),
       operators: { a: [], b: [], other: [users.operator] },
     },
   };

@@ -3,7 +3,8 @@
  * points at an existing host) and stops it in teardown. Workers reach it through
  * `dokkuTarget()`. A host that cannot start (not root, no sshd) does not abort
  * the run: suites that need it fail with the reason, the others still run.
- * Also starts the run's one embedded Postgres (see testing/database.ts).
+ * Also starts the run's one embedded Postgres (see testing/database.ts) and
+ * its one Mailpit (testing/mailpit.ts).
  */
 import type { TestProject } from "vitest/node";
 import { type DokkuHost, startDokkuHost } from "../dokku-double/host.ts";
@@ -11,16 +12,19 @@ import { type DokkuHost, startDokkuHost } from "../dokku-double/host.ts";
 import { provideTestPostgres } from "./database.ts";
 // Type-only: brings in the ProvidedContext augmentation without loading vitest's runtime here.
 import type { ProvidedDokkuHost } from "./dokkuTarget.ts";
+import { provideTestMailpit } from "./mailpit.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  // Starts alongside the Dokku host; every return below waits for it.
-  const postgres = provideTestPostgres(project);
-  const stopPostgres = async () => (await postgres)();
+  // Start alongside the Dokku host; every return below waits for them.
+  const services = Promise.all([provideTestPostgres(project), provideTestMailpit(project)]);
+  const stopServices = async () => {
+    await Promise.all((await services).map((stop) => stop()));
+  };
   if (process.env.MINDROOM_TEST_DOKKU) {
     project.provide("dokkuHost", null);
     project.provide("dokkuHostError", "");
-    await postgres;
-    return stopPostgres;
+    await services;
+    return stopServices;
   }
   let host: DokkuHost;
   try {
@@ -28,8 +32,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } catch (error) {
     project.provide("dokkuHost", null);
     project.provide("dokkuHostError", (error as Error).message);
-    await postgres;
-    return stopPostgres;
+    await services;
+    return stopServices;
   }
   const provided: ProvidedDokkuHost = {
     url: host.url,
@@ -44,8 +48,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   project.provide("dokkuHost", provided);
   project.provide("dokkuHostError", "");
-  await postgres;
+  await services;
   return async () => {
-    await Promise.all([host.stop(), stopPostgres()]);
+    await Promise.all([host.stop(), stopServices()]);
   };
 }

@@ -2,8 +2,8 @@
  * The real pipeline for end-to-end tests: the webhook service with its reconcile
  * worker (webhooks/reconcile/testService.ts) as a child process on a fixed port,
  * configured from the environment like `mindroom-webhooks serve`, against a test
- * database, a local Stripe API and the Dokku test host. The worker runs the real
- * Pulumi engine. `stop("SIGKILL")` then `start()` is a crash and restart on the
+ * database, a local Stripe API and the Dokku test host; its emails go to the
+ * run's Mailpit. The worker runs the real Pulumi engine. `stop("SIGKILL")` then `start()` is a crash and restart on the
  * same port, so Stripe's registered endpoint keeps working.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { DokkuTarget } from "./dokkuTarget.ts";
 import { freePort } from "./freePort.ts";
+import { testMailpit } from "./mailpit.ts";
 import { SAMPLE_ROOT_SECRET } from "./tenantSamples.ts";
 
 export interface WebhookServiceOptions {
@@ -24,6 +25,8 @@ export interface WebhookServiceOptions {
   readonly target: DokkuTarget;
   /** `MINDROOM_DELETION_GRACE`, e.g. `30s`. */
   readonly deletionGrace: string;
+  /** `PORTAL_PUBLIC_URL`, where the links in its emails point (default a placeholder). */
+  readonly portalUrl?: string;
 }
 
 export interface WebhookServiceChild {
@@ -52,6 +55,7 @@ export function automationEnvironment(
 
 export async function webhookServiceChild(options: WebhookServiceOptions): Promise<WebhookServiceChild> {
   const port = await freePort();
+  const mailpit = await testMailpit();
   let child: ChildProcess | undefined;
   let url = "";
   const logs = process.env.MINDROOM_TEST_SERVICE_LOGS === "1";
@@ -76,6 +80,9 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
           MINDROOM_DELETION_GRACE: options.deletionGrace,
           // The sweep has its own test; here it would only add noise.
           MINDROOM_SWEEP_INTERVAL: "0s",
+          // Its emails go to the run's Mailpit.
+          SMTP_URL: mailpit.smtpUrl,
+          PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",
         },
         // Its stderr (and the engine's, including what orphaned pulumi processes write after a kill) only on request.
         stdio: ["ignore", "pipe", logs ? "inherit" : "ignore"],

@@ -5,10 +5,11 @@
 #   pulumi-language-nodejs    the Node.js language host, beside `pulumi` (the engine looks there)
 #   pulumi-resource-command   the command provider, installed into a project-local PULUMI_HOME
 #   kratos                    the local auth server (Ory Kratos; see auth-server/README.md)
+#   mailpit                   the local SMTP server with a web inbox (mail/README.md)
 # Every entry point (./platform, .ci/run) calls this; each step is skipped when its
 # output exists and its inputs (versions.env and the sources it builds) are unchanged.
 #
-# Usage: toolchain/ensure.sh [--only node|pulumi|kratos] [--quiet]
+# Usage: toolchain/ensure.sh [--only node|pulumi|kratos|mailpit] [--quiet]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -145,14 +146,43 @@ ensure_kratos() {
   [[ $got == "v$KRATOS_VERSION" ]] || die "built kratos reports '$got', expected v$KRATOS_VERSION"
 }
 
+# Mailpit: the Go source comes from the module proxy at MAILPIT_VERSION (checked
+# against toolchain/mailpit/go.sum), but its web UI is generated upstream by esbuild
+# and is not in the module zip: it is built first from toolchain/mailpit/ui's lock
+# into a copy of the source, so the binary embeds a working inbox.
+ensure_mailpit() {
+  go_env
+  local dir=$ROOT/toolchain/mailpit bin=$TOOLS/mailpit/bin/mailpit
+  check_pin "$dir/go.mod" "github.com/axllent/mailpit v$MAILPIT_VERSION"
+  local key; key=$(inputs_hash "$dir/go.mod" "$dir/go.sum" "$dir/ui/package.json" "$dir/ui/package-lock.json")
+  if [[ -x $bin ]] && is_fresh "$TOOLS/mailpit/.stamp" "$key"; then return; fi
+  command -v npm >/dev/null || die "npm is needed to build the Mailpit web UI"
+  say "building mailpit v$MAILPIT_VERSION from the Go module proxy (cold: about 150 s of CPU, 4 minutes on 2 idle cores)"
+  local src; src=$(cd "$dir" && go mod download -json "github.com/axllent/mailpit" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -d $src ]] || die "go mod download github.com/axllent/mailpit@v$MAILPIT_VERSION gave no source folder"
+  local work; work=$(mktemp -d)
+  cp -r "$src/." "$work" && chmod -R u+w "$work" && cp "$dir/ui/package.json" "$dir/ui/package-lock.json" "$work/"
+  # npm install follows the lock (npm ci refuses it: sass-embedded lists platform
+  # packages that the registry here does not serve). Node from the tools folder when ensure_node put it there (the machine's may be older).
+  local path=$PATH; [[ -x $TOOLS/node/bin/node ]] && path=$TOOLS/node/bin:$PATH
+  with_progress "mailpit web UI" bash -c "cd '$work' && export PATH='$path' && npm install --ignore-scripts --no-audit --no-fund --loglevel=error && MINIFY=true node esbuild.config.mjs"
+  mkdir -p "$(dirname "$bin")"
+  with_progress "mailpit" bash -c "cd '$work' && go build -trimpath -ldflags '-s -w -X github.com/axllent/mailpit/config.Version=v$MAILPIT_VERSION' -o '$bin.tmp' . && mv '$bin.tmp' '$bin'"
+  rm -rf "$work"
+  echo "$key" >"$TOOLS/mailpit/.stamp"
+  local got; got=$("$bin" version --no-release-check | awk '{print $2; exit}')
+  [[ $got == "v$MAILPIT_VERSION" ]] || die "built mailpit reports '$got', expected v$MAILPIT_VERSION"
+}
+
 main() {
   mkdir -p "$TOOLS"
   case "$ONLY" in
     ""|node) ensure_node ;;&
     ""|pulumi) ensure_pulumi ;;&
-    ""|kratos) ensure_kratos ;;
-    node|pulumi) ;;
-    *) die "--only takes node, pulumi or kratos" ;;
+    ""|kratos) ensure_kratos ;;&
+    ""|mailpit) ensure_mailpit ;;
+    node|pulumi|kratos) ;;
+    *) die "--only takes node, pulumi, kratos or mailpit" ;;
   esac
 }
 main

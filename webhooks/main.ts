@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { type Database, openDatabase } from "../database/connection.ts";
+import { startMailDelivery } from "../mail/connection.ts";
 import { createApp } from "./app.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
@@ -134,7 +135,15 @@ export async function startWebhookService(
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     const worker = options.worker ?? true;
-    if (worker) stopWorker = await startWorker(settings, database, queue, metrics, logger);
+    if (worker) {
+      stopWorker = await startWorker(settings, database, queue, metrics, logger);
+      // The worker decides emails (the outbox); this process sends them too.
+      const mail = await startMailDelivery(settings.mail, {
+        pool: database.pool,
+        log: logger.child({ component: "mail" }),
+      });
+      cleanups.push(() => mail.stop());
+    }
     logger.info("webhook service started", { url, worker, embeddedDatabase: database.embedded });
     let closing: Promise<void> | undefined;
     const close = () => {
@@ -163,7 +172,8 @@ Configuration (environment): DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SEC
 STRIPE_API_BASE, STRIPE_PRICE_TIERS, MINDROOM_DELETION_GRACE, MINDROOM_DATA_DIR,
 MINDROOM_WEBHOOKS_HOST, MINDROOM_WEBHOOKS_PORT, MINDROOM_WEBHOOKS_BODY_LIMIT,
 STRIPE_WEBHOOK_TOLERANCE, MINDROOM_WEBHOOKS_RATE, MINDROOM_WEBHOOKS_BURST,
-MINDROOM_WEBHOOKS_TRUST_PROXY, MINDROOM_LOG_LEVEL (see webhooks/README.md).
+MINDROOM_WEBHOOKS_TRUST_PROXY, MINDROOM_LOG_LEVEL (see webhooks/README.md); with the
+worker, SMTP_URL, MAIL_FROM and PORTAL_PUBLIC_URL for the emails it sends (mail/README.md).
 
 Exit codes: 0 stopped by a signal, 1 failed to start, 2 usage error.
 `;

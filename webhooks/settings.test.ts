@@ -154,5 +154,13 @@ describe("loadWebhookSettings", () => {
         STRIPE_PRICE_TIERS: "price_1=starter",
       }),
     ).toThrow(/test key/);
+    expect(() =>
+      loadWebhookSettings({
+        ...production,
+        STRIPE_SECRET_KEY: "sk_live_x",
+        STRIPE_WEBHOOK_SECRET: "whsec_x",
+        STRIPE_PRICE_TIERS: "price_1=starter",
+      }),
+    ).toThrow(/needs SMTP_URL, MAIL_FROM, PORTAL_PUBLIC_URL set/);
   });
 });

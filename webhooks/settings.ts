@@ -13,6 +13,7 @@ import { z } from "zod";
 import { type AutomationSettings, loadAutomationSettings } from "../automation/settings.ts";
 import type { TierId } from "../components/tiers.ts";
 import { type DatabaseSettings, loadDatabaseSettings } from "../database/settings.ts";
+import { loadMailSettings, type MailSettings } from "../mail/settings.ts";
 import { DEFAULT_PRICE_TIERS, LOCAL_SECRET_KEY } from "../stripe-local/catalog.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import type { RateLimitSettings } from "./rateLimit.ts";
@@ -58,6 +59,8 @@ export interface WebhookSettings {
   readonly logLevel: LogLevel;
   readonly automation: AutomationSettings;
   readonly database: DatabaseSettings;
+  /** Outgoing mail (`SMTP_URL`, `MAIL_FROM`, `PORTAL_PUBLIC_URL`): the worker's emails. */
+  readonly mail: MailSettings;
 }
 
 export class WebhookSettingsError extends Error {
@@ -180,6 +183,7 @@ export function loadWebhookSettings(
     if (values.STRIPE_SECRET_KEY?.includes("_test_"))
       throw new WebhookSettingsError("STRIPE_SECRET_KEY is a test key but MINDROOM_ENVIRONMENT=production");
   }
+  const mail = ours(() => loadMailSettings(env, cwd));
   const rate = values.MINDROOM_WEBHOOKS_RATE;
   return {
     stripe: {
@@ -206,5 +210,6 @@ export function loadWebhookSettings(
     logLevel: values.MINDROOM_LOG_LEVEL,
     automation,
     database,
+    mail,
   };
 }

@@ -104,6 +104,7 @@ export async function startPortalEnvironment(
         dataDir,
         target: dokkuTarget(),
         deletionGrace: options.pipeline.deletionGrace,
+        portalUrl: url,
       });
       pipeline = service;
       cleanups.unshift(() => service.stop());
