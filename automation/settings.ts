@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import type { KnownHost } from "../policies/config.ts";
+import { ENVIRONMENTS, type Environment, isEnvironment } from "../components/environments.ts";
+import type { KnownHost } from "../components/hostPool.ts";
 
 export interface AutomationSettings {
   /** Everything the embedded defaults keep (`MINDROOM_DATA_DIR`, default `./.data`). */
@@ -37,7 +38,7 @@ export interface AutomationSettings {
   /** Tenants get `<slug>.<base>` (`MINDROOM_BASE_DOMAIN`, default `mindroom.test`). */
   readonly baseDomain: string;
   /** `production`, `staging` or `test` (`MINDROOM_ENVIRONMENT`, default `test`): production rules apply to production. */
-  readonly environment: "production" | "staging" | "test";
+  readonly environment: Environment;
   /** Apply the policy pack to every preview and up (`MINDROOM_POLICIES=off` turns it off, for diagnosis only). */
   readonly policies: boolean;
 }
@@ -151,8 +152,8 @@ export function loadAutomationSettings(
   const timeoutSeconds = positiveInt("MINDROOM_OPERATION_TIMEOUT", env.MINDROOM_OPERATION_TIMEOUT, 15 * 60);
   const local = env.DOKKU_HOSTS ? undefined : localHost(dataDir);
   const environment = env.MINDROOM_ENVIRONMENT || "test";
-  if (environment !== "production" && environment !== "staging" && environment !== "test") {
-    throw new SettingsError(`MINDROOM_ENVIRONMENT must be production, staging or test, got ${environment}`);
+  if (!isEnvironment(environment)) {
+    throw new SettingsError(`MINDROOM_ENVIRONMENT must be ${ENVIRONMENTS.join(", ")}, got ${environment}`);
   }
   return {
     dataDir,

@@ -6,6 +6,7 @@
  * secrets in their own config keys.
  */
 import { z } from "zod";
+import { ENVIRONMENTS } from "./environments.ts";
 import { parseDomain, parseSlug } from "./tenantNames.ts";
 import { TIER_IDS } from "./tiers.ts";
 
@@ -87,7 +88,7 @@ export const tenantSpecSchema = z
   .object({
     slug,
     tier: z.enum(TIER_IDS),
-    environment: z.enum(["production", "staging", "test"]),
+    environment: z.enum(ENVIRONMENTS),
     /** The customer's name for their instance, shown by the runtime; free text. */
     displayName: z.string().min(1).max(100).optional(),
     /** Unpaid: every process scaled to zero, all data kept. */

@@ -5,20 +5,8 @@
  * deletions; the portal and operators read them.
  */
 import type { Queryable } from "./connection.ts";
+import type { ActualState, DesiredState } from "./instanceStates.ts";
 import { type JsonObject, jsonb, parseJsonObject } from "./jsonColumns.ts";
-
-export const DESIRED_STATES = ["running", "suspended", "deleted"] as const;
-export type DesiredState = (typeof DESIRED_STATES)[number];
-export const ACTUAL_STATES = [
-  "pending",
-  "provisioning",
-  "running",
-  "suspended",
-  "deleting",
-  "deleted",
-  "failed",
-] as const;
-export type ActualState = (typeof ACTUAL_STATES)[number];
 
 export interface Instance {
   readonly id: string;

@@ -19,6 +19,26 @@ export const SUBSCRIPTION_STATUSES = [
 ] as const;
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
+/** A subscription in these states still exists at Stripe: its plan can change, it can be cancelled. */
+export const LIVE_SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = [
+  "active",
+  "trialing",
+  "past_due",
+  "unpaid",
+  "paused",
+  "incomplete",
+];
+/** Paid (or on trial): the customer is entitled to a running instance. */
+export const PAID_SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = ["active", "trialing"];
+
+export function isLiveSubscription(status: string): boolean {
+  return (LIVE_SUBSCRIPTION_STATUSES as readonly string[]).includes(status);
+}
+
+export function isPaidSubscription(status: string): boolean {
+  return (PAID_SUBSCRIPTION_STATUSES as readonly string[]).includes(status);
+}
+
 /** What the worker writes: the subscription as Stripe reports it. */
 export interface SubscriptionProjection {
   /** Stripe subscription id (`sub_…`). */

@@ -6,26 +6,11 @@
  * `policyPackOptions` writes each section from one {@link PackConfig}.
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
+import { ENVIRONMENTS, type Environment } from "../components/environments.ts";
+import type { KnownHost } from "../components/hostPool.ts";
 
 /** One property of a policy's config schema (JSON Schema), as `PolicyConfigSchema` holds them. */
 type PropertySchema = PolicyConfigSchema["properties"][string];
-
-export const ENVIRONMENTS = ["production", "staging", "test"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
-
-/** A Dokku host tenants may be placed on. */
-export interface KnownHost {
-  /** `ssh://user@host:port`, as in `DOKKU_HOSTS`; a tenant is on this host when its spec's host and port match. */
-  readonly url: string;
-  /** The public address DNS records point at. */
-  readonly address: string;
-  /** Memory the host can give tenants, MB. */
-  readonly memoryMb: number;
-  /** CPU cores the host can give tenants. */
-  readonly cpus: number;
-  /** Whether DNS records for this host go through Cloudflare's proxy (true) or point at it directly (false). */
-  readonly proxied: boolean;
-}
 
 export interface PackConfig {
   /** Every tenant domain sits under it (`MINDROOM_BASE_DOMAIN`). */
@@ -111,18 +96,4 @@ export function readConfig<K extends ConfigKey>(
   }
   // The engine validated each key against SCHEMAS before the pack ran.
   return Object.fromEntries(keys.map((k) => [k, section[k]])) as Pick<PackConfig, K>;
-}
-
-const SSH_URL = /^ssh:\/\/[^@]+@(\[[0-9a-f:]+\]|[^@:/]+):([0-9]{1,5})$/;
-
-/** `host:port` of an `ssh://user@host:port` URL (the user does not identify the machine). */
-export function hostPort(url: string): string | undefined {
-  const match = SSH_URL.exec(url);
-  return match ? `${match[1]?.replace(/^\[|\]$/g, "")}:${match[2]}` : undefined;
-}
-
-/** The known host a tenant's `ssh://…` URL names, if any. */
-export function findHost(hosts: readonly KnownHost[], url: string): KnownHost | undefined {
-  const target = hostPort(url);
-  return target === undefined ? undefined : hosts.find((h) => hostPort(h.url) === target);
 }

@@ -4,6 +4,8 @@
  * never have accepted, so it cannot rely on the component's schema), plus what
  * follows from it: names, domains, the tier's row in the catalog.
  */
+
+import type { Environment } from "../components/environments.ts";
 import {
   parseSlug,
   type TenantDomains,
@@ -12,7 +14,6 @@ import {
   tenantNames,
 } from "../components/tenantNames.ts";
 import { isTierId, TIERS, type Tier } from "../components/tiers.ts";
-import type { Environment } from "./config.ts";
 import { bool, obj, type Props, str } from "./props.ts";
 
 export interface TenantSpecView {

@@ -5,9 +5,9 @@
 import { randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { beforeAll, describe, expect, it } from "vitest";
+import { stripeClient } from "../billing/stripeClient.ts";
 import { type LocalStripe, stripeLocal } from "../testing/stripeLocal.ts";
 import { LOCAL_CATALOG } from "./catalog.ts";
-import { stripeClient } from "./client.ts";
 
 let local: LocalStripe;
 let stripe: Stripe;

@@ -4,10 +4,8 @@
  * reorder or forge them) use the same two functions.
  */
 import Stripe from "stripe";
+import { STRIPE_API_VERSION } from "../billing/stripeClient.ts";
 import { newId, nowSeconds } from "./ids.ts";
-
-/** The API version stripe-node 23.1.0 pins, and the one every local object is shaped for. */
-export const STRIPE_API_VERSION = Stripe.API_VERSION;
 
 export type StripeEvent = {
   id: string;

@@ -6,8 +6,8 @@
  * reports the events it caused and whether every endpoint accepted them.
  */
 import type Stripe from "stripe";
-import type { Tier } from "./catalog.ts";
-import { stripeClient } from "./client.ts";
+import { stripeClient } from "../billing/stripeClient.ts";
+import type { TierId } from "../components/tiers.ts";
 import { type LocalControls, localControls } from "./controls.ts";
 
 export const JOURNEYS = ["checkout", "upgrade", "payment-failure", "resubscribe", "cancel", "all"] as const;
@@ -30,7 +30,7 @@ export interface JourneyOptions {
   secretKey: string;
   email: string;
   /** Tier for checkout (default starter) and upgrade (default the next one up). */
-  tier?: Tier;
+  tier?: TierId;
   onStep?: (step: JourneyStep) => void;
 }
 
@@ -38,7 +38,7 @@ export class JourneyError extends Error {
   override readonly name = "JourneyError";
 }
 
-const UPGRADE: Record<string, Tier> = {
+const UPGRADE: Record<string, TierId> = {
   free: "starter",
   starter: "professional",
   professional: "enterprise",

@@ -6,7 +6,8 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { LOCAL_SECRET_KEY, type Tier } from "./catalog.ts";
+import { LOCAL_SECRET_KEY } from "../billing/stripeClient.ts";
+import type { TierId } from "../components/tiers.ts";
 import { JOURNEYS, type JourneyName, type JourneyStep, runJourney } from "./journey.ts";
 import { localStripeUrl, startLocalStripeInstance } from "./localInstance.ts";
 import { sendEvent } from "./sendEvent.ts";
@@ -141,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
         stripeUrl: required(stripeUrl, "--stripe (or STRIPE_API_BASE)"),
         secretKey,
         email: required(values.email, "--email"),
-        ...(values.tier ? { tier: values.tier as Tier } : {}),
+        ...(values.tier ? { tier: values.tier as TierId } : {}),
         onStep: (step) => {
           steps.push(step);
           if (!values.json) printStep(step);

@@ -3,9 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { LOCAL_SECRET_KEY } from "./catalog.ts";
-import { apiBaseToHost, StripeApiBaseError, stripeClient } from "./client.ts";
-import { STRIPE_API_VERSION } from "./events.ts";
+import {
+  apiBaseToHost,
+  LOCAL_SECRET_KEY,
+  STRIPE_API_VERSION,
+  StripeApiBaseError,
+  stripeClient,
+} from "../billing/stripeClient.ts";
 import { startLocalStripeInstance } from "./localInstance.ts";
 import { startStripeLocal } from "./server.ts";
 import { StateFileError } from "./state.ts";

@@ -8,11 +8,11 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { LOCAL_SECRET_KEY, STRIPE_API_VERSION } from "../billing/stripeClient.ts";
 import { Billing } from "./billing.ts";
-import { LOCAL_SECRET_KEY } from "./catalog.ts";
 import { StripeApiError, unrecognizedUrl } from "./errors.ts";
 import { addEndpoint, EVENT_ROUTES } from "./eventRoutes.ts";
-import { buildEvent, type EventInput, STRIPE_API_VERSION } from "./events.ts";
+import { buildEvent, type EventInput } from "./events.ts";
 import { handleHostedPage } from "./hostedRoutes.ts";
 import { newId } from "./ids.ts";
 import { handleLocalControl } from "./localRoutes.ts";

@@ -5,13 +5,14 @@
 import { randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STRIPE_API_VERSION } from "../billing/stripeClient.ts";
 import {
   type LocalStripe,
   stripeLocal,
   type WebhookReceiver,
   webhookReceiver,
 } from "../testing/stripeLocal.ts";
-import { buildEvent, STRIPE_API_VERSION, signedDelivery } from "./events.ts";
+import { buildEvent, signedDelivery } from "./events.ts";
 
 let local: LocalStripe;
 let receiver: WebhookReceiver;

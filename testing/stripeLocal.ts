@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import Stripe from "stripe";
-import { stripeClient } from "../stripe-local/client.ts";
+import { stripeClient } from "../billing/stripeClient.ts";
 import { type LocalControls, localControls } from "../stripe-local/controls.ts";
 import { type StripeLocal, type StripeLocalOptions, startStripeLocal } from "../stripe-local/server.ts";
 

@@ -10,8 +10,8 @@
  */
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
+import { stripeClient } from "../billing/stripeClient.ts";
 import { openDatabase } from "../database/connection.ts";
-import { stripeClient } from "../stripe-local/client.ts";
 import { createLogger, silentLogger } from "./log.ts";
 import { openReconcileQueue } from "./queue.ts";
 import { loadReconcileSettings } from "./reconcile/settings.ts";

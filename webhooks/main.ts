@@ -57,7 +57,7 @@ async function startWorker(
       import("./reconcile/worker.ts"),
       import("./reconcile/settings.ts"),
       import("../automation/operations.ts"),
-      import("../stripe-local/client.ts"),
+      import("../billing/stripeClient.ts"),
     ]);
   const operations = await Operations.start(settings.automation);
   try {

@@ -11,13 +11,14 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { z } from "zod";
 import { type AutomationSettings, loadAutomationSettings } from "../automation/settings.ts";
+import { DEFAULT_PRICE_TIERS, parsePriceTiers } from "../billing/priceTiers.ts";
+import { LOCAL_SECRET_KEY } from "../billing/stripeClient.ts";
 import type { TierId } from "../components/tiers.ts";
 import { type DatabaseSettings, loadDatabaseSettings } from "../database/settings.ts";
 import { loadMailSettings, type MailSettings } from "../mail/settings.ts";
-import { DEFAULT_PRICE_TIERS, LOCAL_SECRET_KEY } from "../stripe-local/catalog.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import type { RateLimitSettings } from "./rateLimit.ts";
-import { parseDuration, parsePriceTiers } from "./reconcile/settings.ts";
+import { parseDuration } from "./reconcile/settings.ts";
 
 export interface StripeSettings {
   /** `STRIPE_SECRET_KEY` (default locally: the local Stripe API's `sk_test_mindroom_local`). */

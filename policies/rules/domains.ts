@@ -4,7 +4,7 @@
  * Dokku hosts, proxied as each host's config says.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { findHost, type KnownHost } from "../config.ts";
+import { findHost, type KnownHost } from "../../components/hostPool.ts";
 import { acrossStack, inTenant } from "../define.ts";
 import { bool, obj, type Props, str, strings } from "../props.ts";
 import { shortType, TYPES } from "../resourceTypes.ts";

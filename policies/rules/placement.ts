@@ -3,7 +3,7 @@
  * environment, and its tier's limits fit that host.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { findHost, type KnownHost } from "../config.ts";
+import { findHost, type KnownHost } from "../../components/hostPool.ts";
 import { inTenant } from "../define.ts";
 import { TYPES } from "../resourceTypes.ts";
 import type { TenantView } from "../tenantView.ts";

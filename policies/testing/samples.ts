@@ -7,6 +7,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import type { KnownHost } from "../../components/hostPool.ts";
 import type { MindRoomTenant, TenantOutputs } from "../../components/tenant.ts";
 import { parseSlug } from "../../components/tenantNames.ts";
 import { deriveSecret } from "../../components/tenantSecrets.ts";
@@ -17,7 +18,7 @@ import {
   SAMPLE_ZONE,
   sampleSpecInput,
 } from "../../testing/tenantSamples.ts";
-import type { KnownHost, PackConfig } from "../config.ts";
+import type { PackConfig } from "../config.ts";
 import type { PolicySettings } from "../packOptions.ts";
 import { fingerprintOf } from "../secretMaterial.ts";
 import type { SampleTransform } from "./mockRun.ts";

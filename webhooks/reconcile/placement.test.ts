@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { KnownHost } from "../../components/hostPool.ts";
 import { tenantMemoryMb, tier } from "../../components/tiers.ts";
-import type { KnownHost } from "../../policies/config.ts";
 import { freeMemoryMb, NoCapacityError, placeTenant } from "./placement.ts";
 
 const host = (n: number, memoryMb: number): KnownHost => ({

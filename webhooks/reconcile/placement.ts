@@ -5,8 +5,9 @@
  * memory is the host's memory less every placed tenant's tier memory, among
  * the hosts with at least as many cores as the tier's processes take.
  */
+
+import type { KnownHost } from "../../components/hostPool.ts";
 import { type TierId, tenantMemoryMb, tier } from "../../components/tiers.ts";
-import type { KnownHost } from "../../policies/config.ts";
 
 /** A tenant already on a host (deleted tenants no longer count). */
 export interface Placement {

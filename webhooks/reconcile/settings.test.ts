@@ -4,13 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadAutomationSettings } from "../../automation/settings.ts";
 import { EXAMPLE_IMAGES } from "../../components/exampleTenant.ts";
-import {
-  hostKeysFor,
-  loadReconcileSettings,
-  parseDuration,
-  parsePriceTiers,
-  ReconcileSettingsError,
-} from "./settings.ts";
+import { hostKeysFor, loadReconcileSettings, parseDuration } from "./settings.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-reconcile-settings-"));
 const automation = (env: NodeJS.ProcessEnv = {}) =>
@@ -29,15 +23,6 @@ describe("reconcile settings", () => {
     expect(() => parseDuration("MINDROOM_DELETION_GRACE", "a week")).toThrow(
       "MINDROOM_DELETION_GRACE must be a duration like 7d, 12h, 30m or 5s, got a week",
     );
-  });
-
-  it("maps prices to tiers, rejecting unknown tiers", () => {
-    expect([...parsePriceTiers(" price_a=starter, price_b=enterprise ")]).toEqual([
-      ["price_a", "starter"],
-      ["price_b", "enterprise"],
-    ]);
-    expect(() => parsePriceTiers("price_a=gold")).toThrow(ReconcileSettingsError);
-    expect(() => parsePriceTiers("")).toThrow(/maps no price/);
   });
 
   it("finds each pool host's key in known_hosts lines", () => {

@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AutomationSettings } from "../../automation/settings.ts";
 import { LOCAL_HOST_POINTER } from "../../automation/settings.ts";
+import { DEFAULT_PRICE_TIERS, parsePriceTiers } from "../../billing/priceTiers.ts";
 import { EXAMPLE_IMAGES } from "../../components/exampleTenant.ts";
-import { isTierId, type TierId } from "../../components/tiers.ts";
-import { DEFAULT_PRICE_TIERS } from "../../stripe-local/catalog.ts";
+import type { TierId } from "../../components/tiers.ts";
 
 export interface TenantImages {
   readonly runtime: string;
@@ -51,24 +51,6 @@ export function parseDuration(name: string, raw: string): number {
   if (!match)
     throw new ReconcileSettingsError(`${name} must be a duration like 7d, 12h, 30m or 5s, got ${raw}`);
   return Math.round(Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000));
-}
-
-export function parsePriceTiers(raw: string): Map<string, TierId> {
-  const map = new Map<string, TierId>();
-  for (const entry of raw
-    .split(",")
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const [price = "", tierId = ""] = entry.split("=").map((s) => s.trim());
-    if (!/^[A-Za-z0-9_]+$/.test(price) || !isTierId(tierId)) {
-      throw new ReconcileSettingsError(
-        `STRIPE_PRICE_TIERS entry ${JSON.stringify(entry)} must be <price id>=<free|starter|professional|enterprise>`,
-      );
-    }
-    map.set(price, tierId);
-  }
-  if (map.size === 0) throw new ReconcileSettingsError("STRIPE_PRICE_TIERS maps no price to a tier");
-  return map;
 }
 
 /** Host keys for the pool from known_hosts lines (`[host]:port type key` or `host type key`). */

@@ -7,8 +7,8 @@
  * the instances row and to show operators.
  */
 import { createHash } from "node:crypto";
+import type { KnownHost } from "../../components/hostPool.ts";
 import { parseTenantSpec, type TenantSpec, type TenantSpecInput } from "../../components/tenantSpec.ts";
-import type { KnownHost } from "../../policies/config.ts";
 import type { DesiredTenant } from "./desiredState.ts";
 import type { TenantImages } from "./settings.ts";
 

@@ -7,6 +7,7 @@ import {
   useSubmission,
 } from "@solidjs/router";
 import { createEffect, createSignal, For, onCleanup, Show } from "solid-js";
+import { isLiveSubscription } from "../../../database/subscriptions.ts";
 import FormNotice from "../components/FormNotice.tsx";
 import { formatDate, formatLimit, formatMoney } from "../components/format.ts";
 import StatusBadge from "../components/StatusBadge.tsx";
@@ -22,8 +23,6 @@ import {
 import { fieldError } from "../lib/formResult.ts";
 
 export const route = { preload: () => getBilling() } satisfies RouteDefinition;
-
-const LIVE = ["active", "trialing", "past_due", "unpaid", "paused", "incomplete"];
 
 export default function BillingPage() {
   const data = createAsync(() => getBilling());
@@ -95,7 +94,7 @@ export default function BillingPage() {
                     </button>
                   </form>
                 </Show>
-                <Show when={d().subscription && LIVE.includes(d().subscription?.status ?? "")}>
+                <Show when={d().subscription && isLiveSubscription(d().subscription?.status ?? "")}>
                   <Show
                     when={d().subscription?.cancelAtPeriodEnd}
                     fallback={
@@ -165,7 +164,7 @@ function Summary(props: { data: Billing }) {
 
 function PlanCard(props: { plan: Plan; data: Billing; pending: boolean }) {
   const sub = () => props.data.subscription;
-  const live = () => Boolean(sub() && LIVE.includes(sub()?.status ?? ""));
+  const live = () => Boolean(sub() && isLiveSubscription(sub()?.status ?? ""));
   const current = () => live() && sub()?.tier === props.plan.id;
   return (
     <article class={`card plan${current() ? " current" : ""}`} aria-labelledby={`plan-${props.plan.id}`}>

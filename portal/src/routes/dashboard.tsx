@@ -8,6 +8,7 @@ import {
   useSubmission,
 } from "@solidjs/router";
 import { createEffect, Match, onCleanup, Show, Switch } from "solid-js";
+import { isPaidSubscription } from "../../../database/subscriptions.ts";
 import FormNotice from "../components/FormNotice.tsx";
 import { formatBytes, formatDate, formatLimit } from "../components/format.ts";
 import Meter from "../components/Meter.tsx";
@@ -21,7 +22,7 @@ export const route = { preload: () => getDashboard() } satisfies RouteDefinition
 /** States that change without the person doing anything: the page refreshes itself while in them. */
 function settling(d: Dashboard): boolean {
   const i = d.instance;
-  if (!i) return d.subscription !== null && ["active", "trialing"].includes(d.subscription.status);
+  if (!i) return d.subscription !== null && isPaidSubscription(d.subscription.status);
   if (["pending", "provisioning", "deleting"].includes(i.actualState)) return true;
   if (d.operations.some((o) => o.status === "queued" || o.status === "running")) return true;
   // A billing change the worker has not applied yet (e.g. a new tier).
@@ -108,7 +109,7 @@ function NoInstance(props: { data: Dashboard }) {
   return (
     <section class="card" aria-labelledby="start-h">
       <Show
-        when={props.data.subscription && ["active", "trialing"].includes(props.data.subscription.status)}
+        when={props.data.subscription && isPaidSubscription(props.data.subscription.status)}
         fallback={
           <>
             <h2 id="start-h">Let's get your MindRoom running</h2>

@@ -7,6 +7,7 @@
 import { redirect } from "@solidjs/router";
 import type { TierId } from "../../../components/tiers.ts";
 import { audit } from "../../../database/auditLog.ts";
+import { isLiveSubscription } from "../../../database/subscriptions.ts";
 import type { FormResult } from "../lib/formResult.ts";
 import { type CustomerRow, customerView, type SubscriptionRow } from "./customerView.ts";
 import { asPerson, servicePool } from "./database.ts";
@@ -14,8 +15,6 @@ import { failure } from "./forms.ts";
 import type { Identity } from "./identity.ts";
 import { portalSettings } from "./settings.ts";
 import { priceForTier, stripe } from "./stripe.ts";
-
-const LIVE = new Set(["active", "trialing", "past_due", "unpaid", "paused", "incomplete"]);
 
 async function own(identity: Identity) {
   const view = await asPerson(identity.claims, (db) => customerView(db, 1));
@@ -56,7 +55,7 @@ function auditBilling(
 }
 
 function liveSubscription(sub: SubscriptionRow | null): SubscriptionRow | null {
-  return sub && LIVE.has(sub.status) ? sub : null;
+  return sub && isLiveSubscription(sub.status) ? sub : null;
 }
 
 /** A first plan goes through Checkout (thrown redirect); a live subscription changes in place. */

@@ -5,7 +5,9 @@
  * Nothing here is ever sent to the browser: only server modules import it.
  */
 import { z } from "zod";
-import { DEFAULT_PRICE_TIERS } from "../../../stripe-local/catalog.ts";
+import { DEFAULT_PRICE_TIERS, PriceTiersError, parsePriceTiers } from "../../../billing/priceTiers.ts";
+import { LOCAL_SECRET_KEY } from "../../../billing/stripeClient.ts";
+import type { TierId } from "../../../components/tiers.ts";
 
 export type AuthProviderName = "local" | "supabase";
 
@@ -28,7 +30,7 @@ export interface PortalSettings {
   /** `http://127.0.0.1:<port>` for the local Stripe API; unset means api.stripe.com. */
   readonly stripeApiBase: string | undefined;
   /** Stripe price id → tier id. */
-  readonly priceTiers: ReadonlyMap<string, string>;
+  readonly priceTiers: ReadonlyMap<string, TierId>;
   /** Public base URL of the portal, for Stripe return URLs and magic links. */
   readonly publicUrl: string;
   /** Session cookies carry `Secure` unless this is turned off for plain-http hosts other than localhost. */
@@ -52,7 +54,7 @@ const schema = z
     SUPABASE_URL: url,
     SUPABASE_ANON_KEY: z.string().min(1).optional(),
     SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
-    STRIPE_SECRET_KEY: z.string().min(1).default("sk_test_mindroom_local"),
+    STRIPE_SECRET_KEY: z.string().min(1).default(LOCAL_SECRET_KEY),
     STRIPE_API_BASE: url.optional(),
     STRIPE_PRICE_TIERS: z.string().default(DEFAULT_PRICE_TIERS),
     PORTAL_PUBLIC_URL: url.optional(),
@@ -69,18 +71,13 @@ const schema = z
       });
   });
 
-export function parsePriceTiers(raw: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const pair of raw
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const [price, tierId] = pair.split("=");
-    if (!price || !tierId)
-      throw new PortalSettingsError(`STRIPE_PRICE_TIERS entry "${pair}" is not price=tier`);
-    map.set(price.trim(), tierId.trim());
+function priceTiers(raw: string): Map<string, TierId> {
+  try {
+    return parsePriceTiers(raw);
+  } catch (error) {
+    if (error instanceof PriceTiersError) throw new PortalSettingsError(error.message, { cause: error });
+    throw error;
   }
-  return map;
 }
 
 export function loadPortalSettings(env: NodeJS.ProcessEnv = process.env): PortalSettings {
@@ -100,7 +97,7 @@ export function loadPortalSettings(env: NodeJS.ProcessEnv = process.env): Portal
     supabaseServiceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeApiBase: e.STRIPE_API_BASE,
-    priceTiers: parsePriceTiers(e.STRIPE_PRICE_TIERS),
+    priceTiers: priceTiers(e.STRIPE_PRICE_TIERS),
     publicUrl: (e.PORTAL_PUBLIC_URL ?? `http://localhost:${e.PORT ?? "3000"}`).replace(/\/$/, ""),
     secureCookies: e.PORTAL_COOKIE_SECURE === "true",
     opsBin: e.MINDROOM_OPS_BIN,

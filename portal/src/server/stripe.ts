@@ -4,8 +4,8 @@
  * STRIPE_PRICE_TIERS.
  */
 import type Stripe from "stripe";
+import { stripeClient } from "../../../billing/stripeClient.ts";
 import type { TierId } from "../../../components/tiers.ts";
-import { stripeClient } from "../../../stripe-local/client.ts";
 import { portalSettings } from "./settings.ts";
 
 let client: Stripe | undefined;

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import { z } from "zod";
 import { TIER_IDS } from "../../../components/tiers.ts";
-import { ACTUAL_STATES } from "../../../database/instances.ts";
+import { ACTUAL_STATES } from "../../../database/instanceStates.ts";
 
 export const DRIFT_STATES = ["drifted", "pending", "clean", "unknown"] as const;
 export const SORTS = ["slug", "state", "tier", "updated", "failures"] as const;

@@ -1,12 +1,12 @@
 import { Title } from "@solidjs/meta";
 import { createAsync, useSearchParams } from "@solidjs/router";
 import { For, Show } from "solid-js";
+import { TIER_IDS } from "../../../../components/tiers.ts";
+import { ACTUAL_STATES } from "../../../../database/instanceStates.ts";
 import { formatDateTime } from "../../components/format.ts";
 import StatusBadge from "../../components/StatusBadge.tsx";
 import { getTenants } from "../../lib/operator.ts";
 
-const STATES = ["pending", "provisioning", "running", "suspended", "deleting", "deleted", "failed"];
-const TIERS = ["free", "starter", "professional", "enterprise"];
 const DRIFTS = ["drifted", "pending", "clean", "unknown"];
 
 type Params = Record<string, string | undefined>;
@@ -57,8 +57,8 @@ export default function TenantsPage() {
             value={query().q ?? ""}
           />
         </div>
-        <Select id="flt-tier" name="tier" label="Tier" options={TIERS} value={query().tier} />
-        <Select id="flt-state" name="state" label="State" options={STATES} value={query().state} />
+        <Select id="flt-tier" name="tier" label="Tier" options={TIER_IDS} value={query().tier} />
+        <Select id="flt-state" name="state" label="State" options={ACTUAL_STATES} value={query().state} />
         <Select id="flt-drift" name="drift" label="Drift" options={DRIFTS} value={query().drift} />
         <div class="field">
           <label for="flt-failing">Failures</label>
@@ -191,7 +191,7 @@ function Select(props: {
   id: string;
   name: string;
   label: string;
-  options: string[];
+  options: readonly string[];
   value: string | undefined;
 }) {
   return (

@@ -1,12 +1,11 @@
 import { Title } from "@solidjs/meta";
 import { A, createAsync } from "@solidjs/router";
 import { For, Show } from "solid-js";
+import { TIER_IDS } from "../../../../components/tiers.ts";
+import { ACTUAL_STATES } from "../../../../database/instanceStates.ts";
 import { formatDateTime, formatMoney } from "../../components/format.ts";
 import StatusBadge from "../../components/StatusBadge.tsx";
 import { getPlatform } from "../../lib/operator.ts";
-
-const STATES = ["pending", "provisioning", "running", "suspended", "deleting", "deleted", "failed"];
-const TIERS = ["free", "starter", "professional", "enterprise"];
 
 export default function PlatformPage() {
   const data = createAsync(() => getPlatform());
@@ -54,15 +53,15 @@ export default function PlatformPage() {
                   <thead>
                     <tr>
                       <th scope="col">Tier</th>
-                      <For each={STATES}>{(s) => <th scope="col">{s}</th>}</For>
+                      <For each={ACTUAL_STATES}>{(s) => <th scope="col">{s}</th>}</For>
                     </tr>
                   </thead>
                   <tbody>
-                    <For each={TIERS}>
+                    <For each={TIER_IDS}>
                       {(t) => (
                         <tr>
                           <th scope="row">{t}</th>
-                          <For each={STATES}>
+                          <For each={ACTUAL_STATES}>
                             {(s) => (
                               <td>
                                 <Show when={cell(t, s) > 0} fallback={<span class="muted">0</span>}>

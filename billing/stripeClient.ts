@@ -3,9 +3,15 @@
  * version pinned to the one our objects are shaped for, `STRIPE_API_BASE`
  * mapped to stripe-node's host/port/protocol (unset or api.stripe.com in
  * production, the local Stripe API otherwise), bounded timeouts and retries.
+ * The local Stripe API (stripe-local/) answers in the same version.
  */
 import Stripe from "stripe";
-import { STRIPE_API_VERSION } from "./events.ts";
+
+/** The API version our objects are shaped for: the one this stripe-node release pins. */
+export const STRIPE_API_VERSION = Stripe.API_VERSION;
+
+/** `STRIPE_SECRET_KEY` when unset: the key the local Stripe API accepts (never valid at Stripe). */
+export const LOCAL_SECRET_KEY = "sk_test_mindroom_local";
 
 export interface StripeClientOptions {
   secretKey: string;

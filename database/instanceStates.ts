@@ -1,0 +1,17 @@
+/**
+ * The states an instance can be in: what the worker wants (desired) and what
+ * it got (actual). One definition for the database layer, the worker and the
+ * portal; free of imports, so browser code can use it too.
+ */
+export const DESIRED_STATES = ["running", "suspended", "deleted"] as const;
+export type DesiredState = (typeof DESIRED_STATES)[number];
+export const ACTUAL_STATES = [
+  "pending",
+  "provisioning",
+  "running",
+  "suspended",
+  "deleting",
+  "deleted",
+  "failed",
+] as const;
+export type ActualState = (typeof ACTUAL_STATES)[number];
