@@ -27,12 +27,15 @@ export interface WebhookServiceOptions {
   readonly deletionGrace: string;
   /** `PORTAL_PUBLIC_URL`, where the links in its emails point (default a placeholder). */
   readonly portalUrl?: string;
+  /** `SMTP_URL` (default the run's Mailpit). */
+  readonly smtpUrl?: string;
 }
 
 export interface WebhookServiceChild {
   /** Where it listens (the same port across restarts); Stripe delivers to `${url}/stripe/webhook`. */
   readonly url: string;
-  start(): Promise<void>;
+  /** Starts it again (after `stop`), with `env` added to its environment for this run. */
+  start(env?: Readonly<Record<string, string>>): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -60,7 +63,7 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
   let url = "";
   const logs = process.env.MINDROOM_TEST_SERVICE_LOGS === "1";
 
-  async function start(): Promise<void> {
+  async function start(env: Readonly<Record<string, string>> = {}): Promise<void> {
     const started = spawn(
       process.execPath,
       [join(import.meta.dirname, "..", "webhooks", "reconcile", "testService.ts")],
@@ -81,8 +84,9 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
           // The sweep has its own test; here it would only add noise.
           MINDROOM_SWEEP_INTERVAL: "0s",
           // Its emails go to the run's Mailpit.
-          SMTP_URL: mailpit.smtpUrl,
+          SMTP_URL: options.smtpUrl ?? mailpit.smtpUrl,
           PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",
+          ...env,
         },
         // Its stderr (and the engine's, including what orphaned pulumi processes write after a kill) only on request.
         stdio: ["ignore", "pipe", logs ? "inherit" : "ignore"],

@@ -2,7 +2,8 @@
  * Applying a reconcile's decision: one operation on the tenant's stack through
  * the automation layer, recorded in the platform database from start (the
  * operation row, the audit entry, the instance's transitional state) through
- * throttled progress to its finish (the instance's actual state and outputs).
+ * throttled progress to its finish (the instance's actual state and outputs,
+ * with the email the finish owes the customer in the same transaction).
  * A failed operation throws, so the queue retries the job.
  */
 import type pg from "pg";
@@ -15,8 +16,15 @@ import type { Customer } from "../../database/customers.ts";
 import type { ActualState } from "../../database/instanceStates.ts";
 import { type Instance, recordActual } from "../../database/instances.ts";
 import { finishOperation, recordProgress, startOperation } from "../../database/operations.ts";
+import { findSubscription } from "../../database/subscriptions.ts";
 import { transaction } from "../../database/transaction.ts";
 import type { Logger } from "../log.ts";
+import {
+  emailsAfterFailedOperation,
+  emailsAfterOperation,
+  queueCustomerEmails,
+  suspensionCause,
+} from "../notifications/customerEmails.ts";
 import type { ReconcileJob } from "../queue.ts";
 import { actorOf, verbFor, type Wanted } from "./jobDecisions.ts";
 import { ThrottledProgress } from "./operationProgress.ts";
@@ -161,25 +169,59 @@ export async function runOperation(
   metrics?.operationSeconds.observe({ kind, status: result.status }, result.durationMs / 1000);
 
   if (result.status !== "succeeded") {
-    await recordActual(pool, instance.id, { actualState: "failed", lastError: error ?? result.status });
-    await audit(pool, {
-      actor,
-      customerId: customer.id,
-      instanceId: instance.id,
-      action: `instance.${verb}.failed`,
-      reason: error ?? result.status,
-      details: { operationId: operation.id },
+    await transaction(pool, async (tx) => {
+      await recordActual(tx, instance.id, { actualState: "failed", lastError: error ?? result.status });
+      await audit(tx, {
+        actor,
+        customerId: customer.id,
+        instanceId: instance.id,
+        action: `instance.${verb}.failed`,
+        reason: error ?? result.status,
+        details: { operationId: operation.id },
+      });
+      await queueCustomerEmails(
+        tx,
+        customer,
+        instance.id,
+        emailsAfterFailedOperation(customer, {
+          verb,
+          instance,
+          attempt: job.attempt,
+          retryLimit: job.retryLimit,
+          at: new Date(),
+        }),
+      );
     });
     throw new ReconcileOperationError(
       `${kind} of tenant ${instance.slug} ${result.status}: ${error ?? "no error reported"}`,
       operation.id,
     );
   }
-  await recordActual(pool, instance.id, {
-    actualState: desired.state satisfies ActualState,
-    appliedSpecHash: hash,
-    outputs: kind === "destroy" ? null : result.outputs ? { ...result.outputs } : null,
-    lastError: null,
+  const outputs = kind === "destroy" ? null : result.outputs ? { ...result.outputs } : null;
+  await transaction(pool, async (tx) => {
+    await recordActual(tx, instance.id, {
+      actualState: desired.state satisfies ActualState,
+      appliedSpecHash: hash,
+      outputs,
+      lastError: null,
+    });
+    const subscription =
+      desired.state === "suspended" && desired.subscriptionId
+        ? await findSubscription(tx, desired.subscriptionId)
+        : null;
+    await queueCustomerEmails(
+      tx,
+      customer,
+      instance.id,
+      emailsAfterOperation(customer, {
+        verb,
+        operationId: operation.id,
+        instance,
+        outputs,
+        cause: suspensionCause(instance, subscription?.status ?? null),
+        at: new Date(),
+      }),
+    );
   });
   return { action: kind, instanceId: instance.id, operationId: operation.id, result };
 }

@@ -1,7 +1,9 @@
 /**
  * What a reconcile records before it acts: the customer's subscriptions as
  * Stripe reports them, the instance row (its slug fixed at creation, its host
- * by placement), and the audit of a changed deletion schedule.
+ * by placement), and the audit of a changed deletion schedule; each with the
+ * emails it causes (a failed payment, a scheduled deletion), queued on the
+ * same transaction (webhooks/notifications/customerEmails.ts).
  */
 import type pg from "pg";
 import type { AutomationSettings } from "../../automation/settings.ts";
@@ -16,6 +18,11 @@ import {
 } from "../../database/instances.ts";
 import { upsertSubscription } from "../../database/subscriptions.ts";
 import { transaction } from "../../database/transaction.ts";
+import {
+  emailsForDeletionSchedule,
+  emailsForPaymentFailure,
+  queueCustomerEmails,
+} from "../notifications/customerEmails.ts";
 import type { Wanted } from "./jobDecisions.ts";
 import { placeTenant } from "./placement.ts";
 import type { ReconcileSettings } from "./settings.ts";
@@ -51,20 +58,30 @@ export async function syncFromStripe(
     });
   }
   for (const s of subscriptions) {
-    await upsertSubscription(pool, {
-      id: s.id,
-      customerId: customer.id,
-      stripeCustomerId: s.stripeCustomerId,
-      status: s.status,
-      priceId: s.priceId,
-      tier: s.priceId ? (priceTiers.get(s.priceId) ?? null) : null,
-      cancelAtPeriodEnd: s.cancelAtPeriodEnd,
-      currentPeriodEnd: s.currentPeriodEnd,
-      canceledAt: s.canceledAt,
-      endedAt: s.endedAt,
-      trialEnd: s.trialEnd,
-      stripeCreated: s.created,
-      lastSyncedAt: fetchedAt,
+    await transaction(pool, async (tx) => {
+      const { applied } = await upsertSubscription(tx, {
+        id: s.id,
+        customerId: customer.id,
+        stripeCustomerId: s.stripeCustomerId,
+        status: s.status,
+        priceId: s.priceId,
+        tier: s.priceId ? (priceTiers.get(s.priceId) ?? null) : null,
+        cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+        currentPeriodEnd: s.currentPeriodEnd,
+        canceledAt: s.canceledAt,
+        endedAt: s.endedAt,
+        trialEnd: s.trialEnd,
+        stripeCreated: s.created,
+        lastSyncedAt: fetchedAt,
+      });
+      if (!applied) return;
+      const instance = await findInstanceByCustomer(tx, (customer as Customer).id);
+      await queueCustomerEmails(
+        tx,
+        customer as Customer,
+        instance?.id ?? null,
+        emailsForPaymentFailure(customer as Customer, instance, s, fetchedAt),
+      );
     });
   }
   return { customer, subscriptions };
@@ -130,19 +147,21 @@ export async function place(
   });
 }
 
-export async function auditDeletionSchedule(
-  pool: pg.Pool,
-  before: Instance,
-  after: Instance,
-  actor: string,
-  reason: string,
+/** The audit of a changed deletion schedule and the customer's notice of a new date, on `tx`. */
+export async function recordDeletionSchedule(
+  tx: pg.PoolClient,
+  customer: Customer,
+  rows: { readonly before: Instance; readonly after: Instance },
+  change: { readonly actor: string; readonly reason: string; readonly endedAt: Date },
 ): Promise<void> {
+  const { before, after } = rows;
+  const { actor, reason } = change;
   const was = before.deletionDueAt?.getTime() ?? null;
   const now = after.deletionDueAt?.getTime() ?? null;
   if (was === now) return;
   const action =
     now === null ? "deletion.cancelled" : was === null ? "deletion.scheduled" : "deletion.rescheduled";
-  await audit(pool, {
+  const entry = await audit(tx, {
     actor,
     customerId: after.customerId,
     instanceId: after.id,
@@ -150,4 +169,11 @@ export async function auditDeletionSchedule(
     reason,
     details: { deletionDueAt: after.deletionDueAt?.toISOString() ?? null },
   });
+  // The audit entry is this schedule change's identity: one notice per change.
+  await queueCustomerEmails(
+    tx,
+    customer,
+    after.id,
+    emailsForDeletionSchedule(customer, { after, endedAt: change.endedAt, changeId: String(entry.id) }),
+  );
 }

@@ -18,7 +18,12 @@ export class RecordingOperations implements TenantOperations {
       return this.result(spec.slug, "up", {
         tier: spec.tier,
         status: spec.suspended ? "suspended" : "running",
-        url: `https://${spec.slug}.${spec.baseDomain}`,
+        // The component's URLs (components/tenant.ts TenantOutputs).
+        urls: {
+          app: `https://${spec.slug}.${spec.baseDomain}`,
+          api: `https://${spec.slug}.api.${spec.baseDomain}`,
+          matrix: `https://${spec.slug}.matrix.${spec.baseDomain}`,
+        },
       });
     },
     destroy: async (slug: string): Promise<OperationResult> => {

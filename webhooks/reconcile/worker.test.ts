@@ -2,8 +2,9 @@
  * The reconcile handler on real Postgres and the local Stripe API, with the
  * automation layer replaced by a recording double of its narrow port (the
  * real engine runs in reconcile.engine.test.ts): which operations a journey
- * produces, what the database records, and that a job with nothing to change
- * records nothing.
+ * produces, what the database records (the emails it owes the customer
+ * included, in the outbox), and that a job with nothing to change records
+ * nothing.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +14,7 @@ import { loadAutomationSettings } from "../../automation/settings.ts";
 import { parseSlug } from "../../components/tenantNames.ts";
 import { auditForInstance } from "../../database/auditLog.ts";
 import { findCustomerByStripeId } from "../../database/customers.ts";
+import { listEmails } from "../../database/emailOutbox.ts";
 import { findInstanceByCustomer, type Instance, requestRestart, setHold } from "../../database/instances.ts";
 import { operationsForInstance } from "../../database/operations.ts";
 import { subscriptionsForCustomer } from "../../database/subscriptions.ts";
@@ -108,6 +110,13 @@ async function instanceOf(customerKey: string): Promise<Instance> {
   return instance;
 }
 
+/** The emails decided for the customer, oldest first: kind and facts. */
+async function emailsOf(customerKey: string) {
+  const customer = await findCustomerByStripeId(db.pool, customerKey);
+  const emails = await listEmails(db.pool, { customerId: customer?.id ?? "" });
+  return emails.reverse().map((e) => ({ kind: e.kind, to: e.recipient, facts: e.facts, key: e.eventKey }));
+}
+
 const operationsOf = async (customerKey: string) =>
   (await operationsForInstance(db.pool, (await instanceOf(customerKey)).id)).reverse();
 
@@ -158,6 +167,26 @@ describe("the reconcile handler", () => {
       ["stripe", "instance.created"],
       ["stripe", "instance.provision"],
     ]);
+
+    // One welcome, with the instance's URLs, however often the customer is reconciled again.
+    expect(await emailsOf(customer)).toEqual([
+      {
+        kind: "welcome",
+        to: "jane.doe@example.com",
+        key: instance.id,
+        facts: {
+          name: "Jane Doe",
+          slug: instance.slug,
+          tier: "starter",
+          email: "jane.doe@example.com",
+          urls: {
+            app: `https://${instance.slug}.mindroom.test`,
+            api: `https://${instance.slug}.api.mindroom.test`,
+            matrix: `https://${instance.slug}.matrix.mindroom.test`,
+          },
+        },
+      },
+    ]);
   });
 
   it("upgrades in one operation; past_due keeps running with a warning and no operation; unpaid suspends; paying resumes", async () => {
@@ -197,6 +226,21 @@ describe("the reconcile handler", () => {
       "instance.resume",
     ]);
     expect((await operationsOf(customer)).map((o) => o.status)).toEqual(Array(4).fill("succeeded"));
+
+    // Each event its email, once: reconciling again (above, and here) adds none.
+    await run(customer, "invoice.paid");
+    const emails = await emailsOf(customer);
+    expect(emails.map((e) => e.kind)).toEqual(["welcome", "payment_failed", "suspended", "resumed"]);
+    const period = (await local.stripe.subscriptions.retrieve(subscription)).items.data[0]
+      ?.current_period_end;
+    expect(emails[1]).toMatchObject({
+      key: `${subscription}:${new Date((period ?? 0) * 1000).toISOString()}`,
+      facts: { tier: "professional", periodEnd: new Date((period ?? 0) * 1000).toISOString() },
+    });
+    expect(emails[2]?.facts).toMatchObject({ cause: "payment", reason: null });
+    const ops = await operationsOf(customer);
+    expect(emails[2]?.key).toBe(ops[2]?.id);
+    expect(emails[3]?.key).toBe(ops[3]?.id);
   });
 
   it("schedules the deletion after the grace, deletes only when due, and a resubscription cancels it", async () => {
@@ -265,6 +309,24 @@ describe("the reconcile handler", () => {
       "instance.suspend",
       "instance.delete",
     ]);
+
+    // The first cancellation's notice, the resume, the second's notice (its own date), the deletion.
+    const emails = await emailsOf(customer);
+    expect(emails.map((e) => e.kind)).toEqual([
+      "welcome",
+      "deletion_scheduled",
+      "resumed",
+      "deletion_scheduled",
+      "deleted",
+    ]);
+    expect(emails[1]?.facts).toMatchObject({
+      at: new Date((canceled.ended_at ?? 0) * 1000).toISOString(),
+      deletionDueAt: due.toISOString(),
+    });
+    expect(emails[3]?.facts).toMatchObject({
+      at: new Date((ended.ended_at ?? 0) * 1000).toISOString(),
+      deletionDueAt: new Date((ended.ended_at ?? 0) * 1000 + 3600_000).toISOString(),
+    });
   });
 
   it("records a failed operation and throws so the queue retries; the retry converges", async () => {
@@ -283,6 +345,8 @@ describe("the reconcile handler", () => {
       ["failed", "CommandError: ssh: connect to host refused"],
       ["succeeded", null],
     ]);
+    // Told it is delayed (retries remain), then welcomed.
+    expect((await emailsOf(customer)).map((e) => e.kind)).toEqual(["provisioning_delayed", "welcome"]);
   });
 
   it("refuses an unknown price with a typed error and provisions nothing", async () => {
@@ -354,5 +418,8 @@ describe("the reconcile handler", () => {
       "instance.resume",
       "instance.restart",
     ]);
+    const emails = await emailsOf(customer);
+    expect(emails.map((e) => e.kind)).toEqual(["welcome", "suspended", "resumed"]);
+    expect(emails[1]?.facts).toMatchObject({ cause: "hold", reason: "abuse report #12" });
   });
 });

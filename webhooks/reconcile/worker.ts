@@ -13,11 +13,12 @@
 import type { Registry } from "prom-client";
 import type { AutomationSettings } from "../../automation/settings.ts";
 import { findInstanceByCustomer, updateDesired } from "../../database/instances.ts";
+import { transaction } from "../../database/transaction.ts";
 import type { ReconcileJob, ReconcileQueue } from "../queue.ts";
 import { startPeriodicSweep } from "../sweep.ts";
 import { type AppliedOutcome, type ApplyDeps, runOperation } from "./applyOperation.ts";
 import { desiredState, instanceSnapshot } from "./desiredState.ts";
-import { auditDeletionSchedule, createInstance, place, syncFromStripe } from "./instanceRecords.ts";
+import { createInstance, place, recordDeletionSchedule, syncFromStripe } from "./instanceRecords.ts";
 import { actorOf, deletionJob } from "./jobDecisions.ts";
 import type { ReconcileSettings } from "./settings.ts";
 import { markCustomerEventsProcessed, noteEventError } from "./store.ts";
@@ -143,16 +144,21 @@ async function reconcile(
   );
   const deletionDueAt = desired.state === "running" ? null : desired.deletionDueAt;
   const before = instance;
-  instance = await updateDesired(pool, instance.id, {
-    tier: desired.tier,
-    desiredState: desired.state,
-    stackName: instance.slug,
-    spec: spec as unknown as Record<string, unknown>,
-    specHash: hash,
-    warning: desired.state === "running" ? desired.warning : null,
-    deletionDueAt,
+  instance = await transaction(pool, async (tx) => {
+    const after = await updateDesired(tx, before.id, {
+      tier: desired.tier,
+      desiredState: desired.state,
+      stackName: before.slug,
+      spec: spec as unknown as Record<string, unknown>,
+      specHash: hash,
+      warning: desired.state === "running" ? desired.warning : null,
+      deletionDueAt,
+    });
+    // The deletion is due one grace period after the subscription ended.
+    const endedAt = new Date((deletionDueAt?.getTime() ?? now.getTime()) - settings.deletionGraceMs);
+    await recordDeletionSchedule(tx, customer, { before, after }, { actor, reason: desired.reason, endedAt });
+    return after;
   });
-  await auditDeletionSchedule(pool, before, instance, actor, desired.reason);
   if (desired.state === "suspended" && desired.deletionDueAt) {
     // The deletion runs when due, without waiting for the next sweep.
     await deps.queue.enqueue(deletionJob(job, desired.deletionDueAt));
