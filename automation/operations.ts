@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { KnownHost } from "../components/hostPool.ts";
 import { policyPackOptions } from "../policies/packOptions.ts";
 import type { OperationResult } from "./operationResult.ts";
 import { WorkerPool } from "./pool/workerPool.ts";
@@ -52,13 +53,29 @@ export class Operations {
     this.pool = pool;
   }
 
-  /** Starts the pool; the policy pack applies to every preview and up unless settings turn it off. */
+  /**
+   * Starts the pool; the policy pack applies to every preview and up unless settings turn it off.
+   * `perOperation`: no pool-wide pack, every operation passes its own (see policyFor): for the
+   * reconcile worker, whose hosts come from the database and may be none yet.
+   */
   static async start(
     settings: AutomationSettings,
-    policy = defaultPolicyPack(settings),
+    policy: PolicyPackOptions | "perOperation" | undefined = defaultPolicyPack(settings),
   ): Promise<Operations> {
+    if (policy === "perOperation") {
+      const stacks = await TenantStacks.open(settings, undefined);
+      return new Operations(settings, stacks, new WorkerPool(settings, undefined));
+    }
     const stacks = await TenantStacks.open(settings, policy);
     return new Operations(settings, stacks, new WorkerPool(settings, policy));
+  }
+
+  /**
+   * The policy pack for operations on these hosts (the hosts table's, which change while the
+   * pool runs); undefined when policies are off.
+   */
+  policyFor(hosts: readonly KnownHost[]): PolicyPackOptions | undefined {
+    return defaultPolicyPack({ ...this.settings, hosts });
   }
 
   /** The platform's secrets for tenant stacks. */

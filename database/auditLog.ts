@@ -16,6 +16,12 @@ export const auditActor = z
   );
 export type AuditActor = z.infer<typeof auditActor>;
 
+/** The person running an operator CLI: `operator:<MINDROOM_OPERATOR or login name>`. */
+export function cliOperator(env: NodeJS.ProcessEnv = process.env): AuditActor {
+  const name = env.MINDROOM_OPERATOR?.trim() || process.getBuiltinModule("node:os").userInfo().username;
+  return `operator:${name.replace(/\s+/g, "_")}`;
+}
+
 export interface AuditEntry {
   readonly id: number;
   readonly at: Date;

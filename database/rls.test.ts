@@ -29,6 +29,7 @@ const TABLES = [
   "usage",
   "email_outbox",
   "operators",
+  "hosts",
 ] as const;
 type TableName = (typeof TABLES)[number];
 
@@ -43,6 +44,7 @@ const KEY: Record<TableName, string> = {
   usage: "instance_id::text || '/' || day::text",
   email_outbox: "id::text",
   operators: "user_id::text",
+  hosts: "url",
 };
 
 /** A harmless column to try to change in an update. */
@@ -56,6 +58,7 @@ const UPDATE: Record<TableName, string> = {
   usage: "messages = 0",
   email_outbox: "status = 'sent', sent_at = now()",
   operators: "created_at = now()",
+  hosts: "address = '203.0.113.66'",
 };
 
 /** A valid new row for the table, attributed to customer A (or, for operators, making A an operator). */
@@ -105,6 +108,11 @@ function insertForA(f: Fixture, table: TableName): [string, unknown[]] {
       ];
     case "operators":
       return ["insert into public.operators (user_id) values ($1)", [f.users.a]];
+    case "hosts":
+      return [
+        "insert into public.hosts (url, address, memory_mb, cpus, added_by) values ('ssh://root@evil.test:22', '203.0.113.66', 1024, 1, 'customer:a@example.com')",
+        [],
+      ];
   }
 }
 
@@ -175,6 +183,9 @@ async function buildFixture(pool: pg.Pool): Promise<Fixture> {
   };
   const a = await perCustomer("a");
   const b = await perCustomer("b");
+  await pool.query(
+    "insert into public.hosts (url, address, memory_mb, cpus, added_by) values ('ssh://root@dokku-1.example.com:22', '203.0.113.10', 65536, 16, 'operator:ops')",
+  );
   const split = (forA: string, forB: string, other: string[] = []) => ({ a: [forA], b: [forB], other });
   return {
     users,
@@ -191,6 +202,8 @@ async function buildFixture(pool: pg.Pool): Promise<Fixture> {
       usage: split(`${a.instance}/2026-11-29`, `${b.instance}/2026-11-29`),
       email_outbox: split(a.email, b.email),
       operators: { a: [], b: [], other: [users.operator] },
+      // Hosts are operator-only: customers never learn the fleet.
+      hosts: { a: [], b: [], other: ["ssh://root@dokku-1.example.com:22"] },
     },
   };
 }

@@ -8,9 +8,9 @@
  *
  * Exit codes: 0 success, 1 error, 2 usage error.
  */
-import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { stripeClient } from "../billing/stripeClient.ts";
+import { cliOperator } from "../database/auditLog.ts";
 import { openDatabase } from "../database/connection.ts";
 import { createLogger, silentLogger } from "./log.ts";
 import { openReconcileQueue } from "./queue.ts";
@@ -33,11 +33,6 @@ Configuration: DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_API_BASE, STRIPE_PRICE_TI
 MINDROOM_DELETION_GRACE, MINDROOM_DATA_DIR (as the webhook service reads them).`;
 
 class UsageError extends Error {}
-
-/** `operator:<login>`: who asked, for the audit log and the operation record. */
-function operator(): string {
-  return `operator:${process.env.MINDROOM_OPERATOR || userInfo().username}`;
-}
 
 function renderSweep(report: SweepReport): string {
   const lines = [
@@ -86,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (sub === "retry") {
-        await queue.retryDeadLetter(String(id), operator());
+        await queue.retryDeadLetter(String(id), cliOperator());
         process.stdout.write(`queued again: dead letter ${id}\n`);
         return 0;
       }

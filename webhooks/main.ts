@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { type Database, openDatabase } from "../database/connection.ts";
+import { seedHosts } from "../database/hosts.ts";
 import { startMailDelivery } from "../mail/connection.ts";
 import { createApp } from "./app.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -59,14 +60,17 @@ async function startWorker(
       import("../automation/operations.ts"),
       import("../billing/stripeClient.ts"),
     ]);
-  const operations = await Operations.start(settings.automation);
+  const reconcile = loadReconcileSettings(settings.automation);
+  // The hosts table is the pool (DOKKU_HOSTS seeds it); each operation brings the pack for its hosts.
+  await seedHosts(database.pool, settings.automation.hosts, reconcile.hostKeys);
+  const operations = await Operations.start(settings.automation, "perOperation");
   try {
     await startReconcileWorker({
       db: database,
       queue,
       operations,
       stripe: stripeClient({ secretKey: settings.stripe.secretKey, apiBase: settings.stripe.apiBase }),
-      settings: { automation: settings.automation, reconcile: loadReconcileSettings(settings.automation) },
+      settings: { automation: settings.automation, reconcile },
       log: logger.child({ component: "reconcile" }),
       metrics,
     });

@@ -17,18 +17,37 @@ export interface WorkerInit {
   readonly policy: PolicyPackOptions | undefined;
 }
 
+/** Every operation may carry its own policy pack options (else the pool's from init apply). */
+interface PolicyOverride {
+  readonly policy?: PolicyPackOptions;
+}
+
 export type WorkRequest =
-  | {
+  | (PolicyOverride & {
       readonly id: number;
       readonly kind: "apply";
       readonly spec: TenantSpecInput;
       readonly secrets: TenantSecrets;
       /** Check the Dokku host for drift first (see UpOptions.probeDrift). */
       readonly probeDrift?: boolean;
-    }
-  | { readonly id: number; readonly kind: "up"; readonly tenant: string; readonly probeDrift?: boolean }
-  | { readonly id: number; readonly kind: "preview" | "refresh" | "drift"; readonly tenant: string }
-  | { readonly id: number; readonly kind: "destroy"; readonly tenant: string; readonly removeStack: boolean }
+    })
+  | (PolicyOverride & {
+      readonly id: number;
+      readonly kind: "up";
+      readonly tenant: string;
+      readonly probeDrift?: boolean;
+    })
+  | (PolicyOverride & {
+      readonly id: number;
+      readonly kind: "preview" | "refresh" | "drift";
+      readonly tenant: string;
+    })
+  | (PolicyOverride & {
+      readonly id: number;
+      readonly kind: "destroy";
+      readonly tenant: string;
+      readonly removeStack: boolean;
+    })
   | { readonly id: number; readonly kind: "cancel"; readonly target: number };
 
 export type WorkReply =

@@ -7,16 +7,29 @@
 
 import type { OperationResult } from "../operationResult.ts";
 import type { ProgressEvent } from "../progress.ts";
-import { TenantStacks } from "../tenantStacks.ts";
+import { type PolicyPackOptions, TenantStacks } from "../tenantStacks.ts";
 import type { WorkerInit, WorkReply, WorkRequest } from "./protocol.ts";
 
 const send = (reply: WorkReply) => process.send?.(reply);
 const running = new Map<number, AbortController>();
-let stacks: Promise<TenantStacks> | undefined;
+let init: WorkerInit | undefined;
+/** One TenantStacks per distinct policy: the init's, and those operations bring (few: one per host list). */
+const stacksByPolicy = new Map<string, Promise<TenantStacks>>();
+
+function stacksFor(policy: PolicyPackOptions | undefined): Promise<TenantStacks> {
+  if (!init) throw new Error("worker used before init");
+  const chosen = policy ?? init.policy;
+  const key = JSON.stringify(chosen ?? null);
+  let stacks = stacksByPolicy.get(key);
+  if (!stacks) {
+    stacks = TenantStacks.open(init.settings, chosen);
+    stacksByPolicy.set(key, stacks);
+  }
+  return stacks;
+}
 
 async function handle(request: Exclude<WorkRequest, { kind: "cancel" }>): Promise<OperationResult> {
-  if (!stacks) throw new Error("worker used before init");
-  const api = await stacks;
+  const api = await stacksFor(request.policy);
   const controller = new AbortController();
   running.set(request.id, controller);
   const options = {
@@ -48,7 +61,8 @@ async function handle(request: Exclude<WorkRequest, { kind: "cancel" }>): Promis
 
 process.on("message", (request: WorkRequest | WorkerInit) => {
   if (request.kind === "init") {
-    stacks = TenantStacks.open(request.settings, request.policy);
+    init = request;
+    void stacksFor(undefined);
     return;
   }
   if (request.kind === "cancel") {

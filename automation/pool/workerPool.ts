@@ -39,6 +39,11 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** `up` and `apply`: check the Dokku host for drift first (see UpOptions.probeDrift). */
   readonly probeDrift?: boolean;
+  /**
+   * The policy pack for this operation instead of the pool's (the reconcile worker passes one
+   * built from the hosts table, which changes while the pool runs).
+   */
+  readonly policy?: PolicyPackOptions;
 }
 
 /**
@@ -110,7 +115,11 @@ export class WorkerPool {
   private submit(input: JobInput, tenant: string, options: RunOptions = {}): Promise<OperationResult> {
     if (this.closed) throw new Error("the worker pool is closed");
     return new Promise((resolve) => {
-      const job = { ...input, id: this.nextId++ } as Job;
+      const job = {
+        ...input,
+        ...(options.policy ? { policy: options.policy } : {}),
+        id: this.nextId++,
+      } as Job;
       this.queue.push({ job, tenant, onProgress: options.onProgress, signal: options.signal, resolve });
       this.dispatch();
     });

@@ -34,6 +34,8 @@ export interface Ctx {
   readonly out: Output;
   readonly flags: GlobalFlags;
   readonly stdin: Stdin;
+  /** Who runs the command: `root` from the root shell (root-only commands check it), else `dokku`. */
+  readonly user: string;
   /** Epoch milliseconds. */
   now(): number;
   /** `openssl rand -hex N`. */

@@ -7,6 +7,7 @@ import type { PluginModule } from "./commands.ts";
 import type { Ctx } from "./context.ts";
 import { exitWith } from "./errors.ts";
 import { printHelp, printPluginHelp, printVersion } from "./help.ts";
+import { isCommunityPluginMissing } from "./plugin.ts";
 
 type Loader = () => Promise<PluginModule>;
 
@@ -21,6 +22,7 @@ const PLUGINS: Record<string, Loader> = {
   git: async () => (await import("./git.ts")).plugin,
   letsencrypt: async () => (await import("./letsencrypt.ts")).plugin,
   network: async () => (await import("./network.ts")).plugin,
+  plugin: async () => (await import("./plugin.ts")).plugin,
   nginx: async () => (await import("./proxy.ts")).nginxPlugin,
   ports: async () => (await import("./ports.ts")).plugin,
   postgres: async () => (await import("./services.ts")).postgresPlugin,
@@ -54,7 +56,7 @@ export async function dispatch(ctx: Ctx, argv: readonly string[], options: Dispa
   }
   const pluginName = command.split(":")[0] ?? "";
   const loader = Object.hasOwn(PLUGINS, pluginName) ? PLUGINS[pluginName] : undefined;
-  if (!loader) notADokkuCommand(ctx, argv);
+  if (!loader || isCommunityPluginMissing(ctx.state, pluginName)) notADokkuCommand(ctx, argv);
   const plugin = await loader();
   const handler = Object.hasOwn(plugin.commands, command) ? plugin.commands[command] : undefined;
   if (!handler) {

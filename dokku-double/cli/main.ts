@@ -102,7 +102,15 @@ async function main(): Promise<number> {
   const store = new StateStore(join(stateDir, "state.json"));
   const state = store.load();
   const stdin = processStdin();
-  const ctx: Ctx = { state, out, flags, stdin, now: () => Date.now(), randomHex: cryptoRandomHex };
+  const ctx: Ctx = {
+    state,
+    out,
+    flags,
+    stdin,
+    user: process.env.SSH_USER === "root" ? "root" : "dokku",
+    now: () => Date.now(),
+    randomHex: cryptoRandomHex,
+  };
 
   let exitCode = 0;
   try {

@@ -143,6 +143,19 @@ export interface HostState {
   /** `/etc/cron.d/<name>` files written through sudo by service backup schedules. */
   cronFiles: Record<string, string>;
   letsencryptAutorenew: boolean;
+  /**
+   * Community plugins installed with `plugin:install`, by name. Absent means the
+   * three tenants need (postgres, redis, letsencrypt), as on every host before
+   * `plugin:*` existed in the double (see cli/plugin.ts).
+   */
+  plugins?: Record<string, InstalledPlugin>;
+}
+
+export interface InstalledPlugin {
+  url: string;
+  version: string;
+  /** `--committish` given at install, empty for the default branch. */
+  committish: string;
 }
 
 export function emptyState(): HostState {

@@ -9,7 +9,9 @@
 import type pg from "pg";
 import type { OperationResult } from "../../automation/operationResult.ts";
 import type { ProgressEvent } from "../../automation/progress.ts";
+import type { PolicyPackOptions } from "../../automation/tenantStacks.ts";
 import type { TenantSecrets } from "../../automation/tenantWorkspaces.ts";
+import type { KnownHost } from "../../components/hostPool.ts";
 import type { TenantSpec } from "../../components/tenantSpec.ts";
 import { audit } from "../../database/auditLog.ts";
 import type { Customer } from "../../database/customers.ts";
@@ -40,14 +42,17 @@ export interface TenantOperations {
       options?: {
         onProgress?: (e: ProgressEvent) => void;
         signal?: AbortSignal;
+        policy?: PolicyPackOptions;
       },
     ): Promise<OperationResult>;
     destroy(
       tenant: string,
-      options?: { removeStack?: boolean; signal?: AbortSignal },
+      options?: { removeStack?: boolean; signal?: AbortSignal; policy?: PolicyPackOptions },
     ): Promise<OperationResult>;
   };
   secrets(): TenantSecrets;
+  /** The policy pack for these hosts (the hosts table changes while the pool runs); absent in fakes. */
+  policyFor?(hosts: readonly KnownHost[]): PolicyPackOptions | undefined;
 }
 
 export interface ApplyDeps {
@@ -85,6 +90,8 @@ export async function runOperation(
   desired: Wanted,
   spec: TenantSpec,
   hash: string,
+  /** Every known host (the policy pack's list). */
+  hosts: readonly KnownHost[],
 ): Promise<AppliedOutcome> {
   const { before, instance } = rows;
   const { pool } = deps.db;
@@ -126,9 +133,11 @@ export async function runOperation(
   await recordProgress(pool, operation.id, progress.current);
   log.info("operation started", { operation: operation.id, kind, verb });
 
+  const policy = deps.operations.policyFor?.(hosts);
   const options = {
     onProgress: (e: ProgressEvent) => progress.push(e),
     signal: job.signal,
+    ...(policy ? { policy } : {}),
   };
   let result: OperationResult;
   if (kind === "up") {

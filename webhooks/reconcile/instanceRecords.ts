@@ -6,7 +6,7 @@
  * same transaction (webhooks/notifications/customerEmails.ts).
  */
 import type pg from "pg";
-import type { AutomationSettings } from "../../automation/settings.ts";
+import type { KnownHost } from "../../components/hostPool.ts";
 import { audit } from "../../database/auditLog.ts";
 import { type Customer, findCustomerByStripeId, upsertCustomerByStripeId } from "../../database/customers.ts";
 import {
@@ -136,7 +136,7 @@ export async function place(
   pool: pg.Pool,
   instance: Instance,
   desired: Wanted,
-  hosts: AutomationSettings["hosts"],
+  hosts: readonly KnownHost[],
 ): Promise<Instance> {
   return transaction(pool, async (tx) => {
     await tx.query("select pg_advisory_xact_lock(hashtext('mindroom:placement'))");

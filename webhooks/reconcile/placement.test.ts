@@ -79,10 +79,10 @@ describe("placement", () => {
     const attempt = () => placeTenant({ pool, placed: [], tier: "professional", current: null });
     expect(attempt).toThrow(NoCapacityError);
     expect(attempt).toThrow(
-      `no Dokku host has ${PRO} MB free for a professional tenant (ssh://root@10.0.0.1:22: 1024 MB free, ssh://root@10.0.0.2:22: 2048 MB free): add a host to DOKKU_HOSTS or raise a host's memoryMb`,
+      `no Dokku host has ${PRO} MB free for a professional tenant (ssh://root@10.0.0.1:22: 1024 MB free, ssh://root@10.0.0.2:22: 2048 MB free): add a host with mindroom-ops hosts add, or uncordon one`,
     );
     expect(() => placeTenant({ pool: [], placed: [], tier: "free", current: null })).toThrow(
-      "no Dokku hosts are configured: set DOKKU_HOSTS",
+      "no Dokku host takes new tenants: add one with mindroom-ops hosts add (or seed DOKKU_HOSTS)",
     );
   });
 });

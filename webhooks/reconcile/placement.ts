@@ -23,7 +23,7 @@ export interface PlacementInput {
   readonly current: string | null;
 }
 
-/** No host of the pool has room for the tier: add a host to DOKKU_HOSTS or give one more memory. */
+/** No host of the pool has room for the tier: add a host (mindroom-ops hosts add) or give one more memory. */
 export class NoCapacityError extends Error {
   override readonly name = "NoCapacityError";
   readonly tier: TierId;
@@ -31,10 +31,10 @@ export class NoCapacityError extends Error {
   constructor(tierId: TierId, neededMb: number, free: readonly { url: string; freeMb: number }[]) {
     super(
       free.length === 0
-        ? "no Dokku hosts are configured: set DOKKU_HOSTS"
+        ? "no Dokku host takes new tenants: add one with mindroom-ops hosts add (or seed DOKKU_HOSTS)"
         : `no Dokku host has ${neededMb} MB free for a ${tierId} tenant (${free
             .map((h) => `${h.url}: ${h.freeMb} MB free`)
-            .join(", ")}): add a host to DOKKU_HOSTS or raise a host's memoryMb`,
+            .join(", ")}): add a host with mindroom-ops hosts add, or uncordon one`,
     );
     this.tier = tierId;
     this.neededMb = neededMb;

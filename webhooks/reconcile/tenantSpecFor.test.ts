@@ -108,7 +108,7 @@ describe("tenantSpecFor", () => {
 
   it("refuses a host outside the pool or without a known key, saying what to configure", () => {
     expect(() => tenantSpecFor(running, { ...instance, host: "ssh://root@10.9.9.9:22" }, settings)).toThrow(
-      /not in DOKKU_HOSTS/,
+      /not a known host/,
     );
     expect(() => tenantSpecFor(running, instance, { ...settings, hostKeys: new Map() })).toThrow(
       HostNotConfiguredError,

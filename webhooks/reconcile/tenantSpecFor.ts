@@ -45,13 +45,13 @@ export function tenantSpecFor(
   const host = settings.hosts.find((h) => h.url === instance.host);
   if (!host) {
     throw new HostNotConfiguredError(
-      `tenant ${instance.slug} lives on ${instance.host}, which is not in DOKKU_HOSTS: add it back (tenants are not moved by a reconcile)`,
+      `tenant ${instance.slug} lives on ${instance.host}, which is not a known host (or has no pinned key): add it back with mindroom-ops hosts add (tenants are not moved by a reconcile)`,
     );
   }
   const hostKey = settings.hostKeys.get(host.url);
   if (!hostKey) {
     throw new HostNotConfiguredError(
-      `no public key for ${host.url}: add its line to the known_hosts file named by DOKKU_KNOWN_HOSTS`,
+      `no pinned public key for ${host.url}: pin it with mindroom-ops hosts add (or DOKKU_KNOWN_HOSTS for a seeded host)`,
     );
   }
   const input: TenantSpecInput = {

@@ -12,6 +12,7 @@
  */
 import type { Registry } from "prom-client";
 import type { AutomationSettings } from "../../automation/settings.ts";
+import { readHostPool, seedHosts } from "../../database/hosts.ts";
 import { findInstanceByCustomer, updateDesired } from "../../database/instances.ts";
 import { transaction } from "../../database/transaction.ts";
 import type { ReconcileJob, ReconcileQueue } from "../queue.ts";
@@ -71,10 +72,17 @@ export async function startReconcileWorker(
 /** The job handler, exposed for tests and for running one reconcile in process. */
 export function reconcileHandler(deps: ReconcileDeps): (job: ReconcileJob) => Promise<ReconcileOutcome> {
   const metrics = workerMetrics(deps.metrics?.registry);
+  // DOKKU_HOSTS seeds the hosts table once per handler (the table is the truth after that).
+  let seeded: Promise<void> | undefined;
   return async (job) => {
     const log = deps.log.child({ customer: job.customerKey, job: job.id, trigger: job.trigger });
     const startedAt = new Date();
     try {
+      seeded ??= seedHosts(deps.db.pool, deps.settings.automation.hosts, deps.settings.reconcile.hostKeys);
+      await seeded.catch((error: unknown) => {
+        seeded = undefined;
+        throw error;
+      });
       const outcome = await reconcile(deps, job, metrics);
       await markCustomerEventsProcessed(deps.db.pool, job.customerKey, startedAt);
       metrics?.jobs.inc({ outcome: outcome.action });
@@ -128,9 +136,10 @@ async function reconcile(
     return { action: "none", reason: desired.reason };
   }
 
-  // 3. The instance row: its slug fixed at creation, its host by placement.
+  // 3. The instance row: its slug fixed at creation, its host by placement among the hosts table's.
+  const hosts = await readHostPool(pool);
   if (!instance) instance = await createInstance(pool, customer, desired, actor, job.reason);
-  if (!instance.host) instance = await place(pool, instance, desired, deps.settings.automation.hosts);
+  if (!instance.host) instance = await place(pool, instance, desired, hosts.schedulable);
 
   const { spec, hash } = tenantSpecFor(
     desired,
@@ -140,7 +149,7 @@ async function reconcile(
       displayName: customer.displayName,
       restartGeneration: instance.restartGeneration,
     },
-    { ...deps.settings.automation, ...settings },
+    { ...deps.settings.automation, ...settings, hosts: hosts.known, hostKeys: hosts.keys },
   );
   const deletionDueAt = desired.state === "running" ? null : desired.deletionDueAt;
   const before = instance;
@@ -170,5 +179,15 @@ async function reconcile(
   }
 
   // 5. Run it, recorded as an operation.
-  return await runOperation(deps, job, metrics, customer, { before, instance }, desired, spec, hash);
+  return await runOperation(
+    deps,
+    job,
+    metrics,
+    customer,
+    { before, instance },
+    desired,
+    spec,
+    hash,
+    hosts.known,
+  );
 }
