@@ -1,7 +1,10 @@
 /**
  * Runs before every HTTP request the server handles (documents, server functions, API routes).
  * Client-side navigations never pass through it, so every server function and API route verifies
- * identity itself; here, for full document loads only, it
+ * identity itself. Here, for every request, it
+ * - refuses any request that could change something unless it comes from the portal's own pages
+ *   (server/requestOrigin.ts), before a route or server function runs;
+ * and for full document loads only, it
  * - resolves the session before rendering starts, so a page that needs a
  *   signed-in person (or an operator) answers a plain 302 instead of a redirect discovered
  *   mid-stream, and
@@ -9,6 +12,9 @@
  */
 import { createMiddleware } from "@solidjs/start/middleware";
 import { isOperator, optionalIdentity } from "./server/identity.ts";
+import { signInFor } from "./server/redirects.ts";
+import { judgeIntent, refusal } from "./server/requestOrigin.ts";
+import { portalSettings } from "./server/settings.ts";
 
 const SIGNED_IN = ["/dashboard", "/billing", "/account", "/operator"];
 
@@ -18,16 +24,16 @@ function under(path: string, prefixes: string[]): boolean {
 
 export default createMiddleware({
   onRequest: async (event) => {
-    if (event.request.method !== "GET") return;
     const url = new URL(event.request.url);
+    const intent = judgeIntent(
+      { method: event.request.method, pathname: url.pathname, headers: event.request.headers },
+      portalSettings().publicOrigin,
+    );
+    if (!intent.allowed) return refusal(intent);
+    if (event.request.method !== "GET") return;
     if (!under(url.pathname, SIGNED_IN)) return;
     const identity = await optionalIdentity();
-    if (!identity) {
-      return Response.redirect(
-        new URL(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, url),
-        302,
-      );
-    }
+    if (!identity) return Response.redirect(new URL(signInFor(url.pathname + url.search), url), 302);
     if (under(url.pathname, ["/operator"]) && !(await isOperator(identity))) {
       return Response.redirect(new URL("/dashboard", url), 302);
     }

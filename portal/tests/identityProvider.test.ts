@@ -316,7 +316,7 @@ describe("the portal's confirm route with the local adapter", () => {
     await env?.stop();
   });
 
-  test("an emailed sign-in link signs in once, sets only the session cookie and continues to next", async () => {
+  test("an emailed sign-in link only asks until continued from the portal's page, then signs in once and continues to next", async () => {
     const email = "fay@example.test";
     const provider: IdentityProvider = new KratosGatewayProvider({
       supabaseUrl: env.auth.url,
@@ -328,7 +328,23 @@ describe("the portal's confirm route with the local adapter", () => {
     const link = /https?:\/\/\S+\/auth\/confirm\?\S+/.exec(mail.text)?.[0] ?? "";
     expect(link.startsWith(`${env.url}/auth/confirm?`)).toBe(true);
 
-    const first = await fetch(link, { redirect: "manual" });
+    // Opening the link (a mail scanner, or a link someone else sent) changes nothing.
+    const opened = await fetch(link, { redirect: "manual" });
+    expect(opened.status).toBe(200);
+    expect(opened.headers.getSetCookie()).toEqual([]);
+    expect(await opened.text()).toContain("Continue");
+    const continueUrl = link.replace("/auth/confirm?", "/auth/confirm/continue?");
+    const redeem = () =>
+      fetch(continueUrl, { method: "POST", redirect: "manual", headers: { origin: env.url } });
+    // Not from the portal's own page: refused, and the link still works afterwards.
+    const forged = await fetch(continueUrl, {
+      method: "POST",
+      redirect: "manual",
+      headers: { origin: "http://evil.example" },
+    });
+    expect(forged.status).toBe(403);
+
+    const first = await redeem();
     expect(first.status).toBe(303);
     expect(first.headers.get("location")).toBe("/account");
     const cookies = first.headers.getSetCookie();
@@ -338,7 +354,7 @@ describe("the portal's confirm route with the local adapter", () => {
     const account = await fetch(`${env.url}/account`, { headers: { cookie: session }, redirect: "manual" });
     expect(account.status).toBe(200);
 
-    const again = await fetch(link, { redirect: "manual" });
+    const again = await redeem();
     expect(again.status).toBe(303);
     expect(again.headers.get("location")).toBe("/login?error=link&next=%2Faccount");
   });

@@ -6,34 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthClient } from "../../auth-server/client.ts";
-import { createInstance, recordActual } from "../../database/instances.ts";
-import { finishOperation, startOperation } from "../../database/operations.ts";
 import { type PortalEnvironment, startPortalEnvironment } from "./environment.ts";
+import { PASSWORD, type Person, seedPerson } from "./people.ts";
 import { callServerFunction, type ServerFunction, serverFunctions } from "./serverFunctions.ts";
-
-interface Person {
-  email: string;
-  userId: string;
-  cookie: string;
-  customerId: string;
-  instanceId: string;
-  slug: string;
-}
-
-/** Stack outputs as a tenant records them (the parts the portal reads). */
-function tenantOutputs(slug: string, tier: string) {
-  return {
-    slug,
-    tier,
-    status: "running",
-    urls: {
-      app: `https://${slug}.mindroom.test`,
-      api: `https://${slug}.api.mindroom.test`,
-      matrix: `https://${slug}.matrix.mindroom.test`,
-    },
-    host: "dokku-1.local:22",
-  };
-}
 
 let env: PortalEnvironment;
 let alice: Person;
@@ -41,7 +16,6 @@ let bob: Person;
 let operatorCookie: string;
 let functions: ServerFunction[];
 
-const PASSWORD = "amber-quarry-notebook-57";
 const OPERATOR_FUNCTIONS = [
   "tenants",
   "tenant",
@@ -53,47 +27,6 @@ const OPERATOR_FUNCTIONS = [
   "previewTenant",
   "retryDeadLetter",
 ];
-
-async function person(auth: AuthClient, name: string): Promise<Person> {
-  const email = `${name}-${Date.now().toString(36)}@example.com`;
-  const signed = await auth.signUp(email, PASSWORD);
-  const userId = signed.session.identity.id;
-  const { rows } = await env.db.pool.query(
-    `insert into public.customers (user_id, email, stripe_customer_id) values ($1, $2, $3) returning id`,
-    [userId, email, `cus_${name}${Date.now().toString(36)}`],
-  );
-  const customerId = String(rows[0]?.id);
-  const slug = `${name}-${Date.now().toString(36)}`;
-  const instance = await createInstance(env.db.pool, {
-    customerId,
-    slug,
-    tier: "starter",
-    desiredState: "running",
-  });
-  const op = await startOperation(env.db.pool, {
-    instanceId: instance.id,
-    kind: "up",
-    trigger: "stripe",
-    reason: `secret-${name}`,
-  });
-  await finishOperation(env.db.pool, op.id, { status: "succeeded" });
-  await recordActual(env.db.pool, instance.id, {
-    actualState: "running",
-    outputs: tenantOutputs(slug, "starter"),
-  });
-  await env.db.pool.query(
-    "insert into public.usage (instance_id, day, agents, messages, storage_bytes) values ($1, current_date, 2, 40, 1000)",
-    [instance.id],
-  );
-  return {
-    email,
-    userId,
-    cookie: `mr_session=${signed.sessionToken}`,
-    customerId,
-    instanceId: instance.id,
-    slug,
-  };
-}
 
 function get(path: string, cookie?: string) {
   return fetch(`${env.url}${path}`, { redirect: "manual", headers: cookie ? { cookie } : {} });
@@ -107,8 +40,8 @@ function bobsMarks(): string[] {
 beforeAll(async () => {
   env = await startPortalEnvironment();
   const auth = new AuthClient({ authUrl: env.auth.authUrl });
-  alice = await person(auth, "alice");
-  bob = await person(auth, "bob");
+  alice = await seedPerson(env, auth, "alice");
+  bob = await seedPerson(env, auth, "bob");
   const ops = await auth.signUp(`ops-${Date.now().toString(36)}@example.com`, PASSWORD);
   await env.db.pool.query("insert into public.operators (user_id) values ($1)", [ops.session.identity.id]);
   operatorCookie = `mr_session=${ops.sessionToken}`;

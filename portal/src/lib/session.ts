@@ -18,7 +18,7 @@ export interface SessionInfo {
   readonly operator: boolean;
 }
 
-/** Where emailed links (sign-in links, sign-up confirmations) land: routes/auth/confirm.ts. */
+/** Where emailed links (sign-in links, sign-up confirmations) land: routes/auth/confirm/. */
 function landing(next: string): LinkLanding {
   return { confirmUrl: `${portalSettings().publicUrl}/auth/confirm`, next };
 }

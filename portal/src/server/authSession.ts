@@ -14,7 +14,7 @@ import { portalSettings } from "./settings.ts";
 
 export const SESSION_COOKIE = "mr_session";
 export const PENDING_SIGN_IN_COOKIE = "mr_link";
-/** Only the confirm route reads it; an hour, like Supabase's default email link lifetime. */
+/** Only the confirm routes read it (`/auth/confirm/continue` redeems); an hour, like Supabase's default email link lifetime. */
 const PENDING_PATH = "/auth/confirm";
 const PENDING_MAX_AGE_S = 60 * 60;
 

@@ -1,6 +1,7 @@
 /** The zod schemas of the portal's forms; their messages are what people read next to a field. */
 import { z } from "zod";
 import { TIER_IDS } from "../../../components/tiers.ts";
+import { landingPageSchema } from "./redirects.ts";
 
 const email = z
   .string({ error: "Enter your email address." })
@@ -14,11 +15,8 @@ const password = z
   .min(1, "Enter your password.")
   .max(72, "Passwords are limited to 72 characters.");
 
-/** Only same-site paths: a `next` parameter must never send someone to another origin. */
-const next = z
-  .string()
-  .optional()
-  .transform((v) => (v && /^\/(?!\/)[\w\-/?=&%.]*$/.test(v) ? v : "/dashboard"));
+/** Where to go after signing in: only a known portal page (server/redirects.ts), else the dashboard. */
+const next = landingPageSchema;
 
 export const signInSchema = z.object({ email, password, next });
 

@@ -12,6 +12,7 @@ import type { VerifiedClaims } from "./auth/identityProvider.ts";
 import { identityProvider } from "./auth/provider.ts";
 import { forgetSession, sessionToken, storeSession } from "./authSession.ts";
 import { asPerson } from "./database.ts";
+import { DEFAULT_PAGE, signInFor } from "./redirects.ts";
 import { VerifiedSessions } from "./verifiedSessions.ts";
 
 export type { VerifiedClaims } from "./auth/identityProvider.ts";
@@ -60,22 +61,23 @@ async function verify(token: string): Promise<{ value: Identity | null; until: n
   };
 }
 
+/** The page to come back to after signing in: this page, or for a server function the page it came from. */
 function here(): string {
   const event = getRequestEvent();
-  if (!event) return "/dashboard";
+  if (!event) return DEFAULT_PAGE;
   const url = new URL(event.request.url);
-  // Server-function calls carry the page they came from in the Referer; fall back to the dashboard.
-  if (url.pathname.startsWith("/_server")) {
-    const referer = event.request.headers.get("referer");
-    return referer ? new URL(referer).pathname : "/dashboard";
-  }
-  return url.pathname + url.search;
+  if (!url.pathname.startsWith("/_server")) return url.pathname + url.search;
+  // Server-function calls carry the page they came from in the Referer.
+  const referer = event.request.headers.get("referer");
+  if (!referer || !URL.canParse(referer)) return DEFAULT_PAGE;
+  const from = new URL(referer);
+  return from.pathname + from.search;
 }
 
 /** The signed-in person, or a redirect to the sign-in page (pages and server functions). */
 export async function requireIdentity(): Promise<Identity> {
   const identity = await optionalIdentity();
-  if (!identity) throw redirect(`/login?next=${encodeURIComponent(here())}`);
+  if (!identity) throw redirect(signInFor(here()));
   return identity;
 }
 

@@ -33,6 +33,8 @@ export interface PortalSettings {
   readonly priceTiers: ReadonlyMap<string, TierId>;
   /** Public base URL of the portal, for Stripe return URLs and magic links. */
   readonly publicUrl: string;
+  /** Its origin (`https://portal.example`): the only one whose pages may change anything. */
+  readonly publicOrigin: string;
   /** Session cookies carry `Secure` unless this is turned off for plain-http hosts other than localhost. */
   readonly secureCookies: boolean;
   /** The operator CLI used for live outputs and previews (`bin/mindroom-ops`). */
@@ -89,6 +91,7 @@ export function loadPortalSettings(env: NodeJS.ProcessEnv = process.env): Portal
     throw new PortalSettingsError(`portal configuration is incomplete: ${problems}`);
   }
   const e = parsed.data;
+  const publicUrl = (e.PORTAL_PUBLIC_URL ?? `http://localhost:${e.PORT ?? "3000"}`).replace(/\/$/, "");
   return {
     authProvider: e.MINDROOM_AUTH_PROVIDER,
     databaseUrl: e.DATABASE_URL,
@@ -98,7 +101,8 @@ export function loadPortalSettings(env: NodeJS.ProcessEnv = process.env): Portal
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeApiBase: e.STRIPE_API_BASE,
     priceTiers: priceTiers(e.STRIPE_PRICE_TIERS),
-    publicUrl: (e.PORTAL_PUBLIC_URL ?? `http://localhost:${e.PORT ?? "3000"}`).replace(/\/$/, ""),
+    publicUrl,
+    publicOrigin: new URL(publicUrl).origin,
     secureCookies: e.PORTAL_COOKIE_SECURE === "true",
     opsBin: e.MINDROOM_OPS_BIN,
   };
