@@ -245,6 +245,33 @@ describe("another origin", () => {
     expect(await me.text()).toContain(victim.slug);
   });
 
+  it("a GET from the portal's own origin runs reads only: no action, whatever its arguments", async () => {
+    // What the router does for queries (GET /_server?id=…&args=…, same-origin fetch metadata), aimed
+    // at every function with arguments that would make any action act.
+    const before = await everything();
+    for (const fn of functions) {
+      for (const fields of fn.name ? [accountFields()] : authFieldSets()) {
+        const form = new FormData();
+        for (const [k, v] of Object.entries(fields)) form.set(k, v);
+        for (const url of [
+          await serverFunctionUrl(env.url, fn.id),
+          await serverFunctionUrl(env.url, fn.id, form),
+        ]) {
+          const answer = await fetch(url, {
+            redirect: "manual",
+            headers: {
+              cookie: victim.cookie,
+              "sec-fetch-site": "same-origin",
+              "x-server-instance": "server-fn:0",
+            },
+          });
+          await answer.arrayBuffer();
+        }
+      }
+    }
+    expect(await everything()).toEqual(before);
+  });
+
   it("the portal's own page does act for the same person (the attacks failed for want of intent alone)", async () => {
     const page = browser.page;
     await page.goto(`${env.url}/billing`);

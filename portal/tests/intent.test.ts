@@ -21,15 +21,25 @@ describe("judgeIntent", () => {
     }
   });
 
-  it("runs server functions on POST only, whoever asks", () => {
-    for (const method of ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]) {
+  it("runs server functions on POST, or GET for the router's query fetches, from this origin only", () => {
+    for (const method of ["HEAD", "PUT", "DELETE", "OPTIONS"]) {
       expect(judge(method, "/_server", { "sec-fetch-site": "same-origin" })).toMatchObject({
         allowed: false,
         status: 405,
       });
     }
-    expect(judge("GET", "/_server/anything")).toMatchObject({ allowed: false, status: 405 });
-    expect(judge("POST", "/_server", { "sec-fetch-site": "same-origin" }).allowed).toBe(true);
+    for (const method of ["GET", "POST"]) {
+      expect(judge(method, "/_server", { "sec-fetch-site": "same-origin" }).allowed).toBe(true);
+      // A link, an image or a form on another site: refused before anything runs.
+      for (const site of ["cross-site", "same-site", "none"])
+        expect(judge(method, "/_server", { "sec-fetch-site": site })).toMatchObject({
+          allowed: false,
+          status: 403,
+        });
+    }
+    // Browsers send no Origin on a same-origin GET: without fetch metadata a GET is refused.
+    expect(judge("GET", "/_server")).toMatchObject({ allowed: false, status: 403 });
+    expect(judge("GET", "/_server/anything", { "sec-fetch-site": "cross-site" }).allowed).toBe(false);
   });
 
   it("takes the browser's fetch metadata when it is there: only same-origin may change anything", () => {

@@ -7,6 +7,7 @@ import { asPerson } from "../server/database.ts";
 import { confirmDeletionSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
 import { endSession, requireIdentity } from "../server/identity.ts";
+import { requireChangeRequest } from "../server/requestOrigin.ts";
 import type { FormResult } from "./formResult.ts";
 
 export const getAccount = query(async () => {
@@ -22,6 +23,7 @@ export const getAccount = query(async () => {
 
 export const deleteAccount = action(async (form: FormData): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   const identity = await requireIdentity();
   const parsed = parseForm(confirmDeletionSchema, form);
   if (!parsed.ok) return parsed.result;

@@ -11,6 +11,7 @@ import { asPerson } from "../server/database.ts";
 import { planSchema } from "../server/formSchemas.ts";
 import { parseForm } from "../server/forms.ts";
 import { requireIdentity } from "../server/identity.ts";
+import { requireChangeRequest } from "../server/requestOrigin.ts";
 import { priceForTier } from "../server/stripe.ts";
 import type { FormResult } from "./formResult.ts";
 
@@ -39,6 +40,7 @@ export const getBilling = query(async (): Promise<Billing> => {
 
 export const choosePlan = action(async (form: FormData): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   const identity = await requireIdentity();
   const parsed = parseForm(planSchema, form);
   if (!parsed.ok) return parsed.result;
@@ -47,15 +49,18 @@ export const choosePlan = action(async (form: FormData): Promise<FormResult> => 
 
 export const openBillingPortal = action(async (): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   return portalFor(await requireIdentity());
 }, "billingPortal");
 
 export const cancelSubscription = action(async (): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   return setCancelAtPeriodEnd(await requireIdentity(), true);
 }, "cancelSubscription");
 
 export const reactivateSubscription = action(async (): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   return setCancelAtPeriodEnd(await requireIdentity(), false);
 }, "reactivateSubscription");

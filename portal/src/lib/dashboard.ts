@@ -12,6 +12,7 @@ import { instanceActionSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
 import { requireIdentity } from "../server/identity.ts";
 import { auditAndEnqueue } from "../server/reconcileQueue.ts";
+import { requireChangeRequest } from "../server/requestOrigin.ts";
 import type { FormResult } from "./formResult.ts";
 
 export interface Dashboard extends CustomerView {
@@ -41,6 +42,7 @@ const ACTION_TEXT = {
 
 export const instanceAction = action(async (form: FormData): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   const identity = await requireIdentity();
   const parsed = parseForm(instanceActionSchema, form);
   if (!parsed.ok) return parsed.result;

@@ -13,6 +13,7 @@ import { type Identity, requireOperator } from "../server/identity.ts";
 import { type PlatformView, platformView, type TenantDetail, tenantDetail } from "../server/operatorView.ts";
 import { runOps } from "../server/opsCli.ts";
 import { auditAndEnqueue, reconcileQueue } from "../server/reconcileQueue.ts";
+import { requireChangeRequest } from "../server/requestOrigin.ts";
 import { type TenantPage, tenantFilterSchema, tenantsPage } from "../server/tenantsTable.ts";
 import type { FormResult } from "./formResult.ts";
 
@@ -92,6 +93,7 @@ function actorOf(identity: Identity) {
 
 export const reconcileNow = action(async (form: FormData): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   const identity = await requireOperator();
   const parsed = parseForm(operatorActionSchema, form);
   if (!parsed.ok) return parsed.result;
@@ -148,16 +150,19 @@ function holdAction(hold: boolean) {
 
 export const suspendTenant = action(async (form: FormData) => {
   "use server";
+  requireChangeRequest();
   return holdAction(true)(form);
 }, "suspendTenant");
 
 export const resumeTenant = action(async (form: FormData) => {
   "use server";
+  requireChangeRequest();
   return holdAction(false)(form);
 }, "resumeTenant");
 
 export const previewTenant = action(async (form: FormData): Promise<FormResult & { preview?: unknown }> => {
   "use server";
+  requireChangeRequest();
   const identity = await requireOperator();
   const parsed = parseForm(operatorActionSchema, form);
   if (!parsed.ok) return parsed.result;
@@ -181,6 +186,7 @@ export const previewTenant = action(async (form: FormData): Promise<FormResult &
 
 export const retryDeadLetter = action(async (form: FormData): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   const identity = await requireOperator();
   const parsed = parseForm(deadLetterRetrySchema, form);
   if (!parsed.ok) return parsed.result;

@@ -10,6 +10,7 @@ import { ensureCustomer } from "../server/customers.ts";
 import { magicLinkSchema, signInSchema, signUpSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
 import { endSession, isOperator, optionalIdentity } from "../server/identity.ts";
+import { requireChangeRequest } from "../server/requestOrigin.ts";
 import { portalSettings } from "../server/settings.ts";
 import type { FormResult } from "./formResult.ts";
 
@@ -32,6 +33,7 @@ export const getSessionInfo = query(async (): Promise<SessionInfo | null> => {
 
 export const signIn = action(async (form: FormData): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   const parsed = parseForm(signInSchema, form);
   if (!parsed.ok) return parsed.result;
   const { email, password, next } = parsed.data;
@@ -59,6 +61,7 @@ export const signIn = action(async (form: FormData): Promise<FormResult> => {
 
 export const signUp = action(async (form: FormData): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   const parsed = parseForm(signUpSchema, form);
   if (!parsed.ok) return parsed.result;
   const { email, password, name } = parsed.data;
@@ -97,6 +100,7 @@ export const signUp = action(async (form: FormData): Promise<FormResult> => {
 
 export const sendMagicLink = action(async (form: FormData): Promise<FormResult> => {
   "use server";
+  requireChangeRequest();
   const parsed = parseForm(magicLinkSchema, form);
   if (!parsed.ok) return parsed.result;
   const { email, next } = parsed.data;
@@ -112,6 +116,7 @@ export const sendMagicLink = action(async (form: FormData): Promise<FormResult> 
 
 export const signOut = action(async () => {
   "use server";
+  requireChangeRequest();
   await endSession();
   throw redirect("/login", { revalidate: "session" });
 });
