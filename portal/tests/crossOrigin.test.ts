@@ -19,7 +19,7 @@ import type { Page } from "playwright-core";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthClient } from "../../auth-server/client.ts";
-import { stripeClient } from "../../stripe-local/client.ts";
+import { stripeClient } from "../../billing/stripeClient.ts";
 import { type AttackerSite, type Attempt, type Fields, startAttackerSite } from "./attackerSite.ts";
 import { openBrowser, type Session } from "./browser.ts";
 import { PORTAL_DIR, type PortalEnvironment, startPortalEnvironment } from "./environment.ts";
