@@ -64,34 +64,30 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
   const logs = process.env.MINDROOM_TEST_SERVICE_LOGS === "1";
 
   async function start(env: Readonly<Record<string, string>> = {}): Promise<void> {
-    const started = spawn(
-      process.execPath,
-      [join(import.meta.dirname, "..", "webhooks", "reconcile", "testService.ts")],
-      {
-        env: {
-          ...process.env,
-          DATABASE_URL: options.databaseUrl,
-          STRIPE_SECRET_KEY: options.stripe.secretKey,
-          STRIPE_API_BASE: options.stripe.url,
-          STRIPE_WEBHOOK_SECRET: options.webhookSecret,
-          // A redelivery may carry a signature from hours ago (raised from Stripe's 300 s).
-          STRIPE_WEBHOOK_TOLERANCE: String(24 * 3600),
-          MINDROOM_WEBHOOKS_PORT: String(port),
-          MINDROOM_WEBHOOKS_RATE: "0",
-          ...automationEnvironment(options),
-          MINDROOM_AUTOMATION_WORKERS: "1",
-          MINDROOM_DELETION_GRACE: options.deletionGrace,
-          // The sweep has its own test; here it would only add noise.
-          MINDROOM_SWEEP_INTERVAL: "0s",
-          // Its emails go to the run's Mailpit.
-          SMTP_URL: options.smtpUrl ?? mailpit.smtpUrl,
-          PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",
-          ...env,
-        },
-        // Its stderr (and the engine's, including what orphaned pulumi processes write after a kill) only on request.
-        stdio: ["ignore", "pipe", logs ? "inherit" : "ignore"],
+    const started = spawn(process.execPath, [join(import.meta.dirname, "webhookServiceProcess.ts")], {
+      env: {
+        ...process.env,
+        DATABASE_URL: options.databaseUrl,
+        STRIPE_SECRET_KEY: options.stripe.secretKey,
+        STRIPE_API_BASE: options.stripe.url,
+        STRIPE_WEBHOOK_SECRET: options.webhookSecret,
+        // A redelivery may carry a signature from hours ago (raised from Stripe's 300 s).
+        STRIPE_WEBHOOK_TOLERANCE: String(24 * 3600),
+        MINDROOM_WEBHOOKS_PORT: String(port),
+        MINDROOM_WEBHOOKS_RATE: "0",
+        ...automationEnvironment(options),
+        MINDROOM_AUTOMATION_WORKERS: "1",
+        MINDROOM_DELETION_GRACE: options.deletionGrace,
+        // The sweep has its own test; here it would only add noise.
+        MINDROOM_SWEEP_INTERVAL: "0s",
+        // Its emails go to the run's Mailpit.
+        SMTP_URL: options.smtpUrl ?? mailpit.smtpUrl,
+        PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",
+        ...env,
       },
-    );
+      // Its stderr (and the engine's, including what orphaned pulumi processes write after a kill) only on request.
+      stdio: ["ignore", "pipe", logs ? "inherit" : "ignore"],
+    });
     child = started;
     const lines = createInterface({ input: started.stdout as NodeJS.ReadableStream });
     url = await new Promise<string>((resolve, reject) => {

@@ -19,13 +19,13 @@ import { findInstanceByCustomer, type Instance, requestRestart, setHold } from "
 import { operationsForInstance } from "../../database/operations.ts";
 import { subscriptionsForCustomer } from "../../database/subscriptions.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
+import { RecordingOperations } from "../../testing/recordingOperations.ts";
 import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
 import { SAMPLE_HOST_KEY, SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 import { silentLogger } from "../log.ts";
 import type { ReconcileJob, ReconcileRequest } from "../queue.ts";
 import { ReconcileOperationError } from "./applyOperation.ts";
 import { UnknownPriceError } from "./desiredState.ts";
-import { RecordingOperations } from "./recordingOperations.ts";
 import { loadReconcileSettings } from "./settings.ts";
 import { type ReconcileDeps, reconcileHandler } from "./worker.ts";
 

@@ -4,10 +4,10 @@
  * reconcile decisions can be tested on real Postgres and the local Stripe API
  * without engine time. `failNext` makes the next call fail as the engine would.
  */
-import type { OperationResult } from "../../automation/operationResult.ts";
-import type { TenantSpec } from "../../components/tenantSpec.ts";
-import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
-import type { TenantOperations } from "./applyOperation.ts";
+import type { OperationResult } from "../automation/operationResult.ts";
+import type { TenantSpec } from "../components/tenantSpec.ts";
+import type { TenantOperations } from "../webhooks/reconcile/applyOperation.ts";
+import { SAMPLE_ROOT_SECRET } from "./tenantSamples.ts";
 
 export class RecordingOperations implements TenantOperations {
   readonly calls: { op: "apply" | "destroy"; slug: string; spec?: TenantSpec }[] = [];

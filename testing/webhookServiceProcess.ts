@@ -5,9 +5,9 @@
  * a job orphaned by SIGKILL is retried within seconds, not minutes. Prints one
  * JSON line `{"url": …}` when ready; SIGTERM stops it gracefully.
  */
-import { silentLogger } from "../log.ts";
-import { startWebhookService } from "../main.ts";
-import { loadWebhookSettings } from "../settings.ts";
+import { silentLogger } from "../webhooks/log.ts";
+import { startWebhookService } from "../webhooks/main.ts";
+import { loadWebhookSettings } from "../webhooks/settings.ts";
 
 const service = await startWebhookService(loadWebhookSettings(), {
   logger: process.env.MINDROOM_TEST_SERVICE_LOGS === "1" ? undefined : silentLogger,
