@@ -6,10 +6,11 @@
 #   pulumi-resource-command   the command provider, installed into a project-local PULUMI_HOME
 #   kratos                    the local auth server (Ory Kratos; see auth-server/README.md)
 #   mailpit                   the local SMTP server with a web inbox (mail/README.md)
+#   minio                     the local S3-compatible object store (see object-store/README.md)
 # Every entry point (./platform, .ci/run) calls this; each step is skipped when its
 # output exists and its inputs (versions.env and the sources it builds) are unchanged.
 #
-# Usage: toolchain/ensure.sh [--only node|pulumi|kratos|mailpit] [--quiet]
+# Usage: toolchain/ensure.sh [--only node|pulumi|kratos|mailpit|minio] [--quiet]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -174,15 +175,40 @@ ensure_mailpit() {
   [[ $got == "v$MAILPIT_VERSION" ]] || die "built mailpit reports '$got', expected v$MAILPIT_VERSION"
 }
 
+# MinIO serves S3 locally: the Pulumi state backend of ./platform start, the backup
+# bucket, and the tests' object store (object-store/). Its version is a pseudo-version
+# v0.0.0-<yyyymmddhhmmss>-<commit>, from which the release tag it reports is derived.
+ensure_minio() {
+  go_env
+  local dir=$ROOT/toolchain/minio bin=$TOOLS/minio/bin/minio
+  check_pin "$dir/go.mod" "github.com/minio/minio $MINIO_VERSION"
+  [[ $MINIO_VERSION =~ ^v0\.0\.0-([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})-([0-9a-f]{12})$ ]] \
+    || die "MINIO_VERSION '$MINIO_VERSION' is not a v0.0.0-<time>-<commit> pseudo-version"
+  local m=("${BASH_REMATCH[@]}")
+  local released="${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z" commit=${m[7]}
+  local tag="DEVELOPMENT.${m[1]}-${m[2]}-${m[3]}T${m[4]}-${m[5]}-${m[6]}Z"
+  local key; key=$(inputs_hash "$dir/go.mod" "$dir/go.sum")
+  if ! [[ -x $bin ]] || ! is_fresh "$TOOLS/minio/.stamp" "$key"; then
+    say "building minio ($tag) from the Go module proxy (cold: about 5 minutes of CPU on 2 cores)"
+    local x=github.com/minio/minio/cmd
+    build_go "minio" "$dir" github.com/minio/minio "$bin" \
+      "-s -w -X $x.Version=$released -X $x.ReleaseTag=$tag -X $x.CommitID=$commit -X $x.ShortCommitID=$commit -X $x.CopyrightYear=${m[1]}"
+    echo "$key" >"$TOOLS/minio/.stamp"
+  fi
+  local got; got=$("$bin" --version | sed -n 's/^minio version \([^ ]*\).*/\1/p')
+  [[ $got == "$tag" ]] || die "built minio reports '$got', expected $tag"
+}
+
 main() {
   mkdir -p "$TOOLS"
   case "$ONLY" in
     ""|node) ensure_node ;;&
     ""|pulumi) ensure_pulumi ;;&
     ""|kratos) ensure_kratos ;;&
-    ""|mailpit) ensure_mailpit ;;
-    node|pulumi|kratos) ;;
-    *) die "--only takes node, pulumi, kratos or mailpit" ;;
+    ""|mailpit) ensure_mailpit ;;&
+    ""|minio) ensure_minio ;;
+    node|pulumi|kratos|mailpit) ;;
+    *) die "--only takes node, pulumi, kratos, mailpit or minio" ;;
   esac
 }
 main
