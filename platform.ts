@@ -8,6 +8,8 @@
  *   webhook service like Stripe does, its state kept in the data folder;
  * - the local auth server (`SUPABASE_URL` unset);
  * - the local mail server, Mailpit, with its web inbox (`SMTP_URL` unset);
+ * - the local object store (`AWS_ENDPOINT_URL_S3` unset): MinIO in the data folder, with a
+ *   versioned bucket for the Pulumi state (the default backend then) and one for backups;
  * - the webhook service with the reconcile worker, and the portal.
  */
 import { spawn } from "node:child_process";
@@ -21,6 +23,8 @@ import { openDatabase } from "./database/connection.ts";
 import { loadDatabaseSettings } from "./database/settings.ts";
 import { startDokkuHost } from "./dokku-double/host.ts";
 import { startMailpit } from "./mail/mailpit.ts";
+import { LOCAL_BACKUP_BUCKET, LOCAL_STATE_BUCKET, objectStoreDir } from "./object-store/endpoint.ts";
+import { startObjectStore } from "./object-store/server.ts";
 import { startLocalStripeInstance } from "./stripe-local/localInstance.ts";
 import { startWebhookService } from "./webhooks/main.ts";
 import { loadWebhookSettings, localWebhookSecret } from "./webhooks/settings.ts";
@@ -72,8 +76,25 @@ function startPortal(env: NodeJS.ProcessEnv): { stop(): Promise<void> } | undefi
 }
 
 async function start(): Promise<void> {
-  const settings = loadAutomationSettings();
   const stops: (() => Promise<void>)[] = [];
+  // The object store first: with PULUMI_BACKEND_URL unset, the automation settings take its state bucket.
+  let storeNote = `Object store      ${process.env.AWS_ENDPOINT_URL_S3} (AWS_ENDPOINT_URL_S3)`;
+  if (!process.env.AWS_ENDPOINT_URL_S3) {
+    const dataDir = loadAutomationSettings().dataDir;
+    const store = await startObjectStore({
+      dir: objectStoreDir(dataDir),
+      buckets: [{ name: LOCAL_STATE_BUCKET }, { name: LOCAL_BACKUP_BUCKET }],
+    });
+    stops.push(() => store.stop());
+    Object.assign(process.env, store.env);
+    storeNote = `Object store      ${store.endpoint} (local MinIO; buckets ${LOCAL_STATE_BUCKET}, ${LOCAL_BACKUP_BUCKET})`;
+  }
+  const settings = loadAutomationSettings();
+  const fileStacks = join(settings.dataDir, "pulumi", ".pulumi", "stacks");
+  if (settings.localObjectStore && existsSync(fileStacks))
+    process.stdout.write(
+      `note: ${fileStacks} holds stacks from the earlier file backend; the state now lives in the object store (PULUMI_BACKEND_URL=file://${join(settings.dataDir, "pulumi")} keeps using the file backend)\n`,
+    );
   const hostDir = localHostDir(settings.dataDir);
   mkdirSync(hostDir, { recursive: true, mode: 0o755 });
   writeFileSync(join(settings.dataDir, LOCAL_HOST_POINTER), `${hostDir}\n`);
@@ -160,6 +181,7 @@ async function start(): Promise<void> {
   ${mailNote}
   Postgres          ${database.embedded ? "embedded, in the data folder" : "DATABASE_URL"}
   Dokku host        ${host.url} (shell: ${host.shellUrl})
+  ${storeNote}
   Pulumi state      ${settings.backendUrl}
 
 Try it:

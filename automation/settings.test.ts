@@ -23,6 +23,38 @@ describe("loadAutomationSettings", () => {
     expect(readFileSync(join(dir, "pulumi-passphrase"), "utf8")).toBe(a.secretsEnv.PULUMI_CONFIG_PASSPHRASE);
   });
 
+  it("keeps the state in the data folder's local object store once ./platform start made one", () => {
+    const dir = fresh();
+    const store = join(dir, "object-store");
+    mkdirSync(store);
+    writeFileSync(join(store, "port"), "9123");
+    writeFileSync(
+      join(store, "credentials.json"),
+      JSON.stringify({ accessKeyId: "local-key", secretAccessKey: "local-secret-1" }),
+    );
+    const s = loadAutomationSettings({ MINDROOM_DATA_DIR: dir });
+    expect(s.backendUrl).toBe(
+      "s3://mindroom-pulumi-state?endpoint=http%3A%2F%2F127.0.0.1%3A9123&s3ForcePathStyle=true&region=us-east-1",
+    );
+    expect(s.backendEnv).toEqual({
+      AWS_ACCESS_KEY_ID: "local-key",
+      AWS_SECRET_ACCESS_KEY: "local-secret-1",
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL_S3: "http://127.0.0.1:9123",
+    });
+    expect(s.localObjectStore).toBe(store);
+    // An explicit backend wins, and the local store's credentials stay out of it.
+    const explicit = loadAutomationSettings({
+      MINDROOM_DATA_DIR: dir,
+      PULUMI_BACKEND_URL: "s3://prod-state",
+    });
+    expect([explicit.backendUrl, explicit.backendEnv, explicit.localObjectStore]).toEqual([
+      "s3://prod-state",
+      {},
+      undefined,
+    ]);
+  });
+
   it("takes the Pulumi CLI's own names for backend and secrets", () => {
     const s = loadAutomationSettings({
       MINDROOM_DATA_DIR: fresh(),

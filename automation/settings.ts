@@ -9,12 +9,26 @@ import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { ENVIRONMENTS, type Environment, isEnvironment } from "../components/environments.ts";
 import type { KnownHost } from "../components/hostPool.ts";
+import {
+  LOCAL_STATE_BUCKET,
+  objectStoreDir,
+  objectStoreEnv,
+  objectStoreIn,
+  s3BackendUrl,
+} from "../object-store/endpoint.ts";
 
 export interface AutomationSettings {
   /** Everything the embedded defaults keep (`MINDROOM_DATA_DIR`, default `./.data`). */
   readonly dataDir: string;
-  /** `file://…`, `s3://…`, `https://api.pulumi.com`, … (`PULUMI_BACKEND_URL`). */
+  /**
+   * `file://…`, `s3://…`, `https://api.pulumi.com`, … (`PULUMI_BACKEND_URL`); unset: the
+   * data folder's local object store when `./platform start` made one, else a file backend.
+   */
   readonly backendUrl: string;
+  /** Environment every pulumi process gets for the backend (the local object store's AWS_* credentials). */
+  readonly backendEnv: Readonly<Record<string, string>>;
+  /** The folder of the local object store holding the state, when that is the backend. */
+  readonly localObjectStore: string | undefined;
   /** `passphrase` (default) or a KMS URL like `awskms://alias/x?region=…` (`PULUMI_SECRETS_PROVIDER`). */
   readonly secretsProvider: string;
   /** Environment every pulumi process gets for secrets (the passphrase, when that provider is used). */
@@ -128,7 +142,11 @@ export function loadAutomationSettings(
   cwd = process.cwd(),
 ): AutomationSettings {
   const dataDir = resolve(cwd, env.MINDROOM_DATA_DIR || ".data");
-  const backendUrl = env.PULUMI_BACKEND_URL || `file://${join(dataDir, "pulumi")}`;
+  const storeDir = objectStoreDir(dataDir);
+  const localStore = env.PULUMI_BACKEND_URL ? undefined : objectStoreIn(storeDir);
+  const backendUrl =
+    env.PULUMI_BACKEND_URL ||
+    (localStore ? s3BackendUrl(localStore, LOCAL_STATE_BUCKET) : `file://${join(dataDir, "pulumi")}`);
   if (!/^(file|s3|gs|azblob|postgres|https?):\/\//.test(backendUrl)) {
     throw new SettingsError(
       `PULUMI_BACKEND_URL must be file://, s3://, gs://, azblob://, postgres:// or a Pulumi Cloud URL, got ${backendUrl}`,
@@ -158,6 +176,8 @@ export function loadAutomationSettings(
   return {
     dataDir,
     backendUrl,
+    backendEnv: localStore ? objectStoreEnv(localStore) : {},
+    localObjectStore: localStore ? storeDir : undefined,
     secretsProvider,
     secretsEnv,
     stackConfigDir: join(dataDir, "stacks"),

@@ -137,6 +137,7 @@ export class TenantWorkspaces {
       pulumiHome: pulumiEnv().PULUMI_HOME,
       envVars: {
         ...pulumiEnv(),
+        ...this.settings.backendEnv,
         ...this.settings.secretsEnv,
         PULUMI_BACKEND_URL: this.settings.backendUrl,
         NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import ${ANALYZER_PRELOAD}`].filter(Boolean).join(" "),

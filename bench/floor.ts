@@ -55,6 +55,7 @@ export async function remoteScripts(settings: AutomationSettings, slug: string):
       env: {
         ...process.env,
         ...pulumiEnv(),
+        ...settings.backendEnv,
         ...settings.secretsEnv,
         PULUMI_BACKEND_URL: settings.backendUrl,
       },

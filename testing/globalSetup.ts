@@ -3,8 +3,9 @@
  * points at an existing host) and stops it in teardown. Workers reach it through
  * `dokkuTarget()`. A host that cannot start (not root, no sshd) does not abort
  * the run: suites that need it fail with the reason, the others still run.
- * Also starts the run's one embedded Postgres (see testing/database.ts) and
- * its one Mailpit (testing/mailpit.ts).
+ * Also starts the run's one embedded Postgres (see testing/database.ts), its
+ * one Mailpit (testing/mailpit.ts) and its one local object store
+ * (testing/objectStore.ts).
  */
 import type { TestProject } from "vitest/node";
 import { type DokkuHost, startDokkuHost } from "../dokku-double/host.ts";
@@ -13,10 +14,15 @@ import { provideTestPostgres } from "./database.ts";
 // Type-only: brings in the ProvidedContext augmentation without loading vitest's runtime here.
 import type { ProvidedDokkuHost } from "./dokkuTarget.ts";
 import { provideTestMailpit } from "./mailpit.ts";
+import { provideTestObjectStore } from "./objectStore.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Start alongside the Dokku host; every return below waits for them.
-  const services = Promise.all([provideTestPostgres(project), provideTestMailpit(project)]);
+  const services = Promise.all([
+    provideTestPostgres(project),
+    provideTestMailpit(project),
+    provideTestObjectStore(project),
+  ]);
   const stopServices = async () => {
     await Promise.all((await services).map((stop) => stop()));
   };

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
+import { openObjectStore } from "../../object-store/server.ts";
 import type { OperationResult } from "../operationResult.ts";
 import { Operations } from "../operations.ts";
 import type { ProgressEvent } from "../progress.ts";
@@ -77,7 +78,12 @@ async function main(argv: string[]): Promise<number> {
   const json = Boolean(values.json);
   const probe = Boolean(values["probe-drift"]);
   const settings = loadAutomationSettings();
-  const ops = await Operations.start(settings);
+  // The state lives in the data folder's object store: serve it for this command if the platform is down.
+  const store = settings.localObjectStore ? await openObjectStore(settings.localObjectStore) : undefined;
+  const ops = await Operations.start(settings).catch(async (error) => {
+    await store?.stop();
+    throw error;
+  });
   try {
     switch (command) {
       case "list":
@@ -134,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } finally {
     await ops.close();
+    await store?.stop();
   }
 }
 
