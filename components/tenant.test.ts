@@ -294,7 +294,11 @@ describe("MindRoomTenant options", () => {
         "IFS= read -r AWS_KEY_ID",
         "IFS= read -r AWS_SECRET",
         "dokku postgres:backup-deauth pg-acme",
-        'dokku postgres:backup-auth pg-acme "$AWS_KEY_ID" "$AWS_SECRET" eu-central-1',
+        'SERVICE_FILES="$(dokku postgres:info pg-acme --service-root)/backup"',
+        'install -d -o dokku -g dokku -m 0700 "$SERVICE_FILES"',
+        `printf '%s\\n' "$AWS_KEY_ID" | sh -c 'umask 077 && cat >"$1" && chown dokku:dokku "$1"' sh "$SERVICE_FILES/AWS_ACCESS_KEY_ID"`,
+        `printf '%s\\n' "$AWS_SECRET" | sh -c 'umask 077 && cat >"$1" && chown dokku:dokku "$1"' sh "$SERVICE_FILES/AWS_SECRET_ACCESS_KEY"`,
+        `printf '%s\\n' 'eu-central-1' | sh -c 'umask 077 && cat >"$1" && chown dokku:dokku "$1"' sh "$SERVICE_FILES/AWS_DEFAULT_REGION"`,
       ].join("\n"),
     );
     expect(script(byName(resources, "tenant-postgres-backup-schedule"))).toBe(

@@ -14,8 +14,9 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { inject } from "vitest";
+import { type ExecTrace, startExecTrace } from "../dokku-double/execTrace.ts";
 import {
   createFaultControl,
   type FaultControl,
@@ -59,6 +60,8 @@ export interface DokkuTarget extends DokkuConnection {
   faultsUnavailable: string | undefined;
   /** The host's command log, only on the project's own host. */
   commandLog: (() => Promise<LoggedCommand[]>) | undefined;
+  /** Starts recording every program started on the host with its argv (dokku-double/execTrace.ts), only on the project's own host. */
+  execTrace: (() => Promise<ExecTrace>) | undefined;
 }
 
 export class DokkuTargetError extends Error {
@@ -134,6 +137,7 @@ export function dokkuTarget(env: NodeJS.ProcessEnv = process.env): DokkuTarget {
       faults: undefined,
       faultsUnavailable: EXTERNAL_REASON,
       commandLog: undefined,
+      execTrace: undefined,
     };
     return cached;
   }
@@ -155,6 +159,7 @@ export function dokkuTarget(env: NodeJS.ProcessEnv = process.env): DokkuTarget {
     faults: createFaultControl(provided.stateDir),
     faultsUnavailable: undefined,
     commandLog: () => readInstanceCommandLog(provided.stateDir),
+    execTrace: () => startExecTrace(dirname(provided.stateDir)),
   };
   return cached;
 }

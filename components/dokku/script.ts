@@ -82,6 +82,38 @@ export class DokkuScript {
     return this;
   }
 
+  /**
+   * Writes files into a folder of a Dokku service's root (what
+   * `<kind>:info <service> --service-root` reports), readable only by the dokku
+   * user (0600 in a 0700 folder): how secrets reach a plugin that keeps them in
+   * files, without any command line ever carrying them. Values are literals or
+   * variables set by {@link readStdin}; `printf` is a shell builtin, so a value
+   * never becomes a process argument, and the writer process sees only the path.
+   */
+  writeServiceFiles(
+    kind: string,
+    service: string,
+    folder: string,
+    files: readonly (readonly [name: string, value: DokkuArg])[],
+  ): this {
+    const sudo = this.bin === "dokku" ? "" : "sudo -n ";
+    for (const name of [folder, ...files.map(([n]) => n)])
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) throw new Error(`not a plain file name: ${name}`);
+    this.lines.push(
+      `SERVICE_FILES="$(${this.line(`${kind}:info`, [service, "--service-root"], [])})/${folder}"`,
+      `${sudo}install -d -o dokku -g dokku -m 0700 "$SERVICE_FILES"`,
+    );
+    for (const [name, value] of files) {
+      const text = typeof value === "string" ? quoteShell(value) : `"$${value.shellVariable}"`;
+      if (typeof value !== "string" && !/^[A-Z_][A-Z0-9_]*$/.test(value.shellVariable))
+        throw new Error(`not a shell variable name: ${value.shellVariable}`);
+      this.lines.push(
+        `printf '%s\\n' ${text} | ${sudo}sh -c 'umask 077 && cat >"$1" && chown dokku:dokku "$1"' sh "$SERVICE_FILES/${name}"`,
+      );
+    }
+    return this;
+  }
+
   toString(): string {
     return ["set -e", ...this.lines].join("\n");
   }

@@ -16,9 +16,13 @@ export interface DokkuServiceBackupArgs {
 }
 
 /**
- * Scheduled backups of a Dokku Postgres/Redis service to S3. `backup-auth`
- * fails when credentials exist already, so it always follows a `backup-deauth`
- * (an idempotent `rm -rf`); the keys arrive on stdin, never in the script text.
+ * Scheduled backups of a Dokku Postgres/Redis service to S3. The plugin keeps
+ * the credentials as files in the service's `backup` folder, which its
+ * `backup-auth` writes from its arguments, where every user of the host could
+ * read them in the process list. So the keys arrive on stdin, never in the
+ * script text, and are written into those files by the shell itself (dokku
+ * user only, 0600), after a `backup-deauth` (an idempotent `rm -rf`) clears
+ * what an earlier run left; `backup-auth` never runs.
  */
 export class DokkuServiceBackup extends pulumi.ComponentResource {
   readonly schedule: string;
@@ -40,11 +44,10 @@ export class DokkuServiceBackup extends pulumi.ComponentResource {
         create: script()
           .readStdin("AWS_KEY_ID", "AWS_SECRET")
           .run(`${kind}:backup-deauth`, [svc])
-          .run(`${kind}:backup-auth`, [
-            svc,
-            { shellVariable: "AWS_KEY_ID" },
-            { shellVariable: "AWS_SECRET" },
-            args.region,
+          .writeServiceFiles(kind, svc, "backup", [
+            ["AWS_ACCESS_KEY_ID", { shellVariable: "AWS_KEY_ID" }],
+            ["AWS_SECRET_ACCESS_KEY", { shellVariable: "AWS_SECRET" }],
+            ["AWS_DEFAULT_REGION", args.region],
           ])
           .toString(),
         stdin: pulumi.interpolate`${args.accessKeyId}\n${args.secretAccessKey}\n`,

@@ -1,13 +1,27 @@
 /**
- * Service backups: S3 credentials (`backup-auth`, which upstream creates with a
- * plain `mkdir`, so a second call fails), the cron schedule written through
- * sudo to `/etc/cron.d`, and `:backup` itself, which the double records instead
- * of uploading anything.
+ * Service backups: S3 credentials as files in the service's `backup` folder
+ * (`backup-auth`, which upstream creates with a plain `mkdir`, so a second call
+ * fails; `backup-deauth` removes the folder), the cron schedule written through
+ * sudo to `/etc/cron.d`, and `:backup` itself, which reads the credential files
+ * like upstream and records the backup instead of uploading anything. The
+ * files are real (in the instance's state folder), so whoever writes them, the
+ * plugin or a root shell, the same `:backup` finds them.
  */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { CommandHandler } from "./commands.ts";
 import type { Ctx } from "./context.ts";
 import { exitWith, fail } from "./errors.ts";
 import { requireServiceName, type ServiceKind, serviceRoot, verifyService } from "./serviceKinds.ts";
+
+/** The folder upstream keeps a service's backup credentials in. */
+function backupDir(kind: ServiceKind, service: string): string {
+  return `${serviceRoot(kind, service)}/backup`;
+}
+
+/** `echo "$VALUE" >"$SERVICE_BACKUP_ROOT/<NAME>"`. */
+function writeCredential(dir: string, name: string, value: string): void {
+  writeFileSync(`${dir}/${name}`, `${value}\n`);
+}
 
 function backupAuth(kind: ServiceKind) {
   return (ctx: Ctx, args: string[]): void => {
@@ -22,15 +36,20 @@ function backupAuth(kind: ServiceKind) {
     requireServiceName(service);
     if (accessKeyId === "") fail("Please specify an aws access key id");
     if (secretAccessKey === "") fail("Please specify an aws secret access key");
-    const state = verifyService(ctx, kind, service);
-    if (state.backupAuth) {
+    verifyService(ctx, kind, service);
+    const dir = backupDir(kind, service);
+    if (existsSync(dir)) {
       // Upstream's plain `mkdir` of the backup directory fails under `set -e`.
-      ctx.out.stderrLine(
-        `mkdir: cannot create directory '${serviceRoot(kind, service)}/backup': File exists`,
-      );
+      ctx.out.stderrLine(`mkdir: cannot create directory '${dir}': File exists`);
       exitWith(1);
     }
-    state.backupAuth = { accessKeyId, secretAccessKey, region, signatureVersion, endpointUrl };
+    mkdirSync(serviceRoot(kind, service), { recursive: true });
+    mkdirSync(dir);
+    writeCredential(dir, "AWS_ACCESS_KEY_ID", accessKeyId);
+    writeCredential(dir, "AWS_SECRET_ACCESS_KEY", secretAccessKey);
+    if (region !== "") writeCredential(dir, "AWS_DEFAULT_REGION", region);
+    if (signatureVersion !== "") writeCredential(dir, "AWS_SIGNATURE_VERSION", signatureVersion);
+    if (endpointUrl !== "") writeCredential(dir, "ENDPOINT_URL", endpointUrl);
   };
 }
 
@@ -38,7 +57,8 @@ function backupDeauth(kind: ServiceKind) {
   return (ctx: Ctx, args: string[]): void => {
     const service = args[0] ?? "";
     requireServiceName(service);
-    verifyService(ctx, kind, service).backupAuth = null;
+    verifyService(ctx, kind, service);
+    rmSync(backupDir(kind, service), { recursive: true, force: true });
   };
 }
 
@@ -92,7 +112,9 @@ function backup(kind: ServiceKind) {
     if (bucket === "") fail("Please specify an aws bucket for the backup");
     const state = verifyService(ctx, kind, service);
     if (useIam === "") {
-      if (!state.backupAuth) fail("Missing AWS_ACCESS_KEY_ID file");
+      const dir = backupDir(kind, service);
+      if (!existsSync(`${dir}/AWS_ACCESS_KEY_ID`)) fail("Missing AWS_ACCESS_KEY_ID file");
+      if (!existsSync(`${dir}/AWS_SECRET_ACCESS_KEY`)) fail("Missing AWS_SECRET_ACCESS_KEY file");
     } else if (useIam !== "--use-iam" && useIam !== "-u") {
       fail("Provide AWS credentials or use the --use-iam flag");
     }

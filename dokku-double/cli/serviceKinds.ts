@@ -55,8 +55,15 @@ export function dnsHostname(prefix: string, service: string): string {
   return `dokku.${prefix}.${service}`.replace(/[._]/g, "-");
 }
 
+/**
+ * The service's folder (`<kind>:info --service-root`). Like the plugin's, it is a
+ * real folder, holding the files the plugin keeps there (backup credentials), in
+ * the instance's state folder instead of `/var/lib/dokku/services`.
+ */
 export function serviceRoot(kind: ServiceKind, service: string): string {
-  return `${DOKKU_LIB_ROOT}/services/${kind.prefix}/${service}`;
+  const stateDir = process.env.DOKKU_DOUBLE_STATE_DIR;
+  const root = stateDir ? `${stateDir}/services` : `${DOKKU_LIB_ROOT}/services`;
+  return `${root}/${kind.prefix}/${service}`;
 }
 
 export function services(ctx: Ctx, kind: ServiceKind): Record<string, ServiceState> {

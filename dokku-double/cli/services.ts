@@ -8,6 +8,7 @@
  * that name is taken, into the app's config and adds a `--link` docker option;
  * `apps:destroy` removes the app from the LINKS file but keeps the service.
  */
+import { mkdirSync, rmSync } from "node:fs";
 import type { PluginModule } from "./commands.ts";
 import { setConfigVars, unsetConfigVars } from "./configVars.ts";
 import { confirmBashService } from "./confirm.ts";
@@ -139,12 +140,12 @@ function create(kind: ServiceKind) {
       shmSize: options.shmSize ?? "",
       links: [],
       status: "missing",
-      backupAuth: null,
       backupEncryptionKey: "",
       backups: [],
       createdAt: Math.floor(ctx.now() / 1000),
     };
     services(ctx, kind)[service] = state;
+    mkdirSync(serviceRoot(kind, service), { recursive: true });
     if (options.initialNetwork)
       propSet(ctx.state, kind.prefix, service, "initial-network", options.initialNetwork);
     if (options.postCreateNetwork)
@@ -338,6 +339,7 @@ function destroy(kind: ServiceKind) {
       ctx.out.verboseQuiet("Removing container");
     }
     ctx.out.verboseQuiet("Removing data");
+    rmSync(serviceRoot(kind, service), { recursive: true, force: true });
     delete services(ctx, kind)[service];
     propDestroyScope(ctx.state, kind.prefix, service);
     ctx.out.info2(`${kind.label} container deleted: ${service}`);

@@ -105,13 +105,6 @@ export interface ServiceState {
   links: string[];
   /** `running`, or `missing` when the container could never be created. */
   status: "running" | "exited" | "missing";
-  backupAuth: {
-    accessKeyId: string;
-    secretAccessKey: string;
-    region: string;
-    signatureVersion: string;
-    endpointUrl: string;
-  } | null;
   backupEncryptionKey: string;
   backups: ServiceBackup[];
   createdAt: number;
