@@ -11,8 +11,9 @@
  * - the local object store (`AWS_ENDPOINT_URL_S3` unset): MinIO in the data folder, with a
  *   versioned bucket for the Pulumi state (the default backend then) and one for backups;
  * - the webhook service with the reconcile worker, and the portal.
+ * Every process it starts dies with it, however it ends; a start after a crash ends what the
+ * crashed run left running; SIGINT or SIGTERM stops it within 30 s (processes/README.md).
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -25,6 +26,9 @@ import { startDokkuHost } from "./dokku-double/host.ts";
 import { startMailpit } from "./mail/mailpit.ts";
 import { LOCAL_BACKUP_BUCKET, LOCAL_STATE_BUCKET, objectStoreDir } from "./object-store/endpoint.ts";
 import { startObjectStore } from "./object-store/server.ts";
+import { describeEnded, startRun } from "./processes/run.ts";
+import { stopWithin, untilStopSignal } from "./processes/shutdown.ts";
+import { supervise } from "./processes/supervisor.ts";
 import { startLocalStripeInstance } from "./stripe-local/localInstance.ts";
 import { startWebhookService } from "./webhooks/main.ts";
 import { loadWebhookSettings, localWebhookSecret } from "./webhooks/settings.ts";
@@ -64,18 +68,21 @@ function keptPort(file: string, fallback: number): number {
 function startPortal(env: NodeJS.ProcessEnv): { stop(): Promise<void> } | undefined {
   const entry = join(import.meta.dirname, "portal", ".output", "server", "index.mjs");
   if (!existsSync(entry)) return undefined;
-  const child = spawn(process.execPath, [entry], { env, stdio: ["ignore", "inherit", "inherit"] });
+  const portal = supervise("portal", process.execPath, [entry], { env });
   return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
+    stop: async () => {
+      await portal.stop();
+    },
   };
 }
 
+/** Stop steps get this long (the webhook service's drain included); then whatever still runs is killed. */
+const STOP_DEADLINE_MS = 25_000;
+
 async function start(): Promise<void> {
+  const run = await startRun(loadAutomationSettings().dataDir);
+  process.stdout.write(describeEnded(run.ended));
+  const stopSignal = untilStopSignal();
   const stops: (() => Promise<void>)[] = [];
   // The object store first: with PULUMI_BACKEND_URL unset, the automation settings take its state bucket.
   let storeNote = `Object store      ${process.env.AWS_ENDPOINT_URL_S3} (AWS_ENDPOINT_URL_S3)`;
@@ -160,7 +167,11 @@ async function start(): Promise<void> {
     process.env.SUPABASE_SERVICE_ROLE_KEY = auth.serviceRoleKey;
   }
 
-  const service = await startWebhookService(loadWebhookSettings(), { port: webhookPort });
+  const service = await startWebhookService(loadWebhookSettings(), {
+    port: webhookPort,
+    // Reconciles in flight get this long to finish, then as long to cancel (processes/shutdown.ts).
+    shutdownGraceMs: 8_000,
+  });
   stops.push(() => service.close());
 
   const portal = startPortal({
@@ -192,21 +203,30 @@ Try it:
 Ctrl-C stops the platform; its data stays in ${settings.dataDir}.
 `);
 
-  await new Promise<void>((resolve) => {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
-  });
-  process.stdout.write("stopping…\n");
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  const signal = await stopSignal;
+  process.stdout.write(`stopping (${signal})…\n`);
+  const stopped = await stopWithin(stops.reverse(), STOP_DEADLINE_MS, (error) =>
+    process.stderr.write(`platform: while stopping: ${(error as Error).message}\n`),
+  );
+  run.finish();
+  process.stdout.write(
+    stopped.outcome === "done"
+      ? `stopped in ${(stopped.ms / 1000).toFixed(1)} s\n`
+      : `stopped in ${(stopped.ms / 1000).toFixed(1)} s (${stopped.outcome === "signal" ? "a second signal" : "the deadline"}: what was still running was killed; the next start recovers it)\n`,
+  );
 }
 
 const [command = "start", ...rest] = process.argv.slice(2);
 if (command === "--help" || rest.includes("--help")) {
   process.stdout.write(`${HELP}\n`);
 } else if (command === "start") {
-  start().catch((error: Error) => {
-    process.stderr.write(`platform: ${error.message}\n`);
-    process.exit(1);
-  });
+  start().then(
+    () => process.exit(0),
+    (error: Error) => {
+      process.stderr.write(`platform: ${error.message}\n`);
+      process.exit(1);
+    },
+  );
 } else {
   process.stderr.write(`${HELP}\n`);
   process.exit(2);

@@ -11,7 +11,6 @@
  * Order on start: the platform migrations (with database/supabase-compat.sql)
  * must already be applied → Kratos' migrations → identity-sync.sql → serve.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -20,6 +19,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 import { z } from "zod";
+import { type Supervised, supervise } from "../processes/supervisor.ts";
+import { toolsDir } from "../toolchain/tools.ts";
 import { AUTH_PREFIX, type Gateway, startGateway } from "./gateway.ts";
 import {
   type ApiKeys,
@@ -82,10 +83,7 @@ const optionsSchema = z.object({
 });
 
 function kratosBinaryPath(explicit: string | undefined): string {
-  const path =
-    explicit ??
-    process.env.MINDROOM_KRATOS_BIN ??
-    join(process.env.MINDROOM_TOOLS_DIR ?? join(ROOT, ".tools"), "kratos", "bin", "kratos");
+  const path = explicit ?? process.env.MINDROOM_KRATOS_BIN ?? join(toolsDir(), "kratos", "bin", "kratos");
   if (!existsSync(path))
     throw new AuthServerError(
       `the identity server binary is missing at ${path}; run toolchain/ensure.sh --only kratos`,
@@ -140,22 +138,16 @@ function tail(path: string, lines = 20): string {
 }
 
 /** Runs kratos with the DSN in its environment (never on a command line); output appended to `log`. */
-function runKratos(binary: string, args: string[], dsn: string, log: string): ChildProcess {
+function runKratos(name: string, binary: string, args: string[], dsn: string, log: string): Supervised {
   const fd = openSync(log, "a", 0o600);
   try {
-    return spawn(binary, args, {
+    return supervise(name, binary, args, {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dirname(log), DSN: dsn, SQA_OPT_OUT: "true" },
       stdio: ["ignore", fd, fd],
     });
   } finally {
     closeSync(fd);
   }
-}
-
-async function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const [code] = (await once(child, "exit")) as [number | null];
-  return code;
 }
 
 /** Kratos' migrations, then the auth.users mirror; one server at a time per database. */
@@ -172,8 +164,14 @@ async function prepareDatabase(databaseUrl: string, binary: string, dsn: string,
       );
     await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]);
     await client.query("create schema if not exists kratos");
-    const migrate = runKratos(binary, ["migrate", "sql", "--read-from-env", "--yes"], dsn, log);
-    const code = await exitCode(migrate);
+    const migrate = runKratos(
+      "kratos-migrate",
+      binary,
+      ["migrate", "sql", "--read-from-env", "--yes"],
+      dsn,
+      log,
+    );
+    const { code } = await migrate.exited;
     if (code !== 0)
       throw new AuthServerError(`kratos migrate sql exited with ${code}; the end of ${log}:\n${tail(log)}`);
     await client.query(readFileSync(join(ROOT, "auth-server", "identity-sync.sql"), "utf8"));
@@ -183,9 +181,10 @@ async function prepareDatabase(databaseUrl: string, binary: string, dsn: string,
   }
 }
 
-async function waitUntilReady(adminUrl: string, child: ChildProcess, log: string): Promise<void> {
+async function waitUntilReady(adminUrl: string, kratos: Supervised, log: string): Promise<void> {
+  const { child } = kratos;
   for (let attempt = 0; attempt < 600; attempt += 1) {
-    if (child.exitCode !== null || child.signalCode !== null)
+    if (!kratos.running)
       throw new AuthServerError(
         `kratos serve exited with ${child.exitCode ?? child.signalCode}; the end of ${log}:\n${tail(log)}`,
       );
@@ -200,14 +199,6 @@ async function waitUntilReady(adminUrl: string, child: ChildProcess, log: string
   throw new AuthServerError(
     `kratos serve did not become ready within 60 s; the end of ${log}:\n${tail(log)}`,
   );
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exitCode(child);
-  clearTimeout(timer);
 }
 
 export async function startAuthServer(input: AuthServerOptions): Promise<AuthServer> {
@@ -259,20 +250,18 @@ export async function startAuthServer(input: AuthServerOptions): Promise<AuthSer
 
     const dsn = kratosDsn(options.databaseUrl);
     await prepareDatabase(options.databaseUrl, binary, dsn, log);
-    const child = runKratos(
+    const kratos = runKratos(
+      "kratos",
       binary,
       ["serve", "-c", configPath, "--dev", "--watch-courier", "--sqa-opt-out"],
       dsn,
       log,
     );
-    const killOnExit = () => child.kill("SIGKILL");
-    process.once("exit", killOnExit);
     cleanups.push(async () => {
-      process.removeListener("exit", killOnExit);
-      await stopProcess(child);
+      await kratos.stop();
     });
     const adminUrl = `http://127.0.0.1:${adminPort}/`;
-    await waitUntilReady(adminUrl, child, log);
+    await waitUntilReady(adminUrl, kratos, log);
 
     const stop = cleanUp;
     return {

@@ -12,6 +12,7 @@ import { tenantNames } from "../components/tenantNames.ts";
 import { parseTenantSpec } from "../components/tenantSpec.ts";
 import { runDokku } from "../testing/dokkuClient.ts";
 import { dokkuTarget } from "../testing/dokkuTarget.ts";
+import { type ProcessSnapshot, snapshotTree, survivors } from "../testing/processTree.ts";
 import { expectGone, expectTenant, observeTenant } from "../testing/tenantObserver.ts";
 import { SAMPLE_ROOT_SECRET } from "../testing/tenantSamples.ts";
 import { hostSpec } from "../testing/tenantStacks.ts";
@@ -100,38 +101,49 @@ describe("the worker pool", { timeout: 600_000 }, () => {
 });
 
 describe("recovery", { timeout: 600_000 }, () => {
-  it.skipIf(!target.faults)("converges when the worker is killed in the middle of an up", async () => {
-    const faults = target.faults;
-    if (!faults) throw new Error("unreachable");
-    const spec = hostSpec(target, unique("killed"));
-    const tenant = String(spec.slug);
-    const names = tenantNames(parseTenantSpec(spec).slug);
-    // Slow this tenant's host commands down so the kill lands mid-update.
-    const slow = new RegExp(`\\b(${names.runtimeApp}|${names.homeserverApp}|${names.network})\\b`);
-    await faults.setDelay(400, { match: slow });
-    try {
-      let killed = false;
-      const first = await ops.pool.apply(spec, ops.secrets(), {
-        onProgress: (e) => {
-          if (!killed && e.type === "resource.done") {
-            killed = true;
-            const pid = ops.pool.workerPid(tenant);
-            if (pid) process.kill(pid, "SIGKILL");
-          }
-        },
-      });
-      expect(first.status).toBe("failed");
-      expect(first.error?.kind).toBe("WorkerCrashed");
-      await faults.setDelay(0);
-      const second = await ops.pool.run("up", tenant);
-      expect([second.status, second.error?.message]).toEqual(["succeeded", undefined]);
-      expectTenant(await observeTenant(target, names), parseTenantSpec(spec));
-    } finally {
-      await faults.setDelay(0);
-      await destroyAll([tenant]);
-    }
-    expectGone(await observeTenant(target, names));
-  });
+  it.skipIf(!target.faults)(
+    "converges when the worker is killed in the middle of an up, leaving no process behind",
+    async () => {
+      const faults = target.faults;
+      if (!faults) throw new Error("unreachable");
+      const spec = hostSpec(target, unique("killed"));
+      const tenant = String(spec.slug);
+      const names = tenantNames(parseTenantSpec(spec).slug);
+      // Slow this tenant's host commands down so the kill lands mid-update.
+      const slow = new RegExp(`\\b(${names.runtimeApp}|${names.homeserverApp}|${names.network})\\b`);
+      await faults.setDelay(400, { match: slow });
+      try {
+        let killed: ProcessSnapshot[] | undefined;
+        const first = await ops.pool.apply(spec, ops.secrets(), {
+          onProgress: (e) => {
+            if (killed || e.type !== "resource.done") return;
+            // Everything the worker started: the tenant lock's holder, the pulumi CLI, the policy
+            // analyzer and (once a remote command runs) the command provider.
+            const pid = ops.pool.workerPid(tenant) ?? 0;
+            const tree = snapshotTree(pid);
+            if (!tree.some((p) => p.command.includes("pulumi-resource-command"))) return;
+            killed = tree;
+            process.kill(pid, "SIGKILL");
+          },
+        });
+        expect(first.status).toBe("failed");
+        expect(first.error?.kind).toBe("WorkerCrashed");
+        const commands = (killed ?? []).map((p) => p.command).join("\n");
+        expect(commands).toMatch(/worker\.ts/);
+        expect(commands).toMatch(/pulumi-resource-command/);
+        expect(commands).toMatch(/node index\.ts/);
+        expect(await survivors(killed ?? [], 20_000)).toEqual([]);
+        await faults.setDelay(0);
+        const second = await ops.pool.run("up", tenant);
+        expect([second.status, second.error?.message]).toEqual(["succeeded", undefined]);
+        expectTenant(await observeTenant(target, names), parseTenantSpec(spec));
+      } finally {
+        await faults.setDelay(0);
+        await destroyAll([tenant]);
+      }
+      expectGone(await observeTenant(target, names));
+    },
+  );
 
   it("clears a stale Pulumi lock from a dead process and respects a live one", async () => {
     const spec = hostSpec(target, unique("locks"));

@@ -140,7 +140,8 @@ export class Operations {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  /** Lets running operations finish (for at most `graceMs`, when given), then ends the workers. */
+  close(options: { readonly graceMs?: number } = {}): Promise<void> {
+    return this.pool.close(options);
   }
 }

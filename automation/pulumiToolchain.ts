@@ -7,17 +7,14 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
+import { tetherPath } from "../processes/tether.ts";
+import { toolsDir } from "../toolchain/tools.ts";
 
-const REPO_ROOT = resolve(import.meta.dirname, "..");
+export { toolsDir };
 
 /** The pulumi CLI is not built yet, or was built at another version. */
 export class PulumiToolchainError extends Error {
   override readonly name = "PulumiToolchainError";
-}
-
-/** The ignored folder toolchain/ensure.sh fills (`MINDROOM_TOOLS_DIR` overrides it). */
-export function toolsDir(): string {
-  return process.env.MINDROOM_TOOLS_DIR ?? join(REPO_ROOT, ".tools");
 }
 
 /**
@@ -40,13 +37,18 @@ let cached: Promise<PulumiCommand> | undefined;
  */
 export function pulumiCommand(): Promise<PulumiCommand> {
   cached ??= (async () => {
-    // MINDROOM_PULUMI_ROOT: another folder with bin/pulumi (the benchmark puts a call-logging wrapper there).
-    const root = process.env.MINDROOM_PULUMI_ROOT ?? join(toolsDir(), "pulumi");
-    if (!existsSync(join(root, "bin", "pulumi"))) {
+    const built = join(toolsDir(), "pulumi");
+    if (!existsSync(join(built, "bin", "pulumi"))) {
       throw new PulumiToolchainError(
-        `no pulumi CLI in ${root}/bin: run toolchain/ensure.sh (./platform setup) to build it`,
+        `no pulumi CLI in ${built}/bin: run toolchain/ensure.sh (./platform setup) to build it`,
       );
     }
+    tetherPath(); // fails the same way when tether is not built
+    // The built CLI through tether (toolchain/tethered-pulumi), so nothing it starts outlives the
+    // process that ran it. MINDROOM_PULUMI_ROOT: another folder with bin/pulumi (the benchmark
+    // puts a call-logging wrapper there).
+    const root =
+      process.env.MINDROOM_PULUMI_ROOT ?? resolve(import.meta.dirname, "..", "toolchain", "tethered-pulumi");
     return PulumiCommand.get({ root });
   })();
   return cached;

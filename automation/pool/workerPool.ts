@@ -5,10 +5,10 @@
  * they never occupy two workers (the tenant lock in the worker is the guard
  * across processes).
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TenantSpecInput } from "../../components/tenantSpec.ts";
+import { allProcesses, descendantsOf } from "../../processes/procfs.ts";
+import { type Supervised, supervise } from "../../processes/supervisor.ts";
 import type { OperationKind, OperationResult } from "../operationResult.ts";
 import type { ProgressEvent } from "../progress.ts";
 import type { AutomationSettings } from "../settings.ts";
@@ -28,7 +28,7 @@ interface Pending {
 }
 
 interface Worker {
-  readonly child: ChildProcess;
+  readonly process: Supervised;
   current: Pending | undefined;
   timer: NodeJS.Timeout | undefined;
   sampler: NodeJS.Timeout | undefined;
@@ -99,17 +99,23 @@ export class WorkerPool {
     );
   }
 
-  /** The pid of the worker running an operation for `tenant`, if one is. */
+  /** The pid of the worker process running an operation for `tenant`, if one is. */
   workerPid(tenant: string): number | undefined {
-    return this.workers.find((w) => w.current?.tenant === tenant)?.child.pid;
+    const worker = this.workers.find((w) => w.current?.tenant === tenant);
+    return worker?.process.programPid();
   }
 
-  /** Stops taking work, lets running operations finish, then ends the workers. */
-  async close(): Promise<void> {
+  /**
+   * Stops taking work, lets running operations finish (for at most `graceMs`, when given: then
+   * their workers are killed and the operations fail as interrupted, for the next one to recover),
+   * then ends the workers.
+   */
+  async close(options: { readonly graceMs?: number } = {}): Promise<void> {
     this.closed = true;
-    while (this.queue.length > 0 || this.workers.some((w) => w.current))
+    const deadline = Date.now() + (options.graceMs ?? Number.POSITIVE_INFINITY);
+    while ((this.queue.length > 0 || this.workers.some((w) => w.current)) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
-    for (const w of this.workers) killTree(w.child);
+    await Promise.all(this.workers.map((w) => w.process.kill()));
   }
 
   private submit(input: JobInput, tenant: string, options: RunOptions = {}): Promise<OperationResult> {
@@ -140,16 +146,16 @@ export class WorkerPool {
     worker.current = pending;
     this.busyTenants.add(pending.tenant);
     // The worker's own timeout cancels the engine gracefully; this one catches a worker that hangs anyway.
-    worker.timer = setTimeout(() => killTree(worker.child), this.settings.operationTimeoutMs + 60_000);
+    worker.timer = setTimeout(() => void worker.process.kill(), this.settings.operationTimeoutMs + 60_000);
     worker.sampler = setInterval(() => this.sampleMemory(worker), SAMPLE_MS);
     pending.signal?.addEventListener(
       "abort",
       () =>
         worker.current === pending &&
-        worker.child.send({ id: this.nextId++, kind: "cancel", target: pending.job.id }),
+        worker.process.child.send({ id: this.nextId++, kind: "cancel", target: pending.job.id }),
       { once: true },
     );
-    worker.child.send(pending.job);
+    worker.process.child.send(pending.job);
   }
 
   private finish(worker: Worker, result: OperationResult): void {
@@ -165,20 +171,23 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    // Its own process group: the worker's pulumi CLI and plugins die with it (see killTree).
-    const child = fork(WORKER, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], detached: true });
-    child.send({ kind: "init", settings: this.settings, policy: this.policy });
-    const worker: Worker = { child, current: undefined, timer: undefined, sampler: undefined };
-    child.on("message", (reply: WorkReply) => {
+    // Supervised: the worker, its pulumi CLI and the engine's plugins die with the pool's process
+    // and with the worker, whatever kills either.
+    const supervised = supervise("worker", process.execPath, [...process.execArgv, WORKER], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      stopSignal: "SIGKILL",
+    });
+    supervised.child.send({ kind: "init", settings: this.settings, policy: this.policy });
+    const worker: Worker = { process: supervised, current: undefined, timer: undefined, sampler: undefined };
+    supervised.child.on("message", (reply: WorkReply) => {
       const pending = worker.current;
       if (!pending || reply.id !== pending.job.id) return;
       if (reply.type === "progress") pending.onProgress?.(reply.event);
       else if (reply.type === "result") this.finish(worker, reply.result);
       else this.finish(worker, failure(pending, reply.error.kind, reply.error.message));
     });
-    child.on("exit", (code, signal) => {
-      // Whatever the worker started (pulumi, providers) must not outlive it and hold the stack's lock.
-      killTree(child);
+    // By now its tether has killed whatever the worker started (pulumi, plugins), so nothing holds the stack's lock.
+    void supervised.exited.then(({ code, signal }) => {
       const pending = worker.current;
       if (pending) {
         this.finish(
@@ -200,19 +209,9 @@ export class WorkerPool {
   }
 
   private sampleMemory(worker: Worker): void {
-    const pid = worker.child.pid;
-    if (pid === undefined) return;
+    const pid = worker.process.pid;
     const rss = rssOfTree(pid);
     if (rss > (this.peakRss.get(pid) ?? 0)) this.peakRss.set(pid, rss);
-  }
-}
-
-function killTree(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    // The group is gone already.
   }
 }
 
@@ -231,28 +230,7 @@ function failure(pending: Pending, kind: string, message: string): OperationResu
 
 /** Resident memory of a process and its descendants (the pulumi CLI and its plugins), from /proc. */
 export function rssOfTree(root: number): number {
-  const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ppid = Number(fields[1]);
-      const pages = Number(fields[21]);
-      const pid = Number(entry);
-      rss.set(pid, pages * 4096);
-      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  let total = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    total += rss.get(pid) ?? 0;
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return total;
+  const processes = allProcesses();
+  const tree = [...processes.filter((p) => p.pid === root), ...descendantsOf(root, processes)];
+  return tree.reduce((sum, p) => sum + p.rssBytes, 0);
 }

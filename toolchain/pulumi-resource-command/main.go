@@ -20,6 +20,7 @@ import (
 var Version = "0.0.0-dev"
 
 func main() {
+	exitWithEngine()
 	provider, err := infer.NewProviderBuilder().
 		WithNamespace("pulumi").
 		WithDisplayName("Command").

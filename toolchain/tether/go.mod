@@ -1,0 +1,3 @@
+module mindroom.cloud/toolchain/tether
+
+go 1.26
