@@ -6,12 +6,12 @@
  * on demand, its messages and ports kept in `<data>/mailpit/`, and reused by
  * any later process while the one that started it runs.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { type Supervised, supervise } from "../processes/supervisor.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -92,11 +92,11 @@ function tail(path: string, lines = 15): string {
   return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }
 
-async function waitUntilReady(webUrl: string, child: ChildProcess, log: string): Promise<void> {
+async function waitUntilReady(webUrl: string, mailpit: Supervised, log: string): Promise<void> {
   for (let attempt = 0; attempt < 300; attempt += 1) {
-    if (child.exitCode !== null || child.signalCode !== null)
+    if (!mailpit.running)
       throw new MailpitError(
-        `mailpit exited with ${child.exitCode ?? child.signalCode}; the end of ${log}:\n${tail(log)}`,
+        `mailpit exited with ${mailpit.child.exitCode ?? mailpit.child.signalCode}; the end of ${log}:\n${tail(log)}`,
       );
     try {
       if ((await fetch(`${webUrl}/readyz`)).ok) return;
@@ -109,8 +109,9 @@ async function waitUntilReady(webUrl: string, child: ChildProcess, log: string):
 }
 
 /**
- * Starts Mailpit for `dir`, or joins the one already serving it. Its process
- * is killed when this process exits, if this process started it.
+ * Starts Mailpit for `dir`, or joins the one already serving it. If this
+ * process started it, it is supervised: it stops when this process ends,
+ * however it ends (processes/supervisor.ts).
  */
 export async function startMailpit(options: MailpitOptions): Promise<MailpitServer> {
   const dir = resolve(options.dir);
@@ -134,9 +135,10 @@ export async function startMailpit(options: MailpitOptions): Promise<MailpitServ
   const httpPort = await portOrFree(options.httpPort ?? running?.httpPort ?? 8025);
   const log = join(dir, "mailpit.log");
   const fd = openSync(log, "a", 0o600);
-  let child: ChildProcess;
+  let child: Supervised;
   try {
-    child = spawn(
+    child = supervise(
+      "mailpit",
       binary,
       [
         "--smtp",
@@ -155,22 +157,18 @@ export async function startMailpit(options: MailpitOptions): Promise<MailpitServ
         "--label",
         dir,
       ],
-      { stdio: ["ignore", fd, fd], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir } },
+      {
+        stdio: ["ignore", fd, fd],
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir },
+        graceMs: 5_000,
+      },
     );
   } finally {
     closeSync(fd);
   }
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
   const webUrl = `http://127.0.0.1:${httpPort}`;
   const stop = async () => {
-    process.removeListener("exit", killOnExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await once(child, "exit");
-      clearTimeout(timer);
-    }
+    await child.stop();
     if (readState(stateFile)?.pid === child.pid) rmSync(stateFile, { force: true });
   };
   try {
@@ -179,7 +177,8 @@ export async function startMailpit(options: MailpitOptions): Promise<MailpitServ
     await stop();
     throw error;
   }
-  const kept: KeptState = { pid: child.pid ?? 0, smtpPort, httpPort };
+  // Its tether's pid: its command line names Mailpit and this folder too (servesDir).
+  const kept: KeptState = { pid: child.pid, smtpPort, httpPort };
   writeFileSync(stateFile, JSON.stringify(kept), { mode: 0o600 });
   return { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, webUrl, owned: true, stop };
 }
