@@ -7,13 +7,11 @@
  *
  * - Credentials are generated once into the folder (0600) and reach MinIO through
  *   its environment, never its command line.
- * - MinIO runs under `setpriv --pdeathsig SIGKILL`: it dies with the process that
+ * - MinIO runs supervised (processes/supervisor.ts): it dies with the process that
  *   started it, however that process dies.
  * - Buckets are created probe-then-act, with versioning and lifecycle rules when
  *   asked (the state backend and the backups rely on versioned buckets).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
@@ -26,6 +24,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { keptOrFreePort } from "../net/loopbackPort.ts";
+import { type Supervised, supervise } from "../processes/supervisor.ts";
 import {
   bucketName,
   LOCAL_REGION,
@@ -101,9 +100,10 @@ function tail(path: string, lines = 20): string {
   return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }
 
-async function waitUntilReady(endpoint: string, child: ChildProcess, log: string): Promise<void> {
+async function waitUntilReady(endpoint: string, minio: Supervised, log: string): Promise<void> {
+  const { child } = minio;
   for (let attempt = 0; attempt < 600; attempt += 1) {
-    if (child.exitCode !== null || child.signalCode !== null)
+    if (!minio.running)
       throw new ObjectStoreError(
         `minio exited with ${child.exitCode ?? child.signalCode}; the end of ${log}:\n${tail(log)}`,
       );
@@ -149,14 +149,6 @@ export async function ensureBucket(client: S3Client, spec: BucketSpec): Promise<
     );
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
-  clearTimeout(timer);
-}
-
 /** Starts MinIO on loopback with its data in `options.dir`, and ensures the buckets asked for. */
 export async function startObjectStore(options: ObjectStoreOptions): Promise<ObjectStore> {
   const binary = minioBinary(options.binary);
@@ -169,22 +161,12 @@ export async function startObjectStore(options: ObjectStoreOptions): Promise<Obj
   const endpoint = `http://127.0.0.1:${port}`;
   const log = join(dir, "minio.log");
   const fd = openSync(log, "a", 0o600);
-  let child: ChildProcess;
+  let child: Supervised;
   try {
-    child = spawn(
-      "setpriv",
-      [
-        "--pdeathsig",
-        "SIGKILL",
-        "--",
-        binary,
-        "server",
-        join(dir, "data"),
-        "--address",
-        `127.0.0.1:${port}`,
-        "--quiet",
-        "--anonymous",
-      ],
+    child = supervise(
+      "minio",
+      binary,
+      ["server", join(dir, "data"), "--address", `127.0.0.1:${port}`, "--quiet", "--anonymous"],
       {
         env: {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -202,11 +184,8 @@ export async function startObjectStore(options: ObjectStoreOptions): Promise<Obj
   } finally {
     closeSync(fd);
   }
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
   const stop = async () => {
-    process.removeListener("exit", killOnExit);
-    await stopProcess(child);
+    await child.stop();
   };
   try {
     await waitUntilReady(endpoint, child, log);
@@ -224,7 +203,7 @@ export async function startObjectStore(options: ObjectStoreOptions): Promise<Obj
     };
     return {
       ...store,
-      pid: child.pid,
+      pid: child.programPid(),
       env: objectStoreEnv(store),
       client: clientOf,
       ensureBucket: (spec) => ensureBucket(clientOf(), spec),
