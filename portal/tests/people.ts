@@ -45,8 +45,9 @@ export function tenantOutputs(slug: string, tier: string) {
 }
 
 export interface PersonOptions {
-  /** A real Stripe customer and live Starter subscription through this client. */
+  /** A real Stripe customer and (unless `subscribed` is false) a live Starter subscription through this client. */
   readonly billing?: Stripe;
+  readonly subscribed?: boolean;
   /** Also an operator. */
   readonly operator?: boolean;
 }
@@ -71,7 +72,7 @@ export async function seedPerson(
   if (options.operator)
     await env.db.pool.query("insert into public.operators (user_id) values ($1)", [userId]);
   let subscriptionId: string | undefined;
-  if (options.billing) {
+  if (options.billing && options.subscribed !== false) {
     const sub = await options.billing.subscriptions.create({
       customer: stripeCustomerId,
       items: [{ price: "price_mindroom_starter" }],
