@@ -167,8 +167,10 @@ async function start(): Promise<void> {
     process.env.SUPABASE_SERVICE_ROLE_KEY = auth.serviceRoleKey;
   }
 
+  // Metrics on a free port unless MINDROOM_METRICS_PORT names one (several local platforms may run).
   const service = await startWebhookService(loadWebhookSettings(), {
     port: webhookPort,
+    ...(process.env.MINDROOM_METRICS_PORT ? {} : { metricsPort: 0 }),
     // Reconciles in flight get this long to finish, then as long to cancel (processes/shutdown.ts).
     shutdownGraceMs: 8_000,
   });
@@ -179,6 +181,7 @@ async function start(): Promise<void> {
     PORT: String(portalPort),
     PORTAL_PUBLIC_URL: portalUrl,
     PORTAL_COOKIE_SECURE: "false",
+    PORTAL_METRICS_PORT: process.env.PORTAL_METRICS_PORT || "0",
     MINDROOM_OPS_BIN: join(import.meta.dirname, "bin", "mindroom-ops"),
   });
   if (portal) stops.push(() => portal.stop());
@@ -186,7 +189,7 @@ async function start(): Promise<void> {
   process.stdout.write(`MindRoom Cloud is running on embedded defaults (data in ${settings.dataDir}).
 
   Portal            ${portal ? portalUrl : "not built (npm run build -w portal)"}
-  Webhook service   ${service.url}/stripe/webhook (health ${service.url}/healthz, metrics ${service.url}/metrics)
+  Webhook service   ${service.url}/stripe/webhook (health ${service.url}/healthz, metrics ${service.metricsUrl}/metrics)
   ${stripeNote}
   Auth              ${process.env.SUPABASE_URL}/auth/v1
   ${mailNote}

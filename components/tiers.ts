@@ -37,6 +37,9 @@ export interface Tier {
   readonly homeserver: ProcessResources;
   /** The storage backup job (runs only when the tenant has backups). */
   readonly backupJob: ProcessResources;
+  /** The homeserver's Postgres and Redis services (only with Synapse). */
+  readonly postgres: ProcessResources;
+  readonly redis: ProcessResources;
 }
 
 /** The backup job archives and uploads storage; its needs do not grow with the plan. */
@@ -54,6 +57,8 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     runtime: { memoryMb: 512, cpus: 0.5, reserveMemoryMb: 256 },
     homeserver: { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 128 },
     backupJob: BACKUP_JOB,
+    postgres: { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 128 },
+    redis: { memoryMb: 64, cpus: 0.1, reserveMemoryMb: 32 },
   },
   starter: {
     id: "starter",
@@ -66,6 +71,8 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     runtime: { memoryMb: 1024, cpus: 1, reserveMemoryMb: 512 },
     homeserver: { memoryMb: 512, cpus: 0.5, reserveMemoryMb: 256 },
     backupJob: BACKUP_JOB,
+    postgres: { memoryMb: 512, cpus: 0.5, reserveMemoryMb: 256 },
+    redis: { memoryMb: 128, cpus: 0.1, reserveMemoryMb: 64 },
   },
   professional: {
     id: "professional",
@@ -78,6 +85,8 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     runtime: { memoryMb: 4096, cpus: 2, reserveMemoryMb: 2048 },
     homeserver: { memoryMb: 1024, cpus: 1, reserveMemoryMb: 512 },
     backupJob: BACKUP_JOB,
+    postgres: { memoryMb: 1024, cpus: 1, reserveMemoryMb: 512 },
+    redis: { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 128 },
   },
   enterprise: {
     id: "enterprise",
@@ -90,6 +99,8 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     runtime: { memoryMb: 8192, cpus: 4, reserveMemoryMb: 4096 },
     homeserver: { memoryMb: 2048, cpus: 2, reserveMemoryMb: 1024 },
     backupJob: BACKUP_JOB,
+    postgres: { memoryMb: 2048, cpus: 2, reserveMemoryMb: 1024 },
+    redis: { memoryMb: 512, cpus: 0.5, reserveMemoryMb: 256 },
   },
 };
 
@@ -101,7 +112,43 @@ export function tier(id: TierId): Tier {
   return TIERS[id];
 }
 
-/** Memory a tenant of this tier may use at most, all its processes together (MB). */
-export function tenantMemoryMb(t: Tier): number {
-  return t.runtime.memoryMb + t.homeserver.memoryMb;
+/** What decides which processes a tenant runs, besides its tier. */
+export interface TenantShape {
+  readonly tier: TierId;
+  readonly homeserver: "tuwunel" | "synapse";
+  /** The storage backup job runs beside the apps. */
+  readonly backups: boolean;
+}
+
+/** Every process a tenant runs, and what they may use together at their limits. */
+export interface Footprint {
+  readonly processes: readonly { readonly role: string; readonly resources: ProcessResources }[];
+  readonly memoryMb: number;
+  readonly cpus: number;
+}
+
+/**
+ * What a tenant takes from its host: the runtime, the homeserver, the backup
+ * job when it has backups, and the homeserver's databases with Synapse.
+ * Placement, the capacity checks and the policy pack all count with this.
+ */
+export function tenantFootprint(shape: TenantShape): Footprint {
+  const t = tier(shape.tier);
+  const processes = [
+    { role: "runtime", resources: t.runtime },
+    { role: "homeserver", resources: t.homeserver },
+    ...(shape.backups ? [{ role: "backupJob", resources: t.backupJob }] : []),
+    ...(shape.homeserver === "synapse"
+      ? [
+          { role: "postgres", resources: t.postgres },
+          { role: "redis", resources: t.redis },
+        ]
+      : []),
+  ];
+  return {
+    processes,
+    memoryMb: processes.reduce((sum, p) => sum + p.resources.memoryMb, 0),
+    // Rounded to hundredths: fractional CPUs must not add up to 0.30000000000000004.
+    cpus: Math.round(processes.reduce((sum, p) => sum + p.resources.cpus, 0) * 100) / 100,
+  };
 }

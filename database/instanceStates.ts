@@ -7,6 +7,8 @@ export const DESIRED_STATES = ["running", "suspended", "deleted"] as const;
 export type DesiredState = (typeof DESIRED_STATES)[number];
 export const ACTUAL_STATES = [
   "pending",
+  /** Paid for, but no Dokku host has room yet: provisions as soon as one has. */
+  "waiting_for_capacity",
   "provisioning",
   "running",
   "suspended",
@@ -15,3 +17,6 @@ export const ACTUAL_STATES = [
   "failed",
 ] as const;
 export type ActualState = (typeof ACTUAL_STATES)[number];
+/** What the last health check of a running tenant found (unknown: not running, or not checked yet). */
+export const HEALTH_STATES = ["unknown", "healthy", "degraded"] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];

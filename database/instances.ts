@@ -5,7 +5,7 @@
  * deletions; the portal and operators read them.
  */
 import type { Queryable } from "./connection.ts";
-import type { ActualState, DesiredState } from "./instanceStates.ts";
+import type { ActualState, DesiredState, HealthState } from "./instanceStates.ts";
 import { type JsonObject, jsonb, parseJsonObject } from "./jsonColumns.ts";
 
 export interface Instance {
@@ -31,6 +31,16 @@ export interface Instance {
   readonly hold: { readonly since: Date; readonly reason: string } | null;
   /** Bumped by each restart request (see requestRestart); the spec carries it. */
   readonly restartGeneration: number;
+  /** What the last health check found (webhooks/health/), and when. */
+  readonly health: HealthState;
+  readonly healthCheckedAt: Date | null;
+  readonly healthReport: JsonObject | null;
+  /** Why the desired spec cannot be applied now (no host has room), shown to customer and operators. */
+  readonly blockedReason: string | null;
+  /** The newest backup found in the tenant's prefix of the backup bucket. */
+  readonly lastBackupAt: Date | null;
+  /** When every backup of the (deleted) tenant was purged after its retention. */
+  readonly backupsPurgedAt: Date | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -55,6 +65,12 @@ interface InstanceRow {
   held_at: Date | null;
   hold_reason: string | null;
   restart_generation: number;
+  health: HealthState;
+  health_checked_at: Date | null;
+  health_report: unknown;
+  blocked_reason: string | null;
+  last_backup_at: Date | null;
+  backups_purged_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -87,6 +103,12 @@ function fromRow(row: InstanceRow): Instance {
     lastError: row.last_error,
     hold: row.held_at ? { since: row.held_at, reason: row.hold_reason ?? "" } : null,
     restartGeneration: row.restart_generation,
+    health: row.health,
+    healthCheckedAt: row.health_checked_at,
+    healthReport: parseJsonObject(row.health_report, "instances.health_report"),
+    blockedReason: row.blocked_reason,
+    lastBackupAt: row.last_backup_at,
+    backupsPurgedAt: row.backups_purged_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -169,6 +191,7 @@ const DESIRED_COLUMNS = {
   specHash: "spec_hash",
   warning: "warning",
   deletionDueAt: "deletion_due_at",
+  blockedReason: "blocked_reason",
 } as const;
 
 const ACTUAL_COLUMNS = {
@@ -212,6 +235,8 @@ export interface DesiredUpdate {
   readonly specHash?: string | null;
   readonly warning?: string | null;
   readonly deletionDueAt?: Date | null;
+  /** Why this cannot be applied now (null: nothing blocks it). */
+  readonly blockedReason?: string | null;
 }
 
 /** Records what the instance should be. Fields left undefined keep their value; null clears. */

@@ -1,6 +1,8 @@
 /**
  * Operations: one row per reconcile of an instance (up, destroy, preview,
- * refresh, drift check), with who asked and why, live progress, and the result.
+ * refresh, drift check) and per operator or scheduled action on it (backup,
+ * restore, move to another host, import of a lost stack), with who asked and
+ * why, live progress, and the result.
  * Times come from `clock_timestamp()`, not `now()`, so an operation started and
  * finished inside one transaction still gets its real duration.
  */
@@ -8,9 +10,19 @@ import { z } from "zod";
 import type { Queryable } from "./connection.ts";
 import { type JsonObject, jsonb, parseJsonObject } from "./jsonColumns.ts";
 
-export const OPERATION_KINDS = ["up", "destroy", "preview", "refresh", "drift"] as const;
+export const OPERATION_KINDS = [
+  "up",
+  "destroy",
+  "preview",
+  "refresh",
+  "drift",
+  "backup",
+  "restore",
+  "move",
+  "import",
+] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
-export const OPERATION_TRIGGERS = ["stripe", "sweep", "operator", "customer", "retry"] as const;
+export const OPERATION_TRIGGERS = ["stripe", "sweep", "operator", "customer", "retry", "schedule"] as const;
 export type OperationTrigger = (typeof OPERATION_TRIGGERS)[number];
 export const OPERATION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
@@ -97,9 +109,14 @@ export interface NewOperation {
   readonly specHash?: string | null;
   /** `running` (default) starts the clock now; `queued` waits for `recordProgress`. */
   readonly status?: Extract<OperationStatus, "queued" | "running">;
+  /**
+   * Make it the instance's `last_operation_id` (default true): what the customer sees as their
+   * instance's latest change. Checks that change nothing (a scheduled drift check) pass false.
+   */
+  readonly latest?: boolean;
 }
 
-/** Records a new operation and makes it the instance's `last_operation_id`, in one statement. */
+/** Records a new operation and (unless `latest: false`) makes it the instance's `last_operation_id`, in one statement. */
 export async function startOperation(db: Queryable, input: NewOperation): Promise<Operation> {
   const status = input.status ?? "running";
   const { rows } = await db.query<OperationRow>(
@@ -109,7 +126,7 @@ export async function startOperation(db: Queryable, input: NewOperation): Promis
        returning *
      ), latest as (
        update public.instances i set last_operation_id = operation.id
-       from operation where i.id = operation.instance_id
+       from operation where i.id = operation.instance_id and $8
      )
      select * from operation`,
     [
@@ -120,6 +137,7 @@ export async function startOperation(db: Queryable, input: NewOperation): Promis
       input.reason ?? null,
       input.specHash ?? null,
       status,
+      input.latest ?? true,
     ],
   );
   return fromRow(rows[0] as OperationRow);

@@ -78,12 +78,15 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
           // A redelivery may carry a signature from hours ago (raised from Stripe's 300 s).
           STRIPE_WEBHOOK_TOLERANCE: String(24 * 3600),
           MINDROOM_WEBHOOKS_PORT: String(port),
+          MINDROOM_METRICS_PORT: "0",
           MINDROOM_WEBHOOKS_RATE: "0",
           ...automationEnvironment(options),
           MINDROOM_AUTOMATION_WORKERS: "1",
           MINDROOM_DELETION_GRACE: options.deletionGrace,
-          // The sweep has its own test; here it would only add noise.
+          // The sweep, health and drift checks have their own tests; here they would only add noise.
           MINDROOM_SWEEP_INTERVAL: "0s",
+          MINDROOM_HEALTH_INTERVAL: "0s",
+          MINDROOM_DRIFT_INTERVAL: "0s",
           // Its emails go to the run's Mailpit.
           SMTP_URL: options.smtpUrl ?? mailpit.smtpUrl,
           PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",

@@ -8,10 +8,11 @@
 #   mailpit                   the local SMTP server with a web inbox (mail/README.md)
 #   minio                     the local S3-compatible object store (see object-store/README.md)
 #   tether                    runs the platform's children so they die with it (processes/README.md)
+#   promtool                  Prometheus' rule checker, for the alert rules' unit tests (ops/)
 # Every entry point (./platform, .ci/run) calls this; each step is skipped when its
 # output exists and its inputs (versions.env and the sources it builds) are unchanged.
 #
-# Usage: toolchain/ensure.sh [--only node|tether|pulumi|kratos|mailpit|minio] [--quiet]
+# Usage: toolchain/ensure.sh [--only node|tether|pulumi|kratos|mailpit|minio|promtool] [--quiet]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -77,11 +78,11 @@ go_env() {
   export GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
 }
 
-# build_go <label> <module dir> <package> <output> <ldflags>
+# build_go <label> <module dir> <package> <output> <ldflags> [extra build tags, comma-separated]
 build_go() {
-  local label=$1 dir=$2 pkg=$3 out=$4 ldflags=$5
+  local label=$1 dir=$2 pkg=$3 out=$4 ldflags=$5 tags=osusergo,grpcnotrace${6:+,$6}
   mkdir -p "$(dirname "$out")"
-  with_progress "$label" bash -c "cd '$dir' && go build -trimpath -tags osusergo,grpcnotrace -ldflags '$ldflags' -o '$out.tmp' '$pkg' && mv '$out.tmp' '$out'"
+  with_progress "$label" bash -c "cd '$dir' && go build -trimpath -tags $tags -ldflags '$ldflags' -o '$out.tmp' '$pkg' && mv '$out.tmp' '$out'"
 }
 
 # Fails when a go.mod disagrees with versions.env, so one file really pins everything.
@@ -212,6 +213,22 @@ ensure_tether() {
   fi
 }
 
+# Only cmd/promtool, without the service-discovery plugins (remove_all_sd): the
+# rule tests need none of them, and they are most of Prometheus' dependencies.
+ensure_promtool() {
+  go_env
+  local dir=$ROOT/toolchain/promtool bin=$TOOLS/promtool/bin/promtool
+  check_pin "$dir/go.mod" "github.com/prometheus/prometheus v$PROMETHEUS_MODULE_VERSION"
+  local key; key=$(inputs_hash "$dir/go.mod" "$dir/go.sum")
+  if ! [[ -x $bin ]] || ! is_fresh "$TOOLS/promtool/.stamp" "$key"; then
+    say "building promtool (prometheus v$PROMETHEUS_MODULE_VERSION) from the Go module proxy (cold: about 3 minutes on 2 idle cores)"
+    build_go "promtool" "$dir" github.com/prometheus/prometheus/cmd/promtool "$bin" \
+      "-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" remove_all_sd
+    echo "$key" >"$TOOLS/promtool/.stamp"
+  fi
+  "$bin" --version 2>&1 | grep -q "version $PROMETHEUS_VERSION" || die "built promtool does not report version $PROMETHEUS_VERSION"
+}
+
 main() {
   mkdir -p "$TOOLS"
   case "$ONLY" in
@@ -220,9 +237,10 @@ main() {
     ""|pulumi) ensure_pulumi ;;&
     ""|kratos) ensure_kratos ;;&
     ""|mailpit) ensure_mailpit ;;&
-    ""|minio) ensure_minio ;;
-    node|tether|pulumi|kratos|mailpit) ;;
-    *) die "--only takes node, tether, pulumi, kratos, mailpit or minio" ;;
+    ""|minio) ensure_minio ;;&
+    ""|promtool) ensure_promtool ;;
+    node|tether|pulumi|kratos|mailpit|minio) ;;
+    *) die "--only takes node, tether, pulumi, kratos, mailpit, minio or promtool" ;;
   esac
 }
 main

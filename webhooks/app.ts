@@ -1,6 +1,7 @@
 /**
  * The webhook service's Koa application, built from what it needs (no I/O here): the Stripe
- * route, health and readiness, metrics; around them one middleware that times, counts and logs
+ * route, health and readiness (metrics are served apart, on the internal listener of
+ * metricsServer.ts); around them one middleware that times, counts and logs
  * every request (one JSON line each) and one that renders every error as
  * `{ error: { code, message } }`, hiding messages that are not meant for the caller.
  */
@@ -30,7 +31,7 @@ export interface AppOptions {
 }
 
 /** Routes whose requests are logged at debug level: probes and scrapes come every few seconds. */
-const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
+const QUIET_ROUTES = new Set(["/healthz", "/readyz"]);
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -114,11 +115,6 @@ export function createApp(options: AppOptions): Koa {
       },
       { name: "queue", check: () => options.queue.ping() },
     ],
-  });
-
-  router.get("/metrics", async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
   });
 
   app.use(router.routes());

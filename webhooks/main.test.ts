@@ -34,6 +34,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
     DATABASE_URL: db.url,
     STRIPE_WEBHOOK_SECRET: SECRET,
     MINDROOM_WEBHOOKS_PORT: "0",
+    MINDROOM_METRICS_PORT: "0",
     ...extra,
   };
 }

@@ -14,11 +14,13 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { type Database, openDatabase } from "../database/connection.ts";
-import { seedHosts } from "../database/hosts.ts";
+import { readHostPool, seedHosts } from "../database/hosts.ts";
 import { startMailDelivery } from "../mail/connection.ts";
 import { createApp } from "./app.ts";
+import { registerFleetMetrics } from "./fleetMetrics.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
+import { startMetricsServer } from "./metricsServer.ts";
 import { openReconcileQueue, type ReconcileQueue, type ReconcileQueueOptions } from "./queue.ts";
 import { loadWebhookSettings, type WebhookSettings, WebhookSettingsError } from "./settings.ts";
 
@@ -27,6 +29,8 @@ export interface WebhookServiceOptions {
   readonly worker?: boolean;
   /** Overrides `MINDROOM_WEBHOOKS_PORT` (0: a free port). */
   readonly port?: number;
+  /** Overrides `MINDROOM_METRICS_PORT`, the internal metrics listener (0: a free port). */
+  readonly metricsPort?: number;
   readonly logger?: Logger;
   /** Queue tuning (tests and the benchmark shorten polling and retry delays). */
   readonly queue?: ReconcileQueueOptions;
@@ -37,6 +41,8 @@ export interface WebhookServiceOptions {
 export interface WebhookService {
   /** `http://host:port` the service listens on. */
   readonly url: string;
+  /** `http://host:port` of the internal listener serving `/metrics`. */
+  readonly metricsUrl: string;
   readonly server: Server;
   readonly database: Database;
   readonly queue: ReconcileQueue;
@@ -120,6 +126,11 @@ export async function startWebhookService(
     pool.on("error", (error) => logger.warn("idle database connection lost", { error }));
     cleanups.push(() => pool.end());
     const metrics = createMetrics({ queueDepth: () => queue.depth() });
+    registerFleetMetrics(metrics.registry, {
+      pool,
+      hosts: async () => (await readHostPool(pool)).known,
+      operationTimeoutMs: settings.automation.operationTimeoutMs,
+    });
     const app = createApp({ pool, queue, stripe: settings.stripe, http: settings.http, metrics, logger });
     const server = createServer(app.callback());
     // Stripe waits up to ~10-20 s; nothing legitimate takes longer than this.
@@ -142,6 +153,11 @@ export async function startWebhookService(
     const address = server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
+    const metricsServer = await startMetricsServer([metrics.registry], {
+      ...settings.metrics,
+      ...(options.metricsPort === undefined ? {} : { port: options.metricsPort }),
+    });
+    cleanups.push(() => metricsServer.close());
     const worker = options.worker ?? true;
     if (worker) {
       stopWorker = await startWorker(settings, database, queue, metrics, logger, graceMs);
@@ -152,13 +168,27 @@ export async function startWebhookService(
       });
       cleanups.push(() => mail.stop());
     }
-    logger.info("webhook service started", { url, worker, embeddedDatabase: database.embedded });
+    logger.info("webhook service started", {
+      url,
+      metricsUrl: metricsServer.url,
+      worker,
+      embeddedDatabase: database.embedded,
+    });
     let closing: Promise<void> | undefined;
     const close = () => {
       closing ??= unwind().then(() => logger.info("webhook service stopped"));
       return closing;
     };
-    return { url, server, database, queue, metrics, close, [Symbol.asyncDispose]: close };
+    return {
+      url,
+      metricsUrl: metricsServer.url,
+      server,
+      database,
+      queue,
+      metrics,
+      close,
+      [Symbol.asyncDispose]: close,
+    };
   } catch (error) {
     await unwind();
     throw error;
@@ -167,8 +197,9 @@ export async function startWebhookService(
 
 const USAGE = `Usage: mindroom-webhooks serve [--no-worker] [--port N] [--json]
 
-Runs the Stripe webhook service: POST /stripe/webhook, GET /healthz, /readyz, /metrics,
-and (unless --no-worker) the reconcile worker in the same process.
+Runs the Stripe webhook service: POST /stripe/webhook, GET /healthz, /readyz, and (unless
+--no-worker) the reconcile worker in the same process. Prometheus metrics of both are served
+on an internal listener (MINDROOM_METRICS_HOST:MINDROOM_METRICS_PORT, default 127.0.0.1:9464).
 
 Options:
   --no-worker   ingest only: record events and queue reconciles, run none here
@@ -180,8 +211,9 @@ Configuration (environment): DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SEC
 STRIPE_API_BASE, STRIPE_PRICE_TIERS, MINDROOM_DELETION_GRACE, MINDROOM_DATA_DIR,
 MINDROOM_WEBHOOKS_HOST, MINDROOM_WEBHOOKS_PORT, MINDROOM_WEBHOOKS_BODY_LIMIT,
 STRIPE_WEBHOOK_TOLERANCE, MINDROOM_WEBHOOKS_RATE, MINDROOM_WEBHOOKS_BURST,
-MINDROOM_WEBHOOKS_TRUST_PROXY, MINDROOM_LOG_LEVEL (see webhooks/README.md); with the
-worker, SMTP_URL, MAIL_FROM and PORTAL_PUBLIC_URL for the emails it sends (mail/README.md).
+MINDROOM_WEBHOOKS_TRUST_PROXY, MINDROOM_METRICS_HOST, MINDROOM_METRICS_PORT, MINDROOM_LOG_LEVEL
+(see webhooks/README.md); with the worker, SMTP_URL, MAIL_FROM and PORTAL_PUBLIC_URL for the
+emails it sends (mail/README.md).
 
 Exit codes: 0 stopped by a signal, 1 failed to start, 2 usage error.
 `;

@@ -17,6 +17,7 @@ import type { TierId } from "../components/tiers.ts";
 import { type DatabaseSettings, loadDatabaseSettings } from "../database/settings.ts";
 import { loadMailSettings, type MailSettings } from "../mail/settings.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import type { MetricsListenerSettings } from "./metricsServer.ts";
 import type { RateLimitSettings } from "./rateLimit.ts";
 import { parseDuration } from "./reconcile/settings.ts";
 
@@ -56,6 +57,12 @@ export interface WebhookSettings {
   /** `MINDROOM_DELETION_GRACE` (`7d`, `12h`, `0s`; default 7 days). */
   readonly deletionGraceMs: number;
   readonly http: HttpSettings;
+  /**
+   * The internal listener for Prometheus scrapes (webhooks/metricsServer.ts), apart from the port
+   * Stripe calls: `MINDROOM_METRICS_HOST` (default `127.0.0.1`) and `MINDROOM_METRICS_PORT`
+   * (default 9464; 0 picks a free port).
+   */
+  readonly metrics: MetricsListenerSettings;
   /** `MINDROOM_LOG_LEVEL` (debug, info, warn, error; default info). */
   readonly logLevel: LogLevel;
   readonly automation: AutomationSettings;
@@ -147,6 +154,8 @@ const environment = z.object({
       .transform((v) => v === "true" || v === "1"),
   ),
   MINDROOM_WEBHOOKS_DB_CONNECTIONS: optional(integer(1, 200).default(10)),
+  MINDROOM_METRICS_HOST: optional(z.string().min(1).default("127.0.0.1")),
+  MINDROOM_METRICS_PORT: optional(integer(0, 65535).default(9464)),
   MINDROOM_LOG_LEVEL: optional(z.enum(LOG_LEVELS).default("info")),
 });
 
@@ -208,6 +217,7 @@ export function loadWebhookSettings(
       trustProxy: values.MINDROOM_WEBHOOKS_TRUST_PROXY,
       databaseConnections: values.MINDROOM_WEBHOOKS_DB_CONNECTIONS,
     },
+    metrics: { host: values.MINDROOM_METRICS_HOST, port: values.MINDROOM_METRICS_PORT },
     logLevel: values.MINDROOM_LOG_LEVEL,
     automation,
     database,

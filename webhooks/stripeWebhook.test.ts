@@ -12,6 +12,7 @@ import { type TestDatabase, testDatabase } from "../testing/database.ts";
 import { type AppOptions, createApp } from "./app.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { startMetricsServer } from "./metricsServer.ts";
 import { openReconcileQueue, type ReconcileQueue } from "./queue.ts";
 
 const SECRET = "whsec_ingest_test_secret_0123456789";
@@ -440,12 +441,19 @@ describe("health, metrics, logs", () => {
     expect((await fetch(`${service.url}/stripe/webhook`)).status).toBe(405);
   });
 
-  it("exposes requests, events by type and outcome, ingest latency and queue depth", async () => {
-    const fresh = await serve();
+  it("exposes requests, events by type and outcome, ingest latency and queue depth on the internal listener only", async () => {
+    const metrics = createMetrics({ queueDepth: () => queue.depth(), processMetrics: false });
+    const fresh = await serve({ metrics });
+    const internal = await startMetricsServer([metrics.registry], { host: "127.0.0.1", port: 0 });
+    closers.push(() => internal.close());
     const d = signedDelivery(subscriptionEvent("cus_M1", "invoice.paid"), SECRET);
     await fresh.post(d.body, d.headers);
     await fresh.post(d.body, d.headers);
-    const response = await fetch(`${fresh.url}/metrics`);
+    // Stripe's side of the service says nothing about the fleet.
+    expect((await fetch(`${fresh.url}/metrics`)).status).toBe(404);
+    expect(internal.url).not.toBe(fresh.url);
+    expect((await fetch(`${internal.url}/stripe/webhook`, { method: "POST" })).status).toBe(405);
+    const response = await fetch(`${internal.url}/metrics`);
     expect(response.headers.get("content-type")).toContain("text/plain");
     const text = await response.text();
     expect(text).toMatch(/mindroom_webhooks_events_total\{type="invoice.paid",outcome="enqueued"\} 1\n/);

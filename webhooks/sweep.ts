@@ -5,24 +5,25 @@
  * asks the same pure decision the worker uses, and enqueues each customer whose
  * state disagrees; due deletions are enqueued too (the worker runs them).
  *
- * It flags drift from what the platform already knows (failed operations,
+ * It flags what the platform already knows is wrong (failed operations,
  * operations stuck past the automation timeout, a projection that disagrees
  * with Stripe, prices missing from STRIPE_PRICE_TIERS) and records its findings
- * in the audit log. It does NOT run a Pulumi drift check per tenant: that is a
+ * in the audit log. It does NOT check the Dokku hosts for drift: that is a
  * refresh preview plus SSH probes, seconds of CPU per tenant on the worker
- * pool, which every few minutes for every tenant would crowd out real
- * reconciles. Host drift is repaired before every `up` anyway (the automation
- * layer probes first), and operators run `mindroom-ops drift --all` on demand.
+ * pool. Drift checks run on their own, slower schedule through the pool
+ * (`MINDROOM_DRIFT_INTERVAL`, webhooks/driftSchedule.ts) and on demand
+ * (`mindroom-ops drift --all`); each records what it found, and the tenant's
+ * next `up` repairs exactly that.
  *
- * Periodic inside the service (a self-rescheduling pg-boss job, so several
- * service processes still sweep once per interval and a restart keeps the
- * schedule), and at once via `mindroom-ops sweep`.
+ * Periodic inside the service (webhooks/periodic.ts), and at once via
+ * `mindroom-ops sweep`.
  */
 import type pg from "pg";
 import type Stripe from "stripe";
 import type { AutomationSettings } from "../automation/settings.ts";
 import { audit } from "../database/auditLog.ts";
 import type { Logger } from "./log.ts";
+import { startPeriodic } from "./periodic.ts";
 import type { ReconcileQueue } from "./queue.ts";
 import {
   type DesiredTenant,
@@ -205,26 +206,16 @@ function flags(instance: SweptInstance, now: Date, operationTimeoutMs: number): 
   return out;
 }
 
-/**
- * Runs the sweep every `intervalMs` inside the service: a pg-boss job that
- * schedules its successor, one per key (stately) so several processes share one schedule.
- */
+/** Runs the sweep every `intervalMs` inside the service (see periodic.ts). */
 export async function startPeriodicSweep(
   deps: SweepDeps & { readonly queue: Pick<ReconcileQueue, "enqueue" | "boss"> },
   intervalMs: number,
 ): Promise<void> {
-  if (intervalMs <= 0) return;
-  const boss = deps.queue.boss;
-  await boss.createQueue(SWEEP_QUEUE, { policy: "stately", retryLimit: 2, expireInSeconds: 1800 });
-  const next = (delayMs: number) =>
-    boss.send(SWEEP_QUEUE, {}, { singletonKey: "sweep", startAfter: new Date(Date.now() + delayMs) });
-  await boss.work(SWEEP_QUEUE, { localConcurrency: 1, pollingIntervalSeconds: 5 }, async () => {
-    try {
+  await startPeriodic(deps.queue.boss, {
+    name: SWEEP_QUEUE,
+    intervalMs,
+    run: async () => {
       await sweep(deps);
-    } finally {
-      await next(intervalMs);
-    }
+    },
   });
-  // The first sweep a short while after start; if one is already scheduled, that one stays.
-  await next(Math.min(intervalMs, 30_000));
 }

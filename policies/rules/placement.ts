@@ -4,6 +4,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { findHost, type KnownHost } from "../../components/hostPool.ts";
+import { tenantFootprint } from "../../components/tiers.ts";
 import { inTenant } from "../define.ts";
 import { TYPES } from "../resourceTypes.ts";
 import type { TenantView } from "../tenantView.ts";
@@ -11,15 +12,16 @@ import type { TenantView } from "../tenantView.ts";
 /** Share of a host's capacity a tenant may take before the headroom warning (20% must stay free). */
 export const HEADROOM_SHARE = 0.8;
 
-/** Memory and CPU the tenant's processes may use together, at their limits. */
+/** Memory and CPU the tenant's processes may use together, at their limits (components/tiers.ts). */
 export function tenantDemand(tenant: TenantView): { memoryMb: number; cpus: number } | undefined {
   const t = tenant.tier;
   if (!t) return undefined;
-  const processes = [t.runtime, t.homeserver, ...(tenant.spec.backups.enabled ? [t.backupJob] : [])];
-  return {
-    memoryMb: processes.reduce((sum, p) => sum + p.memoryMb, 0),
-    cpus: processes.reduce((sum, p) => sum + p.cpus, 0),
-  };
+  const { memoryMb, cpus } = tenantFootprint({
+    tier: t.id,
+    homeserver: tenant.spec.homeserver === "synapse" ? "synapse" : "tuwunel",
+    backups: tenant.spec.backups.enabled,
+  });
+  return { memoryMb, cpus };
 }
 
 const hostLabel = (host: KnownHost) => `${host.url} (${host.memoryMb} MB, ${host.cpus} CPU)`;

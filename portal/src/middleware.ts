@@ -12,6 +12,7 @@
  */
 import { createMiddleware } from "@solidjs/start/middleware";
 import { isOperator, optionalIdentity } from "./server/identity.ts";
+import { measureRequests, serveMetrics } from "./server/metrics.ts";
 import { signInFor } from "./server/redirects.ts";
 import { judgeIntent, refusal } from "./server/requestOrigin.ts";
 import { portalSettings } from "./server/settings.ts";
@@ -22,26 +23,33 @@ function under(path: string, prefixes: string[]): boolean {
   return prefixes.some((p) => path === p || path.startsWith(`${p}/`));
 }
 
-export default createMiddleware({
-  onRequest: async (event) => {
-    const url = new URL(event.request.url);
-    const intent = judgeIntent(
-      { method: event.request.method, pathname: url.pathname, headers: event.request.headers },
-      portalSettings().publicOrigin,
-    );
-    if (!intent.allowed) return refusal(intent);
-    if (event.request.method !== "GET") return;
-    if (!under(url.pathname, SIGNED_IN)) return;
-    const identity = await optionalIdentity();
-    if (!identity) return Response.redirect(new URL(signInFor(url.pathname + url.search), url), 302);
-    if (under(url.pathname, ["/operator"]) && !(await isOperator(identity))) {
-      return Response.redirect(new URL("/dashboard", url), 302);
-    }
-  },
-  onBeforeResponse: (event) => {
-    const headers = event.response.headers;
-    headers.set("x-content-type-options", "nosniff");
-    headers.set("referrer-policy", "same-origin");
-    headers.set("x-frame-options", "DENY");
-  },
-});
+// The internal metrics listener starts with the server (this module loads at boot).
+void serveMetrics();
+
+// Metrics outermost, so refusals, redirects and errors from the rest are counted too.
+export default [
+  measureRequests,
+  ...createMiddleware({
+    onRequest: async (event) => {
+      const url = new URL(event.request.url);
+      const intent = judgeIntent(
+        { method: event.request.method, pathname: url.pathname, headers: event.request.headers },
+        portalSettings().publicOrigin,
+      );
+      if (!intent.allowed) return refusal(intent);
+      if (event.request.method !== "GET") return;
+      if (!under(url.pathname, SIGNED_IN)) return;
+      const identity = await optionalIdentity();
+      if (!identity) return Response.redirect(new URL(signInFor(url.pathname + url.search), url), 302);
+      if (under(url.pathname, ["/operator"]) && !(await isOperator(identity))) {
+        return Response.redirect(new URL("/dashboard", url), 302);
+      }
+    },
+    onBeforeResponse: (event) => {
+      const headers = event.response.headers;
+      headers.set("x-content-type-options", "nosniff");
+      headers.set("referrer-policy", "same-origin");
+      headers.set("x-frame-options", "DENY");
+    },
+  }),
+];

@@ -124,6 +124,7 @@ export async function startPortalEnvironment(
         STRIPE_SECRET_KEY: stripe.secretKey,
         STRIPE_API_BASE: stripe.url,
         PORTAL_PUBLIC_URL: url,
+        PORTAL_METRICS_PORT: "0",
         MINDROOM_DATA_DIR: dataDir,
         // The operator CLI (live outputs, previews) opens the worker's tenant stacks.
         ...(pipeline ? automationEnvironment({ dataDir, target: dokkuTarget() }) : {}),

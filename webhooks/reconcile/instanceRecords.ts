@@ -1,12 +1,11 @@
 /**
  * What a reconcile records before it acts: the customer's subscriptions as
- * Stripe reports them, the instance row (its slug fixed at creation, its host
- * by placement), and the audit of a changed deletion schedule; each with the
- * emails it causes (a failed payment, a scheduled deletion), queued on the
- * same transaction (webhooks/notifications/customerEmails.ts).
+ * Stripe reports them, the instance row (its slug fixed at creation; its host
+ * by placement, capacity.ts), and the audit of a changed deletion schedule;
+ * each with the emails it causes (a failed payment, a scheduled deletion),
+ * queued on the same transaction (webhooks/notifications/customerEmails.ts).
  */
 import type pg from "pg";
-import type { KnownHost } from "../../components/hostPool.ts";
 import { audit } from "../../database/auditLog.ts";
 import { type Customer, findCustomerByStripeId, upsertCustomerByStripeId } from "../../database/customers.ts";
 import {
@@ -14,7 +13,6 @@ import {
   type Instance,
   InstanceConflictError,
   createInstance as insertInstance,
-  updateDesired,
 } from "../../database/instances.ts";
 import { upsertSubscription } from "../../database/subscriptions.ts";
 import { transaction } from "../../database/transaction.ts";
@@ -24,9 +22,7 @@ import {
   queueCustomerEmails,
 } from "../notifications/customerEmails.ts";
 import type { Wanted } from "./jobDecisions.ts";
-import { placeTenant } from "./placement.ts";
 import type { ReconcileSettings } from "./settings.ts";
-import { placedInstances } from "./store.ts";
 import {
   type FetchedSubscription,
   fetchCustomer,
@@ -129,22 +125,6 @@ export async function createInstance(
       if (attempt >= 4) throw error;
     }
   }
-}
-
-/** Placement under a lock, so two new tenants never both take a host's last room. */
-export async function place(
-  pool: pg.Pool,
-  instance: Instance,
-  desired: Wanted,
-  hosts: readonly KnownHost[],
-): Promise<Instance> {
-  return transaction(pool, async (tx) => {
-    await tx.query("select pg_advisory_xact_lock(hashtext('mindroom:placement'))");
-    const placed = await placedInstances(tx, instance.id);
-    return updateDesired(tx, instance.id, {
-      host: placeTenant({ pool: hosts, placed, tier: desired.tier, current: null }),
-    });
-  });
 }
 
 /** The audit of a changed deletion schedule and the customer's notice of a new date, on `tx`. */

@@ -1,8 +1,9 @@
 /**
  * What the reconcile worker and the sweep need beyond the automation layer's
  * settings, read once from the environment: the price → tier map, the deletion
- * grace, the sweep interval, the images tenants run, the Dokku hosts' public
- * keys, and the TLS / DNS / backup choices every tenant spec carries.
+ * grace, the intervals of its schedules (sweep, health checks, drift checks,
+ * capacity retries), the images tenants run, the Dokku hosts' public keys, and
+ * the TLS / DNS / backup choices every tenant spec carries.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -37,6 +38,17 @@ export interface ReconcileSettings {
   readonly backup: { readonly bucket: string; readonly region: string } | undefined;
   /** `MINDROOM_WORKER_CONCURRENCY`: reconciles at once in this process (default: the pool size). */
   readonly concurrency: number;
+  /** `MINDROOM_HEALTH_INTERVAL`: between tenant health checks (default 1 minute; `0s` turns them off). */
+  readonly healthIntervalMs: number;
+  /**
+   * `MINDROOM_HEALTH_HTTP_PROBE` (`on`/`off`): probe each app's readiness URL too. Default on,
+   * except in the test environment, whose Dokku test host runs no containers.
+   */
+  readonly healthHttpProbe: boolean;
+  /** `MINDROOM_DRIFT_INTERVAL`: between scheduled drift checks of every tenant (default 6 hours; `0s`: off). */
+  readonly driftIntervalMs: number;
+  /** `MINDROOM_CAPACITY_RETRY_INTERVAL`: how often tenants waiting for capacity are tried again (default 15 s). */
+  readonly capacityRetryMs: number;
 }
 
 export class ReconcileSettingsError extends Error {
@@ -51,6 +63,14 @@ export function parseDuration(name: string, raw: string): number {
   if (!match)
     throw new ReconcileSettingsError(`${name} must be a duration like 7d, 12h, 30m or 5s, got ${raw}`);
   return Math.round(Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000));
+}
+
+function onOff(name: string, raw: string | undefined, fallback: boolean): boolean {
+  const value = raw?.trim().toLowerCase();
+  if (!value) return fallback;
+  if (["on", "true", "1", "yes"].includes(value)) return true;
+  if (["off", "false", "0", "no"].includes(value)) return false;
+  throw new ReconcileSettingsError(`${name} must be on or off, got ${JSON.stringify(raw)}`);
 }
 
 /** Host keys for the pool from known_hosts lines (`[host]:port type key` or `host type key`). */
@@ -125,5 +145,16 @@ export function loadReconcileSettings(
     cloudflareZoneId: env.CLOUDFLARE_ZONE_ID?.trim() || undefined,
     backup: bucket && region ? { bucket, region } : undefined,
     concurrency,
+    healthIntervalMs: parseDuration("MINDROOM_HEALTH_INTERVAL", env.MINDROOM_HEALTH_INTERVAL || "1m"),
+    healthHttpProbe: onOff(
+      "MINDROOM_HEALTH_HTTP_PROBE",
+      env.MINDROOM_HEALTH_HTTP_PROBE,
+      automation.environment !== "test",
+    ),
+    driftIntervalMs: parseDuration("MINDROOM_DRIFT_INTERVAL", env.MINDROOM_DRIFT_INTERVAL || "6h"),
+    capacityRetryMs: parseDuration(
+      "MINDROOM_CAPACITY_RETRY_INTERVAL",
+      env.MINDROOM_CAPACITY_RETRY_INTERVAL || "15s",
+    ),
   };
 }

@@ -5,22 +5,41 @@
  * instances.
  */
 import { z } from "zod";
-import { isTierId, type TierId } from "../../components/tiers.ts";
+import { isTierId, type TenantShape, type TierId, tenantFootprint } from "../../components/tiers.ts";
 import type { Queryable } from "../../database/connection.ts";
+import type { Placement } from "./placement.ts";
 
 const tierId = z.string().refine(isTierId, "must be a tier id") as unknown as z.ZodType<TierId>;
 
-/** Tenants that occupy a host: placed and not deleted (the instance being placed left out). */
-export async function placedInstances(
-  q: Queryable,
-  exceptId: string,
-): Promise<{ host: string; tier: TierId }[]> {
+/** A placed tenant's shape, from its spec (a tenant placed before its first spec: the defaults). */
+function shapeOf(tier: TierId, spec: unknown): TenantShape {
+  const parsed = z
+    .object({
+      homeserver: z.enum(["tuwunel", "synapse"]).catch("tuwunel"),
+      backups: z.object({ enabled: z.boolean() }).catch({ enabled: false }),
+    })
+    .catch({ homeserver: "tuwunel", backups: { enabled: false } })
+    .parse(spec ?? {});
+  return { tier, homeserver: parsed.homeserver, backups: parsed.backups.enabled };
+}
+
+/**
+ * Tenants that occupy a host, with what their processes take: placed and not
+ * deleted (`exceptId`, the instance being placed or resized, left out).
+ */
+export async function placedInstances(q: Queryable, exceptId: string | null): Promise<Placement[]> {
   const { rows } = await q.query(
-    `select host, tier from public.instances
-      where host is not null and actual_state <> 'deleted' and id <> $1`,
+    `select host, tier, spec from public.instances
+      where host is not null and actual_state <> 'deleted' and id is distinct from $1`,
     [exceptId],
   );
-  return z.array(z.object({ host: z.string(), tier: tierId })).parse(rows);
+  return z
+    .array(z.object({ host: z.string(), tier: tierId, spec: z.unknown() }))
+    .parse(rows)
+    .map((row) => {
+      const { memoryMb, cpus } = tenantFootprint(shapeOf(row.tier, row.spec));
+      return { host: row.host, memoryMb, cpus };
+    });
 }
 
 /**

@@ -12,9 +12,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAutomationSettings } from "../../automation/settings.ts";
 import { parseSlug } from "../../components/tenantNames.ts";
+import { tenantFootprint } from "../../components/tiers.ts";
 import { auditForInstance } from "../../database/auditLog.ts";
 import { findCustomerByStripeId } from "../../database/customers.ts";
 import { listEmails } from "../../database/emailOutbox.ts";
+import { readHostPool, saveHost, setHostSchedule } from "../../database/hosts.ts";
 import { findInstanceByCustomer, type Instance, requestRestart, setHold } from "../../database/instances.ts";
 import { operationsForInstance } from "../../database/operations.ts";
 import { subscriptionsForCustomer } from "../../database/subscriptions.ts";
@@ -22,9 +24,11 @@ import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { RecordingOperations } from "../../testing/recordingOperations.ts";
 import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
 import { SAMPLE_HOST_KEY, SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
+import { retryBlockedTenants } from "../capacityRetry.ts";
 import { silentLogger } from "../log.ts";
 import type { ReconcileJob, ReconcileRequest } from "../queue.ts";
 import { ReconcileOperationError } from "./applyOperation.ts";
+import { upgradeRefusedMessage, WAITING_FOR_CAPACITY } from "./capacity.ts";
 import { UnknownPriceError } from "./desiredState.ts";
 import { loadReconcileSettings } from "./settings.ts";
 import { type ReconcileDeps, reconcileHandler } from "./worker.ts";
@@ -88,7 +92,7 @@ function harness(now?: () => Date) {
     };
     return handle(job);
   };
-  return { operations, enqueued, run };
+  return { operations, enqueued, run, deps };
 }
 
 /** A customer who went through Checkout for `price`: an active subscription. */
@@ -421,5 +425,121 @@ describe("the reconcile handler", () => {
     const emails = await emailsOf(customer);
     expect(emails.map((e) => e.kind)).toEqual(["welcome", "suspended", "resumed"]);
     expect(emails[1]?.facts).toMatchObject({ cause: "hold", reason: "abuse report #12" });
+  });
+});
+
+describe("capacity", () => {
+  // Hosts of their own (the tests above placed their tenants on HOST, cordoned here), so what the
+  // others placed does not count against them; they come and grow as `mindroom-ops hosts add` does.
+  const SMALL = "ssh://root@127.0.0.2:2222";
+  const SPARE = "ssh://root@127.0.0.3:2222";
+  const OWN = "ssh://root@127.0.0.4:2222";
+  const footprint = (tier: "free" | "starter") =>
+    tenantFootprint({ tier, homeserver: "tuwunel", backups: false });
+  const starter = footprint("starter");
+  const addHost = (url: string, memoryMb: number, cpus = 4) =>
+    saveHost(db.pool, {
+      url,
+      address: new URL(url.replace("ssh://", "http://")).hostname,
+      hostKey: SAMPLE_HOST_KEY,
+      memoryMb,
+      cpus,
+      addedBy: "operator:ops@example.com",
+    });
+  const retry = (enqueued: ReconcileRequest[]) =>
+    retryBlockedTenants({
+      db,
+      queue: { enqueue: async (job) => void enqueued.push(job) },
+      hosts: () => readHostPool(db.pool),
+      settings: reconcileSettings,
+      log: silentLogger,
+    });
+
+  beforeAll(async () => {
+    await harness().run("cus_capacity_seed"); // seeds HOST from DOKKU_HOSTS, as the worker does
+    await setHostSchedule(db.pool, HOST, "cordoned", "capacity tests");
+  });
+  afterAll(async () => {
+    await setHostSchedule(db.pool, HOST, "active", null);
+  });
+
+  it("a full pool leaves a paid tenant waiting for capacity (no operation, no failure), until a host is added", async () => {
+    await addHost(SMALL, starter.memoryMb, 2);
+    const h = harness();
+    const { customer: occupant } = await checkout("occupant@example.com");
+    expect((await h.run(occupant)).action).toBe("up");
+    expect((await instanceOf(occupant)).host).toBe(SMALL);
+
+    const { customer } = await checkout("waiting@example.com");
+    expect(await h.run(customer)).toMatchObject({ action: "waiting" });
+    expect(await h.run(customer)).toMatchObject({ action: "waiting" });
+    const waiting = await instanceOf(customer);
+    expect(waiting).toMatchObject({
+      actualState: "waiting_for_capacity",
+      blockedReason: WAITING_FOR_CAPACITY,
+      host: null,
+      tier: "starter",
+    });
+    expect(await operationsOf(customer)).toEqual([]);
+    const trail = (await auditForInstance(db.pool, waiting.id)).map((a) => a.action).reverse();
+    expect(trail).toEqual(["instance.created", "instance.waiting_for_capacity"]);
+    expect((await auditForInstance(db.pool, waiting.id))[0]?.reason).toMatch(/no Dokku host has \d+ MB/);
+
+    // Nothing fits yet: the retry queues nobody.
+    const nothing: ReconcileRequest[] = [];
+    expect(await retry(nothing)).toEqual([]);
+    expect(nothing).toEqual([]);
+
+    // An operator adds a host: the retry finds room and queues exactly that customer.
+    await addHost(SPARE, 65536, 8);
+    const queued: ReconcileRequest[] = [];
+    expect(await retry(queued)).toEqual([waiting.slug]);
+    expect(queued).toMatchObject([{ customerKey: customer, trigger: "sweep" }]);
+    expect((await h.run(customer)).action).toBe("up");
+    expect(await instanceOf(customer)).toMatchObject({
+      actualState: "running",
+      host: SPARE,
+      blockedReason: null,
+    });
+    expect((await auditForInstance(db.pool, waiting.id)).map((a) => a.action)).toContain(
+      "instance.capacity_found",
+    );
+  });
+
+  it("refuses an upgrade its host cannot hold before anything changes, and applies it once there is room", async () => {
+    for (const url of [SMALL, SPARE]) await setHostSchedule(db.pool, url, "cordoned", "capacity tests");
+    // A host the two fill up exactly.
+    await addHost(OWN, starter.memoryMb + footprint("free").memoryMb);
+    const { customer: neighbour } = await checkout("neighbour@example.com", "price_mindroom_free");
+    const { customer, subscription } = await checkout("grower@example.com");
+    const h = harness();
+    expect((await h.run(customer)).action).toBe("up");
+    expect((await h.run(neighbour)).action).toBe("up");
+    expect((await instanceOf(customer)).host).toBe(OWN);
+    const calls = h.operations.calls.length;
+
+    const sub = await local.stripe.subscriptions.retrieve(subscription);
+    await local.stripe.subscriptions.update(subscription, {
+      items: [{ id: sub.items.data[0]?.id ?? "", price: "price_mindroom_professional" }],
+    });
+    expect((await h.run(customer)).action).toBe("skipped");
+    expect((await h.run(customer)).action).toBe("skipped");
+    expect(h.operations.calls.length).toBe(calls);
+    const refused = await instanceOf(customer);
+    expect(refused.blockedReason).toBe(upgradeRefusedMessage("starter", "professional"));
+    expect(refused).toMatchObject({ tier: "professional", actualState: "running" });
+    expect(refused.spec?.tier).toBe("starter");
+    const actions = (await auditForInstance(db.pool, refused.id)).map((a) => a.action);
+    expect(actions.filter((a) => a === "instance.upgrade_refused")).toHaveLength(1);
+
+    // The host gets more memory: the retry sees room, the next reconcile applies the upgrade.
+    const nothing: ReconcileRequest[] = [];
+    expect(await retry(nothing)).not.toContain(refused.slug);
+    await addHost(OWN, 65536, 8);
+    const queued: ReconcileRequest[] = [];
+    expect(await retry(queued)).toContain(refused.slug);
+    expect((await h.run(customer)).action).toBe("up");
+    expect(h.operations.calls.at(-1)?.spec?.tier).toBe("professional");
+    expect(await instanceOf(customer)).toMatchObject({ blockedReason: null, tier: "professional" });
   });
 });

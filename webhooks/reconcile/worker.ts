@@ -13,13 +13,14 @@
 import type { Registry } from "prom-client";
 import type { AutomationSettings } from "../../automation/settings.ts";
 import { readHostPool, seedHosts } from "../../database/hosts.ts";
-import { findInstanceByCustomer, updateDesired } from "../../database/instances.ts";
+import { findInstanceByCustomer, recordActual, updateDesired } from "../../database/instances.ts";
 import { transaction } from "../../database/transaction.ts";
 import type { ReconcileJob, ReconcileQueue } from "../queue.ts";
-import { startPeriodicSweep } from "../sweep.ts";
+import { type ScheduleDeps, startSchedules } from "../schedules.ts";
 import { type AppliedOutcome, type ApplyDeps, runOperation } from "./applyOperation.ts";
+import { placeOrWait, planThatFits, platformShape } from "./capacity.ts";
 import { desiredState, instanceSnapshot } from "./desiredState.ts";
-import { createInstance, place, recordDeletionSchedule, syncFromStripe } from "./instanceRecords.ts";
+import { createInstance, recordDeletionSchedule, syncFromStripe } from "./instanceRecords.ts";
 import { actorOf, deletionJob } from "./jobDecisions.ts";
 import type { ReconcileSettings } from "./settings.ts";
 import { markCustomerEventsProcessed, noteEventError } from "./store.ts";
@@ -46,15 +47,20 @@ export interface ReconcileDeps extends ApplyDeps {
 export type ReconcileOutcome =
   | { readonly action: "none"; readonly reason: string }
   | { readonly action: "skipped"; readonly instanceId: string; readonly reason: string }
+  /** No host has room for the new tenant yet (capacity.ts); the capacity retry brings it back. */
+  | { readonly action: "waiting"; readonly instanceId: string; readonly reason: string }
   | AppliedOutcome;
 
 /**
  * Starts taking reconcile jobs from the queue (`settings.reconcile.concurrency`
- * at a time) and the periodic sweep (`MINDROOM_SWEEP_INTERVAL`). Both stop
- * with the queue.
+ * at a time) and the schedules beside them (webhooks/schedules.ts: the sweep,
+ * health checks, drift checks, capacity retries). All stop with the queue.
  */
 export async function startReconcileWorker(
-  deps: ReconcileDeps & { readonly queue: Pick<ReconcileQueue, "enqueue" | "work" | "boss"> },
+  deps: ReconcileDeps & {
+    readonly queue: Pick<ReconcileQueue, "enqueue" | "work" | "boss">;
+    readonly operations: ReconcileDeps["operations"] & ScheduleDeps["operations"];
+  },
 ): Promise<void> {
   const handle = reconcileHandler(deps);
   await deps.queue.work(
@@ -63,10 +69,7 @@ export async function startReconcileWorker(
     },
     { concurrency: deps.settings.reconcile.concurrency },
   );
-  await startPeriodicSweep(
-    { ...deps, log: deps.log.child({ component: "sweep" }) },
-    deps.settings.reconcile.sweepIntervalMs,
-  );
+  await startSchedules(deps);
 }
 
 /** The job handler, exposed for tests and for running one reconcile in process. */
@@ -136,13 +139,30 @@ async function reconcile(
     return { action: "none", reason: desired.reason };
   }
 
-  // 3. The instance row: its slug fixed at creation, its host by placement among the hosts table's.
+  // 3. The instance row: its slug fixed at creation, its host by placement among the hosts
+  //    table's, a plan its host can hold (capacity.ts: otherwise it waits, or keeps its plan).
   const hosts = await readHostPool(pool);
   if (!instance) instance = await createInstance(pool, customer, desired, actor, job.reason);
-  if (!instance.host) instance = await place(pool, instance, desired, hosts.schedulable);
+  const shape = platformShape(settings);
+  if (!instance.host) {
+    const placement = await placeOrWait(pool, instance, shape(desired.tier), hosts.schedulable);
+    if (!placement.placed) {
+      if (desired.state !== "deleted") {
+        await updateDesired(pool, instance.id, { tier: desired.tier, desiredState: desired.state });
+        return { action: "waiting", instanceId: instance.id, reason: placement.detail };
+      }
+      // Cancelled while it waited: nothing was ever made.
+      await updateDesired(pool, instance.id, { desiredState: "deleted", blockedReason: null });
+      await recordActual(pool, instance.id, { actualState: "deleted" });
+      return { action: "none", reason: `never placed: ${desired.reason}` };
+    }
+    instance = placement.instance;
+  }
+  const plan = await planThatFits(pool, instance, desired, shape, hosts.known);
+  instance = plan.instance;
 
   const { spec, hash } = tenantSpecFor(
-    desired,
+    { ...desired, tier: plan.tier },
     {
       slug: instance.slug,
       host: instance.host as string,
