@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import Router from "@koa/router";
 import Koa from "koa";
 import type pg from "pg";
+import { clientAddress } from "../net/clientAddress.ts";
 import { addHealthRoutes, type ReadinessProbe } from "./health.ts";
 import { HttpError } from "./httpError.ts";
 import type { Logger } from "./log.ts";
@@ -23,7 +24,7 @@ export interface AppOptions {
   readonly pool: pg.Pool;
   readonly queue: Pick<ReconcileQueue, "enqueue" | "ping">;
   readonly stripe: Pick<StripeSettings, "webhookSecret">;
-  readonly http: Pick<HttpSettings, "bodyLimitBytes" | "toleranceSeconds" | "rateLimit" | "trustProxy">;
+  readonly http: Pick<HttpSettings, "bodyLimitBytes" | "toleranceSeconds" | "rateLimit" | "trustedProxies">;
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
   /** Checks for `/readyz` (default: the pool and the queue). */
@@ -37,7 +38,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export function createApp(options: AppOptions): Koa {
   const { metrics, logger } = options;
-  const app = new Koa({ proxy: options.http.trustProxy });
+  // Koa's own `proxy` mode believes the leftmost X-Forwarded-For entry, which the client writes;
+  // the client address comes from net/clientAddress.ts instead.
+  const app = new Koa({ proxy: false });
   const router = new Router();
 
   // Outermost: time, count and log every request, whatever happened inside.
@@ -47,7 +50,12 @@ export function createApp(options: AppOptions): Koa {
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     // Read now: once a refused upload's connection is gone, the socket no longer knows its peer.
-    const ip = ctx.ip;
+    const ip = clientAddress(
+      ctx.req.socket.remoteAddress,
+      ctx.get("x-forwarded-for"),
+      options.http.trustedProxies,
+    );
+    ctx.state.clientAddress = ip;
     ctx.set("X-Request-Id", requestId);
     try {
       await next();

@@ -1,10 +1,15 @@
 /**
- * Per-source rate limiting: a token bucket per client address, refilled continuously. A request
- * takes one token; an empty bucket answers 429 with `Retry-After` (whole seconds until a token is
- * back). Stripe treats 429 like any failure and retries later, so a limit costs latency, never an
- * event. In memory and per process: a shared limit across replicas belongs to the proxy in front.
+ * Per-source rate limiting: a token bucket per client address (behind trusted proxies, the address
+ * they recorded: net/clientAddress.ts; IPv6 by /64), refilled continuously. A request takes one
+ * token; an empty bucket answers 429 with `Retry-After` (whole seconds until a token is back).
+ * Stripe treats 429 like any failure and retries later, so a limit costs latency, never an event.
+ * In memory and per process, on purpose: it protects this process from a flood, and a database
+ * write per request is what a flood must not cost; with N replicas a source gets N times the
+ * rate, which stays bounded. (The portal's limits on sign-in and mail must hold across processes
+ * and live in Postgres: database/rateLimits.ts.)
  */
 import type { Middleware } from "koa";
+import { addressBucket } from "../net/clientAddress.ts";
 
 export interface RateLimitSettings {
   /** Tokens added per second per source. */
@@ -66,10 +71,10 @@ export class TokenBuckets {
   }
 }
 
-/** Koa middleware: one token per request from `ctx.ip` (the proxy's client address when `app.proxy`). */
+/** Koa middleware: one token per request from the client address (`ctx.state.clientAddress`, set by the app). */
 export function rateLimit(buckets: TokenBuckets): Middleware {
   return async (ctx, next) => {
-    const decision = buckets.take(ctx.ip || "unknown");
+    const decision = buckets.take(addressBucket(String(ctx.state.clientAddress ?? ctx.ip ?? "unknown")));
     if (!decision.allowed) {
       ctx.status = 429;
       ctx.set("Retry-After", String(decision.retryAfterSeconds));

@@ -35,7 +35,7 @@ describe("loadWebhookSettings", () => {
       bodyLimitBytes: 1024 * 1024,
       toleranceSeconds: 300,
       rateLimit: { perSecond: 100, burst: 200 },
-      trustProxy: false,
+      trustedProxies: expect.objectContaining({ entries: [] }),
       databaseConnections: 10,
     });
     expect(s.logLevel).toBe("info");
@@ -57,7 +57,7 @@ describe("loadWebhookSettings", () => {
       MINDROOM_WEBHOOKS_BODY_LIMIT: "256kb",
       MINDROOM_WEBHOOKS_RATE: "5",
       MINDROOM_WEBHOOKS_BURST: "7",
-      MINDROOM_WEBHOOKS_TRUST_PROXY: "true",
+      MINDROOM_TRUSTED_PROXIES: "10.0.0.0/8, 192.0.2.7",
       MINDROOM_WEBHOOKS_DB_CONNECTIONS: "20",
       MINDROOM_LOG_LEVEL: "debug",
       DATABASE_URL: "postgres://u:p@db:5432/platform",
@@ -78,11 +78,21 @@ describe("loadWebhookSettings", () => {
       bodyLimitBytes: 256 * 1024,
       toleranceSeconds: 600,
       rateLimit: { perSecond: 5, burst: 7 },
-      trustProxy: true,
+      trustedProxies: expect.objectContaining({ entries: ["10.0.0.0/8", "192.0.2.7"] }),
       databaseConnections: 20,
     });
+    expect(s.http.trustedProxies.has("10.1.2.3")).toBe(true);
     expect(s.logLevel).toBe("debug");
     expect(s.database.databaseUrl).toBe("postgres://u:p@db:5432/platform");
+  });
+
+  it("refuses the old MINDROOM_WEBHOOKS_TRUST_PROXY, which believed any client's X-Forwarded-For, and a bad proxy list", () => {
+    expect(() =>
+      loadWebhookSettings({ MINDROOM_DATA_DIR: fresh(), MINDROOM_WEBHOOKS_TRUST_PROXY: "true" }),
+    ).toThrow(/MINDROOM_WEBHOOKS_TRUST_PROXY is replaced by MINDROOM_TRUSTED_PROXIES/);
+    expect(() =>
+      loadWebhookSettings({ MINDROOM_DATA_DIR: fresh(), MINDROOM_TRUSTED_PROXIES: "proxy.internal" }),
+    ).toThrow(/MINDROOM_TRUSTED_PROXIES: "proxy.internal" is not an IP address or CIDR range/);
   });
 
   it("treats MINDROOM_WEBHOOKS_RATE=0 as no limit and MINDROOM_DELETION_GRACE=0s as none", () => {

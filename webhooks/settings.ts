@@ -16,6 +16,7 @@ import { LOCAL_SECRET_KEY } from "../billing/stripeClient.ts";
 import type { TierId } from "../components/tiers.ts";
 import { type DatabaseSettings, loadDatabaseSettings } from "../database/settings.ts";
 import { loadMailSettings, type MailSettings } from "../mail/settings.ts";
+import { parseTrustedProxies, type TrustedProxies } from "../net/clientAddress.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import type { MetricsListenerSettings } from "./metricsServer.ts";
 import type { RateLimitSettings } from "./rateLimit.ts";
@@ -44,8 +45,12 @@ export interface HttpSettings {
    * limit off) with bursts of `MINDROOM_WEBHOOKS_BURST` (default twice the rate).
    */
   readonly rateLimit: RateLimitSettings | undefined;
-  /** `MINDROOM_WEBHOOKS_TRUST_PROXY=true`: take the client address from `X-Forwarded-For`. */
-  readonly trustProxy: boolean;
+  /**
+   * `MINDROOM_TRUSTED_PROXIES`: the proxies in front of the service (addresses, CIDR ranges); the
+   * client address is what they recorded in `X-Forwarded-For` (net/clientAddress.ts). Unset: the
+   * connection's peer, and the header is ignored.
+   */
+  readonly trustedProxies: TrustedProxies;
   /** `MINDROOM_WEBHOOKS_DB_CONNECTIONS`: connections for recording events (default 10). */
   readonly databaseConnections: number;
 }
@@ -147,11 +152,13 @@ const environment = z.object({
     z.coerce.number({ error: "must be a number of requests per second" }).min(0).max(1_000_000).default(100),
   ),
   MINDROOM_WEBHOOKS_BURST: optional(integer(1, 1_000_000).optional()),
+  // Replaced: it trusted X-Forwarded-For from anyone, so any client could pick its own address.
   MINDROOM_WEBHOOKS_TRUST_PROXY: optional(
     z
-      .enum(["true", "false", "1", "0"], { error: "must be true or false" })
-      .default("false")
-      .transform((v) => v === "true" || v === "1"),
+      .undefined({
+        error: "is replaced by MINDROOM_TRUSTED_PROXIES (the proxies' addresses or CIDR ranges): unset it",
+      })
+      .optional(),
   ),
   MINDROOM_WEBHOOKS_DB_CONNECTIONS: optional(integer(1, 200).default(10)),
   MINDROOM_METRICS_HOST: optional(z.string().min(1).default("127.0.0.1")),
@@ -214,7 +221,7 @@ export function loadWebhookSettings(
         rate === 0
           ? undefined
           : { perSecond: rate, burst: values.MINDROOM_WEBHOOKS_BURST ?? Math.ceil(rate * 2) },
-      trustProxy: values.MINDROOM_WEBHOOKS_TRUST_PROXY,
+      trustedProxies: ours(() => parseTrustedProxies(env.MINDROOM_TRUSTED_PROXIES)),
       databaseConnections: values.MINDROOM_WEBHOOKS_DB_CONNECTIONS,
     },
     metrics: { host: values.MINDROOM_METRICS_HOST, port: values.MINDROOM_METRICS_PORT },

@@ -7,6 +7,7 @@ import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TrustedProxies } from "../net/clientAddress.ts";
 import { buildEvent, signedDelivery } from "../stripe-local/events.ts";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
 import { type AppOptions, createApp } from "./app.ts";
@@ -38,7 +39,12 @@ async function serve(overrides: Partial<AppOptions> = {}): Promise<Service> {
     pool: db.pool,
     queue,
     stripe: { webhookSecret: SECRET },
-    http: { bodyLimitBytes: LIMIT, toleranceSeconds: 300, rateLimit: undefined, trustProxy: false },
+    http: {
+      bodyLimitBytes: LIMIT,
+      toleranceSeconds: 300,
+      rateLimit: undefined,
+      trustedProxies: TrustedProxies.none(),
+    },
     metrics: createMetrics({ queueDepth: () => queue.depth(), processMetrics: false }),
     logger: createLogger({ level: "debug", stream: { write: (line: string) => logLines.push(line) > 0 } }),
     ...overrides,
@@ -408,7 +414,7 @@ describe("refused requests leave nothing behind", () => {
       http: {
         bodyLimitBytes: LIMIT,
         toleranceSeconds: 300,
-        trustProxy: false,
+        trustedProxies: TrustedProxies.none(),
         rateLimit: { perSecond: 0.1, burst: 2 },
       },
     });
@@ -426,6 +432,54 @@ describe("refused requests leave nothing behind", () => {
     expect(statuses).toEqual([200, 200, 429]);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
     expect((await events()).map((e) => e.customer_id).sort()).toEqual(["cus_H1", "cus_H2"]);
+  });
+
+  /** Five deliveries from this test (peer 127.0.0.1), each with its own X-Forwarded-For. */
+  async function statusesWith(
+    trusted: TrustedProxies,
+    forwardedFor: (i: number) => string,
+  ): Promise<number[]> {
+    const limited = await serve({
+      http: {
+        bodyLimitBytes: LIMIT,
+        toleranceSeconds: 300,
+        trustedProxies: trusted,
+        rateLimit: { perSecond: 0.1, burst: 2 },
+      },
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const d = signedDelivery(
+        subscriptionEvent(`cus_X${i}${Math.random().toString(36).slice(2, 6)}`),
+        SECRET,
+      );
+      statuses.push(
+        (await limited.post(d.body, { ...d.headers, "x-forwarded-for": forwardedFor(i) })).status,
+      );
+    }
+    return statuses;
+  }
+
+  it("without a trusted proxy, a client cannot escape its limit by writing X-Forwarded-For", async () => {
+    expect(await statusesWith(TrustedProxies.none(), (i) => `198.51.100.${i}`)).toEqual([
+      200, 200, 429, 429, 429,
+    ]);
+  });
+
+  it("behind a trusted proxy, limits the address the proxy recorded, whatever the client put before it", async () => {
+    const proxy = new TrustedProxies(["127.0.0.1"]);
+    // Distinct clients behind the proxy each get their own bucket…
+    expect(await statusesWith(proxy, (i) => `198.51.100.${i}`)).toEqual([200, 200, 200, 200, 200]);
+    // …while one client prepending made-up addresses is still itself (the proxy appended its address last).
+    expect(await statusesWith(proxy, (i) => `10.9.9.${i}, 203.0.113.50`)).toEqual([200, 200, 429, 429, 429]);
+    const logged = logLines
+      .map((l) => JSON.parse(l))
+      .findLast((l) => l.msg === "request" && l.status === 429);
+    expect(logged?.ip).toBe("203.0.113.50");
+    // A proxy we do not trust is the client as far as we know.
+    expect(await statusesWith(new TrustedProxies(["10.0.0.0/8"]), (i) => `198.51.100.${i}`)).toEqual([
+      200, 200, 429, 429, 429,
+    ]);
   });
 });
 
