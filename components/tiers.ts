@@ -152,3 +152,8 @@ export function tenantFootprint(shape: TenantShape): Footprint {
     cpus: Math.round(processes.reduce((sum, p) => sum + p.resources.cpus, 0) * 100) / 100,
   };
 }
+
+/** A tier's storage quota in bytes (its `storageGb`, binary gigabytes as the portal shows them). */
+export function storageQuotaBytes(t: Pick<Tier, "storageGb">): Limit {
+  return t.storageGb === UNLIMITED ? UNLIMITED : t.storageGb * 1024 ** 3;
+}

@@ -101,3 +101,12 @@ export async function unprocessedEvents(db: Queryable, limit = 500): Promise<Str
   );
   return rows.map(fromRow);
 }
+
+/** How many of a Stripe customer's events are received but not yet handled by a reconcile. */
+export async function unprocessedCountForCustomer(db: Queryable, stripeCustomerId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    "select count(*)::int as n from public.stripe_events where customer_id = $1 and processed_at is null",
+    [stripeCustomerId],
+  );
+  return rows[0]?.n ?? 0;
+}

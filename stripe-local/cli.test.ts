@@ -1,6 +1,8 @@
 /**
  * bin/mindroom-stripe against a running local Stripe API with a webhook that
- * verifies signatures: the journeys' output and exit codes, and send-event.
+ * verifies signatures: the journeys' output and exit codes (Stripe only,
+ * `--no-wait`: no platform behind the webhook here; journeys that wait for the
+ * platform run in journey.engine.test.ts), and send-event.
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -66,6 +68,7 @@ describe("journey", () => {
       "--email",
       "all@example.com",
       "--json",
+      "--no-wait",
     ]);
     expect(code).toBe(0);
     const out = JSON.parse(stdout) as JourneyOutput;
@@ -85,11 +88,27 @@ describe("journey", () => {
   });
 
   it("prints readable steps, and fails (exit 1) when a step cannot run", async () => {
-    const ok = await cli(["journey", "checkout", "--stripe", local.url, "--email", "text@example.com"]);
+    const ok = await cli([
+      "journey",
+      "checkout",
+      "--stripe",
+      local.url,
+      "--email",
+      "text@example.com",
+      "--no-wait",
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^✓ checkout: paid price_mindroom_starter on the hosted page/);
     expect(ok.stdout).toContain("delivered to 1 endpoint(s)");
-    const none = await cli(["journey", "cancel", "--stripe", local.url, "--email", "nobody@example.com"]);
+    const none = await cli([
+      "journey",
+      "cancel",
+      "--stripe",
+      local.url,
+      "--email",
+      "nobody@example.com",
+      "--no-wait",
+    ]);
     expect(none.code).toBe(1);
     expect(none.stdout).toContain(
       "✗ cancel: cancel: nobody@example.com has no live subscription; run the checkout journey first",
@@ -107,6 +126,7 @@ describe("journey", () => {
         "--email",
         "refused@example.com",
         "--json",
+        "--no-wait",
       ]);
       expect(code).toBe(1);
       const out = JSON.parse(stdout) as JourneyOutput;
@@ -114,6 +134,22 @@ describe("journey", () => {
     } finally {
       receiver.failNext(0);
     }
+  });
+
+  it("says how to start the platform when nothing behind the webhook answers, and changes nothing", async () => {
+    const before = (await local.stripe.customers.list({ email: "early@example.com" })).data.length;
+    const { code, stderr } = await cli([
+      "journey",
+      "checkout",
+      "--stripe",
+      local.url,
+      "--email",
+      "early@example.com",
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("no platform answers at the Stripe API's webhook endpoints");
+    expect(stderr).toContain("start it with ./platform start, or pass --no-wait");
+    expect((await local.stripe.customers.list({ email: "early@example.com" })).data.length).toBe(before);
   });
 
   it("answers usage errors with exit code 2", async () => {

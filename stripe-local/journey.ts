@@ -3,12 +3,22 @@
  * Stripe API as the customer (hosted Checkout form, plan changes) and as
  * Stripe's clock and card network would (the lifecycle controls); the local
  * API then sends the signed events to the platform's webhook. Each step
- * reports the events it caused and whether every endpoint accepted them.
+ * reports the events it caused and whether every endpoint accepted them, and
+ * (with `platform`) waits until the platform has acted on them and reports
+ * what the customer now has (journeyWatch.ts), so the next step starts from
+ * the state a real customer would be in.
  */
 import type Stripe from "stripe";
 import { stripeClient } from "../billing/stripeClient.ts";
 import type { TierId } from "../components/tiers.ts";
+import type { Queryable } from "../database/connection.ts";
 import { type LocalControls, localControls } from "./controls.ts";
+import {
+  type PlatformExpectation,
+  PlatformTimeoutError,
+  type TenantView,
+  waitForPlatform,
+} from "./journeyWatch.ts";
 
 export const JOURNEYS = ["checkout", "upgrade", "payment-failure", "resubscribe", "cancel", "all"] as const;
 export type JourneyName = (typeof JOURNEYS)[number];
@@ -23,6 +33,26 @@ export interface JourneyStep {
   /** Events some endpoint has not accepted (after retries), or none when all were delivered. */
   undelivered: string[];
   endpoints: number;
+  /** What the platform made of the step: the tenant after each wait (two for payment-failure). */
+  platform: PlatformReport[];
+  /** The platform did not act within the timeout. */
+  timedOut?: boolean;
+}
+
+export interface PlatformReport {
+  /** What it waited after (`checkout`, `payment failed`, `retries exhausted`, …). */
+  readonly after: string;
+  readonly tenant: TenantView;
+  readonly waitedMs: number;
+}
+
+/** How to watch the platform act (the platform's database). */
+export interface PlatformWatch {
+  readonly db: Queryable;
+  /** Per wait (ms). */
+  readonly timeoutMs: number;
+  /** A new state while waiting. */
+  readonly onProgress?: (line: string) => void;
 }
 
 export interface JourneyOptions {
@@ -32,6 +62,8 @@ export interface JourneyOptions {
   /** Tier for checkout (default starter) and upgrade (default the next one up). */
   tier?: TierId;
   onStep?: (step: JourneyStep) => void;
+  /** Wait after each step until the platform has acted; without it, only Stripe is driven. */
+  platform?: PlatformWatch;
 }
 
 export class JourneyError extends Error {
@@ -49,6 +81,21 @@ interface Ctx {
   stripe: Stripe;
   controls: LocalControls;
   options: JourneyOptions;
+  /** This step's platform reports so far. */
+  reports: PlatformReport[];
+}
+
+/** Waits (when watching) until every event is delivered and the platform has acted on them. */
+async function settle(ctx: Ctx, sub: Stripe.Subscription, after: string, expected: PlatformExpectation) {
+  const watch = ctx.options.platform;
+  if (!watch) return;
+  await ctx.controls.idle();
+  const customer = typeof sub.customer === "string" ? sub.customer : sub.customer.id;
+  const { tenant, waitedMs } = await waitForPlatform(watch.db, customer, expected, {
+    timeoutMs: watch.timeoutMs,
+    onProgress: (line) => watch.onProgress?.(`${after}: ${line}`),
+  });
+  ctx.reports.push({ after, tenant, waitedMs });
 }
 
 async function customerByEmail(ctx: Ctx): Promise<Stripe.Customer | undefined> {
@@ -116,6 +163,7 @@ async function checkout(ctx: Ctx): Promise<{ sub: Stripe.Subscription; detail: s
   if (done.status !== "complete" || !sub)
     throw new JourneyError(`checkout: session ${session.id} is ${done.status}`);
   expectStatus(sub, "active", "checkout");
+  await settle(ctx, sub, "checkout", { state: "running", tier: ctx.options.tier ?? "starter" });
   return { sub, detail: `paid ${price} on the hosted page; redirected to success_url` };
 }
 
@@ -129,6 +177,7 @@ async function upgrade(ctx: Ctx): Promise<{ sub: Stripe.Subscription; detail: st
     items: [{ id: item.id, price: `price_mindroom_${to}` }],
     proration_behavior: "always_invoice",
   });
+  await settle(ctx, updated, "upgrade", { state: "running", tier: to });
   return { sub: updated, detail: `${from} → ${to} (prorated difference invoiced and paid)` };
 }
 
@@ -136,8 +185,10 @@ async function paymentFailure(ctx: Ctx): Promise<{ sub: Stripe.Subscription; det
   const sub = await requireLive(ctx, "payment-failure");
   const failed = await ctx.controls.paymentFailed(sub.id);
   expectStatus(failed, "past_due", "payment-failure");
+  await settle(ctx, failed, "payment failed", { state: "running", warning: true });
   const unpaid = await ctx.controls.retriesExhausted(sub.id);
   expectStatus(unpaid, "unpaid", "payment-failure");
+  await settle(ctx, unpaid, "retries exhausted", { state: "suspended", deletionScheduled: false });
   return { sub: unpaid, detail: "renewal payment failed (past_due), retries exhausted (unpaid)" };
 }
 
@@ -147,10 +198,13 @@ async function resubscribe(ctx: Ctx): Promise<{ sub: Stripe.Subscription; detail
     const result = await checkout(ctx);
     return { sub: result.sub, detail: `no live subscription: new checkout; ${result.detail}` };
   }
-  if (sub.status === "active" || sub.status === "trialing")
+  if (sub.status === "active" || sub.status === "trialing") {
+    await settle(ctx, sub, "resubscribe", { state: "running" });
     return { sub, detail: "already active; nothing to do" };
+  }
   const paid = await ctx.controls.paymentSucceeded(sub.id);
   expectStatus(paid, "active", "resubscribe");
+  await settle(ctx, paid, "resubscribe", { state: "running", warning: false });
   return { sub: paid, detail: `${sub.status} → active (open invoice paid with an updated card)` };
 }
 
@@ -159,6 +213,7 @@ async function cancel(ctx: Ctx): Promise<{ sub: Stripe.Subscription; detail: str
   await ctx.stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
   const ended = await ctx.controls.periodEnd(sub.id);
   expectStatus(ended, "canceled", "cancel");
+  await settle(ctx, ended, "cancel", { state: "suspended", deletionScheduled: true });
   return { sub: ended, detail: "cancel at period end requested; period ended → canceled" };
 }
 
@@ -192,11 +247,13 @@ export async function runJourney(name: JourneyName, options: JourneyOptions): Pr
     stripe: stripeClient({ secretKey: options.secretKey, apiBase: options.stripeUrl }),
     controls: localControls(options.stripeUrl, options.secretKey),
     options,
+    reports: [],
   };
   const names =
     name === "all" ? (["checkout", "upgrade", "payment-failure", "resubscribe", "cancel"] as const) : [name];
   for (const step of names) {
     const cursor = await newestEventId(ctx.stripe);
+    ctx.reports = [];
     let result: JourneyStep;
     try {
       const { sub, detail } = await STEPS[step](ctx);
@@ -215,6 +272,7 @@ export async function runJourney(name: JourneyName, options: JourneyOptions): Pr
         events: events.map((e) => e.type),
         undelivered,
         endpoints,
+        platform: ctx.reports,
       };
     } catch (error) {
       result = {
@@ -224,6 +282,8 @@ export async function runJourney(name: JourneyName, options: JourneyOptions): Pr
         events: [],
         undelivered: [],
         endpoints: 0,
+        platform: ctx.reports,
+        ...(error instanceof PlatformTimeoutError ? { timedOut: true } : {}),
       };
     }
     options.onStep?.(result);

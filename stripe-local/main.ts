@@ -2,13 +2,16 @@
  * mindroom-stripe: the local Stripe API and customer journeys against it.
  *
  * Exit codes: 0 success, 1 failure (a journey step, a rejected delivery, an
- * error), 2 usage error.
+ * error), 2 usage error, 3 the platform did not act on a journey step in time.
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { LOCAL_SECRET_KEY } from "../billing/stripeClient.ts";
+import { LOCAL_SECRET_KEY, stripeClient } from "../billing/stripeClient.ts";
 import type { TierId } from "../components/tiers.ts";
+import { openDatabase } from "../database/connection.ts";
+import { loadDatabaseSettings } from "../database/settings.ts";
 import { JOURNEYS, type JourneyName, type JourneyStep, runJourney } from "./journey.ts";
+import { describeTenant } from "./journeyWatch.ts";
 import { localStripeUrl, startLocalStripeInstance } from "./localInstance.ts";
 import { sendEvent } from "./sendEvent.ts";
 import { startStripeLocal } from "./server.ts";
@@ -33,18 +36,25 @@ subscriptions and events are kept in FILE across restarts; --data-dir D keeps st
 D/stripe/ as ./platform start does. Each --webhook-url (paired in order with
 --webhook-secret, generated when missing) receives every event, signed. --json prints one line
 {"url","port","endpoints"} once listening.`,
-  journey: `Usage: mindroom-stripe journey <${JOURNEYS.join("|")}> --stripe URL --email E [--tier T] [--json]
+  journey: `Usage: mindroom-stripe journey <${JOURNEYS.join("|")}> --email E [--stripe URL] [--tier T] [--timeout S] [--no-wait] [--json]
 
 Drives the local Stripe API as the customer and as Stripe's clock would; the local API sends the
-signed events to the platform's webhook. Steps:
+signed events to the platform's webhook. After each step it waits until the platform has acted
+(every event handled, the tenant settled with its spec applied; read from the platform's database,
+DATABASE_URL or the embedded one in MINDROOM_DATA_DIR) and prints what the customer now has. Steps:
   checkout         create a Checkout Session (tier starter unless --tier) and pay on its hosted page
-  upgrade          switch the live subscription to the next tier up (or --tier), prorated now
-  payment-failure  the renewal fails (past_due), then retries run out (unpaid)
-  resubscribe      pay the open invoice (back to active), or a new checkout when none is live
-  cancel           cancel at period end, then end the period (canceled)
+                   → running, with its URLs
+  upgrade          switch the live subscription to the next tier up (or --tier), prorated now → upgraded
+  payment-failure  the renewal fails (past_due → running with a warning), then retries run out
+                   (unpaid → suspended, data kept)
+  resubscribe      pay the open invoice (back to active → resumed), or a new checkout when none is live
+  cancel           cancel at period end, then end the period (canceled → suspended, deletion scheduled)
   all              all of the above in order
+Options: --timeout S  how long to wait for the platform per step (default 600); --no-wait  drive
+Stripe only.
 A step fails when Stripe's state is not what it should be or an event was not accepted by every
-webhook endpoint (after retries). Exit code 0 when every step passed, 1 otherwise.`,
+webhook endpoint (after retries). Exit code 0 when every step passed, 1 when one failed, 3 when the
+platform did not act within the timeout.`,
   "send-event": `Usage: mindroom-stripe send-event <type> --subscription ID --webhook URL --secret WHSEC [--stripe URL] [--previous JSON] [--json]
 
 Re-reads the subscription (or its latest invoice, checkout session or customer, by type) from the
@@ -95,7 +105,39 @@ function printStep(step: JourneyStep): void {
   else if (step.undelivered.length)
     process.stdout.write(`    NOT accepted by the webhook: ${step.undelivered.join(", ")}\n`);
   else if (step.events.length) process.stdout.write(`    delivered to ${step.endpoints} endpoint(s)\n`);
+  for (const report of step.platform)
+    process.stdout.write(
+      `    now (${report.after}, after ${(report.waitedMs / 1000).toFixed(1)} s): ${describeTenant(report.tenant)}\n`,
+    );
 }
+
+/**
+ * The platform's database, once a webhook endpoint of the local Stripe API answers as ready (the
+ * platform runs: its database is up, and nothing here starts one of its own).
+ */
+async function openPlatformDatabase(stripeUrl: string, secretKey: string) {
+  const endpoints = await stripeClient({ secretKey, apiBase: stripeUrl }).webhookEndpoints.list({
+    limit: 100,
+  });
+  const ready = await Promise.all(
+    endpoints.data
+      .filter((e) => e.status === "enabled")
+      .map(async (e) => {
+        try {
+          return (await fetch(new URL("/readyz", e.url), { signal: AbortSignal.timeout(3000) })).ok;
+        } catch {
+          return false;
+        }
+      }),
+  );
+  if (!ready.includes(true))
+    throw new PlatformNotRunningError(
+      `no platform answers at the Stripe API's webhook endpoints (${endpoints.data.map((e) => e.url).join(", ") || "none registered"}): start it with ./platform start, or pass --no-wait to drive Stripe only`,
+    );
+  return openDatabase(loadDatabaseSettings(), { migrate: false, maxConnections: 2 });
+}
+
+class PlatformNotRunningError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -117,6 +159,8 @@ async function main(argv: string[]): Promise<number> {
       webhook: { type: "string" },
       secret: { type: "string" },
       previous: { type: "string" },
+      timeout: { type: "string" },
+      "no-wait": { type: "boolean" },
     },
   });
   const [command = "", arg] = positionals;
@@ -137,20 +181,40 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(`journey needs one of ${JOURNEYS.join(", ")}`);
       if (values.tier && !["free", "starter", "professional", "enterprise"].includes(values.tier))
         throw new UsageError(`--tier must be free, starter, professional or enterprise`);
+      const timeout = Number(values.timeout ?? 600);
+      if (!Number.isFinite(timeout) || timeout <= 0)
+        throw new UsageError("--timeout must be a number of seconds");
+      const stripe = required(stripeUrl, "--stripe (or STRIPE_API_BASE)");
+      const email = required(values.email, "--email");
+      const database = values["no-wait"] ? undefined : await openPlatformDatabase(stripe, secretKey);
       const steps: JourneyStep[] = [];
-      const ok = await runJourney(arg as JourneyName, {
-        stripeUrl: required(stripeUrl, "--stripe (or STRIPE_API_BASE)"),
-        secretKey,
-        email: required(values.email, "--email"),
-        ...(values.tier ? { tier: values.tier as TierId } : {}),
-        onStep: (step) => {
-          steps.push(step);
-          if (!values.json) printStep(step);
-        },
-      });
-      if (values.json)
-        process.stdout.write(`${JSON.stringify({ journey: arg, email: values.email, ok, steps })}\n`);
-      return ok ? 0 : 1;
+      try {
+        const ok = await runJourney(arg as JourneyName, {
+          stripeUrl: stripe,
+          secretKey,
+          email,
+          ...(values.tier ? { tier: values.tier as TierId } : {}),
+          ...(database
+            ? {
+                platform: {
+                  db: database.pool,
+                  timeoutMs: timeout * 1000,
+                  onProgress: (line: string) => {
+                    if (!values.json) process.stdout.write(`    … ${line}\n`);
+                  },
+                },
+              }
+            : {}),
+          onStep: (step) => {
+            steps.push(step);
+            if (!values.json) printStep(step);
+          },
+        });
+        if (values.json) process.stdout.write(`${JSON.stringify({ journey: arg, email, ok, steps })}\n`);
+        return ok ? 0 : steps.some((s) => s.timedOut) ? 3 : 1;
+      } finally {
+        await database?.close();
+      }
     }
     case "send-event": {
       if (!arg) throw new UsageError("send-event needs an event type, e.g. customer.subscription.updated");

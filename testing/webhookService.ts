@@ -87,6 +87,8 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
           MINDROOM_SWEEP_INTERVAL: "0s",
           MINDROOM_HEALTH_INTERVAL: "0s",
           MINDROOM_DRIFT_INTERVAL: "0s",
+          // Usage is collected on demand (mindroom-ops usage) where a test needs it.
+          MINDROOM_USAGE_INTERVAL: "0s",
           // Its emails go to the run's Mailpit.
           SMTP_URL: options.smtpUrl ?? mailpit.smtpUrl,
           PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",

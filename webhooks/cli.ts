@@ -5,22 +5,28 @@
  *   mindroom-ops sweep [--json]           run the sweep now: queue every customer whose state disagrees
  *   mindroom-ops jobs [list] [--json]     reconcile queue depth and the dead letters
  *   mindroom-ops jobs retry <id>          queue a dead letter's customer again
+ *   mindroom-ops usage [--json]           measure every tenant's usage on its host now, record it, warn on quotas
  *
  * Exit codes: 0 success, 1 error, 2 usage error.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import type pg from "pg";
 import { stripeClient } from "../billing/stripeClient.ts";
+import { formatBytes } from "../components/byteSize.ts";
 import { cliOperator } from "../database/auditLog.ts";
 import { openDatabase } from "../database/connection.ts";
 import { createLogger, silentLogger } from "./log.ts";
 import { openReconcileQueue } from "./queue.ts";
 import { loadReconcileSettings } from "./reconcile/settings.ts";
-import { loadWebhookSettings } from "./settings.ts";
+import { loadWebhookSettings, type WebhookSettings } from "./settings.ts";
 import { type SweepReport, sweep } from "./sweep.ts";
+import { collectUsage } from "./usage/collector.ts";
 
 const HELP = `Usage: mindroom-ops sweep [--json]
        mindroom-ops jobs [list] [--json]
        mindroom-ops jobs retry <dead-letter id>
+       mindroom-ops usage [--json]
 
 sweep   Lists every subscription from Stripe and every instance from the database,
         queues a reconcile for each customer whose state disagrees (due deletions
@@ -28,9 +34,14 @@ sweep   Lists every subscription from Stripe and every instance from the databas
 jobs    The reconcile queue: jobs queued, active, failed, and the dead letters
         (reconciles that failed every retry), with their last error.
         'retry <id>' queues that customer again and removes the dead letter.
+usage   Measures every running or suspended tenant on its Dokku host now (storage in its
+        storage entries, agents in its runtime's config; messages are not measurable from
+        the host), records today's figures and queues the quota warnings they reach (80 %,
+        100 %). The worker does the same every MINDROOM_USAGE_INTERVAL (default 1 h).
 
 Configuration: DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_API_BASE, STRIPE_PRICE_TIERS,
-MINDROOM_DELETION_GRACE, MINDROOM_DATA_DIR (as the webhook service reads them).`;
+MINDROOM_DELETION_GRACE, MINDROOM_DATA_DIR (as the webhook service reads them); usage
+also DOKKU_SSH_KEY.`;
 
 class UsageError extends Error {}
 
@@ -45,6 +56,32 @@ function renderSweep(report: SweepReport): string {
   return `${lines.join("\n")}\n`;
 }
 
+function figure(n: number | null, format: (n: number) => string = String): string {
+  return n === null ? "not measured" : format(n);
+}
+
+async function usage(settings: WebhookSettings, pool: pg.Pool, json: boolean): Promise<number> {
+  const { sshKeyPath } = settings.automation;
+  if (!sshKeyPath)
+    throw new Error("DOKKU_SSH_KEY is not set: point it at the private key for the Dokku hosts");
+  const results = await collectUsage({
+    pool,
+    secrets: () => ({ sshPrivateKey: readFileSync(sshKeyPath, "utf8") }),
+    log: json ? silentLogger : createLogger({ level: "warn", stream: process.stderr }),
+  });
+  if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else {
+    process.stdout.write(`measured ${results.length} tenant(s)\n`);
+    for (const r of results)
+      process.stdout.write(
+        r.usage
+          ? `  ${r.slug}  ${r.day}  storage ${figure(r.usage.storageBytes, formatBytes)}, agents ${figure(r.usage.agents)}, messages ${figure(r.usage.messages)}${r.warnings ? `; ${r.warnings} quota warning(s) queued` : ""}\n`
+          : `  ${r.slug}  ${r.day}  not measured: ${r.error}\n`,
+      );
+  }
+  return results.some((r) => r.error) ? 1 : 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -56,13 +93,21 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return command ? 0 : 2;
   }
-  if (command !== "sweep" && command !== "jobs") throw new UsageError(`unknown command ${command}`);
+  if (command !== "sweep" && command !== "jobs" && command !== "usage")
+    throw new UsageError(`unknown command ${command}`);
   if (command === "jobs" && sub !== "list" && sub !== "retry")
     throw new UsageError(`unknown jobs command ${sub}`);
   if (command === "jobs" && sub === "retry" && !id) throw new UsageError("jobs retry needs a dead-letter id");
 
   const settings = loadWebhookSettings();
   const database = await openDatabase(settings.database, { maxConnections: 2 });
+  if (command === "usage") {
+    try {
+      return await usage(settings, database.pool, values.json === true);
+    } finally {
+      await database.close();
+    }
+  }
   try {
     const queue = await openReconcileQueue({ url: database.url }, { poolSize: 2 });
     try {

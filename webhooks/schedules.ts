@@ -3,8 +3,9 @@
  * a self-rescheduling pg-boss job (periodic.ts) so several service processes
  * share one schedule: the sweep against Stripe (`MINDROOM_SWEEP_INTERVAL`),
  * tenant health checks (`MINDROOM_HEALTH_INTERVAL`), drift checks through the
- * worker pool (`MINDROOM_DRIFT_INTERVAL`) and the capacity retry
- * (`MINDROOM_CAPACITY_RETRY_INTERVAL`). An interval of `0s` turns one off.
+ * worker pool (`MINDROOM_DRIFT_INTERVAL`), the capacity retry
+ * (`MINDROOM_CAPACITY_RETRY_INTERVAL`) and usage collection on the hosts
+ * (`MINDROOM_USAGE_INTERVAL`). An interval of `0s` turns one off.
  */
 import type { Registry } from "prom-client";
 import { readHostPool } from "../database/hosts.ts";
@@ -14,6 +15,7 @@ import { startPeriodic } from "./periodic.ts";
 import type { ReconcileQueue } from "./queue.ts";
 import { type SweepDeps, startPeriodicSweep } from "./sweep.ts";
 import { startHealthChecks } from "./tenantHealth/schedule.ts";
+import { collectUsage, USAGE_QUEUE } from "./usage/collector.ts";
 
 export interface ScheduleDeps extends SweepDeps {
   readonly queue: Pick<ReconcileQueue, "enqueue" | "boss">;
@@ -72,5 +74,23 @@ export async function startSchedules(deps: ScheduleDeps): Promise<void> {
       },
     },
     capacityLog,
+  );
+  const usageLog = deps.log.child({ component: "usage" });
+  await startPeriodic(
+    boss,
+    {
+      name: USAGE_QUEUE,
+      intervalMs: reconcile.usageIntervalMs,
+      firstRunMs: Math.min(reconcile.usageIntervalMs, 60_000),
+      expireInSeconds: 3600,
+      run: async () => {
+        await collectUsage({
+          pool: deps.db.pool,
+          secrets: () => deps.operations.secrets(),
+          log: usageLog,
+        });
+      },
+    },
+    usageLog,
   );
 }

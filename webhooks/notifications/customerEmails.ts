@@ -8,13 +8,14 @@
  * Keys: the instance for one-time emails (welcome, provisioning trouble,
  * deleted), the operation for a suspension or a resume, the audit entry of a
  * deletion schedule change, the subscription and billing period for a failed
- * payment.
+ * payment, the metric, threshold and quota period for a quota warning.
  */
 import type { Queryable } from "../../database/connection.ts";
 import { queueEmail } from "../../database/emailOutbox.ts";
 import type { Instance } from "../../database/instances.ts";
 import type { SubscriptionStatus } from "../../database/subscriptions.ts";
 import type { MailFacts, MailKind } from "../../mail/messages.ts";
+import { formatFigure, type QuotaWarning, quotaPeriod } from "../usage/quotaWarnings.ts";
 
 /** One email to queue: its kind, what makes it unique, what it says. */
 export type CustomerEmail = {
@@ -181,6 +182,27 @@ export function emailsForPaymentFailure(
       },
     },
   ];
+}
+
+/** Quota thresholds reached by a day's figures: once per metric, threshold and quota period. */
+export function quotaWarningEmails(
+  customer: Recipient,
+  instance: Pick<Instance, "id" | "slug" | "tier">,
+  warnings: readonly QuotaWarning[],
+  when: { readonly day: string; readonly periodEnd: Date | null },
+): CustomerEmail[] {
+  return warnings.map((w) => ({
+    kind: "quota_warning",
+    eventKey: `${instance.id}:${w.metric}:${w.percent}:${quotaPeriod(w.metric, when.day, when.periodEnd)}`,
+    facts: {
+      ...about(customer, instance),
+      metric: w.metric,
+      percent: w.percent,
+      used: formatFigure(w.metric, w.used),
+      limit: formatFigure(w.metric, w.limit),
+      day: when.day,
+    },
+  }));
 }
 
 /** Queues `emails` on the caller's transaction; returns how many were new. */

@@ -43,6 +43,11 @@ describe("reconcile settings", () => {
     const s = loadReconcileSettings(automation(), { DOKKU_KNOWN_HOSTS: knownHosts });
     expect(s.deletionGraceMs).toBe(7 * 86_400_000);
     expect(s.sweepIntervalMs).toBe(600_000);
+    expect(s.usageIntervalMs).toBe(3_600_000);
+    expect(
+      loadReconcileSettings(automation(), { DOKKU_KNOWN_HOSTS: knownHosts, MINDROOM_USAGE_INTERVAL: "0s" })
+        .usageIntervalMs,
+    ).toBe(0);
     expect(s.priceTiers.get("price_mindroom_professional")).toBe("professional");
     expect(s.images).toEqual(EXAMPLE_IMAGES);
     expect(s.tlsEmail).toBe("ops@mindroom.test");

@@ -26,6 +26,8 @@ export interface ReconcileSettings {
   readonly deletionGraceMs: number;
   /** `MINDROOM_SWEEP_INTERVAL` (same units; default 10 minutes, `0s` turns the periodic sweep off). */
   readonly sweepIntervalMs: number;
+  /** `MINDROOM_USAGE_INTERVAL`: how often usage is measured on the hosts (default 1 hour, `0s` turns it off). */
+  readonly usageIntervalMs: number;
   /** `MINDROOM_RUNTIME_IMAGE`, `MINDROOM_HOMESERVER_IMAGE`, `MINDROOM_BACKUP_IMAGE`, pinned by digest. */
   readonly images: TenantImages;
   /** Public key per host URL of the pool, from `DOKKU_KNOWN_HOSTS` (an OpenSSH known_hosts file). */
@@ -135,6 +137,7 @@ export function loadReconcileSettings(
     priceTiers: parsePriceTiers(env.STRIPE_PRICE_TIERS?.trim() || DEFAULT_PRICE_TIERS),
     deletionGraceMs: parseDuration("MINDROOM_DELETION_GRACE", env.MINDROOM_DELETION_GRACE || "7d"),
     sweepIntervalMs: parseDuration("MINDROOM_SWEEP_INTERVAL", env.MINDROOM_SWEEP_INTERVAL || "10m"),
+    usageIntervalMs: parseDuration("MINDROOM_USAGE_INTERVAL", env.MINDROOM_USAGE_INTERVAL || "1h"),
     images: {
       runtime: image("MINDROOM_RUNTIME_IMAGE", EXAMPLE_IMAGES.runtime),
       homeserver: image("MINDROOM_HOMESERVER_IMAGE", EXAMPLE_IMAGES.homeserver),

@@ -54,7 +54,8 @@ export type ReconcileOutcome =
 /**
  * Starts taking reconcile jobs from the queue (`settings.reconcile.concurrency`
  * at a time) and the schedules beside them (webhooks/schedules.ts: the sweep,
- * health checks, drift checks, capacity retries). All stop with the queue.
+ * health checks, drift checks, capacity retries, usage collection). All stop
+ * with the queue.
  */
 export async function startReconcileWorker(
   deps: ReconcileDeps & {

@@ -3,6 +3,8 @@
  * format, so the server's and the browser's rendering agree (no hydration mismatch) and operators
  * in different time zones read the same times.
  */
+export { formatBytes } from "../../../components/byteSize.ts";
+
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 export function formatDate(iso: string | null | undefined): string {
@@ -25,17 +27,6 @@ export function formatMoney(cents: number | null): string {
   if (cents === null) return "Custom";
   const dollars = cents / 100;
   return `$${dollars.toLocaleString("en-US", { minimumFractionDigits: dollars % 1 ? 2 : 0, maximumFractionDigits: 2 })}`;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** One formatter for every count: `n.toLocaleString("en-US")` builds a new one on each call. */

@@ -8,6 +8,7 @@ import {
   useSubmission,
 } from "@solidjs/router";
 import { createEffect, Match, onCleanup, Show, Switch } from "solid-js";
+import { storageQuotaBytes } from "../../../components/tiers.ts";
 import { isPaidSubscription } from "../../../database/subscriptions.ts";
 import FormNotice from "../components/FormNotice.tsx";
 import { formatBytes, formatDate, formatLimit } from "../components/format.ts";
@@ -337,7 +338,7 @@ function PlanCard(props: { data: Dashboard }) {
             <Meter
               label="Storage"
               used={u()?.storageBytes ?? 0}
-              limit={storageLimitBytes(tier().storageGb)}
+              limit={storageQuotaBytes(tier())}
               format={formatBytes}
             />
             <dl class="kv small" data-testid="limits">
@@ -355,10 +356,6 @@ function PlanCard(props: { data: Dashboard }) {
       </Show>
     </section>
   );
-}
-
-function storageLimitBytes(gb: number | "unlimited"): number | "unlimited" {
-  return gb === "unlimited" ? gb : gb * 1024 ** 3;
 }
 
 function ActionsCard(props: { data: Dashboard }) {
