@@ -24,6 +24,7 @@ import { openDatabase } from "./database/connection.ts";
 import { loadDatabaseSettings } from "./database/settings.ts";
 import { startDokkuHost } from "./dokku-double/host.ts";
 import { startMailpit } from "./mail/mailpit.ts";
+import { freePort, portIsFree } from "./net/loopbackPort.ts";
 import { LOCAL_BACKUP_BUCKET, LOCAL_STATE_BUCKET, objectStoreDir } from "./object-store/endpoint.ts";
 import { startObjectStore } from "./object-store/server.ts";
 import { describeEnded, startRun } from "./processes/run.ts";
@@ -59,9 +60,13 @@ function localHostDir(dataDir: string): string {
   return inData;
 }
 
-/** A port kept in the data folder, so URLs recorded elsewhere (stacks, Stripe endpoints) stay valid. */
-function keptPort(file: string, fallback: number): number {
-  return existsSync(file) ? Number(readFileSync(file, "utf8")) : fallback;
+/**
+ * A port kept in the data folder, so URLs recorded elsewhere (stacks, Stripe endpoints) stay valid;
+ * the conventional one for a new folder, or a free one when another platform already holds it.
+ */
+async function keptPort(file: string, fallback: number): Promise<number> {
+  const preferred = existsSync(file) ? Number(readFileSync(file, "utf8")) : fallback;
+  return (await portIsFree(preferred)) ? preferred : freePort();
 }
 
 /** The built portal server, started as a child with its configuration in the environment. */
@@ -157,7 +162,7 @@ async function start(): Promise<void> {
     const auth = await startAuthServer({
       databaseUrl: database.url,
       dataDir: settings.dataDir,
-      port: keptPort(join(settings.dataDir, "auth.port"), 54321),
+      port: await keptPort(join(settings.dataDir, "auth.port"), 54321),
       siteUrl: portalUrl,
     });
     stops.push(() => auth.stop());
