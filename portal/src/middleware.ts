@@ -4,6 +4,8 @@
  * identity itself. Here, for every request, it
  * - refuses any request that could change something unless it comes from the portal's own pages
  *   (server/requestOrigin.ts), before a route or server function runs;
+ * - counts server functions, API routes and changes against the per-address and per-account
+ *   request limits (server/rateLimits.ts), answering 429 past them;
  * and for full document loads only, it
  * - resolves the session before rendering starts, so a page that needs a
  *   signed-in person (or an operator) answers a plain 302 instead of a redirect discovered
@@ -13,6 +15,7 @@
 import { createMiddleware } from "@solidjs/start/middleware";
 import { isOperator, optionalIdentity } from "./server/identity.ts";
 import { measureRequests, serveMetrics } from "./server/metrics.ts";
+import { limitedResponse, requestAddress, takeLimits } from "./server/rateLimits.ts";
 import { signInFor } from "./server/redirects.ts";
 import { judgeIntent, refusal } from "./server/requestOrigin.ts";
 import { portalSettings } from "./server/settings.ts";
@@ -21,6 +24,11 @@ const SIGNED_IN = ["/dashboard", "/billing", "/account", "/operator"];
 
 function under(path: string, prefixes: string[]): boolean {
   return prefixes.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+/** Server functions, API routes and every change count against the request limits; page loads do not. */
+function countsAsRequest(method: string, path: string): boolean {
+  return under(path, ["/_server", "/api"]) || !["GET", "HEAD", "OPTIONS"].includes(method);
 }
 
 // The internal metrics listener starts with the server (this module loads at boot).
@@ -37,6 +45,14 @@ export default [
         portalSettings().publicOrigin,
       );
       if (!intent.allowed) return refusal(intent);
+      if (countsAsRequest(event.request.method, url.pathname)) {
+        const identity = await optionalIdentity();
+        const decision = await takeLimits([
+          ["requests.address", { address: requestAddress() }],
+          ...(identity ? [["requests.account", { account: identity.userId }] as const] : []),
+        ]);
+        if (!decision.allowed) return limitedResponse(decision);
+      }
       if (event.request.method !== "GET") return;
       if (!under(url.pathname, SIGNED_IN)) return;
       const identity = await optionalIdentity();

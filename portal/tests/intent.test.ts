@@ -4,6 +4,7 @@
  * The browser test (crossOrigin.test.ts) shows them holding end to end.
  */
 import { describe, expect, it } from "vitest";
+import { magicLinkSchema, signInSchema } from "../src/server/formSchemas.ts";
 import { knownPage, landingPage, signInFor } from "../src/server/redirects.ts";
 import { judgeIntent } from "../src/server/requestOrigin.ts";
 
@@ -143,6 +144,13 @@ describe("knownPage", () => {
   it("refuses what is not a string", () => {
     for (const raw of [undefined, null, 1, ["/dashboard"], { toString: () => "/dashboard" }])
       expect(knownPage(raw)).toBeUndefined();
+  });
+
+  it("is what the sign-in forms' next becomes, present or not", () => {
+    const form = { email: "a@example.com", password: "x" };
+    expect(signInSchema.parse(form).next).toBe("/dashboard");
+    expect(signInSchema.parse({ ...form, next: "/account" }).next).toBe("/account");
+    expect(magicLinkSchema.parse({ email: form.email, next: "//evil.example" }).next).toBe("/dashboard");
   });
 
   it("builds sign-in links that carry only a known page", () => {

@@ -14,9 +14,12 @@ import { FormDataPlugin } from "seroval-plugins/web";
 
 export interface ServerFunction {
   readonly id: string;
-  /** The query key or action name; undefined for unnamed actions (the sign-in forms). */
+  /** The query key or action name. */
   readonly name: string | undefined;
 }
+
+/** The signed-out forms (src/lib/session.ts): they act without a session. */
+export const SESSION_ACTIONS = ["signIn", "signUp", "sendMagicLink", "signOut"];
 
 export function serverFunctions(buildDir: string): ServerFunction[] {
   const dir = join(buildDir, "public", "_build", "assets");
@@ -33,6 +36,7 @@ export function serverFunctions(buildDir: string): ServerFunction[] {
 export interface CallResult {
   readonly status: number;
   readonly location: string | null;
+  readonly headers: Headers;
   readonly body: string;
 }
 
@@ -42,11 +46,13 @@ export async function callServerFunction(
   id: string,
   cookie: string | undefined,
   arg?: FormData | string,
+  extraHeaders: Record<string, string> = {},
 ): Promise<CallResult> {
   const headers: Record<string, string> = {
     "X-Server-Id": id,
     "X-Server-Instance": "server-fn:0",
     Origin: new URL(baseUrl).origin,
+    ...extraHeaders,
   };
   if (cookie) headers.cookie = cookie;
   let body: BodyInit | undefined;
@@ -59,7 +65,12 @@ export async function callServerFunction(
     body = arg;
   }
   const answer = await fetch(`${baseUrl}/_server`, { method: "POST", headers, body, redirect: "manual" });
-  return { status: answer.status, location: answer.headers.get("location"), body: await answer.text() };
+  return {
+    status: answer.status,
+    location: answer.headers.get("location"),
+    headers: answer.headers,
+    body: await answer.text(),
+  };
 }
 
 /**

@@ -1,4 +1,9 @@
-/** The overall outcome of a form submission, announced politely (success) or assertively (failure). */
+/**
+ * The overall outcome of a form submission, announced politely (success) or assertively (failure).
+ * A thrown string is a sentence the server wrote for people (the rate limiter's 429, or the plain
+ * sentence server/serverFunctionErrors.ts puts in place of any failure); anything else thrown gets
+ * a generic apology, never its own text.
+ */
 import { Show } from "solid-js";
 import type { FormResult } from "../lib/formResult.ts";
 
@@ -14,7 +19,9 @@ export default function FormNotice(props: { result: FormResult | undefined; erro
       </Show>
       <Show when={props.error}>
         <p class="notice notice-bad" role="alert">
-          Something went wrong on our side. Please try again in a moment.
+          {typeof props.error === "string"
+            ? props.error
+            : "Something went wrong on our side. Please try again in a moment."}
         </p>
       </Show>
     </>

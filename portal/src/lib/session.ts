@@ -10,9 +10,10 @@ import { ensureCustomer } from "../server/customers.ts";
 import { magicLinkSchema, signInSchema, signUpSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
 import { endSession, isOperator, optionalIdentity } from "../server/identity.ts";
+import { limitedForm, requestAddress, takeLimits } from "../server/rateLimits.ts";
 import { requireChangeRequest } from "../server/requestOrigin.ts";
 import { portalSettings } from "../server/settings.ts";
-import type { FormResult } from "./formResult.ts";
+import type { FormAnswer } from "./formResult.ts";
 
 export interface SessionInfo {
   readonly email: string;
@@ -31,12 +32,17 @@ export const getSessionInfo = query(async (): Promise<SessionInfo | null> => {
   return { email: identity.email, operator: await isOperator(identity) };
 }, "session");
 
-export const signIn = action(async (form: FormData): Promise<FormResult> => {
+export const signIn = action(async (form: FormData): Promise<FormAnswer> => {
   "use server";
   requireChangeRequest();
   const parsed = parseForm(signInSchema, form);
   if (!parsed.ok) return parsed.result;
   const { email, password, next } = parsed.data;
+  const limit = await takeLimits([
+    ["signIn.address", { address: requestAddress() }],
+    ["signIn.account", { account: email }],
+  ]);
+  if (!limit.allowed) return limitedForm(limit, "Too many sign-in attempts.");
   try {
     const signed = await identityProvider().signInWithPassword(email, password);
     storeSession(signed.sessionToken, signed.cookieExpiresAt);
@@ -57,14 +63,19 @@ export const signIn = action(async (form: FormData): Promise<FormResult> => {
     throw error;
   }
   throw redirect(next, { revalidate: "session" });
-});
+}, "signIn");
 
-export const signUp = action(async (form: FormData): Promise<FormResult> => {
+export const signUp = action(async (form: FormData): Promise<FormAnswer> => {
   "use server";
   requireChangeRequest();
   const parsed = parseForm(signUpSchema, form);
   if (!parsed.ok) return parsed.result;
   const { email, password, name } = parsed.data;
+  const limit = await takeLimits([
+    ["signUp.address", { address: requestAddress() }],
+    ["signUp.account", { account: email }],
+  ]);
+  if (!limit.allowed) return limitedForm(limit, "Too many accounts created from here.");
   const welcome = "/billing?welcome=1";
   try {
     const result = await identityProvider().signUp(email, password, {
@@ -96,14 +107,19 @@ export const signUp = action(async (form: FormData): Promise<FormResult> => {
     throw error;
   }
   throw redirect(welcome, { revalidate: "session" });
-});
+}, "signUp");
 
-export const sendMagicLink = action(async (form: FormData): Promise<FormResult> => {
+export const sendMagicLink = action(async (form: FormData): Promise<FormAnswer> => {
   "use server";
   requireChangeRequest();
   const parsed = parseForm(magicLinkSchema, form);
   if (!parsed.ok) return parsed.result;
   const { email, next } = parsed.data;
+  const limit = await takeLimits([
+    ["magicLink.address", { address: requestAddress() }],
+    ["magicLink.account", { account: email }],
+  ]);
+  if (!limit.allowed) return limitedForm(limit, "Too many sign-in links requested.");
   try {
     storePendingSignIn(await identityProvider().sendMagicLink(email, landing(next)));
   } catch (error) {
@@ -112,11 +128,11 @@ export const sendMagicLink = action(async (form: FormData): Promise<FormResult> 
     if (!(error instanceof IdentityError)) throw error;
   }
   return { ok: true, message: `If ${email} has an account, a sign-in link is on its way. It works once.` };
-});
+}, "sendMagicLink");
 
 export const signOut = action(async () => {
   "use server";
   requireChangeRequest();
   await endSession();
   throw redirect("/login", { revalidate: "session" });
-});
+}, "signOut");

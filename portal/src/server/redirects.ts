@@ -95,7 +95,7 @@ export function landingPage(raw: unknown): string {
 }
 
 /** The zod form of {@link landingPage}, for form schemas (`next`). */
-export const landingPageSchema = z.unknown().transform(landingPage);
+export const landingPageSchema = z.unknown().optional().transform(landingPage);
 
 /** `/login?next=…` for a page someone must sign in to see (only ever a known page). */
 export function signInFor(raw: unknown): string {

@@ -5,9 +5,11 @@
  * Nothing here is ever sent to the browser: only server modules import it.
  */
 import { z } from "zod";
-import { DEFAULT_PRICE_TIERS, PriceTiersError, parsePriceTiers } from "../../../billing/priceTiers.ts";
+import { DEFAULT_PRICE_TIERS, parsePriceTiers } from "../../../billing/priceTiers.ts";
 import { LOCAL_SECRET_KEY } from "../../../billing/stripeClient.ts";
 import type { TierId } from "../../../components/tiers.ts";
+import { parseTrustedProxies, type TrustedProxies } from "../../../net/clientAddress.ts";
+import { parseRateLimits, type Rules } from "./rateLimitRules.ts";
 
 export type AuthProviderName = "local" | "supabase";
 
@@ -39,6 +41,13 @@ export interface PortalSettings {
   readonly secureCookies: boolean;
   /** The operator CLI used for live outputs and previews (`bin/mindroom-ops`). */
   readonly opsBin: string | undefined;
+  /**
+   * `MINDROOM_TRUSTED_PROXIES`: the proxies in front of the portal; the client address is what
+   * they recorded in `X-Forwarded-For` (net/clientAddress.ts). Unset: the connection's peer.
+   */
+  readonly trustedProxies: TrustedProxies;
+  /** `PORTAL_RATE_LIMITS`: the rate-limit budgets (rateLimitRules.ts). */
+  readonly rateLimits: Rules;
 }
 
 export class PortalSettingsError extends Error {
@@ -73,12 +82,12 @@ const schema = z
       });
   });
 
-function priceTiers(raw: string): Map<string, TierId> {
+/** Another module's configuration error, as ours (its message names the variable). */
+function ours<T>(read: () => T): T {
   try {
-    return parsePriceTiers(raw);
+    return read();
   } catch (error) {
-    if (error instanceof PriceTiersError) throw new PortalSettingsError(error.message, { cause: error });
-    throw error;
+    throw new PortalSettingsError((error as Error).message, { cause: error });
   }
 }
 
@@ -100,11 +109,13 @@ export function loadPortalSettings(env: NodeJS.ProcessEnv = process.env): Portal
     supabaseServiceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeApiBase: e.STRIPE_API_BASE,
-    priceTiers: priceTiers(e.STRIPE_PRICE_TIERS),
+    priceTiers: ours(() => parsePriceTiers(e.STRIPE_PRICE_TIERS)),
     publicUrl,
     publicOrigin: new URL(publicUrl).origin,
     secureCookies: e.PORTAL_COOKIE_SECURE === "true",
     opsBin: e.MINDROOM_OPS_BIN,
+    trustedProxies: ours(() => parseTrustedProxies(env.MINDROOM_TRUSTED_PROXIES)),
+    rateLimits: ours(() => parseRateLimits(env.PORTAL_RATE_LIMITS)),
   };
 }
 
