@@ -3,5 +3,12 @@ import { nitro } from "nitro/vite";
 import { defineConfig } from "vite";
 
 export default defineConfig({
-  plugins: [solidStart({ ssr: true, middleware: "./src/middleware.ts" }), nitro()],
+  plugins: [
+    solidStart({
+      ssr: true,
+      middleware: "./src/middleware.ts",
+      serverFunctions: { onError: "./src/server/serverFunctionErrors.ts" },
+    }),
+    nitro(),
+  ],
 });

@@ -4,6 +4,7 @@ import { identityProvider } from "../server/auth/provider.ts";
 import { cancelNow } from "../server/billingActions.ts";
 import { ownCustomer } from "../server/customerView.ts";
 import { asPerson } from "../server/database.ts";
+import { logServerError } from "../server/errorLog.ts";
 import { confirmDeletionSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
 import { endSession, requireIdentity } from "../server/identity.ts";
@@ -32,8 +33,9 @@ export const deleteAccount = action(async (form: FormData): Promise<FormResult> 
   try {
     await identityProvider().deleteUser(identity.userId);
   } catch (error) {
+    logServerError("account deletion: removing the sign-in failed", error, { user: identity.userId });
     return failure(
-      `Your subscription is cancelled, but your sign-in could not be removed: ${(error as Error).message}`,
+      "Your subscription is cancelled, but your sign-in could not be removed just now. Please try again in a moment; if it keeps failing, contact support.",
     );
   }
   await endSession();

@@ -6,7 +6,8 @@ import {
   openBillingPortal as portalFor,
   setCancelAtPeriodEnd,
 } from "../server/billingActions.ts";
-import { customerView, type InstanceRow, type SubscriptionRow } from "../server/customerView.ts";
+import { type CustomerInstance, customerInstance } from "../server/customerFacing.ts";
+import { customerView, type SubscriptionRow } from "../server/customerView.ts";
 import { asPerson } from "../server/database.ts";
 import { planSchema } from "../server/formSchemas.ts";
 import { parseForm } from "../server/forms.ts";
@@ -22,7 +23,7 @@ export interface Plan extends Tier {
 export interface Billing {
   readonly plans: readonly Plan[];
   readonly subscription: SubscriptionRow | null;
-  readonly instance: InstanceRow | null;
+  readonly instance: CustomerInstance | null;
   readonly hasBillingAccount: boolean;
 }
 
@@ -33,7 +34,7 @@ export const getBilling = query(async (): Promise<Billing> => {
   return {
     plans: TIER_IDS.map((id) => ({ ...TIERS[id], purchasable: priceForTier(id) !== undefined })),
     subscription: view.subscription,
-    instance: view.instance,
+    instance: view.instance ? customerInstance(view.instance) : null,
     hasBillingAccount: Boolean(view.customer?.stripeCustomerId),
   };
 }, "billing");

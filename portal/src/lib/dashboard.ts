@@ -6,7 +6,8 @@
 import { action, query } from "@solidjs/router";
 import { isTierId, type Tier, tier as tierOf } from "../../../components/tiers.ts";
 import { requestRestart } from "../../../database/instances.ts";
-import { type CustomerView, customerView } from "../server/customerView.ts";
+import { type CustomerFacingView, forCustomer } from "../server/customerFacing.ts";
+import { customerView } from "../server/customerView.ts";
 import { asPerson } from "../server/database.ts";
 import { instanceActionSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
@@ -15,14 +16,14 @@ import { auditAndEnqueue } from "../server/reconcileQueue.ts";
 import { requireChangeRequest } from "../server/requestOrigin.ts";
 import type { FormResult } from "./formResult.ts";
 
-export interface Dashboard extends CustomerView {
+export interface Dashboard extends CustomerFacingView {
   readonly tier: Tier | null;
 }
 
 export const getDashboard = query(async (): Promise<Dashboard> => {
   "use server";
   const identity = await requireIdentity();
-  const view = await asPerson(identity.claims, (db) => customerView(db));
+  const view = forCustomer(await asPerson(identity.claims, (db) => customerView(db)));
   const id = view.instance?.tier ?? view.subscription?.tier ?? null;
   return { ...view, tier: id && isTierId(id) ? tierOf(id) : null };
 }, "dashboard");

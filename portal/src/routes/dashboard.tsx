@@ -13,7 +13,6 @@ import { isPaidSubscription } from "../../../database/subscriptions.ts";
 import FormNotice from "../components/FormNotice.tsx";
 import { formatBytes, formatDate, formatLimit } from "../components/format.ts";
 import Meter from "../components/Meter.tsx";
-import { tenantUrls } from "../components/outputs.ts";
 import StatusBadge from "../components/StatusBadge.tsx";
 import Timeline from "../components/Timeline.tsx";
 import { type Dashboard, getDashboard, instanceAction } from "../lib/dashboard.ts";
@@ -137,7 +136,7 @@ function NoInstance(props: { data: Dashboard }) {
 function StateCard(props: { data: Dashboard }) {
   const i = () => props.data.instance;
   const running = () => props.data.operations.find((o) => o.status === "running" || o.status === "queued");
-  const urls = () => tenantUrls(i()?.outputs);
+  const urls = () => i()?.urls ?? {};
   // The worker sets deletion_due_at when a subscription has ended (data kept for the grace period).
   const scheduled = () => Boolean(i()?.deletionDueAt);
   return (
@@ -213,8 +212,8 @@ function StateCard(props: { data: Dashboard }) {
               <p class="muted">
                 The last change could not be completed. We have been notified; you can also re-run it below.
               </p>
-              <Show when={i()?.lastError}>
-                <p class="error-text small">{i()?.lastError}</p>
+              <Show when={i()?.problem}>
+                <p class="error-text small">{i()?.problem}</p>
               </Show>
             </div>
           </div>
@@ -280,9 +279,7 @@ function Progress(props: { op: Dashboard["operations"][number] | undefined }) {
   return (
     <>
       <p class="muted" aria-live="polite">
-        {p()?.message ??
-          p()?.step ??
-          (props.op?.status === "queued" ? "Waiting for a worker…" : "Preparing…")}
+        {props.op?.activity ?? (props.op?.status === "queued" ? "Waiting for a worker…" : "Preparing…")}
         <Show when={pct() !== null}> ({pct()}%)</Show>
       </p>
       <Show

@@ -2,6 +2,7 @@
  * One place that turns an API route's outcome into a response: JSON on success, 401/403 for
  * `AccessDeniedError`, 400 for bad input, and a bare 500 (details only in the server log) otherwise.
  */
+import { logServerError } from "./errorLog.ts";
 import { AccessDeniedError } from "./identity.ts";
 
 export class BadRequestError extends Error {
@@ -37,9 +38,7 @@ export async function jsonRoute(
         headers: JSON_HEADERS,
       });
     }
-    process.stderr.write(
-      `${JSON.stringify({ level: "error", msg: "api route failed", error: (error as Error).message, time: new Date().toISOString() })}\n`,
-    );
+    logServerError("api route failed", error);
     return new Response(JSON.stringify({ error: { code: "internal", message: "internal error" } }), {
       status: 500,
       headers: JSON_HEADERS,

@@ -6,7 +6,7 @@ import FormNotice from "../../../components/FormNotice.tsx";
 import { formatDate, formatDateTime } from "../../../components/format.ts";
 import PlanDiff from "../../../components/PlanDiff.tsx";
 import StatusBadge from "../../../components/StatusBadge.tsx";
-import Timeline from "../../../components/Timeline.tsx";
+import Timeline, { operatorEntries } from "../../../components/Timeline.tsx";
 import { fieldError } from "../../../lib/formResult.ts";
 import {
   getLiveOutputs,
@@ -104,7 +104,7 @@ function TenantView(props: { t: TenantPageData }) {
       <div class="grid grid-2" style={{ "margin-top": "1rem" }}>
         <section class="card" aria-labelledby="ops-h">
           <h2 id="ops-h">Operations</h2>
-          <Timeline operations={t().operations} operator />
+          <Timeline operations={operatorEntries(t().operations)} />
         </section>
         <div>
           <DeadLetters t={t()} />
