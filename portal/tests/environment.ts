@@ -50,6 +50,9 @@ export function ensurePortalBuilt(): void {
     {
       cwd: PORTAL_DIR,
       stdio: "ignore",
+      // vitest runs with NODE_ENV=test, with which SolidStart writes a dev manifest into the build
+      // (its server then imports `/@manifest/ssr/…` and answers 500 to every page).
+      env: { ...process.env, NODE_ENV: "production" },
     },
   );
 }
