@@ -27,7 +27,7 @@ import { startMailpit } from "./mail/mailpit.ts";
 import { freePort, portIsFree } from "./net/loopbackPort.ts";
 import { LOCAL_BACKUP_BUCKET, LOCAL_STATE_BUCKET, objectStoreDir } from "./object-store/endpoint.ts";
 import { startObjectStore } from "./object-store/server.ts";
-import { describeEnded, startRun } from "./processes/run.ts";
+import { describeStart, startRun } from "./processes/run.ts";
 import { stopWithin, untilStopSignal } from "./processes/shutdown.ts";
 import { supervise } from "./processes/supervisor.ts";
 import { startLocalStripeInstance } from "./stripe-local/localInstance.ts";
@@ -86,7 +86,7 @@ const STOP_DEADLINE_MS = 25_000;
 
 async function start(): Promise<void> {
   const run = await startRun(loadAutomationSettings().dataDir);
-  process.stdout.write(describeEnded(run.ended));
+  process.stdout.write(describeStart(run));
   const stopSignal = untilStopSignal();
   const stops: (() => Promise<void>)[] = [];
   // The object store first: with PULUMI_BACKEND_URL unset, the automation settings take its state bucket.

@@ -1,38 +1,31 @@
 /**
- * What a killed pulumi process leaves behind on a file backend, put right
- * before the next operation: Pulumi's stack lock held by a dead process, and a
- * checkpoint torn mid-save (checkpointRecovery.ts). Called under the tenant
+ * What a killed pulumi process leaves behind, put right before the next
+ * operation: Pulumi's stack lock held by a dead process (file and S3 backends),
+ * and a checkpoint torn mid-save (file backends, checkpointRecovery.ts). Called under the tenant
  * lock, so no operation of ours is running on the stack.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { repairTornCheckpoint } from "./checkpointRecovery.ts";
 import type { OperationOptions } from "./operationResult.ts";
+import { stackLocks } from "./stackLocks.ts";
 
 /**
- * Pulumi's file locks on a stack, split into those whose holder provably no
- * longer exists (written on this host by a dead process) and the others.
+ * Pulumi's locks on a stack (automation/stackLocks.ts), split into those whose
+ * holder provably no longer exists (written on this host by a dead process)
+ * and the others.
  */
-function pulumiLocks(
+async function pulumiLocks(
   backendUrl: string,
   project: string,
   stackName: string,
-): { stale: number; live: number } {
-  if (!backendUrl.startsWith("file://")) return { stale: 0, live: 0 };
-  const dir = join(fileBackendRoot(backendUrl), "locks", "organization", project, stackName);
-  if (!existsSync(dir)) return { stale: 0, live: 0 };
+): Promise<{ stale: number; live: number }> {
   let stale = 0;
   let live = 0;
-  for (const f of readdirSync(dir).filter((name) => name.endsWith(".json"))) {
-    try {
-      const lock = JSON.parse(readFileSync(join(dir, f), "utf8")) as { pid?: number; hostname?: string };
-      if (lock.hostname === hostname() && typeof lock.pid === "number" && !processAlive(lock.pid)) stale++;
-      else live++;
-    } catch {
-      live++;
-    }
+  for (const lock of await stackLocks(backendUrl, project, stackName)) {
+    if (lock.hostname === hostname() && typeof lock.pid === "number" && !processAlive(lock.pid)) stale++;
+    else live++;
   }
   return { stale, live };
 }
@@ -51,11 +44,12 @@ function processAlive(pid: number): boolean {
 }
 
 /**
- * A killed worker leaves Pulumi's file lock behind. Remove it only when it is
- * provably stale: written on this host by a process that no longer exists.
+ * A killed worker leaves Pulumi's lock behind (a file, or an object in S3).
+ * Remove it only when it is provably stale: written on this host by a process
+ * that no longer exists.
  */
 export async function clearStaleLocks(backendUrl: string, project: string, stack: Stack): Promise<void> {
-  const { stale, live } = pulumiLocks(backendUrl, project, stack.name);
+  const { stale, live } = await pulumiLocks(backendUrl, project, stack.name);
   if (stale > 0 && live === 0) await stack.cancel();
 }
 
@@ -63,13 +57,14 @@ export async function clearStaleLocks(backendUrl: string, project: string, stack
  * A pulumi killed while saving can leave the stack's checkpoint torn; with no
  * live holder of the stack, put its backup back (see checkpointRecovery.ts).
  */
-export function recoverTornCheckpoint(
+export async function recoverTornCheckpoint(
   backendUrl: string,
   project: string,
   slug: string,
   options: OperationOptions,
-): void {
-  if (!backendUrl.startsWith("file://") || pulumiLocks(backendUrl, project, slug).live > 0) return;
+): Promise<void> {
+  // Only files can be torn: an object store replaces an object whole.
+  if (!backendUrl.startsWith("file://") || (await pulumiLocks(backendUrl, project, slug)).live > 0) return;
   const state = repairTornCheckpoint(join(fileBackendRoot(backendUrl), "stacks", project), slug);
   if (state === "restored" || state === "unrecoverable")
     options.onProgress?.({

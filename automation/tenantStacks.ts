@@ -190,7 +190,7 @@ export class TenantStacks {
     const backendUrl = this.settings.backendUrl;
     try {
       return await withTenantLock(this.settings.locksDir, slug, operation, async () => {
-        recoverTornCheckpoint(backendUrl, PROJECT, slug, options);
+        await recoverTornCheckpoint(backendUrl, PROJECT, slug, options);
         const stack = await (how.acquire ? how.acquire() : this.workspaces.stack(slug, false));
         await clearStaleLocks(backendUrl, PROJECT, stack);
         const partial = await body(stack, ctx);

@@ -27,6 +27,8 @@ export interface PlatformRun {
   readonly runDir: string;
   /** This run's `MINDROOM_RUN` value. */
   readonly marker: string;
+  /** The earlier run of this folder, when it did not stop cleanly (crashed or killed). */
+  readonly crashed: { readonly pid: number; readonly startedAt: Date } | undefined;
   /** What an earlier run left running, now ended. */
   readonly ended: readonly Leftover[];
   /** Forgets the run's own record (the platform stopped cleanly). */
@@ -80,6 +82,10 @@ export async function startRun(dataDir: string): Promise<PlatformRun> {
   return {
     runDir,
     marker,
+    crashed:
+      other && other.pid !== process.pid
+        ? { pid: other.pid, startedAt: startedAt(other.startTicks) }
+        : undefined,
     ended: [...recorded.map(({ graceMs: _, ...l }) => l), ...marked],
     finish() {
       recordChildrenIn(undefined);
@@ -96,11 +102,15 @@ function readOwner(file: string): OwnerRecord | undefined {
   }
 }
 
-/** The lines `./platform start` prints about what it ended. */
-export function describeEnded(ended: readonly Leftover[]): string {
-  if (ended.length === 0) return "";
+/** What `./platform start` says about the earlier run: nothing after a clean stop. */
+export function describeStart(run: PlatformRun): string {
+  const { ended, crashed } = run;
+  const earlier = crashed
+    ? `The earlier run of this data folder (pid ${crashed.pid}, started ${crashed.startedAt.toISOString()}) did not stop cleanly`
+    : "An earlier run of this data folder";
+  if (ended.length === 0) return crashed ? `${earlier}; none of its processes was left running.\n` : "";
   const lines = ended.map(
     (l) => `  ${l.name} (pid ${l.pid}, running since ${l.startedAt.toISOString()}): ${l.command}`,
   );
-  return `Ended ${ended.length} process${ended.length === 1 ? "" : "es"} left running by an earlier run of this data folder:\n${lines.join("\n")}\n`;
+  return `${earlier}; ended ${ended.length} process${ended.length === 1 ? "" : "es"} it left running:\n${lines.join("\n")}\n`;
 }

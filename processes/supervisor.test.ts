@@ -30,6 +30,7 @@ afterAll(() => {
 
 interface OwnerLine {
   readonly ended: Leftover[];
+  readonly crashed?: { pid: number };
   readonly marker?: string;
   readonly children: { name: string; pid: number }[];
 }
@@ -187,6 +188,7 @@ describe("a platform run", () => {
     expect(stranded.every((p) => isRunning(p.pid, p.startTicks))).toBe(true);
 
     const second = await startOwner({ dataDir });
+    expect(second.line.crashed?.pid).toBe(first.owner.pid);
     const ended = second.line.ended.map((l) => ({ name: l.name, pid: l.pid }));
     expect(ended).toEqual(
       expect.arrayContaining([
@@ -205,5 +207,10 @@ describe("a platform run", () => {
     second.owner.kill("SIGTERM");
     await once(second.owner, "exit");
     expect(existsSync(join(dataDir, "run", "platform.json"))).toBe(false);
+    // After a clean stop, the next run has nothing to report.
+    const third = await startOwner({ dataDir });
+    expect([third.line.crashed, third.line.ended]).toEqual([undefined, []]);
+    third.owner.kill("SIGTERM");
+    await once(third.owner, "exit");
   });
 });

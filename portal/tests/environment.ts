@@ -6,13 +6,13 @@
  * also the real pipeline behind it: Stripe delivers signed events to the webhook service, whose
  * reconcile worker runs the Pulumi engine against the Dokku test host (testing/webhookService.ts).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type AuthServer, startAuthServer } from "../../auth-server/server.ts";
+import { supervise } from "../../processes/supervisor.ts";
 import { type StripeLocal, startStripeLocal } from "../../stripe-local/server.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
@@ -114,7 +114,8 @@ export async function startPortalEnvironment(
       stripe.addWebhookEndpoint({ url: `${service.url}/stripe/webhook`, secret: webhookSecret });
     }
     let log = "";
-    const child = spawn(process.execPath, [join(buildDir, "server", "index.mjs")], {
+    // Supervised: the server dies with this test process, however that ends.
+    const server = supervise("portal", process.execPath, [join(buildDir, "server", "index.mjs")], {
       cwd: PORTAL_DIR,
       env: {
         PATH: process.env.PATH ?? "",
@@ -134,7 +135,10 @@ export async function startPortalEnvironment(
         ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
+      // Open keep-alive sockets or pools can hold a graceful shutdown; give it 5 s.
+      graceMs: 5000,
     });
+    const { child } = server;
     child.stdout?.on("data", (chunk) => {
       log += chunk;
     });
@@ -142,13 +146,7 @@ export async function startPortalEnvironment(
       log += chunk;
     });
     cleanups.unshift(async () => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, "exit");
-      child.kill("SIGTERM");
-      // Open keep-alive sockets or pools can hold a graceful shutdown; give it 5 s.
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
+      await server.stop();
     });
     await waitForHttp(`${url}/login`, child, () => log);
     return {

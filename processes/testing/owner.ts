@@ -28,7 +28,7 @@ const children = (spec.children ?? []).map((c) =>
   }),
 );
 process.stdout.write(
-  `${JSON.stringify({ ended: run?.ended ?? [], marker: run?.marker, children: children.map((c) => ({ name: c.name, pid: c.pid })) })}\n`,
+  `${JSON.stringify({ ended: run?.ended ?? [], crashed: run?.crashed, marker: run?.marker, children: children.map((c) => ({ name: c.name, pid: c.pid })) })}\n`,
 );
 process.once("SIGTERM", async () => {
   await Promise.all(children.map((c) => c.stop()));
