@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { dokkuCommandLine } from "../components/dokku/commandLine.ts";
 import { dokkuBinary } from "../components/dokku/script.ts";
 import { sshTarget } from "../components/tenantSpec.ts";
@@ -62,26 +63,79 @@ export class HostShellError extends Error {
   override readonly name = "HostShellError";
 }
 
+/** The key and known_hosts in a private temporary folder, and the ssh arguments that use them. */
+function sshSession(access: HostAccess, remote: readonly string[]): { args: string[]; dispose(): void } {
+  const { user, host, port } = sshTarget(access.url);
+  const dir = mkdtempSync(join(tmpdir(), "mindroom-ssh-"));
+  const key = join(dir, "key");
+  const knownHosts = join(dir, "known_hosts");
+  writeFileSync(key, access.privateKey.endsWith("\n") ? access.privateKey : `${access.privateKey}\n`, {
+    mode: 0o600,
+  });
+  writeFileSync(knownHosts, `${port === 22 ? host : `[${host}]:${port}`} ${access.hostKey}\n`);
+  return {
+    args: [...sshOptions({ host, port, user, keyPath: key, knownHostsPath: knownHosts }), "--", ...remote],
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface HostStream {
+  /** What the script writes to stdout. */
+  readonly stdout: Readable;
+  /** The script's exit code (255: the connection failed or dropped) and its stderr. */
+  readonly result: Promise<{ code: number; stderr: string }>;
+}
+
+/**
+ * Runs a script on the host with a data stream on each side: the script first
+ * reads itself from stdin (exactly its length, so it never shows in a process
+ * list), then `input`, if any, is the rest of its stdin; its stdout is
+ * streamed back. For archives and dumps too large to hold in memory.
+ */
+export function hostStream(
+  access: HostAccess,
+  script: string,
+  input?: Readable | Buffer,
+  options: { timeoutMs?: number } = {},
+): HostStream {
+  const body = Buffer.from(script, "utf8");
+  const session = sshSession(access, ["sh", "-c", `'eval "$(head -c ${body.length})"'`]);
+  const child = spawn("ssh", session.args, { stdio: ["pipe", "pipe", "pipe"] });
+  const err: Buffer[] = [];
+  child.stderr.on("data", (c: Buffer) => err.push(c));
+  const timer = setTimeout(() => child.kill("SIGTERM"), options.timeoutMs ?? 6 * 3600_000);
+  const result = new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      session.dispose();
+      reject(new HostShellError(`could not run ssh: ${e.message}`));
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      session.dispose();
+      resolve({ code: code ?? 255, stderr: Buffer.concat(err).toString("utf8") });
+    });
+  });
+  // A dropped connection closes stdin under us: the exit code says so, not an EPIPE.
+  child.stdin.on("error", () => undefined);
+  child.stdin.write(body);
+  if (input === undefined) child.stdin.end();
+  else if (Buffer.isBuffer(input)) child.stdin.end(input);
+  else {
+    input.on("error", () => child.kill("SIGTERM"));
+    input.pipe(child.stdin);
+  }
+  return { stdout: child.stdout, result };
+}
+
 export async function runHostScript(
   access: HostAccess,
   script: string,
   options: { timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { user, host, port } = sshTarget(access.url);
-  const dir = mkdtempSync(join(tmpdir(), "mindroom-ssh-"));
+  const session = sshSession(access, ["sh", "-s"]);
   try {
-    const key = join(dir, "key");
-    const knownHosts = join(dir, "known_hosts");
-    writeFileSync(key, access.privateKey.endsWith("\n") ? access.privateKey : `${access.privateKey}\n`, {
-      mode: 0o600,
-    });
-    writeFileSync(knownHosts, `${port === 22 ? host : `[${host}]:${port}`} ${access.hostKey}\n`);
-    const args = [
-      ...sshOptions({ host, port, user, keyPath: key, knownHostsPath: knownHosts }),
-      "--",
-      "sh",
-      "-s",
-    ];
+    const { args } = session;
     return await new Promise((resolve, reject) => {
       const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
       const out: Buffer[] = [];
@@ -102,7 +156,7 @@ export async function runHostScript(
       child.stdin.end(script);
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    session.dispose();
   }
 }
 

@@ -5,12 +5,30 @@
  * stack commands.
  */
 
+import { BACKUPS_HELP, BackupsNotFoundError, BackupsUsageError, backupsMain } from "../backups/cli.ts";
+import { NoBackupError } from "../backups/layout.ts";
 import { HostUrlError } from "../fleet/hosts.ts";
 import { HOSTS_HELP, HostsUsageError, hostsMain } from "../fleet/hostsCli.ts";
 
 const COMMANDS: Record<string, { help: string; main: (argv: string[]) => Promise<number> }> = {
   hosts: { help: HOSTS_HELP, main: hostsMain },
+  backups: { help: BACKUPS_HELP, main: (argv) => backupsMain("backups", argv) },
+  backup: { help: BACKUPS_HELP, main: (argv) => backupsMain("backup", argv) },
+  restore: { help: BACKUPS_HELP, main: (argv) => backupsMain("restore", argv) },
 };
+
+/** Exit codes as Pulumi's (usage 2, not found 6). */
+function exitCode(error: unknown): number {
+  if (
+    error instanceof HostsUsageError ||
+    error instanceof HostUrlError ||
+    error instanceof BackupsUsageError ||
+    ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false)
+  )
+    return 2;
+  if (error instanceof BackupsNotFoundError || error instanceof NoBackupError) return 6;
+  return 1;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command = ""] = argv;
@@ -22,12 +40,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await entry.main(argv.slice(1));
   } catch (error) {
-    const usage =
-      error instanceof HostsUsageError ||
-      error instanceof HostUrlError ||
-      ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false);
-    process.stderr.write(`mindroom-ops: ${(error as Error).message}\n${usage ? `\n${entry.help}\n` : ""}`);
-    return usage ? 2 : 1;
+    const code = exitCode(error);
+    process.stderr.write(
+      `mindroom-ops: ${(error as Error).message}\n${code === 2 ? `\n${entry.help}\n` : ""}`,
+    );
+    return code;
   }
 }
 

@@ -36,11 +36,21 @@ export function sshArgs(target: DokkuConnection, command: string): string[] {
   return [...sshOptions({ ...target, logLevel: "QUIET" }), "--", command];
 }
 
-export function runDokku(
+export async function runDokku(
   target: DokkuConnection,
   command: string,
   options: RunOptions = {},
 ): Promise<DokkuResult> {
+  const raw = await runDokkuBytes(target, command, options);
+  return { ...raw, stdout: raw.stdout.toString("utf8") };
+}
+
+/** As runDokku, with stdout as the bytes the host sent (an export's binary dump). */
+export function runDokkuBytes(
+  target: DokkuConnection,
+  command: string,
+  options: RunOptions = {},
+): Promise<Omit<DokkuResult, "stdout"> & { stdout: Buffer }> {
   const full = options.quiet ? `--quiet ${command}` : command;
   return new Promise((resolve, reject) => {
     const child = spawn("ssh", sshArgs(target, full), { stdio: ["pipe", "pipe", "pipe"] });
@@ -52,7 +62,7 @@ export function runDokku(
     child.once("close", (code, signal) => {
       resolve({
         code: code ?? (signal ? 255 : -1),
-        stdout: Buffer.concat(stdout).toString("utf8"),
+        stdout: Buffer.concat(stdout),
         stderr: Buffer.concat(stderr).toString("utf8"),
       });
     });

@@ -32,6 +32,9 @@ Commands:
   destroy <tenant> [--yes]   final backup, delete everything, remove the stack
   outputs <tenant>           the stack outputs
   history <tenant>           past operations on the stack
+  backups <tenant>           the tenant's backups (time, part, size); backup <tenant> takes one
+  restore <tenant>           suspend, restore storage and databases from a backup, resume
+  hosts, sweep, jobs         the Dokku host pool; the Stripe sweep; reconcile jobs
 
 Options: --json (machine-readable output), --help (per command), --no-color.
 Configuration: MINDROOM_DATA_DIR, PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, DOKKU_SSH_KEY,

@@ -142,8 +142,8 @@ async function main(): Promise<number> {
   log(exitCode, null);
   releaseLock();
   if (decision.delayMs > 0) await sleep(decision.delayMs);
-  process.stdout.write(out.text("stdout"));
-  process.stderr.write(out.text("stderr"));
+  process.stdout.write(out.bytes("stdout"));
+  process.stderr.write(out.bytes("stderr"));
   return exitCode;
 }
 

@@ -14,7 +14,7 @@ export const DETAIL_PREFIX = "       ";
 
 export class Output {
   readonly quiet: boolean;
-  private readonly chunks: Array<{ stream: Stream; text: string }> = [];
+  private readonly chunks: Array<{ stream: Stream; data: string | Buffer }> = [];
 
   constructor(quiet: boolean) {
     this.quiet = quiet;
@@ -22,7 +22,12 @@ export class Output {
 
   /** Raw text, exactly as given (no newline added). */
   write(stream: Stream, text: string): void {
-    if (text !== "") this.chunks.push({ stream, text });
+    if (text !== "") this.chunks.push({ stream, data: text });
+  }
+
+  /** Raw bytes (an export's binary dump), exactly as given. */
+  writeBytes(stream: Stream, bytes: Buffer): void {
+    if (bytes.length > 0) this.chunks.push({ stream, data: bytes });
   }
 
   /** `common.Log` / `echo`: the line as is. */
@@ -77,9 +82,14 @@ export class Output {
   }
 
   text(stream: Stream): string {
-    return this.chunks
-      .filter((chunk) => chunk.stream === stream)
-      .map((chunk) => chunk.text)
-      .join("");
+    return this.bytes(stream).toString("utf8");
+  }
+
+  bytes(stream: Stream): Buffer {
+    return Buffer.concat(
+      this.chunks
+        .filter((chunk) => chunk.stream === stream)
+        .map((chunk) => (typeof chunk.data === "string" ? Buffer.from(chunk.data, "utf8") : chunk.data)),
+    );
   }
 }

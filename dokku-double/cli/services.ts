@@ -23,6 +23,7 @@ import { bashPropertySet } from "./propertyCommand.ts";
 import { bashInfoLine } from "./report.ts";
 import { parseServiceArgs, type ServiceOptions } from "./serviceArgs.ts";
 import { backupCommands } from "./serviceBackups.ts";
+import { dataCommands } from "./serviceData.ts";
 import {
   dnsHostname,
   POSTGRES,
@@ -375,6 +376,7 @@ function servicePlugin(kind: ServiceKind): PluginModule {
       [`${p}:destroy`]: destroy(kind),
       [`${p}:set`]: set(kind),
       ...backupCommands(kind),
+      ...dataCommands(kind),
     },
   };
 }

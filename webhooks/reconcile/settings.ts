@@ -51,6 +51,11 @@ export interface ReconcileSettings {
   readonly driftIntervalMs: number;
   /** `MINDROOM_CAPACITY_RETRY_INTERVAL`: how often tenants waiting for capacity are tried again (default 15 s). */
   readonly capacityRetryMs: number;
+  /**
+   * `MINDROOM_BACKUP_CHECK_INTERVAL`: how often the backup bucket's retention is enforced and each
+   * tenant's newest backup recorded (default 15 minutes; `0s`: off).
+   */
+  readonly backupCheckIntervalMs: number;
 }
 
 export class ReconcileSettingsError extends Error {
@@ -158,6 +163,10 @@ export function loadReconcileSettings(
     capacityRetryMs: parseDuration(
       "MINDROOM_CAPACITY_RETRY_INTERVAL",
       env.MINDROOM_CAPACITY_RETRY_INTERVAL || "15s",
+    ),
+    backupCheckIntervalMs: parseDuration(
+      "MINDROOM_BACKUP_CHECK_INTERVAL",
+      env.MINDROOM_BACKUP_CHECK_INTERVAL || "15m",
     ),
   };
 }

@@ -11,11 +11,11 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTenantSpec } from "../../components/tenantSpec.ts";
 import { auditForInstance } from "../../database/auditLog.ts";
-import { upsertCustomerByStripeId } from "../../database/customers.ts";
-import { createInstance, findInstanceById, recordActual, updateDesired } from "../../database/instances.ts";
+import { findInstanceById } from "../../database/instances.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { runDokku } from "../../testing/dokkuClient.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
+import { seedInstance } from "../../testing/instanceRows.ts";
 import { hostSpec } from "../../testing/tenantStacks.ts";
 import { silentLogger } from "../log.ts";
 import { type AppExpectation, type AppObservation, assessTenant } from "./assess.ts";
@@ -115,22 +115,7 @@ describe("the scheduled check on the Dokku test host", () => {
       await dokku(`git:from-image ${app} ghcr.io/mindroom-ai/mindroom@sha256:${"a".repeat(64)}`);
     }
     const spec = parseTenantSpec(hostSpec(target, slug));
-    const customer = await upsertCustomerByStripeId(db.pool, {
-      stripeCustomerId: `cus_${slug}`,
-      email: `${slug}@example.com`,
-    });
-    const row = await createInstance(db.pool, {
-      customerId: customer.id,
-      slug,
-      tier: "starter",
-      desiredState: "running",
-    });
-    await updateDesired(db.pool, row.id, {
-      host: spec.host.url,
-      spec: spec as unknown as Record<string, unknown>,
-    });
-    await recordActual(db.pool, row.id, { actualState: "running" });
-    instanceId = row.id;
+    instanceId = (await seedInstance(db.pool, slug, { spec })).id;
   });
   afterAll(async () => {
     for (const app of apps) await runDokku(target, `--force apps:destroy ${app}`);
