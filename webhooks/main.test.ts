@@ -9,6 +9,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inheritedMarkers } from "../processes/markers.ts";
 import { buildEvent, signedDelivery } from "../stripe-local/events.ts";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
 import { createLogger } from "./log.ts";
@@ -91,7 +92,13 @@ describe("startWebhookService", () => {
 describe("mindroom-webhooks", () => {
   function run(args: string[], environment: Record<string, string>) {
     const child = spawn(BIN, args, {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...environment },
+      // A clean environment but the markers: the suite's leftover scan finds the service if it outlives the test.
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/root",
+        ...inheritedMarkers(),
+        ...environment,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
