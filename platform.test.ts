@@ -5,90 +5,37 @@
  * otherwise take by convention (portal 3000, webhooks 8790) are given free ones, so it runs beside
  * anything else on the machine.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { LOCAL_HOST_POINTER } from "./automation/settings.ts";
 import { createMailer } from "./mail/transport.ts";
 import { freePort } from "./net/loopbackPort.ts";
 import { Inbox } from "./testing/mailpit.ts";
+import { localHostDir, type PlatformProcess, startPlatform } from "./testing/platformProcess.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-platform-start-"));
-let platform: ChildProcess | undefined;
-
-/** What would point the platform at something other than its embedded defaults. */
-const CONFIGURED_ELSEWHERE = [
-  "DATABASE_URL",
-  "STRIPE_API_BASE",
-  "STRIPE_SECRET_KEY",
-  "STRIPE_WEBHOOK_SECRET",
-  "SUPABASE_URL",
-  "SUPABASE_ANON_KEY",
-  "SUPABASE_SERVICE_ROLE_KEY",
-  "SMTP_URL",
-  "MAIL_FROM",
-  "PORTAL_PUBLIC_URL",
-  "AWS_ENDPOINT_URL_S3",
-  "PULUMI_BACKEND_URL",
-  "DOKKU_HOSTS",
-  "DOKKU_SSH_KEY",
-  "MINDROOM_METRICS_PORT",
-  "PORTAL_METRICS_PORT",
-];
+let platform: PlatformProcess | undefined;
 
 afterAll(async () => {
-  if (platform && platform.exitCode === null && platform.signalCode === null) {
-    platform.kill("SIGINT");
-    await once(platform, "exit");
+  if (platform && platform.child.exitCode === null && platform.child.signalCode === null) {
+    platform.child.kill("SIGINT");
+    await platform.exited;
   }
   // The local Dokku host lives outside the data folder when that sits in a world-writable /tmp.
-  const pointer = join(dataDir, LOCAL_HOST_POINTER);
-  if (existsSync(pointer)) {
-    const hostDir = readFileSync(pointer, "utf8").trim();
-    if (!hostDir.startsWith(dataDir)) rmSync(join(hostDir, ".."), { recursive: true, force: true });
-  }
+  const hostDir = localHostDir(dataDir);
+  if (hostDir && !hostDir.startsWith(dataDir)) rmSync(dirname(hostDir), { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-/** Resolves with everything printed so far once `mark` appears; rejects if the process ends first. */
-function printed(child: ChildProcess, mark: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes(mark)) resolve(out);
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.once("exit", (code, signal) =>
-      reject(
-        new Error(`./platform start ended (${code ?? signal}) before printing "${mark}":\n${out}\n${err}`),
-      ),
-    );
-  });
-}
 
 test("./platform start prints where each part runs, the mail inbox too, and stops on Ctrl-C", {
   timeout: 600_000,
 }, async () => {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    MINDROOM_DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    MINDROOM_WEBHOOKS_PORT: String(await freePort()),
-  };
-  for (const name of CONFIGURED_ELSEWHERE) delete env[name];
-  platform = spawn(process.execPath, ["platform.ts", "start"], {
-    cwd: import.meta.dirname,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
+  platform = await startPlatform({
+    dataDir,
+    env: { PORT: String(await freePort()), MINDROOM_WEBHOOKS_PORT: String(await freePort()) },
   });
-  const banner = await printed(platform, "Ctrl-C stops the platform");
+  const banner = platform.output();
   expect(banner).toContain(`MindRoom Cloud is running on embedded defaults (data in ${dataDir})`);
 
   const mail = /Mail inbox\s+(http:\/\/127\.0\.0\.1:\d+) \(Mailpit; SMTP (smtp:\/\/127\.0\.0\.1:\d+)\)/.exec(
@@ -113,14 +60,8 @@ test("./platform start prints where each part runs, the mail inbox too, and stop
   const received = await new Inbox(webUrl).waitFor("newcomer@example.test", /^hello from the test$/);
   expect(received.messageId).toBe("platform-start@mindroom.test");
 
-  const exited = once(platform, "exit");
-  let rest = "";
-  platform.stdout?.on("data", (chunk: Buffer) => {
-    rest += chunk.toString();
-  });
-  platform.kill("SIGINT");
-  const [code] = await exited;
-  expect(code).toBe(0);
-  expect(rest).toMatch(/stopped in \d+\.\d s\n/);
+  platform.child.kill("SIGINT");
+  expect((await platform.exited).code).toBe(0);
+  expect(platform.output().slice(banner.length)).toMatch(/stopped in \d+\.\d s\n/);
   await expect(fetch(`${webUrl}/readyz`)).rejects.toThrow();
 });

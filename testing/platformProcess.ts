@@ -15,8 +15,11 @@ import { type ProcessSnapshot, snapshotTree } from "./processTree.ts";
 
 const ENTRY = join(import.meta.dirname, "..", "platform.ts");
 
-/** What the platform reads that would point it at something else than its embedded defaults. */
-const EXTERNAL = [
+/**
+ * What the platform reads that would point it at something else than its embedded defaults
+ * (or pin a port another platform on the machine may hold); removed unless the test sets it.
+ */
+const CONFIGURED_ELSEWHERE = [
   "DATABASE_URL",
   "STRIPE_API_BASE",
   "STRIPE_SECRET_KEY",
@@ -28,11 +31,15 @@ const EXTERNAL = [
   "DOKKU_SSH_KEY",
   "DOKKU_KNOWN_HOSTS",
   "SMTP_URL",
+  "MAIL_FROM",
+  "PORTAL_PUBLIC_URL",
   "AWS_ENDPOINT_URL_S3",
   "PULUMI_BACKEND_URL",
   "PULUMI_CONFIG_PASSPHRASE",
   "PULUMI_CONFIG_PASSPHRASE_FILE",
   "MINDROOM_ROOT_SECRET",
+  "MINDROOM_METRICS_PORT",
+  "PORTAL_METRICS_PORT",
   RUN_MARKER,
 ];
 
@@ -57,7 +64,7 @@ export interface PlatformOptions {
 
 export async function startPlatform(options: PlatformOptions): Promise<PlatformProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, MINDROOM_DATA_DIR: options.dataDir, ...options.env };
-  for (const name of EXTERNAL) if (!(name in options.env)) delete env[name];
+  for (const name of CONFIGURED_ELSEWHERE) if (!(name in options.env)) delete env[name];
   const child = spawn(process.execPath, [ENTRY, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
   const keep = (chunk: Buffer) => {
