@@ -1,8 +1,9 @@
 /**
  * Server-side client for the local identity server's public API (Kratos API
  * flows, through the gateway's `/auth/v1`): sign up and sign in with a
- * password, sign in with an emailed code or magic link, read the user of a
- * session, mint the Supabase-shaped access token, sign out. Session tokens are
+ * password, sign in with an emailed code or magic link, change the password
+ * of a recent session, read the user of a session, mint the Supabase-shaped
+ * access token, sign out. Session tokens are
  * secrets: keep them in httpOnly cookies, never log them.
  */
 import { z } from "zod";
@@ -13,10 +14,13 @@ export class AuthClientError extends Error {
   readonly status: number;
   /** Kratos message ids (e.g. 4000006 wrong credentials, 4000007 account exists, 4010008 wrong code). */
   readonly messageIds: readonly number[];
-  constructor(message: string, status: number, messageIds: readonly number[] = []) {
+  /** Kratos's error id, when it answered with an error rather than a flow (e.g. session_refresh_required). */
+  readonly errorId: string | undefined;
+  constructor(message: string, status: number, messageIds: readonly number[] = [], errorId?: string) {
     super(message);
     this.status = status;
     this.messageIds = messageIds;
+    this.errorId = errorId;
   }
 }
 
@@ -43,7 +47,12 @@ const sessionSchema = z.object({
 });
 const signedInSchema = z.object({ session_token: z.string(), session: sessionSchema });
 const errorSchema = z.object({
-  error: z.object({ code: z.number().optional(), message: z.string(), reason: z.string().optional() }),
+  error: z.object({
+    id: z.string().optional(),
+    code: z.number().optional(),
+    message: z.string(),
+    reason: z.string().optional(),
+  }),
 });
 
 export type AuthUser = z.infer<typeof identitySchema>;
@@ -110,10 +119,7 @@ export class AuthClient {
   }
 
   #signedIn(what: string, answer: { status: number; body: unknown }): SignedIn {
-    if (answer.status !== 200) {
-      const { text, ids } = flowMessages(answer.body);
-      throw new AuthClientError(`${what} failed: ${text}`, answer.status, ids);
-    }
+    if (answer.status !== 200) throw this.#refused(what, answer);
     const parsed = signedInSchema.parse(answer.body);
     return { sessionToken: parsed.session_token, session: parsed.session };
   }
@@ -167,6 +173,30 @@ export class AuthClient {
       code,
     });
     return this.#signedIn("sign-in with code", answer);
+  }
+
+  /**
+   * Sets a new password for the session's identity (Kratos's settings flow, password method). Kratos
+   * allows it only within `privileged_session_max_age` of signing in: otherwise it refuses with
+   * error id `session_refresh_required` (status 403), and the person must sign in again first.
+   */
+  async changePassword(sessionToken: string, password: string): Promise<void> {
+    const headers = { "x-session-token": sessionToken };
+    const started = await this.#call("/self-service/settings/api", { headers });
+    if (started.status !== 200) throw this.#refused("starting a password change", started);
+    const flow = flowSchema.parse(started.body).id;
+    const answer = await this.#call(`/self-service/settings?flow=${encodeURIComponent(flow)}`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ method: "password", password }),
+    });
+    if (answer.status !== 200) throw this.#refused("changing the password", answer);
+  }
+
+  #refused(what: string, answer: { status: number; body: unknown }): AuthClientError {
+    const { text, ids } = flowMessages(answer.body);
+    const error = errorSchema.safeParse(answer.body);
+    return new AuthClientError(`${what} failed: ${text}`, answer.status, ids, error.data?.error.id);
   }
 
   /** The session behind a token, verified by the server; undefined when it is invalid or expired. */

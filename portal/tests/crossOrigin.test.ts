@@ -40,6 +40,9 @@ let browser: Session;
 let functions: ServerFunction[];
 const sites: AttackerSite[] = [];
 
+/** What a forged password change would set (the victim's own PASSWORD must keep working). */
+const FORGED_PASSWORD = "forged by another site";
+
 /** What a form for a named server function carries: enough for each to act if it ran. */
 function accountFields(): Fields {
   return {
@@ -50,6 +53,13 @@ function accountFields(): Fields {
     deadLetterId: "1",
     reason: "forged by another site",
   };
+}
+
+/** The fields each server function gets: enough for it to act if it ran. */
+function fieldSets(name: string | undefined): Fields[] {
+  if (SESSION_ACTIONS.includes(name ?? "")) return authFieldSets();
+  if (name === "changePassword") return [{ password: FORGED_PASSWORD, confirm: FORGED_PASSWORD }];
+  return [accountFields()];
 }
 
 /** For the sign-in forms: the attacker's own account (login CSRF), and a new one (sign-up, a mail). */
@@ -142,7 +152,7 @@ async function attack(site: AttackerSite, confirmQuery: string): Promise<number>
   const gets: string[] = [];
   const posts: { target: string; fields: Fields; serverId?: string }[] = [];
   for (const fn of functions) {
-    for (const fields of SESSION_ACTIONS.includes(fn.name ?? "") ? authFieldSets() : [accountFields()]) {
+    for (const fields of fieldSets(fn.name)) {
       const form = new FormData();
       for (const [k, v] of Object.entries(fields)) form.set(k, v);
       const plain = await serverFunctionUrl(env.url, fn.id);
@@ -222,6 +232,7 @@ describe("another origin", () => {
       expect.arrayContaining([
         ...SESSION_ACTIONS,
         "cancelSubscription",
+        "changePassword",
         "deleteAccount",
         "choosePlan",
         "instanceAction",
@@ -233,35 +244,43 @@ describe("another origin", () => {
   it.each([
     ["cross-site", 0],
     ["same-site", 1],
-  ])("a %s page changes nothing through any server function or API route", async (_, index) => {
-    const site = sites[index] as AttackerSite;
-    // A genuine sign-in link for the attacker's own account: opening it must not sign the victim in.
-    const flow = await auth.sendSignInCode(
-      attacker.email,
-      (id) => `${env.url}/auth/confirm?flow=${id}&email=${encodeURIComponent(attacker.email)}&code=`,
-    );
-    const mail = await env.auth.mail.waitFor((m) => m.text.includes(`flow=${flow}&`));
-    const code = /code=(\d+)/.exec(mail.text)?.[1] ?? "";
-    const confirmQuery = `flow=${flow}&email=${encodeURIComponent(attacker.email)}&code=${code}`;
+  ])(
+    "a %s page changes nothing through any server function or API route",
+    async (_, index) => {
+      const site = sites[index] as AttackerSite;
+      // A genuine sign-in link for the attacker's own account: opening it must not sign the victim in.
+      const flow = await auth.sendSignInCode(
+        attacker.email,
+        (id) => `${env.url}/auth/confirm?flow=${id}&email=${encodeURIComponent(attacker.email)}&code=`,
+      );
+      const mail = await env.auth.mail.waitFor((m) => m.text.includes(`flow=${flow}&`));
+      const code = /code=(\d+)/.exec(mail.text)?.[1] ?? "";
+      const confirmQuery = `flow=${flow}&email=${encodeURIComponent(attacker.email)}&code=${code}`;
 
-    const before = await everything();
-    expect(before.session).toBe(victim.sessionToken);
-    const attempts = await attack(site, confirmQuery);
-    expect(attempts).toBeGreaterThan(200);
-    const after = await everything();
-    expect(after).toEqual(before);
-    // Still signed in as themselves.
-    const me = await browser.page.request.get(`${env.url}/api/instance`);
-    expect(me.status()).toBe(200);
-    expect(await me.text()).toContain(victim.slug);
-  });
+      const before = await everything();
+      expect(before.session).toBe(victim.sessionToken);
+      const attempts = await attack(site, confirmQuery);
+      expect(attempts).toBeGreaterThan(200);
+      const after = await everything();
+      expect(after).toEqual(before);
+      // The password, which none of the above shows: still the victim's own.
+      await auth.signInWithPassword(victim.email, PASSWORD);
+      await expect(auth.signInWithPassword(victim.email, FORGED_PASSWORD)).rejects.toThrow(/sign-in failed/);
+      // Still signed in as themselves.
+      const me = await browser.page.request.get(`${env.url}/api/instance`);
+      expect(me.status()).toBe(200);
+      expect(await me.text()).toContain(victim.slug);
+      // Several hundred browser navigations, each waiting for the browser to leave the page.
+    },
+    900_000,
+  );
 
   it("a GET from the portal's own origin runs reads only: no action, whatever its arguments", async () => {
     // What the router does for queries (GET /_server?id=…&args=…, same-origin fetch metadata), aimed
     // at every function with arguments that would make any action act.
     const before = await everything();
     for (const fn of functions) {
-      for (const fields of SESSION_ACTIONS.includes(fn.name ?? "") ? authFieldSets() : [accountFields()]) {
+      for (const fields of fieldSets(fn.name)) {
         const form = new FormData();
         for (const [k, v] of Object.entries(fields)) form.set(k, v);
         for (const url of [

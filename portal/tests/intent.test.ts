@@ -86,6 +86,7 @@ describe("knownPage", () => {
     ["/billing?welcome=1", "/billing?welcome=1"],
     ["/billing?checkout=cancelled&welcome=1", "/billing?welcome=1&checkout=cancelled"],
     ["/account", "/account"],
+    ["/account?password=new", "/account?password=new"],
     ["/operator/platform", "/operator/platform"],
     ["/operator?q=acme&tier=starter&page=2", "/operator?q=acme&tier=starter&page=2"],
     [
@@ -102,6 +103,7 @@ describe("knownPage", () => {
     expect(knownPage("/billing?welcome=yes&next=//evil")).toBe("/billing");
     expect(knownPage("/operator?tier=platinum&sort=slug&pageSize=50&q=a")).toBe("/operator?q=a");
     expect(knownPage("/account?next=/_server")).toBe("/account");
+    expect(knownPage("/account?password=old")).toBe("/account");
   });
 
   it.each([

@@ -1,7 +1,7 @@
 /**
  * The portal's rate limits against the built server and its Postgres, with small budgets
  * (`PORTAL_RATE_LIMITS`): each limited route (sign-in, sign-up, sign-in links, redeeming a link,
- * server functions) answers 429 with Retry-After and a sentence past its budget, per client
+ * password reset requests, new passwords, server functions) answers 429 with Retry-After and a sentence past its budget, per client
  * address and per account; `X-Forwarded-For` is ignored without a trusted proxy (a client cannot
  * buy a fresh budget by writing it) and read right to left behind one (clients behind the proxy are
  * told apart, and what a client prepends changes nothing). The page shows the message.
@@ -26,6 +26,10 @@ const BUDGETS = [
   "signUp.account=2/1h",
   "magicLink.address=4/1h",
   "magicLink.account=2/1h",
+  "passwordReset.address=3/1h",
+  "passwordReset.account=2/1h",
+  "passwordChange.address=3/1h",
+  "passwordChange.account=2/1h",
   "requests.address=40/1m",
   "requests.account=20/1m",
 ].join(",");
@@ -137,6 +141,42 @@ describe("without a trusted proxy", () => {
     );
     expect(answers).toEqual([200, 200, 200, 200, 429]);
   });
+
+  it("limits password reset requests per address", async () => {
+    const answers = await statuses(
+      times(
+        4,
+        () => () =>
+          p.call("requestPasswordReset", { email: fresh("reset") }, { "x-forwarded-for": freshAddress() }),
+      ),
+    );
+    expect(answers).toEqual([200, 200, 200, 429]);
+  });
+
+  it("limits new passwords per address", async () => {
+    const auth = new AuthClient({ authUrl: p.env.auth.authUrl });
+    const answers = [];
+    for (let i = 0; i < 4; i++) {
+      // A different account each time: only the address is shared.
+      const signed = await auth.signUp(fresh("changer"), PASSWORD);
+      let body = "";
+      const change = async () => {
+        const answer = await p.call(
+          "changePassword",
+          { password: `new password ${i}`, confirm: `new password ${i}` },
+          { "x-forwarded-for": freshAddress() },
+          `mr_session=${signed.sessionToken}`,
+        );
+        body = answer.body;
+        return answer;
+      };
+      const [status] = await statuses([change]);
+      answers.push(status);
+      // Allowed ones really changed it (a 200 could also be a refusal the form shows).
+      if (status === 200) expect(body).toContain("Your password is changed.");
+    }
+    expect(answers).toEqual([200, 200, 200, 429]);
+  });
 });
 
 describe("behind a trusted proxy", () => {
@@ -203,6 +243,29 @@ describe("behind a trusted proxy", () => {
       () => () => p.call("sendMagicLink", { email }, { "x-forwarded-for": freshAddress() }),
     );
     expect(await statuses(links)).toEqual([200, 200, 429]);
+  });
+
+  it("limits password reset requests and new passwords per account", async () => {
+    const email = fresh("reset-target");
+    const signed = await auth.signUp(email, PASSWORD);
+    const resets = times(
+      3,
+      () => () => p.call("requestPasswordReset", { email }, { "x-forwarded-for": freshAddress() }),
+    );
+    expect(await statuses(resets)).toEqual([200, 200, 429]);
+    const change = (password: string) => () =>
+      p.call(
+        "changePassword",
+        { password, confirm: password },
+        { "x-forwarded-for": freshAddress() },
+        `mr_session=${signed.sessionToken}`,
+      );
+    const first = await change("first new password")();
+    expect(first.body).toContain("Your password is changed.");
+    expect(await statuses([change("second new password"), change("third new password")])).toEqual([200, 429]);
+    // The refused one changed nothing: the second is the password now.
+    await auth.signInWithPassword(email, "second new password");
+    await expect(auth.signInWithPassword(email, "third new password")).rejects.toThrow(/sign-in failed/);
   });
 
   it("limits redeeming an emailed link like a sign-in, with a page saying when to try again", async () => {

@@ -90,6 +90,7 @@ describe("without a session", () => {
         "billing",
         "billingPortal",
         "cancelSubscription",
+        "changePassword",
         "choosePlan",
         "dashboard",
         "deleteAccount",

@@ -19,7 +19,7 @@ export interface ServerFunction {
 }
 
 /** The signed-out forms (src/lib/session.ts): they act without a session. */
-export const SESSION_ACTIONS = ["signIn", "signUp", "sendMagicLink", "signOut"];
+export const SESSION_ACTIONS = ["signIn", "signUp", "sendMagicLink", "requestPasswordReset", "signOut"];
 
 export function serverFunctions(buildDir: string): ServerFunction[] {
   const dir = join(buildDir, "public", "_build", "assets");

@@ -1,5 +1,5 @@
 /**
- * Sign-in, sign-up, magic link and sign-out as server actions, plus the `session` query the layout
+ * Sign-in, sign-up, magic link, password reset and sign-out as server actions, plus the `session` query the layout
  * reads. The identity server is called from the server only; the browser gets an httpOnly cookie.
  */
 import { action, query, redirect } from "@solidjs/router";
@@ -7,13 +7,14 @@ import { IdentityError, type LinkLanding } from "../server/auth/identityProvider
 import { identityProvider } from "../server/auth/provider.ts";
 import { storePendingSignIn, storeSession } from "../server/authSession.ts";
 import { ensureCustomer } from "../server/customers.ts";
-import { magicLinkSchema, signInSchema, signUpSchema } from "../server/formSchemas.ts";
+import { magicLinkSchema, passwordResetSchema, signInSchema, signUpSchema } from "../server/formSchemas.ts";
 import { failure, parseForm } from "../server/forms.ts";
 import { endSession, isOperator, optionalIdentity } from "../server/identity.ts";
 import { limitedForm, requestAddress, takeLimits } from "../server/rateLimits.ts";
+import { NEW_PASSWORD_PAGE } from "../server/redirects.ts";
 import { requireChangeRequest } from "../server/requestOrigin.ts";
 import { portalSettings } from "../server/settings.ts";
-import type { FormAnswer } from "./formResult.ts";
+import type { FormAnswer, FormResult } from "./formResult.ts";
 
 export interface SessionInfo {
   readonly email: string;
@@ -109,6 +110,20 @@ export const signUp = action(async (form: FormData): Promise<FormAnswer> => {
   throw redirect(welcome, { revalidate: "session" });
 }, "signUp");
 
+/**
+ * Emails a one-time sign-in link landing on `next`. Unknown addresses get the same answer as known
+ * ones: the form must not reveal who has an account.
+ */
+async function emailSignInLink(email: string, next: string): Promise<FormResult | undefined> {
+  try {
+    storePendingSignIn(await identityProvider().sendMagicLink(email, landing(next)));
+  } catch (error) {
+    if (error instanceof IdentityError && error.kind === "rate-limited") return failure(error.message);
+    if (!(error instanceof IdentityError)) throw error;
+  }
+  return undefined;
+}
+
 export const sendMagicLink = action(async (form: FormData): Promise<FormAnswer> => {
   "use server";
   requireChangeRequest();
@@ -120,15 +135,36 @@ export const sendMagicLink = action(async (form: FormData): Promise<FormAnswer> 
     ["magicLink.account", { account: email }],
   ]);
   if (!limit.allowed) return limitedForm(limit, "Too many sign-in links requested.");
-  try {
-    storePendingSignIn(await identityProvider().sendMagicLink(email, landing(next)));
-  } catch (error) {
-    if (error instanceof IdentityError && error.kind === "rate-limited") return failure(error.message);
-    // Unknown addresses get the same answer as known ones: the form must not reveal who has an account.
-    if (!(error instanceof IdentityError)) throw error;
-  }
-  return { ok: true, message: `If ${email} has an account, a sign-in link is on its way. It works once.` };
+  return (
+    (await emailSignInLink(email, next)) ?? {
+      ok: true,
+      message: `If ${email} has an account, a sign-in link is on its way. It works once.`,
+    }
+  );
 }, "sendMagicLink");
+
+/**
+ * A forgotten password: a one-time sign-in link that lands where a new password is chosen (the
+ * account page's password form; the identity server allows the change because that sign-in is recent).
+ */
+export const requestPasswordReset = action(async (form: FormData): Promise<FormAnswer> => {
+  "use server";
+  requireChangeRequest();
+  const parsed = parseForm(passwordResetSchema, form);
+  if (!parsed.ok) return parsed.result;
+  const { email } = parsed.data;
+  const limit = await takeLimits([
+    ["passwordReset.address", { address: requestAddress() }],
+    ["passwordReset.account", { account: email }],
+  ]);
+  if (!limit.allowed) return limitedForm(limit, "Too many password resets requested.");
+  return (
+    (await emailSignInLink(email, NEW_PASSWORD_PAGE)) ?? {
+      ok: true,
+      message: `If ${email} has an account, a link to choose a new password is on its way. It works once.`,
+    }
+  );
+}, "requestPasswordReset");
 
 export const signOut = action(async () => {
   "use server";

@@ -1,10 +1,10 @@
 import { Title } from "@solidjs/meta";
-import { createAsync, type RouteDefinition, useSubmission } from "@solidjs/router";
+import { A, createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
 import Field from "../components/Field.tsx";
 import FormNotice from "../components/FormNotice.tsx";
 import { formatDate } from "../components/format.ts";
-import { deleteAccount, getAccount } from "../lib/account.ts";
+import { changePassword, deleteAccount, getAccount } from "../lib/account.ts";
 import { fieldError } from "../lib/formResult.ts";
 
 export const route = { preload: () => getAccount() } satisfies RouteDefinition;
@@ -12,6 +12,10 @@ export const route = { preload: () => getAccount() } satisfies RouteDefinition;
 export default function AccountPage() {
   const account = createAsync(() => getAccount());
   const deletion = useSubmission(deleteAccount);
+  const password = useSubmission(changePassword);
+  // A password-reset link lands here (`?password=new`, server/redirects.ts NEW_PASSWORD_PAGE).
+  const [params] = useSearchParams();
+  const resetting = () => params.password === "new";
   return (
     <>
       <Title>Account · MindRoom Cloud</Title>
@@ -50,6 +54,45 @@ export default function AccountPage() {
           </a>
         </section>
       </div>
+      <section class="card" aria-labelledby="password-h" style={{ "margin-top": "1rem" }}>
+        <h2 id="password-h">{resetting() ? "Choose a new password" : "Password"}</h2>
+        <p class="muted">
+          <Show
+            when={resetting()}
+            fallback={
+              <>
+                A new password needs a recent sign-in. Signed in long ago?{" "}
+                <A href="/password-reset">Email me a link</A> that signs you in and brings you back here.
+              </>
+            }
+          >
+            You are signed in by the emailed link: choose the password you will sign in with from now on.
+          </Show>
+        </p>
+        <form action={changePassword} method="post" novalidate aria-label="Change password">
+          <Field
+            label="New password"
+            name="password"
+            id="new-password"
+            type="password"
+            autocomplete="new-password"
+            autofocus={resetting()}
+            error={fieldError(password.result, "password")}
+          />
+          <Field
+            label="Repeat the new password"
+            name="confirm"
+            id="new-password-confirm"
+            type="password"
+            autocomplete="new-password"
+            error={fieldError(password.result, "confirm")}
+          />
+          <FormNotice result={password.result} error={password.error} />
+          <button class="btn" type="submit" disabled={password.pending}>
+            {password.pending ? "Saving…" : "Set new password"}
+          </button>
+        </form>
+      </section>
       <section class="card" aria-labelledby="delete-h" style={{ "margin-top": "1rem" }}>
         <h2 id="delete-h">Delete account</h2>
         <p class="muted">

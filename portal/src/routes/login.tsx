@@ -44,6 +44,9 @@ export default function Login() {
           <button class="btn btn-primary btn-block" type="submit" disabled={password.pending}>
             {password.pending ? "Signing in…" : "Sign in"}
           </button>
+          <p class="small" style={{ "margin-top": "0.5rem" }}>
+            <A href="/password-reset">Forgot your password?</A>
+          </p>
         </form>
         <div class="divider">or get a one-time link</div>
         <form action={sendMagicLink} method="post" novalidate aria-label="Sign in with a magic link">

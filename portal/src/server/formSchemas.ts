@@ -20,19 +20,33 @@ const next = landingPageSchema;
 
 export const signInSchema = z.object({ email, password, next });
 
+/** A password being chosen (sign-up, a new password), typed twice. */
+const chosenPassword = {
+  password: z
+    .string({ error: "Choose a password." })
+    .min(8, "Use at least 8 characters for your password.")
+    .max(72, "Passwords are limited to 72 characters."),
+  confirm: z.string({ error: "Repeat your password." }).min(1, "Repeat your password."),
+};
+
+function typedTwice(v: { password: string; confirm: string }): boolean {
+  return v.password === v.confirm;
+}
+const MISMATCH = { path: ["confirm"], message: "The two passwords do not match." };
+
 export const signUpSchema = z
   .object({
     email,
-    password: z
-      .string({ error: "Choose a password." })
-      .min(8, "Use at least 8 characters for your password.")
-      .max(72, "Passwords are limited to 72 characters."),
-    confirm: z.string({ error: "Repeat your password." }).min(1, "Repeat your password."),
+    ...chosenPassword,
     name: z.string().trim().max(80, "Names are limited to 80 characters.").optional(),
   })
-  .refine((v) => v.password === v.confirm, { path: ["confirm"], message: "The two passwords do not match." });
+  .refine(typedTwice, MISMATCH);
+
+export const newPasswordSchema = z.object(chosenPassword).refine(typedTwice, MISMATCH);
 
 export const magicLinkSchema = z.object({ email, next });
+
+export const passwordResetSchema = z.object({ email });
 
 export const planSchema = z.object({
   tier: z.enum(TIER_IDS, { error: "Choose one of the plans." }),

@@ -16,9 +16,15 @@ export const DEFAULT_RULES = {
   "signIn.account": { count: 10, windowSeconds: 15 * 60 },
   "signUp.address": { count: 10, windowSeconds: 60 * 60 },
   "signUp.account": { count: 3, windowSeconds: 60 * 60 },
-  /** Each sends a mail (also the way back in after a forgotten password). */
+  /** Each sends a mail. */
   "magicLink.address": { count: 10, windowSeconds: 60 * 60 },
   "magicLink.account": { count: 5, windowSeconds: 60 * 60 },
+  /** A forgotten password: each request sends a mail. */
+  "passwordReset.address": { count: 10, windowSeconds: 60 * 60 },
+  "passwordReset.account": { count: 5, windowSeconds: 60 * 60 },
+  /** Setting a new password (after a reset link, or from the account page). */
+  "passwordChange.address": { count: 20, windowSeconds: 60 * 60 },
+  "passwordChange.account": { count: 10, windowSeconds: 60 * 60 },
   /** Every server function and API route, and every other change request. */
   "requests.address": { count: 600, windowSeconds: 60 },
   "requests.account": { count: 300, windowSeconds: 60 },

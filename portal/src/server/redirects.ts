@@ -11,6 +11,8 @@ import { z } from "zod";
 import { tenantFilterSchema } from "./tenantsTable.ts";
 
 export const DEFAULT_PAGE = "/dashboard";
+/** Where a password-reset link lands: the account page, opened at its password form. */
+export const NEW_PASSWORD_PAGE = "/account?password=new";
 
 /** Longest `next` worth parsing; a real one is a short path. */
 const MAX_LENGTH = 1024;
@@ -54,7 +56,7 @@ const PAGES: readonly Page[] = [
     path: "/billing",
     query: keep({ welcome: z.literal("1").optional(), checkout: z.literal("cancelled").optional() }),
   },
-  { path: "/account" },
+  { path: "/account", query: keep({ password: z.literal("new").optional() }) },
   { path: "/operator", query: operatorFilters },
   { path: "/operator/platform" },
   { path: /^\/operator\/tenants\/([0-9a-f-]{36})$/ },

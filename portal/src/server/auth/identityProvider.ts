@@ -76,6 +76,12 @@ export interface IdentityProvider {
   sendMagicLink(email: string, landing: LinkLanding): Promise<PendingSignIn>;
   /** Redeems an emailed link from the confirm route's query string. Throws on a bad or used link. */
   completeMagicLink(query: URLSearchParams, pending: PendingSignIn): Promise<SignedIn>;
+  /**
+   * Sets a new password for the session's person. Identity servers allow it only shortly after
+   * signing in (Kratos's privileged session, Supabase's secure password change): otherwise it throws
+   * IdentityError `sign-in-again`; a password the server's policy refuses throws `rejected`.
+   */
+  changePassword(sessionToken: string, password: string): Promise<void>;
   /** Asks the identity server about a session cookie; null when it is invalid, expired or revoked. */
   verifySession(sessionToken: string): Promise<VerifiedSession | null>;
   /** Revokes the session on the identity server. */
@@ -84,7 +90,13 @@ export interface IdentityProvider {
   deleteUser(userId: string): Promise<void>;
 }
 
-export type IdentityErrorKind = "invalid-credentials" | "account-exists" | "rejected" | "rate-limited";
+export type IdentityErrorKind =
+  | "invalid-credentials"
+  | "account-exists"
+  | "rejected"
+  | "rate-limited"
+  /** The session is too old for this (a password change): sign in again, then retry. */
+  | "sign-in-again";
 
 /**
  * An expected refusal, in words the portal can show. Anything else an adapter throws is unexpected

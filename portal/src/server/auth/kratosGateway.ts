@@ -111,6 +111,25 @@ export class KratosGatewayProvider implements IdentityProvider {
     return signedIn(await this.#client.signInWithCode(flow, email, code));
   }
 
+  async changePassword(sessionToken: string, password: string): Promise<void> {
+    try {
+      await this.#client.changePassword(sessionToken, password);
+    } catch (error) {
+      if (error instanceof AuthClientError) {
+        if (error.errorId === "session_refresh_required")
+          throw new IdentityError("sign-in-again", "the session is too old to change the password", {
+            cause: error,
+          });
+        // The password policy (too short, too similar to the email, …).
+        if (error.status === 400)
+          throw new IdentityError("rejected", error.message.replace(/^changing the password failed: /, ""), {
+            cause: error,
+          });
+      }
+      throw error;
+    }
+  }
+
   async verifySession(sessionToken: string): Promise<VerifiedSession | null> {
     const session = await this.#client.getSession(sessionToken);
     const expires = session ? new Date(session.expires_at).getTime() : 0;

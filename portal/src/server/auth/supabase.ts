@@ -239,6 +239,33 @@ export class SupabaseProvider implements IdentityProvider {
     };
   }
 
+  /**
+   * `updateUser({ password })` on this session. With "Secure password change" on, Auth refuses a
+   * session older than 24 hours (`reauthentication_needed`): the person signs in again first.
+   */
+  async changePassword(sessionToken: string, password: string): Promise<void> {
+    const tokens = decodeSessionCookie(sessionToken);
+    if (!tokens) throw new IdentityError("sign-in-again", "no session to change the password of");
+    const client = this.#client();
+    const session = await client.auth.setSession({
+      access_token: tokens.accessToken,
+      refresh_token: tokens.refreshToken,
+    });
+    if (session.error) {
+      if (isRefusal(session.error))
+        throw new IdentityError("sign-in-again", session.error.message, { cause: session.error });
+      throw session.error;
+    }
+    const { error } = await client.auth.updateUser({ password });
+    if (!error) return;
+    if (error.code === "reauthentication_needed" || error.code === "session_not_found")
+      throw new IdentityError("sign-in-again", error.message, { cause: error });
+    if (isRateLimited(error))
+      throw new IdentityError("rate-limited", "too many attempts: try again in a minute", { cause: error });
+    if (isRefusal(error)) throw new IdentityError("rejected", error.message, { cause: error });
+    throw error;
+  }
+
   /** Ends this session only (scope `local`), like signing out of Kratos. */
   async signOut(sessionToken: string): Promise<void> {
     const tokens = decodeSessionCookie(sessionToken);
