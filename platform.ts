@@ -20,6 +20,7 @@ import { dirname, join } from "node:path";
 import { startAuthServer } from "./auth-server/server.ts";
 import { LOCAL_HOST_POINTER, loadAutomationSettings } from "./automation/settings.ts";
 import { exampleTenant } from "./components/exampleTenant.ts";
+import { startPortalProcess } from "./control/portalProcess.ts";
 import { openDatabase } from "./database/connection.ts";
 import { loadDatabaseSettings } from "./database/settings.ts";
 import { startDokkuHost } from "./dokku-double/host.ts";
@@ -29,7 +30,6 @@ import { LOCAL_BACKUP_BUCKET, LOCAL_STATE_BUCKET, objectStoreDir } from "./objec
 import { startObjectStore } from "./object-store/server.ts";
 import { describeStart, startRun } from "./processes/run.ts";
 import { stopWithin, untilStopSignal } from "./processes/shutdown.ts";
-import { supervise } from "./processes/supervisor.ts";
 import { startLocalStripeInstance } from "./stripe-local/localInstance.ts";
 import { startWebhookService } from "./webhooks/main.ts";
 import { loadWebhookSettings, localWebhookSecret } from "./webhooks/settings.ts";
@@ -67,18 +67,6 @@ function localHostDir(dataDir: string): string {
 async function keptPort(file: string, fallback: number): Promise<number> {
   const preferred = existsSync(file) ? Number(readFileSync(file, "utf8")) : fallback;
   return (await portIsFree(preferred)) ? preferred : freePort();
-}
-
-/** The built portal server, started as a child with its configuration in the environment. */
-function startPortal(env: NodeJS.ProcessEnv): { stop(): Promise<void> } | undefined {
-  const entry = join(import.meta.dirname, "portal", ".output", "server", "index.mjs");
-  if (!existsSync(entry)) return undefined;
-  const portal = supervise("portal", process.execPath, [entry], { env });
-  return {
-    stop: async () => {
-      await portal.stop();
-    },
-  };
 }
 
 /** Stop steps get this long (the webhook service's drain included); then whatever still runs is killed. */
@@ -181,13 +169,13 @@ async function start(): Promise<void> {
   });
   stops.push(() => service.close());
 
-  const portal = startPortal({
+  // Only the portal's own variables: no SSH key, root secret or state backend (control/portalProcess.ts).
+  const portal = startPortalProcess({
     ...process.env,
     PORT: String(portalPort),
     PORTAL_PUBLIC_URL: portalUrl,
     PORTAL_COOKIE_SECURE: "false",
     PORTAL_METRICS_PORT: process.env.PORTAL_METRICS_PORT || "0",
-    MINDROOM_OPS_BIN: join(import.meta.dirname, "bin", "mindroom-ops"),
   });
   if (portal) stops.push(() => portal.stop());
 

@@ -7,7 +7,14 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { ENVIRONMENTS, type Environment, isEnvironment } from "../components/environments.ts";
+import {
+  ENVIRONMENTS,
+  type Environment,
+  isEnvironment,
+  isProduction,
+  productionRefusal,
+  unset,
+} from "../components/environments.ts";
 import type { KnownHost } from "../components/hostPool.ts";
 import {
   LOCAL_STATE_BUCKET,
@@ -137,10 +144,60 @@ function localHost(dataDir: string): { host: KnownHost; keyPath: string } | unde
   };
 }
 
+const LOCAL_DOMAIN = /(^|\.)(test|local|localhost|invalid|example)$/;
+
+/**
+ * What production refuses among the automation settings: every default that is
+ * generated, kept in this machine's data folder, or only good for the local
+ * Dokku host. Each problem names its variable and what to do.
+ */
+export function automationProductionProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const rootSecret = env.MINDROOM_ROOT_SECRET?.trim() ?? "";
+  if (rootSecret === "")
+    problems.push(
+      "MINDROOM_ROOT_SECRET is unset: production never generates the root secret; set 64 random hex characters (openssl rand -hex 32) from your secret store",
+    );
+  else if (rootSecret.length < 32)
+    problems.push("MINDROOM_ROOT_SECRET is shorter than 32 characters: use openssl rand -hex 32");
+  const backend = env.PULUMI_BACKEND_URL?.trim() ?? "";
+  if (backend === "" || backend.startsWith("file://"))
+    problems.push(
+      `PULUMI_BACKEND_URL is ${backend === "" ? "unset (a file backend in the data folder)" : "a file backend"}: production keeps stack state in object storage (s3://bucket?region=…) or Pulumi Cloud, where another machine can take over`,
+    );
+  const provider = env.PULUMI_SECRETS_PROVIDER?.trim() || "passphrase";
+  if (
+    provider === "passphrase" &&
+    unset(env, "PULUMI_CONFIG_PASSPHRASE") &&
+    unset(env, "PULUMI_CONFIG_PASSPHRASE_FILE")
+  )
+    problems.push(
+      "PULUMI_SECRETS_PROVIDER is passphrase but no passphrase is set: production never generates it; use a KMS key (PULUMI_SECRETS_PROVIDER=awskms://…) or set PULUMI_CONFIG_PASSPHRASE(_FILE)",
+    );
+  if (env.MINDROOM_POLICIES?.trim() === "off")
+    problems.push(
+      "MINDROOM_POLICIES=off: production runs every preview and up through the policy pack; unset it",
+    );
+  if (unset(env, "DOKKU_SSH_KEY"))
+    problems.push(
+      "DOKKU_SSH_KEY is unset: production does not use the local Dokku host's key; point it at the key your hosts accept",
+    );
+  const domain = env.MINDROOM_BASE_DOMAIN?.trim() ?? "";
+  if (domain === "" || LOCAL_DOMAIN.test(domain))
+    problems.push(
+      `MINDROOM_BASE_DOMAIN is ${domain === "" ? "unset (mindroom.test)" : `${domain}, a domain that does not resolve`}: set the domain tenants live under`,
+    );
+  return problems;
+}
+
 export function loadAutomationSettings(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
 ): AutomationSettings {
+  if (isProduction(env)) {
+    const problems = automationProductionProblems(env);
+    if (problems.length > 0) throw new SettingsError(productionRefusal(problems));
+  }
   const dataDir = resolve(cwd, env.MINDROOM_DATA_DIR || ".data");
   const storeDir = objectStoreDir(dataDir);
   const localStore = env.PULUMI_BACKEND_URL ? undefined : objectStoreIn(storeDir);

@@ -1,20 +1,26 @@
 /**
  * The `mindroom-ops` commands that run the control plane itself rather than one
- * tenant's stack: hosts (fleet/), and the commands that join them as they land.
- * bin/mindroom-ops dispatches here; automation/cli/main.ts keeps the tenant
- * stack commands.
+ * tenant's stack: `hosts` (fleet/), `config`, `operators`, and `backups`, `backup`, `restore`. bin/mindroom-ops dispatches
+ * here; automation/cli/main.ts keeps the tenant stack commands. The optional
+ * `.env` is read first, and what it set is known to `config check`.
  */
-
 import { BACKUPS_HELP, BackupsNotFoundError, BackupsUsageError, backupsMain } from "../backups/cli.ts";
 import { NoBackupError } from "../backups/layout.ts";
 import { HostUrlError } from "../fleet/hosts.ts";
 import { HOSTS_HELP, HostsUsageError, hostsMain } from "../fleet/hostsCli.ts";
+import { CONFIG_HELP, ConfigUsageError, configMain } from "./configCli.ts";
+import { type LoadedDotenv, loadDotenv } from "./dotenv.ts";
+import { OPERATORS_HELP, OperatorsUsageError, operatorsMain } from "./operatorsCli.ts";
 
-const COMMANDS: Record<string, { help: string; main: (argv: string[]) => Promise<number> }> = {
+type Command = (argv: string[], dotenv: LoadedDotenv) => Promise<number>;
+
+const COMMANDS: Record<string, { help: string; main: Command }> = {
   hosts: { help: HOSTS_HELP, main: hostsMain },
   backups: { help: BACKUPS_HELP, main: (argv) => backupsMain("backups", argv) },
   backup: { help: BACKUPS_HELP, main: (argv) => backupsMain("backup", argv) },
   restore: { help: BACKUPS_HELP, main: (argv) => backupsMain("restore", argv) },
+  config: { help: CONFIG_HELP, main: configMain },
+  operators: { help: OPERATORS_HELP, main: operatorsMain },
 };
 
 /** Exit codes as Pulumi's (usage 2, not found 6). */
@@ -23,6 +29,8 @@ function exitCode(error: unknown): number {
     error instanceof HostsUsageError ||
     error instanceof HostUrlError ||
     error instanceof BackupsUsageError ||
+    error instanceof ConfigUsageError ||
+    error instanceof OperatorsUsageError ||
     ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false)
   )
     return 2;
@@ -38,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await entry.main(argv.slice(1));
+    return await entry.main(argv.slice(1), loadDotenv());
   } catch (error) {
     const code = exitCode(error);
     process.stderr.write(

@@ -30,6 +30,7 @@ const TABLES = [
   "email_outbox",
   "operators",
   "hosts",
+  "operator_requests",
 ] as const;
 type TableName = (typeof TABLES)[number];
 
@@ -45,6 +46,7 @@ const KEY: Record<TableName, string> = {
   email_outbox: "id::text",
   operators: "user_id::text",
   hosts: "url",
+  operator_requests: "id::text",
 };
 
 /** A harmless column to try to change in an update. */
@@ -59,6 +61,7 @@ const UPDATE: Record<TableName, string> = {
   email_outbox: "status = 'sent', sent_at = now()",
   operators: "created_at = now()",
   hosts: "address = '203.0.113.66'",
+  operator_requests: "status = 'failed', error = 'x', finished_at = now()",
 };
 
 /** A valid new row for the table, attributed to customer A (or, for operators, making A an operator). */
@@ -108,6 +111,11 @@ function insertForA(f: Fixture, table: TableName): [string, unknown[]] {
       ];
     case "operators":
       return ["insert into public.operators (user_id) values ($1)", [f.users.a]];
+    case "operator_requests":
+      return [
+        "insert into public.operator_requests (instance_id, kind, requested_by) values ($1, 'preview', 'customer:a@example.com')",
+        [f.instances.a],
+      ];
     case "hosts":
       return [
         "insert into public.hosts (url, address, memory_mb, cpus, added_by) values ('ssh://root@evil.test:22', '203.0.113.66', 1024, 1, 'customer:a@example.com')",
@@ -186,6 +194,12 @@ async function buildFixture(pool: pg.Pool): Promise<Fixture> {
   await pool.query(
     "insert into public.hosts (url, address, memory_mb, cpus, added_by) values ('ssh://root@dokku-1.example.com:22', '203.0.113.10', 65536, 16, 'operator:ops')",
   );
+  const request = (
+    await pool.query<{ id: string }>(
+      "insert into public.operator_requests (instance_id, kind, requested_by) values ($1, 'outputs', 'operator:ops@example.com') returning id::text",
+      [a.instance],
+    )
+  ).rows[0]?.id as string;
   const split = (forA: string, forB: string, other: string[] = []) => ({ a: [forA], b: [forB], other });
   return {
     users,
@@ -204,6 +218,8 @@ async function buildFixture(pool: pg.Pool): Promise<Fixture> {
       operators: { a: [], b: [], other: [users.operator] },
       // Hosts are operator-only: customers never learn the fleet.
       hosts: { a: [], b: [], other: ["ssh://root@dokku-1.example.com:22"] },
+      // Operators' requests are theirs: not even the tenant's customer sees them.
+      operator_requests: { a: [], b: [], other: [request] },
     },
   };
 }

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
-import { renderTable } from "../automation/cli/render.ts";
+import { renderResult, renderTable } from "../automation/cli/render.ts";
 import { fingerprint } from "../automation/hostProbe.ts";
 import { loadAutomationSettings } from "../automation/settings.ts";
 import { audit, cliOperator } from "../database/auditLog.ts";
@@ -25,6 +25,7 @@ import {
 } from "../database/hosts.ts";
 import { loadDatabaseSettings } from "../database/settings.ts";
 import { transaction } from "../database/transaction.ts";
+import { runHostStack } from "./hostStacks.ts";
 import { addHost, checkHost, normalizeHostUrl } from "./hosts.ts";
 
 export const HOSTS_HELP = `Usage: mindroom-ops hosts <command> [options]
@@ -41,6 +42,8 @@ Commands:
                                whether DNS goes through Cloudflare's proxy
       [--memory-mb N] [--cpus N] capacity for tenants instead of the measured one
   check <url>                  check a host again (over its pinned key) and record the result
+  preview <url>                what the host's stack (plugins, renewal cron, global settings) would change
+  up <url>                     install and verify what tenants need, then check the host again
   cordon <url> [--reason R]    no new tenants on the host; its tenants stay
   uncordon <url>               take new tenants again
   drain <url> [--reason R]     cordon, and list the tenants that must move off it
@@ -181,6 +184,23 @@ export async function hostsMain(argv: string[]): Promise<number> {
             : `${host.url} is not ready:\n${probe.readiness.problems.map((p) => `  - ${p}`).join("\n")}`,
         );
         return probe.readiness.ready ? 0 : 1;
+      }
+      case "preview":
+      case "up": {
+        const { result, host } = await runHostStack(pool, loadAutomationSettings(), url, command, actor);
+        const style = { color: !values.json && Boolean(process.stdout.isTTY) };
+        out(
+          {
+            result,
+            host: command === "up" ? hostView(host, await tenantsOnHost(pool, host.url)) : undefined,
+          },
+          `${renderResult(style, result, command === "preview")}${
+            command === "up" && result.status === "succeeded"
+              ? `\n${host.url} is ${host.readiness?.ready ? "ready: new tenants may be placed here" : `not ready:\n${(host.readiness?.problems ?? []).map((p) => `  - ${p}`).join("\n")}`}`
+              : ""
+          }`,
+        );
+        return result.status === "succeeded" ? 0 : 1;
       }
       case "cordon":
       case "uncordon":

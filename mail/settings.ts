@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { unset } from "../components/environments.ts";
 
 export interface MailSettings {
   /** `SMTP_URL` (holds a password: never log it); undefined means "the local Mailpit". */
@@ -70,6 +71,20 @@ const environment = z.object({
   MINDROOM_ENVIRONMENT: z.preprocess(blankIsUnset, z.string().optional()),
 });
 
+const MAIL_PRODUCTION_KEYS = ["SMTP_URL", "MAIL_FROM", "PORTAL_PUBLIC_URL"] as const;
+
+/** What production refuses among the mail settings: the local Mailpit and derived sender and links. */
+export function mailProductionProblems(env: NodeJS.ProcessEnv): string[] {
+  const why: Record<(typeof MAIL_PRODUCTION_KEYS)[number], string> = {
+    SMTP_URL: "SMTP_URL is unset (the local Mailpit): point it at your SMTP provider",
+    MAIL_FROM:
+      "MAIL_FROM is unset: set the sender customers see, on a domain your SMTP provider may send for",
+    PORTAL_PUBLIC_URL:
+      "PORTAL_PUBLIC_URL is unset: set the portal's public https URL (links in emails, Stripe returns, sign-in)",
+  };
+  return MAIL_PRODUCTION_KEYS.filter((name) => unset(env, name)).map((name) => why[name]);
+}
+
 export function loadMailSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): MailSettings {
   const parsed = environment.safeParse(env);
   if (!parsed.success) {
@@ -78,10 +93,10 @@ export function loadMailSettings(env: NodeJS.ProcessEnv = process.env, cwd = pro
   }
   const values = parsed.data;
   if (values.MINDROOM_ENVIRONMENT === "production") {
-    const missing = (["SMTP_URL", "MAIL_FROM", "PORTAL_PUBLIC_URL"] as const).filter((name) => !values[name]);
-    if (missing.length > 0)
+    const problems = mailProductionProblems(env);
+    if (problems.length > 0)
       throw new MailSettingsError(
-        `MINDROOM_ENVIRONMENT=production needs ${missing.join(", ")} set (no local mail defaults in production)`,
+        `MINDROOM_ENVIRONMENT=production needs ${MAIL_PRODUCTION_KEYS.filter((n) => unset(env, n)).join(", ")} set (no local mail defaults in production)`,
       );
   }
   const from =

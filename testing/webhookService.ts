@@ -33,6 +33,8 @@ export interface WebhookServiceOptions {
 export interface WebhookServiceChild {
   /** Where it listens (the same port across restarts); Stripe delivers to `${url}/stripe/webhook`. */
   readonly url: string;
+  /** The running service program's pid (undefined while stopped). */
+  readonly pid: number | undefined;
   /** Starts it again (after `stop`), with `env` added to its environment for this run. */
   start(env?: Readonly<Record<string, string>>): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -122,6 +124,9 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
   return {
     get url() {
       return url;
+    },
+    get pid() {
+      return child?.running ? child.programPid() : undefined;
     },
     start,
     stop,

@@ -61,13 +61,19 @@ async function startWorker(
   logger: Logger,
   graceMs: number,
 ): Promise<() => Promise<void>> {
-  const [{ startReconcileWorker }, { loadReconcileSettings }, { Operations }, { stripeClient }] =
-    await Promise.all([
-      import("./reconcile/worker.ts"),
-      import("./reconcile/settings.ts"),
-      import("../automation/operations.ts"),
-      import("../billing/stripeClient.ts"),
-    ]);
+  const [
+    { startReconcileWorker },
+    { loadReconcileSettings },
+    { Operations },
+    { stripeClient },
+    { startOperatorRequestWorker },
+  ] = await Promise.all([
+    import("./reconcile/worker.ts"),
+    import("./reconcile/settings.ts"),
+    import("../automation/operations.ts"),
+    import("../billing/stripeClient.ts"),
+    import("./operatorRequests.ts"),
+  ]);
   const reconcile = loadReconcileSettings(settings.automation);
   // The hosts table is the pool (DOKKU_HOSTS seeds it); each operation brings the pack for its hosts.
   await seedHosts(database.pool, settings.automation.hosts, reconcile.hostKeys);
@@ -81,6 +87,13 @@ async function startWorker(
       settings: { automation: settings.automation, reconcile },
       log: logger.child({ component: "reconcile" }),
       metrics,
+    });
+    // Operators' live outputs and previews: the portal asks, this process (never the portal) runs them.
+    await startOperatorRequestWorker({
+      boss: queue.boss,
+      pool: database.pool,
+      operations,
+      log: logger.child({ component: "operator-requests" }),
     });
   } catch (error) {
     await operations.close();

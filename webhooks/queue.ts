@@ -33,6 +33,8 @@ import { z } from "zod";
 /** Queue names inside pg-boss's schema. */
 export const RECONCILE_QUEUE = "reconcile";
 export const DEAD_LETTER_QUEUE = "reconcile-dead-letter";
+/** Operators' requests of the worker (live outputs, previews): webhooks/operatorRequests.ts. */
+export const OPERATOR_REQUEST_QUEUE = "operator-request";
 
 /** Why a reconcile was asked for; the same set as `operations.trigger` in the schema. */
 export const RECONCILE_TRIGGERS = ["stripe", "sweep", "operator", "customer", "retry"] as const;
@@ -222,6 +224,12 @@ export async function openReconcileQueue(
       expireInSeconds: options.expireInSeconds ?? 1800,
       heartbeatSeconds: options.heartbeatSeconds ?? 30,
     };
+    // Not retried: the operator who asked is waiting for this answer, not a later one.
+    await boss.createQueue(OPERATOR_REQUEST_QUEUE, {
+      retryLimit: 0,
+      expireInSeconds: options.expireInSeconds ?? 1800,
+      retentionSeconds: 24 * 3600,
+    });
     await boss.createQueue(RECONCILE_QUEUE, {
       ...queueOptions,
       policy: "stately",

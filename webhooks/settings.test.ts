@@ -146,15 +146,22 @@ describe("loadWebhookSettings", () => {
     ).toThrow(/MINDROOM_DELETION_GRACE/);
   });
 
-  it("has no Stripe defaults in production", () => {
+  it("has no Stripe defaults in production, and lists every refused default at once", () => {
     const production = {
       MINDROOM_DATA_DIR: fresh(),
       MINDROOM_ENVIRONMENT: "production",
       PULUMI_CONFIG_PASSPHRASE: "p",
-      MINDROOM_ROOT_SECRET: "r",
+      PULUMI_BACKEND_URL: "s3://state?region=eu-central-1",
+      MINDROOM_ROOT_SECRET: "r".repeat(64),
+      DOKKU_SSH_KEY: "/etc/mindroom/key",
+      MINDROOM_BASE_DOMAIN: "mindroom.chat",
+      DATABASE_URL: "postgres://u:p@db.example.com/postgres",
     };
+    expect(() => loadWebhookSettings({ ...production, MINDROOM_POLICIES: "off", DATABASE_URL: "" })).toThrow(
+      /refuses a local default:\n {2}- MINDROOM_POLICIES=off/,
+    );
     expect(() => loadWebhookSettings(production)).toThrow(
-      /needs STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_TIERS set/,
+      /refuses 3 local defaults:\n {2}- STRIPE_SECRET_KEY is unset.*\n {2}- STRIPE_WEBHOOK_SECRET is unset.*\n {2}- STRIPE_PRICE_TIERS is unset/,
     );
     expect(() =>
       loadWebhookSettings({
@@ -163,7 +170,7 @@ describe("loadWebhookSettings", () => {
         STRIPE_WEBHOOK_SECRET: "whsec_x",
         STRIPE_PRICE_TIERS: "price_1=starter",
       }),
-    ).toThrow(/test key/);
+    ).toThrow(/STRIPE_SECRET_KEY is a test key/);
     expect(() =>
       loadWebhookSettings({
         ...production,

@@ -13,6 +13,7 @@ import { z } from "zod";
 import { type AutomationSettings, loadAutomationSettings } from "../automation/settings.ts";
 import { DEFAULT_PRICE_TIERS, parsePriceTiers } from "../billing/priceTiers.ts";
 import { LOCAL_SECRET_KEY } from "../billing/stripeClient.ts";
+import { productionRefusal, unset } from "../components/environments.ts";
 import type { TierId } from "../components/tiers.ts";
 import { type DatabaseSettings, loadDatabaseSettings } from "../database/settings.ts";
 import { loadMailSettings, type MailSettings } from "../mail/settings.ts";
@@ -175,6 +176,30 @@ function ours<T>(read: () => T): T {
   }
 }
 
+/** What production refuses among the Stripe settings: the local test key, prices and a generated webhook secret. */
+export function stripeProductionProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const key = env.STRIPE_SECRET_KEY?.trim() ?? "";
+  if (key === "")
+    problems.push(
+      "STRIPE_SECRET_KEY is unset (the local Stripe API's test key): set a live secret or restricted key",
+    );
+  else if (key.includes("_test_"))
+    problems.push(
+      "STRIPE_SECRET_KEY is a test key (sk_test_…): production takes live keys (sk_live_…, rk_live_…)",
+    );
+  if (unset(env, "STRIPE_WEBHOOK_SECRET"))
+    problems.push(
+      "STRIPE_WEBHOOK_SECRET is unset (a secret generated in the data folder): copy the endpoint's signing secret (whsec_…) from Stripe",
+    );
+  const tiers = env.STRIPE_PRICE_TIERS?.trim() ?? "";
+  if (tiers === "" || tiers.includes("price_mindroom_"))
+    problems.push(
+      "STRIPE_PRICE_TIERS is unset or names the local test prices (price_mindroom_…): map your live price ids to tiers (docs/production.md)",
+    );
+  return problems;
+}
+
 export function loadWebhookSettings(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
@@ -188,17 +213,9 @@ export function loadWebhookSettings(
   const values = parsed.data;
   const automation = ours(() => loadAutomationSettings(env, cwd));
   const database = ours(() => loadDatabaseSettings(env, cwd));
-  const production = automation.environment === "production";
-  if (production) {
-    const missing = (["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_TIERS"] as const).filter(
-      (name) => !env[name]?.trim(),
-    );
-    if (missing.length > 0)
-      throw new WebhookSettingsError(
-        `MINDROOM_ENVIRONMENT=production needs ${missing.join(", ")} set (no local defaults in production)`,
-      );
-    if (values.STRIPE_SECRET_KEY?.includes("_test_"))
-      throw new WebhookSettingsError("STRIPE_SECRET_KEY is a test key but MINDROOM_ENVIRONMENT=production");
+  if (automation.environment === "production") {
+    const problems = stripeProductionProblems(env);
+    if (problems.length > 0) throw new WebhookSettingsError(productionRefusal(problems));
   }
   const mail = ours(() => loadMailSettings(env, cwd));
   const rate = values.MINDROOM_WEBHOOKS_RATE;

@@ -73,6 +73,26 @@ export class DokkuScript {
     return this;
   }
 
+  /** Fails the script with `message` on stderr unless `probe` succeeds: a verification step. */
+  require(probe: [string, readonly string[]], message: string): this {
+    this.lines.push(`${this.quietProbe(probe)} || { echo ${quoteShell(message)} >&2; exit 1; }`);
+    return this;
+  }
+
+  /** Fails the script with `message` unless the (quiet) output of `command` contains `text`. */
+  requireOutput(command: [string, readonly string[]], text: string, message: string): this {
+    this.lines.push(
+      `case ${this.reportValue(command)} in *${quoteShell(text)}*) ;; *) echo ${quoteShell(message)} >&2; exit 1 ;; esac`,
+    );
+    return this;
+  }
+
+  /** Prints `text` (a script's last word, e.g. what it verified). */
+  echo(text: string): this {
+    this.lines.push(`echo ${quoteShell(text)}`);
+    return this;
+  }
+
   /** Reads secret values from stdin into shell variables, so they never appear in the script text. */
   readStdin(...variables: string[]): this {
     for (const v of variables) {

@@ -1,7 +1,7 @@
 /**
  * The plugin plugin (plugn underneath): `plugin:list`, `plugin:installed`,
- * `plugin:install`, `plugin:uninstall`. Everything but `list`, `installed` and
- * `help` must run as root (` !     This command must be run as root`, exit 1),
+ * `plugin:install`, `plugin:uninstall`. Everything but `list` and `help` must
+ * run as root (dokku-cli.md §1.4) (` !     This command must be run as root`, exit 1),
  * which over SSH means the root shell (`ssh root@host dokku plugin:install …`),
  * never the `dokku@` forced command.
  *
@@ -102,6 +102,7 @@ function list(ctx: Ctx): void {
 }
 
 function installed(ctx: Ctx, args: string[]): void {
+  requireRoot(ctx);
   const name = args[0] ?? "";
   if (name === "") throw new DokkuFailure("Please specify a plugin name");
   if (!CORE_PLUGINS.includes(name) && !Object.hasOwn(installedPlugins(ctx.state), name))

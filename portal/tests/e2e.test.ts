@@ -7,7 +7,8 @@
  * error; saves screenshots of the main pages to docs/screenshots/.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthClient } from "../../auth-server/client.ts";
@@ -17,7 +18,9 @@ import { parseTenantSpec } from "../../components/tenantSpec.ts";
 import { findInstanceByCustomer, type Instance } from "../../database/instances.ts";
 import { operationsForInstance } from "../../database/operations.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
+import { processHoldings } from "../../testing/processHoldings.ts";
 import { expectTenant, observeTenant } from "../../testing/tenantObserver.ts";
+import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 import { formatDate } from "../src/components/format.ts";
 import { accessibilityProblems } from "./accessibility.ts";
 import { openBrowser, type Session } from "./browser.ts";
@@ -251,7 +254,7 @@ describe("an operator", () => {
     const urls = (row.outputs?.urls ?? {}) as { app?: string };
     expect(await page.getByTestId("recorded-outputs").textContent()).toContain(urls.app);
     expect(await page.getByRole("heading", { name: "Operations" }).count()).toBe(1);
-    // Live outputs and a preview run the automation layer (the operator CLI) on the tenant's stack.
+    // Live outputs and a preview: the portal asks, the worker runs the automation layer and answers.
     await page.getByRole("button", { name: "Read live outputs" }).click();
     await expect
       .poll(async () => (await page.getByTestId("live-outputs").textContent()) ?? "", {
@@ -266,6 +269,33 @@ describe("an operator", () => {
         timeout: OPERATION_TIMEOUT,
       })
       .toContain("No changes: the tenant matches its spec.");
+    const asked = await env.db.pool.query<{ kind: string; status: string; requested_by: string }>(
+      "select kind, status, requested_by from public.operator_requests order by created_at",
+    );
+    // The action revalidates the page's queries, so live outputs may be asked for again.
+    expect(new Set(asked.rows.map((r) => JSON.stringify(r)))).toEqual(
+      new Set(
+        ["outputs", "preview"].map((kind) =>
+          JSON.stringify({ kind, status: "succeeded", requested_by: `operator:${operatorEmail}` }),
+        ),
+      ),
+    );
+    // …while the portal process holds none of the worker's credentials, in its environment or open files.
+    const passphraseFile = join(env.dataDir, "pulumi-passphrase");
+    const credentials = {
+      values: [
+        SAMPLE_ROOT_SECRET,
+        readFileSync(target.keyPath, "utf8").trim(),
+        target.keyPath,
+        ...(existsSync(passphraseFile) ? [readFileSync(passphraseFile, "utf8").trim()] : []),
+      ],
+      files: [target.keyPath, passphraseFile],
+    };
+    expect(processHoldings(env.pid, credentials)).toEqual({ secretsFound: [], keyFilesOpen: [] });
+    // The check itself sees credentials where they are: the worker's process holds them.
+    expect(processHoldings(env.pipeline?.pid as number, credentials).secretsFound).toContain(
+      "variable MINDROOM_ROOT_SECRET",
+    );
     await page.getByRole("tab", { name: "Reconcile" }).click();
     // Provision, plan change, restart: each an operation the worker recorded.
     const ops = await operationsForInstance(env.db.pool, row.id);

@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type AuthServer, startAuthServer } from "../../auth-server/server.ts";
+import { portalEnvironment } from "../../control/portalProcess.ts";
 import { supervise } from "../../processes/supervisor.ts";
 import { type StripeLocal, startStripeLocal } from "../../stripe-local/server.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
@@ -38,6 +39,10 @@ export interface PortalEnvironment {
   readonly buildDir: string;
   /** What the portal process printed (for failure messages). */
   output(): string;
+  /** The portal process's pid (for checks of what it holds, through /proc). */
+  readonly pid: number;
+  /** The data folder the pipeline's worker keeps its state in. */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -114,10 +119,11 @@ export async function startPortalEnvironment(
       stripe.addWebhookEndpoint({ url: `${service.url}/stripe/webhook`, secret: webhookSecret });
     }
     let log = "";
-    // Supervised: the server dies with this test process, however that ends.
+    // The portal gets what the platform's launcher lets through (control/portalProcess.ts): the
+    // worker's automation settings are offered and must be dropped (checked by the e2e in /proc).
     const server = supervise("portal", process.execPath, [join(buildDir, "server", "index.mjs")], {
       cwd: PORTAL_DIR,
-      env: {
+      env: portalEnvironment({
         PATH: process.env.PATH ?? "",
         NODE_ENV: "production",
         PORT: String(port),
@@ -130,10 +136,9 @@ export async function startPortalEnvironment(
         PORTAL_PUBLIC_URL: url,
         PORTAL_METRICS_PORT: "0",
         MINDROOM_DATA_DIR: dataDir,
-        // The operator CLI (live outputs, previews) opens the worker's tenant stacks.
         ...(pipeline ? automationEnvironment({ dataDir, target: dokkuTarget() }) : {}),
         ...options.env,
-      },
+      }),
       stdio: ["ignore", "pipe", "pipe"],
       // Open keep-alive sockets or pools can hold a graceful shutdown; give it 5 s.
       graceMs: 5000,
@@ -157,6 +162,8 @@ export async function startPortalEnvironment(
       auth,
       stripe,
       output: () => log,
+      pid: server.programPid() ?? (child.pid as number),
+      dataDir,
       stop: async () => {
         for (const cleanup of cleanups) await cleanup().catch(() => undefined);
       },

@@ -53,11 +53,24 @@ describe("reconcile settings", () => {
     expect(s.tlsEmail).toBe("ops@mindroom.test");
     expect(s.hostKeys.get("ssh://root@10.0.0.1:22")).toBe("ssh-ed25519 AAAAone");
     expect(s.backup).toBeUndefined();
-    expect(() =>
-      loadReconcileSettings(automation({ MINDROOM_ENVIRONMENT: "production" }), {
-        DOKKU_KNOWN_HOSTS: knownHosts,
-      }),
-    ).toThrow("MINDROOM_RUNTIME_IMAGE must be set in production (an image pinned by digest)");
+    const production = {
+      ...automation(),
+      environment: "production" as const,
+    };
+    let refusal = "";
+    try {
+      loadReconcileSettings(production, { DOKKU_KNOWN_HOSTS: knownHosts, MINDROOM_HOMESERVER_IMAGE: "x" });
+    } catch (error) {
+      refusal = (error as Error).message;
+    }
+    expect(refusal.split("\n")).toEqual([
+      "MINDROOM_ENVIRONMENT=production refuses 5 local defaults:",
+      "  - MINDROOM_RUNTIME_IMAGE is unset (an example image): set the image tenants run, pinned by digest (…@sha256:…)",
+      "  - MINDROOM_BACKUP_IMAGE is unset (an example image): set the image tenants run, pinned by digest (…@sha256:…)",
+      "  - CLOUDFLARE_ZONE_ID is unset: production tenants need DNS records in your Cloudflare zone",
+      "  - CLOUDFLARE_API_TOKEN is unset: the Cloudflare provider needs a token with DNS edit on the zone",
+      "  - MINDROOM_BACKUP_BUCKET is unset: production tenants are backed up every 6 hours to S3",
+    ]);
     expect(() =>
       loadReconcileSettings(automation(), { DOKKU_KNOWN_HOSTS: knownHosts, MINDROOM_BACKUP_BUCKET: "b" }),
     ).toThrow(/MINDROOM_BACKUP_REGION/);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { AutomationSettings } from "../../automation/settings.ts";
 import { LOCAL_HOST_POINTER } from "../../automation/settings.ts";
 import { DEFAULT_PRICE_TIERS, parsePriceTiers } from "../../billing/priceTiers.ts";
+import { productionRefusal, unset } from "../../components/environments.ts";
 import { EXAMPLE_IMAGES } from "../../components/exampleTenant.ts";
 import type { TierId } from "../../components/tiers.ts";
 
@@ -111,18 +112,39 @@ function localKnownHosts(dataDir: string): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
+const IMAGE_VARIABLES = [
+  "MINDROOM_RUNTIME_IMAGE",
+  "MINDROOM_HOMESERVER_IMAGE",
+  "MINDROOM_BACKUP_IMAGE",
+] as const;
+
+/** What production refuses among the tenant settings: example images, no DNS, no backups. */
+export function tenantProductionProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = IMAGE_VARIABLES.filter((name) => unset(env, name)).map(
+    (name) => `${name} is unset (an example image): set the image tenants run, pinned by digest (…@sha256:…)`,
+  );
+  if (unset(env, "CLOUDFLARE_ZONE_ID"))
+    problems.push("CLOUDFLARE_ZONE_ID is unset: production tenants need DNS records in your Cloudflare zone");
+  if (unset(env, "CLOUDFLARE_API_TOKEN"))
+    problems.push(
+      "CLOUDFLARE_API_TOKEN is unset: the Cloudflare provider needs a token with DNS edit on the zone",
+    );
+  if (unset(env, "MINDROOM_BACKUP_BUCKET"))
+    problems.push("MINDROOM_BACKUP_BUCKET is unset: production tenants are backed up every 6 hours to S3");
+  else if (unset(env, "MINDROOM_BACKUP_REGION") && unset(env, "AWS_REGION"))
+    problems.push("MINDROOM_BACKUP_REGION (or AWS_REGION) is unset: name the backup bucket's region");
+  return problems;
+}
+
 export function loadReconcileSettings(
   automation: AutomationSettings,
   env: NodeJS.ProcessEnv = process.env,
 ): ReconcileSettings {
-  const production = automation.environment === "production";
-  const image = (name: string, fallback: string) => {
-    const value = env[name]?.trim();
-    if (value) return value;
-    if (production)
-      throw new ReconcileSettingsError(`${name} must be set in production (an image pinned by digest)`);
-    return fallback;
-  };
+  if (automation.environment === "production") {
+    const problems = tenantProductionProblems(env);
+    if (problems.length > 0) throw new ReconcileSettingsError(productionRefusal(problems));
+  }
+  const image = (name: string, fallback: string) => env[name]?.trim() || fallback;
   const knownHostsPath = env.DOKKU_KNOWN_HOSTS?.trim() || localKnownHosts(automation.dataDir);
   const hostKeys = knownHostsPath
     ? hostKeysFor(automation.hosts, readFileSync(knownHostsPath, "utf8"))

@@ -11,10 +11,10 @@ import { deadLetterRetrySchema, operatorActionSchema } from "../server/formSchem
 import { failure, parseForm } from "../server/forms.ts";
 import { type Identity, requireOperator } from "../server/identity.ts";
 import { type PlatformView, platformView, type TenantDetail, tenantDetail } from "../server/operatorView.ts";
-import { runOps } from "../server/opsCli.ts";
 import { auditAndEnqueue, reconcileQueue } from "../server/reconcileQueue.ts";
 import { requireChangeRequest } from "../server/requestOrigin.ts";
 import { type TenantPage, tenantFilterSchema, tenantsPage } from "../server/tenantsTable.ts";
+import { askWorker, unanswered } from "../server/workerRequests.ts";
 import type { FormResult } from "./formResult.ts";
 
 export const getTenants = query(async (raw: Record<string, string | undefined>): Promise<TenantPage> => {
@@ -65,14 +65,9 @@ export const getLiveOutputs = query(
     const identity = await requireOperator();
     const detail = await asPerson(identity.claims, (db) => tenantDetail(db, instanceId));
     if (!detail) return { error: "No such tenant." };
-    try {
-      const outputs = await runOps("outputs", detail.instance.slug, 60_000);
-      return outputs && typeof outputs === "object"
-        ? (outputs as Record<string, unknown>)
-        : { value: outputs };
-    } catch (error) {
-      return { error: (error as Error).message };
-    }
+    const request = await askWorker(identity, detail.instance.id, "outputs", null);
+    if (request.status !== "succeeded" || !request.result) return { error: unanswered(request) };
+    return request.result;
   },
   "liveOutputs",
 );
@@ -176,12 +171,11 @@ export const previewTenant = action(async (form: FormData): Promise<FormResult &
     action: "operator.preview",
     reason: parsed.data.reason,
   });
-  try {
-    const preview = await runOps("diff", tenant.instance.slug);
-    return { ok: true, message: "Preview finished.", preview };
-  } catch (error) {
-    return failure((error as Error).message);
-  }
+  const request = await askWorker(identity, tenant.instance.id, "preview", parsed.data.reason);
+  if (request.status === "succeeded")
+    return { ok: true, message: "Preview finished.", preview: request.result };
+  // A refused preview still carries its plan and the policy violations that refused it.
+  return { ...failure(unanswered(request)), ...(request.result ? { preview: request.result } : {}) };
 }, "previewTenant");
 
 export const retryDeadLetter = action(async (form: FormData): Promise<FormResult> => {

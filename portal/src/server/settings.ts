@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { DEFAULT_PRICE_TIERS, parsePriceTiers } from "../../../billing/priceTiers.ts";
 import { LOCAL_SECRET_KEY } from "../../../billing/stripeClient.ts";
+import { isProduction, productionRefusal, unset } from "../../../components/environments.ts";
 import type { TierId } from "../../../components/tiers.ts";
 import { parseTrustedProxies, type TrustedProxies } from "../../../net/clientAddress.ts";
 import { parseRateLimits, type Rules } from "./rateLimitRules.ts";
@@ -39,8 +40,6 @@ export interface PortalSettings {
   readonly publicOrigin: string;
   /** Session cookies carry `Secure` unless this is turned off for plain-http hosts other than localhost. */
   readonly secureCookies: boolean;
-  /** The operator CLI used for live outputs and previews (`bin/mindroom-ops`). */
-  readonly opsBin: string | undefined;
   /**
    * `MINDROOM_TRUSTED_PROXIES`: the proxies in front of the portal; the client address is what
    * they recorded in `X-Forwarded-For` (net/clientAddress.ts). Unset: the connection's peer.
@@ -71,7 +70,6 @@ const schema = z
     PORTAL_PUBLIC_URL: url.optional(),
     PORT: z.string().optional(),
     PORTAL_COOKIE_SECURE: z.enum(["true", "false"]).default("true"),
-    MINDROOM_OPS_BIN: z.string().optional(),
   })
   .superRefine((e, ctx) => {
     if (e.MINDROOM_AUTH_PROVIDER === "supabase" && !e.SUPABASE_ANON_KEY)
@@ -91,7 +89,35 @@ function ours<T>(read: () => T): T {
   }
 }
 
+/** What production refuses among the portal's settings: local sign-in and plain-http links and cookies. */
+export function portalProductionProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (env.MINDROOM_AUTH_PROVIDER?.trim() !== "supabase")
+    problems.push(
+      "MINDROOM_AUTH_PROVIDER is not supabase (the local auth server signs people in): set it to supabase",
+    );
+  for (const name of ["SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY"] as const)
+    if (unset(env, name))
+      problems.push(
+        `${name} is unset: copy it from the Supabase project's API settings (docs/production.md)`,
+      );
+  const publicUrl = env.PORTAL_PUBLIC_URL?.trim() ?? "";
+  if (publicUrl === "")
+    problems.push(
+      "PORTAL_PUBLIC_URL is unset: set the portal's public https URL (links in emails, Stripe returns, sign-in)",
+    );
+  else if (!publicUrl.startsWith("https://"))
+    problems.push("PORTAL_PUBLIC_URL is not https: production serves the portal over TLS only");
+  if (env.PORTAL_COOKIE_SECURE?.trim() === "false")
+    problems.push("PORTAL_COOKIE_SECURE=false: production session cookies are Secure; unset it");
+  return problems;
+}
+
 export function loadPortalSettings(env: NodeJS.ProcessEnv = process.env): PortalSettings {
+  if (isProduction(env)) {
+    const problems = portalProductionProblems(env);
+    if (problems.length > 0) throw new PortalSettingsError(productionRefusal(problems));
+  }
   const blank = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
   const parsed = schema.safeParse(blank);
   if (!parsed.success) {
@@ -113,7 +139,6 @@ export function loadPortalSettings(env: NodeJS.ProcessEnv = process.env): Portal
     publicUrl,
     publicOrigin: new URL(publicUrl).origin,
     secureCookies: e.PORTAL_COOKIE_SECURE === "true",
-    opsBin: e.MINDROOM_OPS_BIN,
     trustedProxies: ours(() => parseTrustedProxies(env.MINDROOM_TRUSTED_PROXIES)),
     rateLimits: ours(() => parseRateLimits(env.PORTAL_RATE_LIMITS)),
   };

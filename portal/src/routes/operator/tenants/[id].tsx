@@ -167,7 +167,10 @@ function Outputs(props: { t: TenantPageData }) {
         </div>
         <div data-testid="live-outputs">
           <h3>Live (automation layer)</h3>
-          <Show when={live()} fallback={<p class="muted">Not read yet: reading runs the operator CLI.</p>}>
+          <Show
+            when={live()}
+            fallback={<p class="muted">Not read yet: the worker reads them from the tenant's stack.</p>}
+          >
             <Show when={liveOutputs()} fallback={<p class="muted">Reading…</p>}>
               {(o) => (
                 <Show
