@@ -45,7 +45,12 @@ async function openStack(settings: AutomationSettings, def: ProgramStack, create
     pulumiCommand: await pulumiCommand(),
     workDir,
     pulumiHome: pulumiEnv().PULUMI_HOME,
-    envVars: { ...pulumiEnv(), ...settings.secretsEnv, PULUMI_BACKEND_URL: settings.backendUrl },
+    envVars: {
+      ...pulumiEnv(),
+      ...settings.backendEnv,
+      ...settings.secretsEnv,
+      PULUMI_BACKEND_URL: settings.backendUrl,
+    },
     ...(settings.secretsProvider === "passphrase" ? {} : { secretsProvider: settings.secretsProvider }),
     program: def.program,
     projectSettings: {

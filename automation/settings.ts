@@ -163,7 +163,7 @@ export function automationProductionProblems(env: NodeJS.ProcessEnv): string[] {
   const backend = env.PULUMI_BACKEND_URL?.trim() ?? "";
   if (backend === "" || backend.startsWith("file://"))
     problems.push(
-      `PULUMI_BACKEND_URL is ${backend === "" ? "unset (a file backend in the data folder)" : "a file backend"}: production keeps stack state in object storage (s3://bucket?region=…) or Pulumi Cloud, where another machine can take over`,
+      `PULUMI_BACKEND_URL is ${backend === "" ? "unset (the data folder's object store or file backend)" : "a file backend"}: production keeps stack state in object storage (s3://bucket?region=…) or Pulumi Cloud, where another machine can take over`,
     );
   const provider = env.PULUMI_SECRETS_PROVIDER?.trim() || "passphrase";
   if (

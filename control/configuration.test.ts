@@ -20,6 +20,9 @@ const NOT_CONFIGURATION = new Set([
   // The toolchain's own overrides (benchmarks and CI point them elsewhere).
   "MINDROOM_TOOLS_DIR",
   "MINDROOM_PULUMI_ROOT",
+  "MINDROOM_MINIO_BIN",
+  // Read only to refuse it (replaced by MINDROOM_TRUSTED_PROXIES).
+  "MINDROOM_WEBHOOKS_TRUST_PROXY",
   // The portal's ops CLI (the portal no longer runs it) and tests' switches.
   "MINDROOM_TEST_SERVICE_LOGS",
 ]);

@@ -38,7 +38,7 @@ describe("./platform serve", () => {
     expect(message).toMatch(/^platform: MINDROOM_ENVIRONMENT=production refuses 22 local defaults:\n/);
     for (const name of [
       "MINDROOM_ROOT_SECRET is unset",
-      "PULUMI_BACKEND_URL is unset (a file backend",
+      "PULUMI_BACKEND_URL is unset (the data folder's object store or file backend)",
       "no passphrase is set",
       "DATABASE_URL is unset (an embedded Postgres",
       "STRIPE_SECRET_KEY is unset (the local Stripe API's test key)",
