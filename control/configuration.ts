@@ -495,6 +495,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     example: "10m",
   }),
   key({
+    name: "MINDROOM_USAGE_INTERVAL",
+    group: "Worker",
+    description: "how often each tenant's usage is measured on its host, for quotas and warnings (0s: never)",
+    secret: false,
+    unset: def("1h"),
+    example: "1h",
+  }),
+  key({
     name: "MINDROOM_HEALTH_INTERVAL",
     group: "Worker",
     description: "how often every running tenant's health is checked (0s: never)",
