@@ -389,6 +389,15 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     example: "true",
   }),
   key({
+    name: "PORTAL_RATE_LIMITS",
+    group: "Sign-in and portal",
+    description:
+      "overrides of the portal's rate-limit budgets (portal/src/server/rateLimitRules.ts), e.g. signIn.account=5/15m,requests.address=off",
+    secret: false,
+    unset: def("the built-in budgets"),
+    example: "",
+  }),
+  key({
     name: "SMTP_URL",
     group: "Mail",
     description: "outgoing mail: smtp://user:pass@host:587 (STARTTLS) or smtps://…:465",
