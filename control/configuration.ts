@@ -269,6 +269,15 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     example: "mindroom-backups",
   }),
   key({
+    name: "MINDROOM_BACKUP_RETENTION",
+    group: "Tenants",
+    description:
+      "how long backups are kept: the bucket's lifecycle expires older ones, and a deleted tenant's are purged once its newest is that old",
+    secret: false,
+    unset: def("30d"),
+    example: "30d",
+  }),
+  key({
     name: "MINDROOM_BACKUP_REGION",
     group: "Tenants",
     description: "the backup bucket's region",
@@ -542,6 +551,15 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     secret: false,
     unset: def("15s"),
     example: "15s",
+  }),
+  key({
+    name: "MINDROOM_BACKUP_CHECK_INTERVAL",
+    group: "Worker",
+    description:
+      "how often backup retention is enforced and each tenant's newest backup recorded (0s: never)",
+    secret: false,
+    unset: def("15m"),
+    example: "15m",
   }),
   key({
     name: "MINDROOM_AUTOMATION_WORKERS",
