@@ -4,7 +4,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { emptyTestDatabase, type TestDatabase } from "../testing/database.ts";
-import { checksum, MigrationError, migrate, readMigrations } from "./migrate.ts";
+import { checksum, MigrationError, migrate, normalizedSql, readMigrations } from "./migrate.ts";
 
 let db: TestDatabase;
 let dir: string;
@@ -26,9 +26,10 @@ function write(name: string, sql: string): void {
   writeFileSync(join(dir, name), sql);
 }
 
-async function recorded(): Promise<{ version: string; checksum: string }[]> {
-  const { rows } = await db.pool.query<{ version: string; checksum: string }>(
-    "select version, checksum from public.schema_migrations order by applied_at, version",
+/** The history as the Supabase CLI reads it (`supabase migration list`: pkg/migration/history.go). */
+async function recorded(): Promise<{ version: string; name: string; statements: string[] | null }[]> {
+  const { rows } = await db.pool.query<{ version: string; name: string; statements: string[] | null }>(
+    "select version, coalesce(name, '') as name, statements from supabase_migrations.schema_migrations order by version",
   );
   return rows;
 }
@@ -41,19 +42,35 @@ async function tableExists(name: string): Promise<boolean> {
 }
 
 describe("migrate", () => {
-  it("applies files in file-name order, records version and checksum, and skips them on the next run", async () => {
+  it("applies files in file-name order, records them where the Supabase CLI looks, and skips them on the next run", async () => {
     // b depends on a: it only works in name order, whatever order the directory lists them in.
     write("20260101000002_b.sql", "insert into public.things (name) values ('from b');");
     write("20260101000001_a.sql", "create table public.things (name text not null);");
     const first = await migrate(db.pool, { directory: dir, supabaseCompat: false });
     expect(first.applied).toEqual(["20260101000001_a", "20260101000002_b"]);
     expect(await recorded()).toEqual([
-      { version: "20260101000001_a", checksum: checksum("create table public.things (name text not null);") },
       {
-        version: "20260101000002_b",
-        checksum: checksum("insert into public.things (name) values ('from b');"),
+        version: "20260101000001",
+        name: "a",
+        statements: ["create table public.things (name text not null);"],
+      },
+      {
+        version: "20260101000002",
+        name: "b",
+        statements: ["insert into public.things (name) values ('from b');"],
       },
     ]);
+    // The table has exactly the CLI's shape, so `supabase migration list` and `db push` read it.
+    const { rows: columns } = await db.pool.query(
+      `select column_name, data_type, is_nullable from information_schema.columns
+       where table_schema = 'supabase_migrations' and table_name = 'schema_migrations' order by ordinal_position`,
+    );
+    expect(columns).toEqual([
+      { column_name: "version", data_type: "text", is_nullable: "NO" },
+      { column_name: "statements", data_type: "ARRAY", is_nullable: "YES" },
+      { column_name: "name", data_type: "text", is_nullable: "YES" },
+    ]);
+    expect(await tableExists("public.schema_migrations")).toBe(false);
     const second = await migrate(db.pool, { directory: dir, supabaseCompat: false });
     expect(second).toEqual({ applied: [], alreadyApplied: ["20260101000001_a", "20260101000002_b"] });
     const { rows } = await db.pool.query("select name from public.things");
@@ -67,10 +84,70 @@ describe("migrate", () => {
     write("20260101000002_b.sql", "create table public.others (id int);");
     const error = await migrate(db.pool, { directory: dir, supabaseCompat: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
-    expect((error as MigrationError).version).toBe("20260101000001_a");
+    expect((error as MigrationError).migration).toBe("20260101000001_a");
     expect((error as Error).message).toMatch(/was changed after it was applied.*new migration/);
     expect(await tableExists("public.others")).toBe(false);
-    expect((await recorded()).map((r) => r.version)).toEqual(["20260101000001_a"]);
+    expect((await recorded()).map((r) => r.version)).toEqual(["20260101000001"]);
+  });
+
+  it("accepts what the Supabase CLI applied (its statements split and trimmed) and applies only the rest", async () => {
+    write(
+      "20260101000001_a.sql",
+      "-- things\ncreate table public.things (name text);\n\ninsert into public.things values ('a');\n",
+    );
+    write("20260101000002_b.sql", "create table public.others (id int);");
+    // As `supabase db push` leaves it: the schema changed, the history row with split statements.
+    await db.pool.query("create table public.things (name text); insert into public.things values ('a')");
+    await db.pool.query(`
+      create schema supabase_migrations;
+      create table supabase_migrations.schema_migrations (version text not null primary key, statements text[], name text);
+      insert into supabase_migrations.schema_migrations values
+        ('20260101000001', array['create table public.things (name text)', 'insert into public.things values (''a'')'], 'a');`);
+    const result = await migrate(db.pool, { directory: dir, supabaseCompat: false });
+    expect(result).toEqual({ applied: ["20260101000002_b"], alreadyApplied: ["20260101000001_a"] });
+    expect((await recorded()).map((r) => [r.version, r.name])).toEqual([
+      ["20260101000001", "a"],
+      ["20260101000002", "b"],
+    ]);
+    expect(normalizedSql(["select 1; -- x\n", "select 2"])).toBe(normalizedSql(["select 1", "select 2;"]));
+  });
+
+  it("moves the history of the runner's old table over, checking each file, and drops the old table", async () => {
+    write("20260101000001_a.sql", "create table public.things (name text);");
+    write("20260101000002_b_c.sql", "create table public.others (id int);");
+    write("20260101000003_d.sql", "create table public.thirds (id int);");
+    // A database migrated by the earlier runner: its own table, a and b_c applied.
+    await db.pool.query(`
+      create table public.things (name text); create table public.others (id int);
+      create table public.schema_migrations (version text primary key, checksum text not null, applied_at timestamptz not null default now());
+      insert into public.schema_migrations (version, checksum) values
+        ('20260101000001_a', '${checksum("create table public.things (name text);")}'),
+        ('20260101000002_b_c', '${checksum("create table public.others (id int);")}');`);
+    const result = await migrate(db.pool, { directory: dir, supabaseCompat: false });
+    expect(result).toEqual({
+      applied: ["20260101000003_d"],
+      alreadyApplied: ["20260101000001_a", "20260101000002_b_c"],
+    });
+    expect(await recorded()).toEqual([
+      { version: "20260101000001", name: "a", statements: ["create table public.things (name text);"] },
+      { version: "20260101000002", name: "b_c", statements: ["create table public.others (id int);"] },
+      { version: "20260101000003", name: "d", statements: ["create table public.thirds (id int);"] },
+    ]);
+    expect(await tableExists("public.schema_migrations")).toBe(false);
+    expect((await migrate(db.pool, { directory: dir, supabaseCompat: false })).applied).toEqual([]);
+  });
+
+  it("refuses to move an old history whose file changed since, leaving it in place", async () => {
+    write("20260101000001_a.sql", "create table public.things (name text, extra int);");
+    await db.pool.query(`
+      create table public.things (name text);
+      create table public.schema_migrations (version text primary key, checksum text not null, applied_at timestamptz not null default now());
+      insert into public.schema_migrations (version, checksum) values ('20260101000001_a', '${checksum("create table public.things (name text);")}');`);
+    const error = await migrate(db.pool, { directory: dir, supabaseCompat: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as Error).message).toMatch(/20260101000001_a was changed after it was applied/);
+    expect(await tableExists("public.schema_migrations")).toBe(true);
+    expect(await recorded()).toEqual([]);
   });
 
   it("rolls a failing migration back completely and leaves the version table unchanged", async () => {

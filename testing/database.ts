@@ -220,7 +220,7 @@ export function databaseUrl(url: string, database: string): string {
 function templateName(): string {
   const hash = createHash("sha256");
   hash.update(readFileSync(new URL("../database/supabase-compat.sql", import.meta.url)));
-  for (const file of readMigrations(MIGRATIONS_DIR)) hash.update(`${file.version}:${file.checksum}\n`);
+  for (const file of readMigrations(MIGRATIONS_DIR)) hash.update(`${file.id}:${file.checksum}\n`);
   return `mindroom_template_${hash.digest("hex").slice(0, 16)}`;
 }
 
