@@ -9,7 +9,7 @@
 import { mkdirSync } from "node:fs";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { parseSlug } from "../components/tenantNames.ts";
-import { parseTenantSpec, type TenantSpecInput } from "../components/tenantSpec.ts";
+import { parseTenantSpec, type TenantSpec, type TenantSpecInput } from "../components/tenantSpec.ts";
 import { classify, OperationContext, retryConcurrent } from "./operationContext.ts";
 import {
   type OperationKind,
@@ -18,6 +18,7 @@ import {
   plainOutputs,
   type UpOptions,
 } from "./operationResult.ts";
+import { assertProviderPlugins } from "./providerPlugins.ts";
 import { pulumiCommand } from "./pulumiToolchain.ts";
 import type { AutomationSettings } from "./settings.ts";
 import { clearStaleLocks, recoverTornCheckpoint } from "./stackRecovery.ts";
@@ -68,9 +69,10 @@ export class TenantStacks {
    * the worker runs for an apply. A failure of either is the result's error.
    */
   apply(input: TenantSpecInput, secrets: TenantSecrets, options: UpOptions = {}): Promise<OperationResult> {
-    const slug = parseTenantSpec(input).slug;
-    return this.operate(slug, "up", options, (stack, ctx) => this.upLocked(stack, ctx, options), {
-      acquire: () => this.workspaces.writeConfig(slug, input, secrets),
+    const spec = parseTenantSpec(input);
+    return this.operate(spec.slug, "up", options, (stack, ctx) => this.upLocked(stack, ctx, options), {
+      spec,
+      acquire: () => this.workspaces.writeConfig(spec.slug, input, secrets),
     });
   }
 
@@ -182,7 +184,7 @@ export class TenantStacks {
     operation: OperationKind,
     options: OperationOptions,
     body: (stack: Stack, ctx: OperationContext) => Promise<Partial<OperationResult>>,
-    how: { acquire?: () => Promise<Stack> } = {},
+    how: { spec?: TenantSpec; acquire?: () => Promise<Stack> } = {},
   ): Promise<OperationResult> {
     const slug = parseSlug(slugInput);
     const started = Date.now();
@@ -190,6 +192,10 @@ export class TenantStacks {
     const backendUrl = this.settings.backendUrl;
     try {
       return await withTenantLock(this.settings.locksDir, slug, operation, async () => {
+        // A tenant whose DNS or backups need a provider plugin that is not installed fails here,
+        // before the engine starts, not half-way through an up.
+        const spec = how.spec ?? this.workspaces.recordedSpec(slug);
+        if (spec) assertProviderPlugins(spec);
         await recoverTornCheckpoint(backendUrl, PROJECT, slug, options);
         const stack = await (how.acquire ? how.acquire() : this.workspaces.stack(slug, false));
         await clearStaleLocks(backendUrl, PROJECT, stack);

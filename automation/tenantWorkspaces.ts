@@ -9,7 +9,8 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:f
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation/index.js";
-import type { TenantSpecInput } from "../components/tenantSpec.ts";
+import { parse as parseYaml } from "yaml";
+import { parseTenantSpec, type TenantSpec, type TenantSpecInput } from "../components/tenantSpec.ts";
 import { CONFIG_KEYS, stackConfigKey, tenantProgram } from "../stacks/tenantProgram.ts";
 import { TenantNotFoundError } from "./operationResult.ts";
 import { pulumiCommand, pulumiEnv } from "./pulumiToolchain.ts";
@@ -65,6 +66,22 @@ export class TenantWorkspaces {
     await stack.setAllConfig(config);
     writeFileSync(this.configRecord(slug), `${digest} ${this.configFileStamp(slug)}`);
     return stack;
+  }
+
+  /**
+   * The spec in the stack's config file as last written (undefined without one): read from the
+   * file, not through the CLI, because it is asked before every operation.
+   */
+  recordedSpec(slug: string): TenantSpec | undefined {
+    let text: string;
+    try {
+      text = readFileSync(join(this.settings.stackConfigDir, `Pulumi.${slug}.yaml`), "utf8");
+    } catch {
+      return undefined;
+    }
+    const config = (parseYaml(text) as { config?: Record<string, unknown> } | null)?.config ?? {};
+    const tenant = config[stackConfigKey(CONFIG_KEYS.tenant)];
+    return typeof tenant === "string" ? parseTenantSpec(JSON.parse(tenant)) : undefined;
   }
 
   /** After the stack is removed: the next config write is a fresh one. */

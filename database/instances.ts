@@ -31,6 +31,8 @@ export interface Instance {
   readonly hold: { readonly since: Date; readonly reason: string } | null;
   /** Bumped by each restart request (see requestRestart); the spec carries it. */
   readonly restartGeneration: number;
+  /** The runtime image a fleet rollout moved it to (null: the platform's MINDROOM_RUNTIME_IMAGE). */
+  readonly runtimeImage: string | null;
   /** What the last health check found (webhooks/health/), and when. */
   readonly health: HealthState;
   readonly healthCheckedAt: Date | null;
@@ -65,6 +67,7 @@ interface InstanceRow {
   held_at: Date | null;
   hold_reason: string | null;
   restart_generation: number;
+  runtime_image: string | null;
   health: HealthState;
   health_checked_at: Date | null;
   health_report: unknown;
@@ -103,6 +106,7 @@ function fromRow(row: InstanceRow): Instance {
     lastError: row.last_error,
     hold: row.held_at ? { since: row.held_at, reason: row.hold_reason ?? "" } : null,
     restartGeneration: row.restart_generation,
+    runtimeImage: row.runtime_image,
     health: row.health,
     healthCheckedAt: row.health_checked_at,
     healthReport: parseJsonObject(row.health_report, "instances.health_report"),

@@ -67,12 +67,14 @@ async function startWorker(
     { Operations },
     { stripeClient },
     { startOperatorRequestWorker },
+    { startRolloutWorker },
   ] = await Promise.all([
     import("./reconcile/worker.ts"),
     import("./reconcile/settings.ts"),
     import("../automation/operations.ts"),
     import("../billing/stripeClient.ts"),
     import("./operatorRequests.ts"),
+    import("./rollouts.ts"),
   ]);
   const reconcile = loadReconcileSettings(settings.automation);
   // The hosts table is the pool (DOKKU_HOSTS seeds it); each operation brings the pack for its hosts.
@@ -94,6 +96,13 @@ async function startWorker(
       pool: database.pool,
       operations,
       log: logger.child({ component: "operator-requests" }),
+    });
+    // Fleet rollouts (mindroom-ops rollout): each look queues the next wave's reconciles.
+    await startRolloutWorker({
+      boss: queue.boss,
+      pool: database.pool,
+      queue,
+      log: logger.child({ component: "rollouts" }),
     });
   } catch (error) {
     await operations.close();

@@ -35,6 +35,8 @@ export const RECONCILE_QUEUE = "reconcile";
 export const DEAD_LETTER_QUEUE = "reconcile-dead-letter";
 /** Operators' requests of the worker (live outputs, previews): webhooks/operatorRequests.ts. */
 export const OPERATOR_REQUEST_QUEUE = "operator-request";
+/** Looks at fleet rollouts, one waiting per rollout (webhooks/rollouts.ts). */
+export const ROLLOUT_QUEUE = "rollout";
 
 /** Why a reconcile was asked for; the same set as `operations.trigger` in the schema. */
 export const RECONCILE_TRIGGERS = ["stripe", "sweep", "operator", "customer", "retry"] as const;
@@ -229,6 +231,13 @@ export async function openReconcileQueue(
       retryLimit: 0,
       expireInSeconds: options.expireInSeconds ?? 1800,
       retentionSeconds: 24 * 3600,
+    });
+    // A look that fails is tried again; the rollout's state is in its tables, not in the job.
+    await boss.createQueue(ROLLOUT_QUEUE, {
+      policy: "stately",
+      retryLimit: 10,
+      retryDelay: 5,
+      retentionSeconds: 7 * 24 * 3600,
     });
     await boss.createQueue(RECONCILE_QUEUE, {
       ...queueOptions,

@@ -30,6 +30,8 @@ export interface SpecInstance {
   readonly displayName?: string | null;
   /** instances.restart_generation: each new value restarts the apps once. */
   readonly restartGeneration?: number;
+  /** instances.runtime_image: set by a fleet rollout, it wins over the platform's runtime image. */
+  readonly runtimeImage?: string | null;
 }
 
 /** The tenant's host is not usable: it left the pool, or its key is unknown. */
@@ -64,7 +66,7 @@ export function tenantSpecFor(
     // A deletion lifts data protection so the destroy removes storage too (after the final backup).
     purgeData: desired.state === "deleted",
     baseDomain: settings.baseDomain,
-    images: { ...settings.images },
+    images: { ...settings.images, ...(instance.runtimeImage ? { runtime: instance.runtimeImage } : {}) },
     host: { url: host.url, hostKey, address: host.address },
     tls: { mode: "letsencrypt", email: settings.tlsEmail },
     dns: settings.cloudflareZoneId

@@ -169,6 +169,7 @@ async function reconcile(
       host: instance.host as string,
       displayName: customer.displayName,
       restartGeneration: instance.restartGeneration,
+      runtimeImage: instance.runtimeImage,
     },
     { ...deps.settings.automation, ...settings, hosts: hosts.known, hostKeys: hosts.keys },
   );

@@ -16,6 +16,7 @@ const TONES: Record<string, Tone> = {
   drifted: "warn",
   incomplete: "warn",
   failed: "bad",
+  halted: "bad",
   deleted: "plain",
   canceled: "plain",
   cancelled: "plain",

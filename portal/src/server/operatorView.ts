@@ -89,10 +89,27 @@ export interface PlatformView {
   readonly payingSubscriptions: number;
   readonly customPriced: number;
   readonly failedLastDay: readonly (OperationRow & { slug: string; instanceId: string })[];
+  /** The latest fleet rollouts (mindroom-ops rollout), newest first, with where their tenants stand. */
+  readonly rollouts: readonly RolloutView[];
+}
+
+export interface RolloutView {
+  readonly id: string;
+  readonly image: string;
+  readonly status: string;
+  readonly canary: number;
+  readonly batchSize: number;
+  readonly requestedBy: string;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly tenants: number;
+  readonly moved: number;
+  readonly applying: number;
+  readonly failed: number;
 }
 
 export async function platformView(db: pg.PoolClient): Promise<PlatformView> {
-  const [grid, subs, failed] = await Promise.all([
+  const [grid, subs, failed, rollouts] = await Promise.all([
     db.query(
       `select tier, actual_state as state, count(*)::int as count from public.instances
         group by tier, actual_state order by tier, actual_state`,
@@ -106,6 +123,15 @@ export async function platformView(db: pg.PoolClient): Promise<PlatformView> {
          join public.instances i on i.id = o.instance_id
         where o.status = 'failed' and o.created_at > now() - interval '24 hours'
         order by o.created_at desc limit 50`,
+    ),
+    db.query(
+      `select r.id, r.image, r.status, r.canary, r.batch_size, r.requested_by, r.error, r.created_at,
+              count(t.instance_id)::int as tenants,
+              count(*) filter (where t.status = 'succeeded')::int as moved,
+              count(*) filter (where t.status = 'applying')::int as applying,
+              count(*) filter (where t.status = 'failed')::int as failed
+         from public.rollouts r left join public.rollout_tenants t on t.rollout_id = r.id
+        group by r.id order by r.created_at desc limit 5`,
     ),
   ]);
   let mrrCents = 0;
@@ -137,6 +163,20 @@ export async function platformView(db: pg.PoolClient): Promise<PlatformView> {
       ...operationFrom(r),
       slug: String(r.slug),
       instanceId: String(r.instance_id),
+    })),
+    rollouts: rollouts.rows.map((r) => ({
+      id: String(r.id),
+      image: String(r.image),
+      status: String(r.status),
+      canary: Number(r.canary),
+      batchSize: Number(r.batch_size),
+      requestedBy: String(r.requested_by),
+      error: r.error === null ? null : String(r.error),
+      createdAt: new Date(r.created_at).toISOString(),
+      tenants: Number(r.tenants),
+      moved: Number(r.moved),
+      applying: Number(r.applying),
+      failed: Number(r.failed),
     })),
   };
 }

@@ -112,6 +112,52 @@ export default function PlatformPage() {
                 </div>
               </Show>
             </section>
+            <section style={{ "margin-top": "1.5rem" }} aria-labelledby="rollouts-h">
+              <h2 id="rollouts-h">Rollouts</h2>
+              <Show
+                when={d().rollouts.length > 0}
+                fallback={<p class="muted">None yet. Start one with mindroom-ops rollout --image ….</p>}
+              >
+                <div class="table-wrap">
+                  <table data-testid="rollouts">
+                    <thead>
+                      <tr>
+                        <th scope="col">Started</th>
+                        <th scope="col">Image</th>
+                        <th scope="col">Status</th>
+                        <th scope="col">Progress</th>
+                        <th scope="col">Halted on</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      <For each={d().rollouts}>
+                        {(r) => (
+                          <tr>
+                            <td class="small">
+                              {formatDateTime(r.createdAt)}
+                              <div class="muted">{r.requestedBy}</div>
+                            </td>
+                            <td class="mono small">{r.image}</td>
+                            <td>
+                              <StatusBadge state={r.status} />
+                            </td>
+                            <td class="small">
+                              {r.moved} of {r.tenants} moved
+                              {r.applying > 0 ? `, ${r.applying} applying` : ""}
+                              {r.failed > 0 ? `, ${r.failed} failed` : ""}
+                              <div class="muted">
+                                canary {r.canary}, batches of {r.batchSize}
+                              </div>
+                            </td>
+                            <td class="small error-text">{r.error ?? "—"}</td>
+                          </tr>
+                        )}
+                      </For>
+                    </tbody>
+                  </table>
+                </div>
+              </Show>
+            </section>
           </>
         )}
       </Show>
