@@ -13,8 +13,9 @@
  *   restart says the earlier run did not stop cleanly and converges the tenant.
  * - SIGTERM and SIGINT mid-up: the platform stops within 30 s, nothing survives
  *   it, and the next start converges the tenant.
- * - A child that cannot act on its owner's death (its tether stopped, as a hung
- *   process would be): the next start ends it and reports it.
+ * - SIGKILL mid-up with a child that cannot act on its owner's death (its tether
+ *   stopped, as a hung process would be): everything else is gone 20 s later;
+ *   the next start ends that child, reports it and converges the tenant.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -108,6 +109,13 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
 
 const commands = (tree: readonly ProcessSnapshot[]) => tree.map((p) => p.command).join("\n");
 
+/** The pid of the process of `tree` that `is` picks; failing here, never signalling pid 0 (this test's own group). */
+function pick(tree: readonly ProcessSnapshot[], what: string, is: (p: ProcessSnapshot) => boolean): number {
+  const found = tree.find(is);
+  if (!found) throw new Error(`no ${what} in the platform's tree:\n${commands(tree)}`);
+  return found.pid;
+}
+
 /** The platform's tree once an up is under way: the pool worker runs pulumi, the analyzer and the command provider. */
 function midUp(): Promise<ProcessSnapshot[]> {
   return waitFor("an up under way", () => {
@@ -172,11 +180,15 @@ describe("no process outlives the platform", { timeout: 1_200_000 }, () => {
       }),
     ).toBe(true);
 
-    const worker = (await midUp()).find((p) => p.comm !== "tether" && /pool\/worker\.ts/.test(p.command));
-    const workerTree = snapshotTree(worker?.pid ?? 0);
+    const worker = pick(
+      await midUp(),
+      "pool worker",
+      (p) => p.comm !== "tether" && /pool\/worker\.ts/.test(p.command),
+    );
+    const workerTree = snapshotTree(worker);
     expect(commands(workerTree)).toMatch(/pulumi-resource-command/);
     expect(commands(workerTree)).toMatch(/node index\.ts/);
-    process.kill(worker?.pid ?? 0, "SIGKILL");
+    process.kill(worker, "SIGKILL");
     expect(await survivors(workerTree, 20_000)).toEqual([]);
     expect(isRunning(platform.pid)).toBe(true);
 
@@ -222,23 +234,40 @@ describe("no process outlives the platform", { timeout: 1_200_000 }, () => {
     },
   );
 
-  it("the next start ends and reports a child that outlived a crash", async () => {
+  it("SIGKILL mid-up with a child that outlives it: the next start ends and reports it, and converges the tenant", async () => {
+    await faults.setDelay(300);
+    await changeTier("price_mindroom_professional");
+    const tree = await midUp();
     // Mailpit's tether stopped, as a hung process would be: it cannot act on the platform's death.
-    const tether = platform.tree().find((p) => p.comm === "tether" && / -- \S*mailpit /.test(p.command));
-    const stranded = snapshotTree(tether?.pid ?? 0);
+    const tether = pick(
+      tree,
+      "tethered Mailpit",
+      (p) => p.comm === "tether" && / -- \S*mailpit /.test(p.command),
+    );
+    const stranded = snapshotTree(tether);
     expect(commands(stranded)).toMatch(/mailpit/);
-    process.kill(tether?.pid ?? 0, "SIGSTOP");
+    process.kill(tether, "SIGSTOP");
+    const killed = platform.pid;
     platform.child.kill("SIGKILL");
     await platform.exited;
-    await new Promise((r) => setTimeout(r, 2_000));
+    // All the rest, the up in flight included, ends as always; the stranded child is left for the next start.
+    const strandedPids = new Set(stranded.map((p) => p.pid));
+    expect(
+      await survivors(
+        tree.filter((p) => !strandedPids.has(p.pid)),
+        20_000,
+      ),
+    ).toEqual([]);
     expect(stranded.every((p) => isRunning(p.pid, p.startTicks))).toBe(true);
 
+    await faults.setDelay(0);
     await restart();
     expect(platform.output()).toMatch(
       new RegExp(
-        `did not stop cleanly; ended \\d+ process(es)? it left running:\\n  mailpit \\(pid ${tether?.pid}, running since `,
+        `The earlier run of this data folder \\(pid ${killed}, started [^)]+\\) did not stop cleanly; ended \\d+ process(es)? it left running:\\n  mailpit \\(pid ${tether}, running since `,
       ),
     );
     expect(await survivors(stranded, 1_000)).toEqual([]);
+    await converged("professional");
   });
 });
