@@ -1,6 +1,6 @@
 /**
  * The `mindroom-ops` commands that run the control plane itself rather than one
- * tenant's stack: `hosts` (fleet/), `config`, `operators`, and `backups`, `backup`, `restore`. bin/mindroom-ops dispatches
+ * tenant's stack: `hosts` (fleet/), `config`, `operators`, `migrate`, and `backups`, `backup`, `restore`. bin/mindroom-ops dispatches
  * here; automation/cli/main.ts keeps the tenant stack commands. The optional
  * `.env` is read first, and what it set is known to `config check`.
  */
@@ -10,6 +10,7 @@ import { HostUrlError } from "../fleet/hosts.ts";
 import { HOSTS_HELP, HostsUsageError, hostsMain } from "../fleet/hostsCli.ts";
 import { CONFIG_HELP, ConfigUsageError, configMain } from "./configCli.ts";
 import { type LoadedDotenv, loadDotenv } from "./dotenv.ts";
+import { MIGRATE_HELP, migrateMain } from "./migrateCli.ts";
 import { OPERATORS_HELP, OperatorsUsageError, operatorsMain } from "./operatorsCli.ts";
 
 type Command = (argv: string[], dotenv: LoadedDotenv) => Promise<number>;
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { help: string; main: Command }> = {
   restore: { help: BACKUPS_HELP, main: (argv) => backupsMain("restore", argv) },
   config: { help: CONFIG_HELP, main: configMain },
   operators: { help: OPERATORS_HELP, main: operatorsMain },
+  migrate: { help: MIGRATE_HELP, main: migrateMain },
 };
 
 /** Exit codes as Pulumi's (usage 2, not found 6). */

@@ -55,6 +55,15 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     example: "production",
   }),
   key({
+    name: "MINDROOM_SERVE_ONLY",
+    group: "Platform",
+    description:
+      "webhooks or portal: ./platform serve runs only that part (one Dokku app per part, same image and Procfile)",
+    secret: false,
+    unset: def("both parts"),
+    example: "",
+  }),
+  key({
     name: "MINDROOM_BASE_DOMAIN",
     group: "Platform",
     description: "tenants get <slug>.<base>, <slug>.api.<base>, <slug>.matrix.<base>",

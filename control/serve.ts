@@ -29,6 +29,8 @@ MINDROOM_ENVIRONMENT=production every local default is refused before anything s
 
   --only webhooks   only the webhook service and worker
   --only portal     only the portal (it holds no infrastructure credentials)
+                    (default: MINDROOM_SERVE_ONLY; as its own app, the webhook service
+                    listens on PORT unless MINDROOM_WEBHOOKS_PORT is set)
 
 Exit codes: 0 stopped by a signal, 1 refused or failed, 2 usage error.`;
 
@@ -62,14 +64,18 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
       process.stdout.write(`${SERVE_HELP}\n`);
       return 0;
     }
-    only = values.only;
+    // A deployment that gives each part its own app (one image, one Procfile) names it in the app's environment.
+    only = values.only ?? (env.MINDROOM_SERVE_ONLY?.trim() || undefined);
     if (only !== undefined && only !== "webhooks" && only !== "portal")
-      throw new Error(`--only takes webhooks or portal, not ${only}`);
+      throw new Error(`--only (or MINDROOM_SERVE_ONLY) takes webhooks or portal, not ${only}`);
   } catch (error) {
     process.stderr.write(`platform: ${(error as Error).message}\n\n${SERVE_HELP}\n`);
     return 2;
   }
   const parts: Part[] = only ? [only as Part] : ["webhooks", "portal"];
+  // As its own app, the webhook service listens where the platform (Dokku) says: PORT.
+  if (only === "webhooks" && unset(env, "MINDROOM_WEBHOOKS_PORT") && !unset(env, "PORT"))
+    env.MINDROOM_WEBHOOKS_PORT = env.PORT;
   try {
     loadDotenv(env);
   } catch (error) {
