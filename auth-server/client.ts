@@ -190,7 +190,9 @@ export class AuthClient {
       headers,
       body: JSON.stringify({ method: "password", password }),
     });
-    if (answer.status !== 200) throw this.#refused("changing the password", answer);
+    // A 200 carries the flow; only its `success` state means the password was saved.
+    if (answer.status !== 200 || flowSchema.safeParse(answer.body).data?.state !== "success")
+      throw this.#refused("changing the password", answer);
   }
 
   #refused(what: string, answer: { status: number; body: unknown }): AuthClientError {

@@ -26,6 +26,11 @@ export interface KratosConfigInput {
   /** Secrets for cookies (≥ 16 chars) and the cipher (exactly 32 chars). */
   readonly cookieSecret: string;
   readonly cipherSecret: string;
+  /**
+   * How long after signing in a session may change the password (Kratos duration, default `15m`);
+   * tests shorten it to see an older session refused.
+   */
+  readonly privilegedSessionMaxAge?: string;
 }
 
 /** Identity traits: one email that is the password identifier and the code (magic link) address. */
@@ -119,7 +124,12 @@ export function kratosConfig(input: KratosConfigInput): Record<string, unknown> 
       },
       flows: {
         error: { ui_url: `${site}/auth/error` },
-        settings: { ui_url: `${site}/account`, privileged_session_max_age: "15m" },
+        settings: {
+          ui_url: `${site}/account`,
+          privileged_session_max_age: input.privilegedSessionMaxAge ?? "15m",
+          // A new password signs out every other session (a stolen cookie stops working).
+          after: { password: { hooks: [{ hook: "revoke_active_sessions" }] } },
+        },
         recovery: { enabled: true, use: "code", ui_url: `${site}/auth/recovery` },
         // Email autoconfirm, as the local Supabase setup does: no verification step before sign-in.
         verification: { enabled: false },

@@ -54,6 +54,8 @@ export interface AuthServerOptions {
   readonly siteUrl: string;
   /** JWT secret (≥ 32 chars); default: generated once into `<dataDir>/auth/jwt-secret`. */
   readonly jwtSecret?: string;
+  /** How long after signing in a session may change the password (default `15m`). */
+  readonly privilegedSessionMaxAge?: string;
   /** The kratos executable; default `MINDROOM_KRATOS_BIN`, else `.tools/kratos/bin/kratos`. */
   readonly kratosBinary?: string;
 }
@@ -80,6 +82,10 @@ const optionsSchema = z.object({
   siteUrl: z.url({ protocol: /^https?$/ }),
   jwtSecret: z.string().optional(),
   kratosBinary: z.string().optional(),
+  privilegedSessionMaxAge: z
+    .string()
+    .regex(/^\d+(ms|s|m|h)$/, "must be a duration like 15m")
+    .optional(),
 });
 
 function kratosBinaryPath(explicit: string | undefined): string {
@@ -245,6 +251,7 @@ export async function startAuthServer(input: AuthServerOptions): Promise<AuthSer
       jwksUrl: pathToFileURL(jwksPath).href,
       cookieSecret: secrets.cookie,
       cipherSecret: secrets.cipher,
+      privilegedSessionMaxAge: options.privilegedSessionMaxAge,
     });
     writePrivate(configPath, JSON.stringify(config, null, 2));
 

@@ -26,6 +26,8 @@ export interface TestAuthServer extends AuthServer {
 export interface TestAuthServerOptions {
   /** Default `http://127.0.0.1:3000`: only used in links and redirects. */
   readonly siteUrl?: string;
+  /** How long after signing in a session may change the password (default `15m`). */
+  readonly privilegedSessionMaxAge?: string;
   /** Reuse a data folder (e.g. to restart a server); default a new temp folder, removed on stop. */
   readonly dataDir?: string;
 }
@@ -38,7 +40,12 @@ export async function testAuthServer(
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "mindroom-test-auth-"));
   const siteUrl = options.siteUrl ?? "http://127.0.0.1:3000";
   try {
-    const server = await startAuthServer({ databaseUrl: database.url, dataDir, siteUrl });
+    const server = await startAuthServer({
+      databaseUrl: database.url,
+      dataDir,
+      siteUrl,
+      privilegedSessionMaxAge: options.privilegedSessionMaxAge,
+    });
     const stop = async () => {
       await server.stop();
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });

@@ -305,6 +305,67 @@ describe("the local adapter against the local auth server", () => {
   });
 });
 
+describe("a new password with the local adapter", () => {
+  let db: TestDatabase;
+  let auth: TestAuthServer;
+  let provider: IdentityProvider;
+  const PASSWORD = "correct horse battery staple";
+  const landing = { confirmUrl: "http://127.0.0.1:3000/auth/confirm", next: "/account" };
+
+  beforeAll(async () => {
+    db = await testDatabase();
+    // Sessions may change the password for 3 s after signing in, so the test can outwait it.
+    auth = await testAuthServer(db, { privilegedSessionMaxAge: "3s" });
+    provider = new KratosGatewayProvider({ supabaseUrl: auth.url, serviceRoleKey: auth.serviceRoleKey });
+  });
+
+  afterAll(async () => {
+    await auth?.stop();
+    await db?.close();
+  });
+
+  async function signedUp(email: string): Promise<string> {
+    const result = await provider.signUp(email, PASSWORD, { landing });
+    if (result.status !== "signed-in") throw new Error("expected a session");
+    return result.signedIn.sessionToken;
+  }
+
+  test("a fresh session sets it; every other session of the person ends, this one stays", async () => {
+    const email = "fay@example.test";
+    const session = await signedUp(email);
+    const elsewhere = (await provider.signInWithPassword(email, PASSWORD)).sessionToken;
+    await provider.changePassword(session, "a completely new passphrase");
+    expect(await provider.verifySession(session)).not.toBeNull();
+    expect(await provider.verifySession(elsewhere)).toBeNull();
+    await expect(provider.signInWithPassword(email, PASSWORD)).rejects.toThrow(IdentityError);
+    await provider.signInWithPassword(email, "a completely new passphrase");
+  });
+
+  test("an older session is told to sign in again, and nothing changes", async () => {
+    const email = "gus@example.test";
+    const session = await signedUp(email);
+    await new Promise((done) => setTimeout(done, 4000));
+    const error = await provider.changePassword(session, "another new passphrase").then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(IdentityError);
+    expect((error as IdentityError).kind).toBe("sign-in-again");
+    await provider.signInWithPassword(email, PASSWORD);
+  });
+
+  test("a password the identity server's policy refuses is rejected with its reason", async () => {
+    const session = await signedUp("hal@example.test");
+    const error = await provider.changePassword(session, "short").then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(IdentityError);
+    expect((error as IdentityError).kind).toBe("rejected");
+    expect((error as IdentityError).message).toMatch(/at least 8 characters/);
+  });
+});
+
 describe("the portal's confirm route with the local adapter", () => {
   let env: PortalEnvironment;
 
