@@ -20,7 +20,7 @@ import { signInFor } from "./server/redirects.ts";
 import { judgeIntent, refusal } from "./server/requestOrigin.ts";
 import { portalSettings } from "./server/settings.ts";
 
-const SIGNED_IN = ["/dashboard", "/billing", "/account", "/operator"];
+const SIGNED_IN = ["/dashboard", "/usage", "/billing", "/account", "/operator"];
 
 function under(path: string, prefixes: string[]): boolean {
   return prefixes.some((p) => path === p || path.startsWith(`${p}/`));

@@ -3,8 +3,11 @@
  * the local auth server (Kratos), the local Stripe API delivering signed events to the webhook
  * service, whose reconcile worker runs the Pulumi engine against the Dokku test host, all on a real
  * Postgres. The test clicks through the portal and checks the result where it lands: the page, the
- * platform database and the Dokku host (through Dokku's own commands). Fails on any console or page
- * error; saves screenshots of the main pages to docs/screenshots/.
+ * platform database and the Dokku host (through Dokku's own commands), and the emails the customer
+ * gets where they land: the run's Mailpit, read through its API (welcome with working links, usage
+ * and its quota warning, payment failure, suspensions, resumes, the deletion notice; each once, none
+ * with a secret). Fails on any console or page error; saves screenshots of the main pages to
+ * docs/screenshots/.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -13,14 +16,22 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthClient } from "../../auth-server/client.ts";
 import { stripeClient } from "../../billing/stripeClient.ts";
+import { formatBytes } from "../../components/byteSize.ts";
 import { parseSlug, tenantNames } from "../../components/tenantNames.ts";
+import { deriveSecret, SECRET_PURPOSES } from "../../components/tenantSecrets.ts";
 import { parseTenantSpec } from "../../components/tenantSpec.ts";
 import { findInstanceByCustomer, type Instance } from "../../database/instances.ts";
 import { operationsForInstance } from "../../database/operations.ts";
-import { dokkuTarget } from "../../testing/dokkuTarget.ts";
+import { formatDate as mailDate } from "../../mail/messages.ts";
+import { localControls } from "../../stripe-local/controls.ts";
+import { runDokku } from "../../testing/dokkuClient.ts";
+import { dokkuTarget, parseDokkuUrl } from "../../testing/dokkuTarget.ts";
+import { type Inbox, testMailpit } from "../../testing/mailpit.ts";
 import { processHoldings } from "../../testing/processHoldings.ts";
 import { expectTenant, observeTenant } from "../../testing/tenantObserver.ts";
 import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
+import { silentLogger } from "../../webhooks/log.ts";
+import { collectUsage } from "../../webhooks/usage/collector.ts";
 import { formatDate } from "../src/components/format.ts";
 import { accessibilityProblems } from "./accessibility.ts";
 import { openBrowser, type Session } from "./browser.ts";
@@ -29,6 +40,7 @@ import { type PortalEnvironment, startPortalEnvironment } from "./environment.ts
 const target = dokkuTarget();
 let env: PortalEnvironment;
 let customer: Session;
+let inbox: Inbox;
 const tag = randomBytes(3).toString("hex");
 const email = `ada-${tag}@example.com`;
 const password = "violet-harbor-lantern-91";
@@ -85,7 +97,38 @@ beforeAll(async () => {
   // Long enough to see the deletion date on the dashboard before the deletion runs.
   env = await startPortalEnvironment({ pipeline: { deletionGrace: "1h" } });
   customer = await openBrowser();
+  inbox = (await testMailpit()).inbox;
 });
+
+/** Hrefs of an email's HTML links, in order. */
+function links(html: string): string[] {
+  return [...html.matchAll(/href="([^"]+)"/g)].map((m) => (m[1] ?? "").replaceAll("&amp;", "&"));
+}
+
+/** The customer's Stripe subscription id, as the worker projected it. */
+async function subscriptionId(): Promise<string> {
+  const { rows } = await env.db.pool.query<{ id: string }>(
+    `select s.id from public.subscriptions s join public.customers c on c.id = s.customer_id
+      where c.email = $1 order by s.created_at desc limit 1`,
+    [email],
+  );
+  return rows[0]?.id ?? "";
+}
+
+/** A command in the Dokku host's shell (`ssh root@host …`): files in a tenant's storage, as the runtime writes them. */
+function hostShell(command: string) {
+  const { user } = parseDokkuUrl(target.shellUrl);
+  return runDokku({ ...target, user }, command);
+}
+
+/** The usage collection the worker runs every hour, now: the tenant measured on the Dokku test host. */
+async function measureUsage() {
+  return collectUsage({
+    pool: env.db.pool,
+    secrets: () => ({ sshPrivateKey: readFileSync(target.keyPath, "utf8") }),
+    log: silentLogger,
+  });
+}
 
 afterAll(async () => {
   await customer?.close();
@@ -164,6 +207,82 @@ describe("a customer", () => {
     await customer.screenshot("dashboard-running");
   });
 
+  it("gets a welcome email whose links work: the dashboard, the sign-in, their MindRoom", async () => {
+    const row = await instanceSettledAs("running");
+    const welcome = await inbox.waitFor(email, /^Welcome to MindRoom Cloud/);
+    expect(welcome.from).toMatch(/^no-reply@/);
+    expect(welcome.text).toContain(`use ${email} with the password you chose`);
+    const urls = (row.outputs?.urls ?? {}) as { app?: string; matrix?: string };
+    const hrefs = links(welcome.html);
+    expect(hrefs).toEqual([`${env.url}/dashboard`, `${env.url}/login`, urls.app]);
+    expect(welcome.text).toContain(urls.matrix);
+
+    // Followed as the customer would: the dashboard (signed in) shows this instance…
+    const page = customer.page;
+    await page.goto(hrefs[0] as string);
+    await settled(page);
+    expect(await page.getByRole("heading", { name: "Your MindRoom" }).count()).toBe(1);
+    expect(await page.getByRole("link", { name: "Open MindRoom ↗" }).getAttribute("href")).toBe(urls.app);
+    // …and the sign-in link opens the sign-in page for someone signed out.
+    const stranger = await openBrowser();
+    try {
+      const answer = await stranger.page.goto(hrefs[1] as string);
+      expect(answer?.status()).toBe(200);
+      await settled(stranger.page);
+      expect(await stranger.page.getByRole("button", { name: "Sign in", exact: true }).count()).toBe(1);
+    } finally {
+      await stranger.close();
+    }
+  });
+
+  it("sees its storage measured on the host: files written into its storage change the figure; 80 % warns by email", async () => {
+    const row = await instanceSettledAs("running");
+    const names = tenantNames(parseSlug(row.slug));
+    const info = await runDokku(target, `storage:info ${names.runtimeStorage} --format json`);
+    const storage = (JSON.parse(info.stdout) as { host_path: string }).host_path;
+    const page = customer.page;
+    const storageShown = async () => {
+      await page.goto(`${env.url}/usage`);
+      await settled(page);
+      return (await page.getByTestId("usage-now").textContent()) ?? "";
+    };
+
+    expect((await hostShell(`head -c 5242880 /dev/zero > ${storage}/uploads.bin`)).code).toBe(0);
+    const [first] = (await measureUsage()).filter((m) => m.slug === row.slug);
+    expect(first?.error).toBeNull();
+    const before = first?.usage?.storageBytes ?? 0;
+    expect(before).toBeGreaterThanOrEqual(5 * 1024 * 1024);
+    expect(await storageShown()).toContain(`${formatBytes(before)} of 10 GB`);
+    // Messages cannot be read from the host: said so, not shown as 0.
+    expect(await page.getByTestId("usage-now").textContent()).toContain("not measured");
+    expect(await page.getByRole("img", { name: /Storage used per day, last 30 days/ }).count()).toBe(1);
+    expect(await page.getByTestId("storage-chart").locator("rect.bar").count()).toBe(1);
+    expect(await page.getByTestId("storage-chart").locator("rect.bar-missing").count()).toBe(29);
+    await customer.screenshot("usage");
+    expect(await accessibilityProblems(page), "/usage").toEqual([]);
+
+    expect((await hostShell(`head -c 3145728 /dev/zero > ${storage}/more.bin`)).code).toBe(0);
+    await measureUsage();
+    expect(await storageShown()).toContain(`${formatBytes(before + 3 * 1024 * 1024)} of 10 GB`);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await page.getByTestId("usage-table").locator("tr", { hasText: today }).textContent()).toContain(
+      formatBytes(before + 3 * 1024 * 1024),
+    );
+
+    // 8.5 GB of the plan's 10 GB (a sparse file: its size, without the disk it would take).
+    expect((await hostShell(`truncate -s 8704M ${storage}/archive.tar`)).code).toBe(0);
+    await measureUsage();
+    await measureUsage(); // measured again the same period: still one warning
+    const warning = await inbox.waitFor(email, /used 80 % of its storage/);
+    expect(warning.text).toContain("of the 10 GB of storage in your Starter plan (80 %)");
+    expect(links(warning.html)).toContain(`${env.url}/usage`);
+    expect(await storageShown()).toContain("of 10 GB");
+    expect(
+      (await hostShell(`rm ${storage}/archive.tar ${storage}/more.bin ${storage}/uploads.bin`)).code,
+    ).toBe(0);
+    await measureUsage();
+  });
+
   it("changes plan and sees the new limits once the worker has applied them", async () => {
     const page = customer.page;
     await page.goto(`${env.url}/billing`);
@@ -178,6 +297,33 @@ describe("a customer", () => {
     await settled(page);
     expect(await page.getByTestId("limits").textContent()).toContain("10,000");
     expect(await page.getByRole("heading", { name: "Professional plan" }).count()).toBe(1);
+  });
+
+  it("is told when a payment fails, when the instance is suspended for it, and when it runs again", async () => {
+    const page = customer.page;
+    const controls = localControls(env.stripe.url, env.stripe.secretKey);
+    const sub = await subscriptionId();
+    const failed = await controls.paymentFailed(sub);
+    const failedAt = new Date();
+    const mail = await inbox.waitFor(email, /^Your payment for MindRoom Cloud failed/);
+    const periodEnd = new Date((failed.items.data[0]?.current_period_end ?? 0) * 1000).toISOString();
+    expect(mail.text).toContain(`billing period ending ${mailDate(periodEnd)}`);
+    expect(mail.text).toContain(mailDate(failedAt.toISOString()).split(" at ")[0] as string);
+    expect(links(mail.html)).toEqual([`${env.url}/billing`]);
+    await page.goto(`${env.url}/dashboard`);
+    await settled(page);
+    await expect.poll(() => page.getByText("Review billing").count()).toBe(1);
+
+    await controls.retriesExhausted(sub);
+    const suspended = await instanceSettledAs("suspended");
+    const told = await inbox.waitFor(email, /^Your MindRoom has been suspended/);
+    expect(told.text).toContain(`Your MindRoom (${suspended.slug}) was suspended on`);
+    expect(told.text).toContain("its payment could not be taken");
+
+    await controls.paymentSucceeded(sub);
+    await instanceSettledAs("running");
+    const back = await inbox.waitFor(email, /^Your MindRoom is running again/);
+    expect(back.text).toContain(`(${suspended.slug}, Professional plan) is running again since`);
   });
 
   it("restarts the instance through the queue: both apps restart once", async () => {
@@ -229,7 +375,9 @@ describe("an operator", () => {
     await operator?.close();
   });
 
-  it("finds the tenant, sees its outputs and operations, and triggers an audited reconcile", async () => {
+  it("finds the tenant, sees its outputs and operations, and triggers an audited reconcile", {
+    timeout: 600_000,
+  }, async () => {
     const row = await instanceSettledAs("running");
     const page = operator.page;
     await page.goto(`${env.url}/operator`);
@@ -297,9 +445,9 @@ describe("an operator", () => {
       "variable MINDROOM_ROOT_SECRET",
     );
     await page.getByRole("tab", { name: "Reconcile" }).click();
-    // Provision, plan change, restart: each an operation the worker recorded.
+    // Provision, plan change, suspension for an unpaid invoice, resume, restart: each an operation the worker recorded.
     const ops = await operationsForInstance(env.db.pool, row.id);
-    expect(ops.map((o) => o.trigger).reverse()).toEqual(["stripe", "stripe", "customer"]);
+    expect(ops.map((o) => o.trigger).reverse()).toEqual(["stripe", "stripe", "stripe", "stripe", "customer"]);
     expect(await page.getByText("restart requested by the customer").count()).toBeGreaterThan(0);
 
     // The reason is required, with the schema's message.
@@ -371,6 +519,22 @@ describe("an operator", () => {
     const resumed = await instanceSettledAs("running");
     expect(resumed.hold).toBeNull();
     await expectHostMatches(resumed);
+    // The customer was told both, the hold with its reason.
+    await expect
+      .poll(async () => (await inbox.messagesTo(email)).filter((m) => /on hold/.test(m.text)).length, {
+        timeout: OPERATION_TIMEOUT,
+      })
+      .toBe(1);
+    const hold = (await inbox.messagesTo(email)).find((m) => /on hold/.test(m.text));
+    expect(hold?.text).toContain("our operators put it on hold (payment dispute under review)");
+    await expect
+      .poll(
+        async () => (await inbox.messagesTo(email)).filter((m) => /running again/.test(m.subject)).length,
+        {
+          timeout: OPERATION_TIMEOUT,
+        },
+      )
+      .toBe(2);
     const trail = await env.db.pool.query<{ action: string }>(
       "select action from public.audit_log where instance_id = $1 and action like 'operator.%' order by at",
       [resumed.id],
@@ -426,6 +590,14 @@ describe("a customer who leaves", () => {
     const due = formatDate(suspended.deletionDueAt?.toISOString());
     await expect.poll(() => page.getByText(`Scheduled for deletion on ${due}`).count()).toBe(1);
     await customer.screenshot("dashboard-scheduled-deletion");
+
+    // The deletion notice: when the subscription ended and the very date the dashboard shows.
+    const dueAt = suspended.deletionDueAt?.toISOString() ?? "";
+    const notice = await inbox.waitFor(email, /^Your MindRoom will be deleted on /);
+    expect(notice.text).toContain(`Its data is kept until ${mailDate(dueAt)}`);
+    const endedAt = new Date(new Date(dueAt).getTime() - 3600_000).toISOString();
+    expect(notice.text).toContain(`Your subscription ended on ${mailDate(endedAt)}`);
+    expect(links(notice.html)).toEqual([`${env.url}/billing`, `${env.url}/account`]);
     expect(customer.errors.filter((e) => e.includes(env.url))).toEqual([]);
   });
 });
@@ -455,5 +627,32 @@ describe("a customer who deletes their account", () => {
     ).rejects.toThrow();
     expect((await instance())?.deletionDueAt).toEqual(row?.deletionDueAt);
     expect(customer.errors.filter((e) => e.includes(env.url))).toEqual([]);
+  });
+
+  it("got each email once, in order, and none carries a secret", async () => {
+    // Any email still on its way (there should be none) has a moment to land before counting.
+    await new Promise((done) => setTimeout(done, 3000));
+    const messages = await inbox.messagesTo(email);
+    expect(messages.map((m) => m.subject)).toEqual([
+      "Welcome to MindRoom Cloud: your MindRoom is ready",
+      "Your MindRoom has used 80 % of its storage",
+      "Your payment for MindRoom Cloud failed",
+      "Your MindRoom has been suspended",
+      "Your MindRoom is running again",
+      "Your MindRoom has been suspended",
+      "Your MindRoom is running again",
+      expect.stringMatching(/^Your MindRoom will be deleted on /),
+    ]);
+    expect(new Set(messages.map((m) => m.messageId)).size).toBe(messages.length);
+    const slug = parseSlug((await instance())?.slug ?? "");
+    const secrets = [
+      ...SECRET_PURPOSES.map((purpose) => deriveSecret(SAMPLE_ROOT_SECRET, slug, purpose)),
+      SAMPLE_ROOT_SECRET,
+      env.stripe.secretKey,
+      password,
+    ];
+    for (const message of messages)
+      for (const secret of secrets)
+        expect(`${message.raw}${message.text}${message.html}`).not.toContain(secret);
   });
 });

@@ -87,6 +87,7 @@ describe("knownPage", () => {
     ["/billing?checkout=cancelled&welcome=1", "/billing?welcome=1&checkout=cancelled"],
     ["/account", "/account"],
     ["/account?password=new", "/account?password=new"],
+    ["/usage?days=7", "/usage"],
     ["/operator/platform", "/operator/platform"],
     ["/operator?q=acme&tier=starter&page=2", "/operator?q=acme&tier=starter&page=2"],
     [

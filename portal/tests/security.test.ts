@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 describe("without a session", () => {
-  it.each(["/dashboard", "/billing", "/account", "/operator", "/operator/platform"])(
+  it.each(["/dashboard", "/usage", "/billing", "/account", "/operator", "/operator/platform"])(
     "%s redirects to sign-in",
     async (path) => {
       const answer = await get(path);
@@ -96,6 +96,7 @@ describe("without a session", () => {
         "deleteAccount",
         "instanceAction",
         "reactivateSubscription",
+        "usage",
         ...OPERATOR_FUNCTIONS,
       ].sort(),
     );
@@ -125,6 +126,11 @@ describe("a customer", () => {
     const page = await (await get("/dashboard", alice.cookie)).text();
     expect(page).toContain(alice.slug);
     for (const mark of bobsMarks()) expect(page).not.toContain(mark);
+    // The usage page: her own instance and its day of usage (1000 bytes), none of Bob's.
+    const usage = await (await get("/usage", alice.cookie)).text();
+    expect(usage).toContain(alice.slug);
+    expect(usage).toContain("1000 B");
+    for (const mark of bobsMarks()) expect(usage).not.toContain(mark);
   });
 
   it("exports only their own data", async () => {

@@ -20,6 +20,7 @@ export default function Shell(props: { children?: JSX.Element }) {
             <Suspense>
               <Show when={session()}>
                 <NavLink href="/dashboard">Dashboard</NavLink>
+                <NavLink href="/usage">Usage</NavLink>
                 <NavLink href="/billing">Billing</NavLink>
                 <NavLink href="/account">Account</NavLink>
                 <Show when={session()?.operator}>

@@ -330,14 +330,17 @@ function PlanCard(props: { data: Dashboard }) {
       <Show when={t()}>
         {(tier) => (
           <>
-            <Meter label="Agents" used={u()?.agents ?? 0} limit={tier().agents} />
-            <Meter label="Messages today" used={u()?.messages ?? 0} limit={tier().messagesPerDay} />
+            <Meter label="Agents" used={u()?.agents ?? null} limit={tier().agents} />
+            <Meter label="Messages today" used={u()?.messages ?? null} limit={tier().messagesPerDay} />
             <Meter
               label="Storage"
-              used={u()?.storageBytes ?? 0}
+              used={u()?.storageBytes ?? null}
               limit={storageQuotaBytes(tier())}
               format={formatBytes}
             />
+            <p class="small">
+              <a href="/usage">Usage over the last 30 days</a>
+            </p>
             <dl class="kv small" data-testid="limits">
               <dt>Agents</dt>
               <dd>{formatLimit(tier().agents)}</dd>

@@ -65,11 +65,12 @@ export interface OperationRow {
   readonly createdAt: string;
 }
 
+/** One day's measured usage; null is "not measured" (the platform could not read it), never 0. */
 export interface UsageRow {
   readonly day: string;
-  readonly agents: number;
-  readonly messages: number;
-  readonly storageBytes: number;
+  readonly agents: number | null;
+  readonly messages: number | null;
+  readonly storageBytes: number | null;
 }
 
 export interface CustomerView {
@@ -187,14 +188,18 @@ const VIEW_SQL = `
        select ${operationColumns} from public.operations o where o.instance_id = i.id
         order by o.created_at desc limit $1) o) as operations,
     (select to_json(u) from (
-       select day::text as day, coalesce(agents,0) as agents, coalesce(messages,0) as messages,
-              coalesce(storage_bytes,0)::float8 as storage_bytes
+       select day::text as day, agents, messages, storage_bytes::float8 as storage_bytes
          from public.usage where instance_id = i.id order by day desc limit 1) u) as usage
   from c left join lateral (
     select ${instanceColumns} from public.instances i where i.customer_id = c.id limit 1
   ) i on true`;
 
 type Json = Record<string, unknown>;
+
+/** A usage figure from the database: null stays null ("not measured"). */
+export function measured(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
 
 export async function customerView(db: pg.PoolClient, operationLimit = 15): Promise<CustomerView> {
   const { rows } = await db.query<{
@@ -215,9 +220,9 @@ export async function customerView(db: pg.PoolClient, operationLimit = 15): Prom
   const usage = u
     ? {
         day: String(u.day),
-        agents: Number(u.agents),
-        messages: Number(u.messages),
-        storageBytes: Number(u.storage_bytes),
+        agents: measured(u.agents),
+        messages: measured(u.messages),
+        storageBytes: measured(u.storage_bytes),
       }
     : null;
   return { customer, subscription, instance, operations, usage };

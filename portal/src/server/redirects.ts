@@ -56,6 +56,7 @@ const PAGES: readonly Page[] = [
     path: "/billing",
     query: keep({ welcome: z.literal("1").optional(), checkout: z.literal("cancelled").optional() }),
   },
+  { path: "/usage" },
   { path: "/account", query: keep({ password: z.literal("new").optional() }) },
   { path: "/operator", query: operatorFilters },
   { path: "/operator/platform" },
