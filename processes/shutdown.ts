@@ -10,6 +10,18 @@ import { supervisedChildren } from "./supervisor.ts";
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
+/**
+ * A whole stop's budget (`./platform start` and `./platform serve`): inside the
+ * 30 s that docker stop, systemd and Kubernetes give before their SIGKILL.
+ */
+export const STOP_DEADLINE_MS = 25_000;
+
+/**
+ * The webhook service's `shutdownGraceMs`: reconciles in flight get this long to
+ * finish, then as long to cancel, leaving room in the deadline for the rest.
+ */
+export const DRAIN_GRACE_MS = 8_000;
+
 /** Resolves with the first SIGINT or SIGTERM. This process owns those signals from now on. */
 export function untilStopSignal(): Promise<NodeJS.Signals> {
   for (const signal of STOP_SIGNALS) process.removeAllListeners(signal);
@@ -54,4 +66,12 @@ export async function stopWithin(
   for (const signal of STOP_SIGNALS) if (onSignal) process.removeListener(signal, onSignal);
   if (outcome !== "done") await Promise.all(supervisedChildren().map((child) => child.kill()));
   return { outcome, ms: Date.now() - started };
+}
+
+/** The line a stop ends with. */
+export function describeStop(report: StopReport): string {
+  const took = `stopped in ${(report.ms / 1000).toFixed(1)} s`;
+  if (report.outcome === "done") return `${took}\n`;
+  const why = report.outcome === "signal" ? "a second signal" : "the deadline";
+  return `${took} (${why}: what was still running was killed; the next start recovers it)\n`;
 }

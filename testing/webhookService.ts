@@ -57,6 +57,40 @@ export function automationEnvironment(
   };
 }
 
+/**
+ * How the service is configured from the environment for a test, as `mindroom-webhooks serve` and
+ * `./platform serve` read it: the test database, the local Stripe API, the Dokku test host.
+ */
+export function webhookServiceEnvironment(
+  options: WebhookServiceOptions,
+  port: number,
+  defaultSmtpUrl: string,
+): Record<string, string> {
+  return {
+    DATABASE_URL: options.databaseUrl,
+    STRIPE_SECRET_KEY: options.stripe.secretKey,
+    STRIPE_API_BASE: options.stripe.url,
+    STRIPE_WEBHOOK_SECRET: options.webhookSecret,
+    // A redelivery may carry a signature from hours ago (raised from Stripe's 300 s).
+    STRIPE_WEBHOOK_TOLERANCE: String(24 * 3600),
+    MINDROOM_WEBHOOKS_PORT: String(port),
+    MINDROOM_METRICS_PORT: "0",
+    MINDROOM_WEBHOOKS_RATE: "0",
+    ...automationEnvironment(options),
+    MINDROOM_AUTOMATION_WORKERS: "1",
+    MINDROOM_DELETION_GRACE: options.deletionGrace,
+    // The sweep, health and drift checks have their own tests; here they would only add noise.
+    MINDROOM_SWEEP_INTERVAL: "0s",
+    MINDROOM_HEALTH_INTERVAL: "0s",
+    MINDROOM_DRIFT_INTERVAL: "0s",
+    // Usage is collected on demand (mindroom-ops usage) where a test needs it.
+    MINDROOM_USAGE_INTERVAL: "0s",
+    // Its emails go to the run's Mailpit.
+    SMTP_URL: options.smtpUrl ?? defaultSmtpUrl,
+    PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",
+  };
+}
+
 export async function webhookServiceChild(options: WebhookServiceOptions): Promise<WebhookServiceChild> {
   const port = await freePort();
   const mailpit = await testMailpit();
@@ -71,31 +105,7 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
       process.execPath,
       [join(import.meta.dirname, "webhookServiceProcess.ts")],
       {
-        env: {
-          ...process.env,
-          DATABASE_URL: options.databaseUrl,
-          STRIPE_SECRET_KEY: options.stripe.secretKey,
-          STRIPE_API_BASE: options.stripe.url,
-          STRIPE_WEBHOOK_SECRET: options.webhookSecret,
-          // A redelivery may carry a signature from hours ago (raised from Stripe's 300 s).
-          STRIPE_WEBHOOK_TOLERANCE: String(24 * 3600),
-          MINDROOM_WEBHOOKS_PORT: String(port),
-          MINDROOM_METRICS_PORT: "0",
-          MINDROOM_WEBHOOKS_RATE: "0",
-          ...automationEnvironment(options),
-          MINDROOM_AUTOMATION_WORKERS: "1",
-          MINDROOM_DELETION_GRACE: options.deletionGrace,
-          // The sweep, health and drift checks have their own tests; here they would only add noise.
-          MINDROOM_SWEEP_INTERVAL: "0s",
-          MINDROOM_HEALTH_INTERVAL: "0s",
-          MINDROOM_DRIFT_INTERVAL: "0s",
-          // Usage is collected on demand (mindroom-ops usage) where a test needs it.
-          MINDROOM_USAGE_INTERVAL: "0s",
-          // Its emails go to the run's Mailpit.
-          SMTP_URL: options.smtpUrl ?? mailpit.smtpUrl,
-          PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",
-          ...env,
-        },
+        env: { ...process.env, ...webhookServiceEnvironment(options, port, mailpit.smtpUrl), ...env },
         // Its stderr (and the engine's) only on request.
         stdio: ["ignore", "pipe", logs ? "inherit" : "ignore"],
       },
