@@ -35,7 +35,24 @@ export class OperationContext {
       this.timedOut = true;
       this.controller.abort();
     }, timeoutMs);
-    options.signal?.addEventListener("abort", () => this.controller.abort(), { once: true });
+    if (options.signal?.aborted) this.controller.abort();
+    else options.signal?.addEventListener("abort", () => this.controller.abort(), { once: true });
+  }
+
+  /** Before the engine starts: an operation cancelled (or timed out) while it waited ends here. */
+  throwIfAborted(operation: OperationKind): void {
+    if (this.controller.signal.aborted) throw new Error(`${operation} cancelled before the engine started`);
+  }
+
+  /**
+   * The status of a run the engine completed. An abort reaches only an engine
+   * already running (the SDK listens per command it starts), so an operation
+   * cancelled or out of time while the SDK was still preparing runs to its end:
+   * it is still reported as cancelled, or as a timeout.
+   */
+  get completedStatus(): OperationResult["status"] {
+    if (this.timedOut) return "failed";
+    return this.cancelled ? "cancelled" : "succeeded";
   }
 
   get cancelled(): boolean {

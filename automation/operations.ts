@@ -10,7 +10,7 @@ import type { KnownHost } from "../components/hostPool.ts";
 import { policyPackOptions } from "../policies/packOptions.ts";
 import type { OperationResult } from "./operationResult.ts";
 import { WorkerPool } from "./pool/workerPool.ts";
-import type { AutomationSettings } from "./settings.ts";
+import { type AutomationSettings, SettingsError } from "./settings.ts";
 import { type PolicyPackOptions, TenantStacks } from "./tenantStacks.ts";
 import type { TenantSecrets } from "./tenantWorkspaces.ts";
 
@@ -18,7 +18,7 @@ import type { TenantSecrets } from "./tenantWorkspaces.ts";
 export function defaultPolicyPack(settings: AutomationSettings): PolicyPackOptions | undefined {
   if (!settings.policies) return undefined;
   if (settings.hosts.length === 0) {
-    throw new Error(
+    throw new SettingsError(
       "no Dokku hosts: set DOKKU_HOSTS (or start the local host with ./platform start) so the policy pack knows them",
     );
   }

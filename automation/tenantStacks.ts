@@ -192,6 +192,7 @@ export class TenantStacks {
     const backendUrl = this.settings.backendUrl;
     try {
       return await withTenantLock(this.settings.locksDir, slug, operation, async () => {
+        ctx.throwIfAborted(operation);
         // A tenant whose DNS or backups need a provider plugin that is not installed fails here,
         // before the engine starts, not half-way through an up.
         const spec = how.spec ?? this.workspaces.recordedSpec(slug);
@@ -199,8 +200,9 @@ export class TenantStacks {
         await recoverTornCheckpoint(backendUrl, PROJECT, slug, options);
         const stack = await (how.acquire ? how.acquire() : this.workspaces.stack(slug, false));
         await clearStaleLocks(backendUrl, PROJECT, stack);
+        ctx.throwIfAborted(operation);
         const partial = await body(stack, ctx);
-        return ctx.result(slug, operation, "succeeded", started, partial);
+        return ctx.result(slug, operation, ctx.completedStatus, started, partial);
       });
     } catch (error) {
       const status = ctx.cancelled ? "cancelled" : "failed";

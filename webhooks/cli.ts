@@ -7,11 +7,13 @@
  *   mindroom-ops jobs retry <id>          queue a dead letter's customer again
  *   mindroom-ops usage [--json]           measure every tenant's usage on its host now, record it, warn on quotas
  *
- * Exit codes: 0 success, 1 error, 2 usage error.
+ * Exit codes: the operator CLI's (automation/cli/exitCodes.ts): 0 success, 2 usage or
+ * configuration, 6 no such dead letter, 1 anything else.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type pg from "pg";
+import { EXIT, EXIT_CODES_HELP, exitCodeForError, UsageError } from "../automation/cli/exitCodes.ts";
 import { stripeClient } from "../billing/stripeClient.ts";
 import { formatBytes } from "../components/byteSize.ts";
 import { cliOperator } from "../database/auditLog.ts";
@@ -39,11 +41,10 @@ usage   Measures every running or suspended tenant on its Dokku host now (storag
         the host), records today's figures and queues the quota warnings they reach (80 %,
         100 %). The worker does the same every MINDROOM_USAGE_INTERVAL (default 1 h).
 
+${EXIT_CODES_HELP}
 Configuration: DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_API_BASE, STRIPE_PRICE_TIERS,
 MINDROOM_DELETION_GRACE, MINDROOM_DATA_DIR (as the webhook service reads them); usage
 also DOKKU_SSH_KEY.`;
-
-class UsageError extends Error {}
 
 function renderSweep(report: SweepReport): string {
   const lines = [
@@ -91,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, sub = "list", id] = positionals;
   if (values.help || !command) {
     process.stdout.write(`${HELP}\n`);
-    return command ? 0 : 2;
+    return command ? EXIT.ok : EXIT.usage;
   }
   if (command !== "sweep" && command !== "jobs" && command !== "usage")
     throw new UsageError(`unknown command ${command}`);
@@ -157,13 +158,9 @@ if (import.meta.main) {
     // Exit explicitly: a dependency's exit hook otherwise resets the code to 0 (stdout to pipes and files is synchronous on Linux).
     (code) => process.exit(code),
     (error: Error) => {
-      const parseError = (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false;
-      if (error instanceof UsageError || parseError) {
-        process.stderr.write(`mindroom-ops: ${error.message}\n\n${HELP}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`mindroom-ops: ${error.message}\n`);
-      process.exit(1);
+      const code = exitCodeForError(error);
+      process.stderr.write(`mindroom-ops: ${error.message}\n${code === EXIT.usage ? `\n${HELP}\n` : ""}`);
+      process.exit(code);
     },
   );
 }

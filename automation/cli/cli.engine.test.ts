@@ -1,9 +1,10 @@
 /**
  * The real `bin/mindroom-ops` binary against the Dokku test host: output,
- * `--json` and exit codes of every command.
+ * `--json`, and the exit codes an engine run
+ * gives (4, 5, 7, 8, 9; the others are in cli.test.ts).
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,6 +14,8 @@ import { runDokku } from "../../testing/dokkuClient.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 import { hostSpec } from "../../testing/tenantStacks.ts";
+import { loadAutomationSettings } from "../settings.ts";
+import { TenantStacks } from "../tenantStacks.ts";
 
 const target = dokkuTarget();
 const bin = resolve(import.meta.dirname, "..", "..", "bin", "mindroom-ops");
@@ -27,9 +30,20 @@ const env = {
 };
 
 function ops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return opsWith({}, ...args);
+}
+
+function opsWith(
+  extra: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = execFile(bin, args, { env, maxBuffer: 32 << 20 }, (error, stdout, stderr) =>
-      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    const child = execFile(
+      bin,
+      args,
+      { env: { ...env, ...extra }, maxBuffer: 32 << 20 },
+      (error, stdout, stderr) =>
+        done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     child.stdin?.end();
   });
@@ -41,36 +55,30 @@ const names = tenantNames(parseTenantSpec(spec).slug);
 const specFile = join(dataDir, "spec.json");
 writeFileSync(specFile, JSON.stringify(spec));
 
+/** A tenant whose spec breaks a mandatory policy (its host's address is not the known one). */
+const blockedSpec = hostSpec(target, `clip-${process.pid.toString(36)}`, {
+  host: { ...(spec.host as { url: string; hostKey: string; address: string }), address: "203.0.113.99" },
+});
+const blockedFile = join(dataDir, "blocked.json");
+writeFileSync(blockedFile, JSON.stringify(blockedSpec));
+/** A tenant whose every command fails: the host presents another key than the spec pins. */
+const brokenSpec = hostSpec(target, `clik-${process.pid.toString(36)}`, {
+  host: {
+    ...(spec.host as { url: string; hostKey: string; address: string }),
+    hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbUvl1RvwK5nwrmxBnjLfZGLhUQnQpmc7TEUkrpy8Xz",
+  },
+});
+const brokenFile = join(dataDir, "broken.json");
+writeFileSync(brokenFile, JSON.stringify(brokenSpec));
+
 afterAll(async () => {
   await ops("destroy", tenant, "--yes");
+  await ops("destroy", String(blockedSpec.slug), "--yes");
+  await ops("destroy", String(brokenSpec.slug), "--yes");
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("mindroom-ops", { timeout: 600_000 }, () => {
-  it("prints help for the tool and every command, and refuses unknown ones with exit 2", async () => {
-    const help = await ops("--help");
-    expect(help.code).toBe(0);
-    for (const cmd of [
-      "list",
-      "preview",
-      "diff",
-      "drift",
-      "up",
-      "apply",
-      "refresh",
-      "destroy",
-      "outputs",
-      "history",
-    ]) {
-      expect(help.stdout).toContain(cmd);
-      const one = await ops(cmd, "--help");
-      expect([one.code, one.stdout]).toEqual([0, expect.stringContaining(`mindroom-ops ${cmd}`)]);
-    }
-    expect((await ops("frobnicate")).code).toBe(2);
-    expect((await ops("up")).code).toBe(2);
-    expect((await ops("list", "--bogus")).code).toBe(2);
-  });
-
   it("applies a spec, lists the tenant, previews no changes, and shows outputs and history", {
     timeout: 600_000,
   }, async () => {
@@ -102,38 +110,93 @@ describe("mindroom-ops", { timeout: 600_000 }, () => {
     expect(history[0]).toMatchObject({ kind: "update", result: "succeeded" });
   });
 
-  it("reports drift with exit code 2, shows it in the table, and up repairs it", {
+  it("exits 9 when the operation runs out of time and 8 when it is cancelled", {
+    timeout: 600_000,
+  }, async () => {
+    const slow = await opsWith({ MINDROOM_OPERATION_TIMEOUT: "1" }, "preview", tenant, "--json");
+    expect(slow.code).toBe(9);
+    expect(JSON.parse(slow.stdout)).toMatchObject({ status: "failed", error: { kind: "Timeout" } });
+
+    const child = spawn(bin, ["preview", tenant], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    const started = new Promise<void>((resolve) =>
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes(`${tenant}: preview…`)) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await started;
+    child.kill("SIGINT");
+    expect(await exited).toBe(8);
+    expect(stderr).toContain("cancelling");
+  });
+
+  it("exits 5 when a policy blocks the operation, with the violation in the result", {
+    timeout: 600_000,
+  }, async () => {
+    const applied = await ops("apply", blockedFile, "--json");
+    expect(applied.code, applied.stderr).toBe(5);
+    expect(JSON.parse(applied.stdout).policyViolations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ policy: "tenant-on-known-host", level: "mandatory" }),
+      ]),
+    );
+    const preview = await ops("diff", String(blockedSpec.slug));
+    expect(preview.code).toBe(5);
+    expect(preview.stdout).toContain("[mandatory] tenant-on-known-host");
+    expect((await ops("destroy", String(blockedSpec.slug), "--yes")).code).toBe(0);
+  });
+
+  it("exits 4 when a resource operation fails", { timeout: 600_000 }, async () => {
+    const applied = await ops("apply", brokenFile, "--json");
+    expect(applied.code, applied.stderr).toBe(4);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ status: "failed", policyViolations: [] });
+    // The host key put right and applied (the state's connections carry the key too), whatever the
+    // failed up created can be deleted.
+    const stacks = await TenantStacks.open(loadAutomationSettings(env));
+    await stacks.ensure(
+      { ...brokenSpec, host: spec.host },
+      { rootSecret: SAMPLE_ROOT_SECRET, sshPrivateKey: readFileSync(target.keyPath, "utf8") },
+    );
+    const repaired = await ops("up", String(brokenSpec.slug), "--json");
+    expect(repaired.code, repaired.stderr).toBe(0);
+    const destroyed = await ops("destroy", String(brokenSpec.slug), "--yes");
+    expect(destroyed.code, destroyed.stdout).toBe(0);
+  });
+
+  it("reports drift with exit code 7, shows it in the table, and up repairs it", {
     timeout: 600_000,
   }, async () => {
     expect((await ops("drift", tenant)).code).toBe(0);
     await runDokku(target, `resource:limit --memory 77 ${names.homeserverApp}`, { quiet: true });
     const drift = await ops("drift", "--all");
-    expect(drift.code).toBe(2);
+    expect(drift.code).toBe(7);
     expect(drift.stdout).toContain("tenant-homeserver: limits: expected memory=512");
     const json = await ops("drift", tenant, "--json");
-    expect(json.code).toBe(2);
+    expect(json.code).toBe(7);
     expect(JSON.parse(json.stdout).drift).toEqual([
       expect.objectContaining({ id: "tenant-homeserver: limits" }),
     ]);
     expect((await ops("list")).stdout).toMatch(new RegExp(`${tenant}.*1 drifted`));
 
-    const diff = await ops("diff", tenant);
-    expect(diff.code).toBe(0);
+    const diff = await ops("diff", tenant, "--expect-no-changes");
+    expect(diff.code).toBe(7);
     const up = await ops("up", tenant, "--json");
     expect(JSON.parse(up.stdout)).toMatchObject({ status: "succeeded", changes: { update: 1 } });
     expect((await ops("drift", tenant)).code).toBe(0);
   });
 
-  it("refuses to destroy without confirmation, then destroys with --yes", { timeout: 600_000 }, async () => {
+  it("refuses to destroy without confirmation, then destroys with -y", { timeout: 600_000 }, async () => {
     const refused = await ops("destroy", tenant);
-    expect(refused.code).toBe(3);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("--yes");
-    const destroyed = await ops("destroy", tenant, "--yes", "--json");
+    const destroyed = await ops("destroy", tenant, "-y", "--json");
     expect(destroyed.code, destroyed.stderr).toBe(0);
     expect(JSON.parse(destroyed.stdout)).toMatchObject({ operation: "destroy", status: "succeeded" });
     expect(
       (JSON.parse((await ops("list", "--json")).stdout) as { tenant: string }[]).map((r) => r.tenant),
     ).not.toContain(tenant);
-    expect((await ops("outputs", tenant)).code).toBe(1);
+    expect((await ops("outputs", tenant)).code).toBe(6);
   });
 });

@@ -1,86 +1,141 @@
 /**
  * mindroom-ops: the operator CLI for tenant stacks. Every command goes through
  * the automation layer (worker pool, tenant locks, policy pack); nothing here
- * talks to Pulumi directly.
+ * talks to Pulumi directly. bin/mindroom-ops sends `sweep`, `jobs`, `usage`, `hosts`,
+ * `operators`, `config`, `backups`, `backup` and `restore` to their own
+ * modules; this one owns the overall help.
  *
- * Exit codes: 0 success (drift: none found), 1 error, 2 drift found (drift) or
- * usage error (any other command), 3 aborted by the operator.
+ * Exit codes are the Pulumi CLI's (exitCodes.ts).
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { openObjectStore } from "../../object-store/server.ts";
 import type { OperationResult } from "../operationResult.ts";
-import { Operations } from "../operations.ts";
+import type { Operations } from "../operations.ts";
 import type { ProgressEvent } from "../progress.ts";
 import { loadAutomationSettings } from "../settings.ts";
-import { LiveStatus, renderChanges, renderResult, renderTable, type Style } from "./render.ts";
+import {
+  combineExitCodes,
+  EXIT,
+  EXIT_CODES_HELP,
+  exitCodeForError,
+  exitCodeForResult,
+  UsageError,
+} from "./exitCodes.ts";
+import { LiveStatus, paint, renderChanges, renderResult, renderTable, type Style } from "./render.ts";
+import { argvColorFlag, colorEnabled, colorFlag } from "./terminal.ts";
 
 const HELP: Record<string, string> = {
   "": `mindroom-ops: operate MindRoom Cloud tenant stacks
 
 Usage: mindroom-ops <command> [options]
 
-Commands:
+Tenant stacks:
   list                       every tenant: tier, status, host, last update, drift
   preview <tenant>|--all     what an up would change (Pulumi-style plan)
-  diff <tenant>              the plan with every changed property
-  drift <tenant>|--all       what changed outside Pulumi (exit 0 none, 2 drift, 1 error)
+  diff <tenant>|--all        the plan with every changed property, old ⇒ new (secrets masked)
+  drift <tenant>|--all       what changed outside Pulumi (exit 7 when drift is found)
   up <tenant>|--all          bring the stack up to its spec, repairing recorded drift
   apply <spec.json>          create or update a tenant from a spec file, then up
   refresh <tenant>           refresh the stack's state from its providers
-  destroy <tenant> [--yes]   final backup, delete everything, remove the stack
+  destroy <tenant> [-y]      final backup, delete everything, remove the stack
   outputs <tenant>           the stack outputs
   history <tenant>           past operations on the stack
-  backups <tenant>           the tenant's backups (time, part, size); backup <tenant> takes one
+  backups <tenant>           the tenant's backups (time, part, size)
+  backup <tenant>            take a backup now
   restore <tenant>           suspend, restore storage and databases from a backup, resume
-  hosts, sweep, jobs         the Dokku host pool; the Stripe sweep; reconcile jobs
+Stripe pipeline:
+  sweep                      queue a reconcile for every customer whose state disagrees
+  jobs [list|retry <id>]     the reconcile queue and its dead letters
+  usage                      measure every tenant's usage on its host now, warn on quotas
+Control plane:
+  hosts <command>            the Dokku hosts tenants are placed on (list, add, check, cordon, …)
+  operators list|add|remove  who may use the operator console
+  config check|example       every configuration key, its value and where it comes from
 
-Options: --json (machine-readable output), --help (per command), --no-color.
+Options: --json (machine-readable output), -y/--yes (no confirmation prompt),
+--expect-no-changes (preview, diff, up, refresh: exit 7 if anything changes),
+--color=always|never|auto, --no-color (colour also follows NO_COLOR, FORCE_COLOR and
+whether the output is a terminal), -h/--help (per command: mindroom-ops <command> --help).
+${EXIT_CODES_HELP}
 Configuration: MINDROOM_DATA_DIR, PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, DOKKU_SSH_KEY,
-MINDROOM_AUTOMATION_WORKERS (see README.md).`,
+MINDROOM_AUTOMATION_WORKERS, MINDROOM_OPERATION_TIMEOUT (see README.md).`,
   list: "Usage: mindroom-ops list [--json]\n\nOne row per tenant stack: tenant, tier, status, host, last update, drift (from the last drift check).",
   preview:
-    "Usage: mindroom-ops preview <tenant>|--all [--json]\n\nRuns a preview (with the policy pack) and prints what an up would change.",
-  diff: "Usage: mindroom-ops diff <tenant> [--json]\n\nLike preview, with every changed property of every resource.",
+    "Usage: mindroom-ops preview <tenant>|--all [--expect-no-changes] [--json]\n\nRuns a preview (with the policy pack) and prints what an up would change.\nExit code: 0, or 7 with --expect-no-changes when something would change; 5 when a policy blocks it.",
+  diff: "Usage: mindroom-ops diff <tenant>|--all [--expect-no-changes] [--json]\n\nLike preview, with every changed property of every resource as old ⇒ new (secret values masked),\nlike `pulumi preview --diff`.",
   drift:
-    "Usage: mindroom-ops drift <tenant>|--all [--json]\n\nChecks each tenant's Dokku host and providers against the stack.\nExit code: 0 no drift, 2 drift found, 1 error.",
-  up: "Usage: mindroom-ops up <tenant>|--all [--probe-drift] [--json]\n\nRuns an up with the policy pack. It repairs the drift the last `drift` of the tenant found;\n--probe-drift checks the Dokku host first and repairs what it finds (a few seconds more).",
+    "Usage: mindroom-ops drift <tenant>|--all [--json]\n\nChecks each tenant's Dokku host and providers against the stack.\nExit code: 0 no drift, 7 drift found, 4 or 1 when the check itself failed.",
+  up: "Usage: mindroom-ops up <tenant>|--all [--probe-drift] [--expect-no-changes] [--json]\n\nRuns an up with the policy pack. It repairs the drift the last `drift` of the tenant found;\n--probe-drift checks the Dokku host first and repairs what it finds (a few seconds more).\n--expect-no-changes: exit 7 when the up changed anything.",
   apply:
     "Usage: mindroom-ops apply <spec.json> [--probe-drift] [--json]\n\nWrites the tenant's full config from the spec (secrets from the platform settings), then runs an up.",
-  refresh: "Usage: mindroom-ops refresh <tenant> [--json]",
+  refresh: "Usage: mindroom-ops refresh <tenant> [--expect-no-changes] [--json]",
   destroy:
-    "Usage: mindroom-ops destroy <tenant> [--yes] [--keep-stack] [--json]\n\nRuns the final backup, deletes every resource and removes the stack. Asks for the tenant name unless --yes.",
+    "Usage: mindroom-ops destroy <tenant> [-y|--yes] [--keep-stack] [--json]\n\nRuns the final backup, deletes every resource and removes the stack. Asks for the tenant name\nunless --yes; without a terminal and without --yes it refuses (exit 2). A declined prompt exits 8.",
   outputs: "Usage: mindroom-ops outputs <tenant> [--json]",
   history: "Usage: mindroom-ops history <tenant> [--json]",
+  sweep: "Usage: mindroom-ops sweep [--json]  (details: mindroom-ops sweep --help)",
+  jobs: "Usage: mindroom-ops jobs [list|retry <id>] [--json]  (details: mindroom-ops jobs --help)",
+  usage: "Usage: mindroom-ops usage [--json]  (details: mindroom-ops usage --help)",
+  hosts: "Usage: mindroom-ops hosts <command> [options]  (details: mindroom-ops hosts --help)",
+  operators: "Usage: mindroom-ops operators list|add|remove  (details: mindroom-ops operators --help)",
+  config: "Usage: mindroom-ops config check|example  (details: mindroom-ops config --help)",
+  backups: "Usage: mindroom-ops backups <tenant> [--json]  (details: mindroom-ops backups --help)",
+  backup: "Usage: mindroom-ops backup <tenant> [--json]  (details: mindroom-ops backup --help)",
+  restore: "Usage: mindroom-ops restore <tenant> [options]  (details: mindroom-ops restore --help)",
 };
 
-class UsageError extends Error {}
+/** Commands another module runs (bin/mindroom-ops dispatches them before this one starts). */
+const ELSEWHERE = new Set([
+  "sweep",
+  "jobs",
+  "usage",
+  "hosts",
+  "operators",
+  "config",
+  "backups",
+  "backup",
+  "restore",
+]);
 
-async function main(argv: string[]): Promise<number> {
+type Kind = "preview" | "up" | "refresh" | "drift";
+
+export async function main(argv: string[], signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       all: { type: "boolean" },
       json: { type: "boolean" },
-      yes: { type: "boolean" },
+      yes: { type: "boolean", short: "y" },
+      "expect-no-changes": { type: "boolean" },
       "keep-stack": { type: "boolean" },
       "probe-drift": { type: "boolean" },
       help: { type: "boolean", short: "h" },
+      color: { type: "string" },
       "no-color": { type: "boolean" },
     },
   });
   const [command = "", target] = positionals;
-  if (values.help || command === "help" || command === "") {
+  if (values.help || command === "help") {
     process.stdout.write(`${HELP[command === "help" ? (target ?? "") : command] ?? HELP[""]}\n`);
-    return command === "" && !values.help ? 2 : 0;
+    return EXIT.ok;
   }
-  if (!(command in HELP)) throw new UsageError(`unknown command ${command}`);
-  const style: Style = { color: !values["no-color"] && !values.json && Boolean(process.stdout.isTTY) };
+  if (command === "") throw new UsageError("name a command");
+  if (!(command in HELP) || ELSEWHERE.has(command)) throw new UsageError(`unknown command ${command}`);
   const json = Boolean(values.json);
+  const style: Style = { color: !json && colorEnabled(process.stdout, process.env, colorFlag(values)) };
   const probe = Boolean(values["probe-drift"]);
+  const expectNoChanges = Boolean(values["expect-no-changes"]);
+  if (command === "apply" && !target) throw new UsageError("apply needs a spec file");
+  if (command !== "list" && command !== "apply" && !target && !values.all)
+    throw new UsageError("name a tenant (or use --all where the command allows it)");
+  if (command === "destroy" && !values.yes && !process.stdin.isTTY)
+    throw new UsageError("destroy needs --yes when stdin is not a terminal");
   const settings = loadAutomationSettings();
+  // Loaded only now: the automation layer (Pulumi's SDK) takes seconds, a usage error should not.
+  const { Operations } = await import("../operations.ts");
   // The state lives in the data folder's object store: serve it for this command if the platform is down.
   const store = settings.localObjectStore ? await openObjectStore(settings.localObjectStore) : undefined;
   const ops = await Operations.start(settings).catch(async (error) => {
@@ -97,30 +152,29 @@ async function main(argv: string[]): Promise<number> {
         const data =
           command === "outputs" ? await ops.stacks.outputs(tenant) : await ops.stacks.history(tenant);
         process.stdout.write(`${json ? JSON.stringify(data) : JSON.stringify(data, null, 2)}\n`);
-        return 0;
+        return EXIT.ok;
       }
       case "apply": {
-        if (!target) throw new UsageError("apply needs a spec file");
-        const spec = JSON.parse(readFileSync(target, "utf8")) as Record<string, unknown>;
+        const spec = JSON.parse(readFileSync(String(target), "utf8")) as Record<string, unknown>;
         const tenant = String(spec.slug);
         const result = await withStatus(tenant, "apply", json, (onProgress) =>
-          ops.pool.apply(spec as never, ops.secrets(), { onProgress, probeDrift: probe }),
+          ops.pool.apply(spec as never, ops.secrets(), { onProgress, probeDrift: probe, signal }),
         );
-        return report([result], json, style, false);
+        return report([result], json, style, false, expectNoChanges);
       }
       case "destroy": {
         const tenant = requireTenant(target);
         if (!values.yes && !(await confirm(tenant))) {
-          process.stderr.write("destroy aborted\n");
-          return 3;
+          process.stderr.write("destroy cancelled\n");
+          return EXIT.cancelled;
         }
         const result = await withStatus(tenant, "destroy", json, (onProgress) =>
-          ops.pool.destroy(tenant, { removeStack: !values["keep-stack"], onProgress }),
+          ops.pool.destroy(tenant, { removeStack: !values["keep-stack"], onProgress, signal }),
         );
-        return report([result], json, style, false);
+        return report([result], json, style, false, false);
       }
       default: {
-        const kind = command === "diff" ? "preview" : (command as "preview" | "up" | "refresh" | "drift");
+        const kind: Kind = command === "diff" ? "preview" : (command as Kind);
         const tenants = values.all ? (await ops.stacks.list()).map((s) => s.tenant) : [requireTenant(target)];
         const status = json ? undefined : new LiveStatus();
         const results = await Promise.all(
@@ -128,6 +182,7 @@ async function main(argv: string[]): Promise<number> {
             const result = await ops.pool.run(kind, tenant, {
               onProgress: counter(status, tenant, kind),
               probeDrift: probe,
+              signal,
             });
             status?.done(tenant, `${result.status}, ${renderChanges(result.changes)}`);
             if (kind === "drift") ops.recordDrift(tenant, result);
@@ -135,10 +190,7 @@ async function main(argv: string[]): Promise<number> {
           }),
         );
         status?.stop();
-        const code = report(results, json, style, command === "diff");
-        if (kind === "drift" && code === 0)
-          return results.some((r) => (r.drift?.length ?? 0) > 0 || hasChanges(r)) ? 2 : 0;
-        return code;
+        return report(results, json, style, command === "diff", expectNoChanges);
       }
     }
   } finally {
@@ -150,10 +202,6 @@ async function main(argv: string[]): Promise<number> {
 function requireTenant(target: string | undefined): string {
   if (!target) throw new UsageError("name a tenant (or use --all where the command allows it)");
   return target;
-}
-
-function hasChanges(result: OperationResult): boolean {
-  return Object.entries(result.changes).some(([op, n]) => op !== "same" && n > 0);
 }
 
 /** Counts finished (or planned) resources on the tenant's status line. */
@@ -179,17 +227,23 @@ async function withStatus(
   return result;
 }
 
-function report(results: readonly OperationResult[], json: boolean, style: Style, details: boolean): number {
+function report(
+  results: readonly OperationResult[],
+  json: boolean,
+  style: Style,
+  details: boolean,
+  expectNoChanges: boolean,
+): number {
   if (json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results)}\n`);
   else for (const r of results) process.stdout.write(`${renderResult(style, r, details)}\n`);
-  return results.every((r) => r.status === "succeeded") ? 0 : 1;
+  return combineExitCodes(results.map((r) => exitCodeForResult(r, expectNoChanges)));
 }
 
 async function list(ops: Operations, json: boolean): Promise<number> {
   const rows = await ops.overview();
   if (json) {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
-    return 0;
+    return EXIT.ok;
   }
   process.stdout.write(
     `${renderTable(
@@ -204,14 +258,10 @@ async function list(ops: Operations, json: boolean): Promise<number> {
       ]),
     )}\n`,
   );
-  return 0;
+  return EXIT.ok;
 }
 
 async function confirm(tenant: string): Promise<boolean> {
-  if (!process.stdin.isTTY) {
-    process.stderr.write(`destroy needs --yes when stdin is not a terminal\n`);
-    return false;
-  }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question(
     `This deletes tenant ${tenant} and its data (after a final backup). Type the tenant name to confirm: `,
@@ -220,10 +270,25 @@ async function confirm(tenant: string): Promise<boolean> {
   return answer.trim() === tenant;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    process.stderr.write(`mindroom-ops: ${error.message}\n`);
-    process.exit(error instanceof UsageError || error.name === "TypeError" ? 2 : 1);
-  },
-);
+if (import.meta.main) {
+  // Ctrl-C (or SIGTERM) cancels the running operations gracefully; a second one stops at once.
+  const controller = new AbortController();
+  for (const name of ["SIGINT", "SIGTERM"] as const) {
+    process.once(name, () => {
+      process.stderr.write("mindroom-ops: cancelling (again to stop at once)\n");
+      controller.abort();
+      process.once(name, () => process.exit(EXIT.cancelled));
+    });
+  }
+  main(process.argv.slice(2), controller.signal).then(
+    // Exit explicitly: a dependency's exit hook otherwise resets the code to 0.
+    (code) => process.exit(code),
+    (error: Error) => {
+      const code = exitCodeForError(error);
+      const hint = code === EXIT.usage ? "\nRun 'mindroom-ops --help' for usage." : "";
+      const style = { color: colorEnabled(process.stderr, process.env, argvColorFlag(process.argv)) };
+      process.stderr.write(`mindroom-ops: ${paint(style, "red", "error:")} ${error.message}${hint}\n`);
+      process.exit(code);
+    },
+  );
+}

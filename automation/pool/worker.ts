@@ -29,9 +29,13 @@ function stacksFor(policy: PolicyPackOptions | undefined): Promise<TenantStacks>
 }
 
 async function handle(request: Exclude<WorkRequest, { kind: "cancel" }>): Promise<OperationResult> {
-  const api = await stacksFor(request.policy);
+  // Registered before anything is awaited: a cancel right behind the job finds it.
   const controller = new AbortController();
   running.set(request.id, controller);
+  const api = await stacksFor(request.policy).catch((error: unknown) => {
+    running.delete(request.id);
+    throw error;
+  });
   const options = {
     signal: controller.signal,
     onProgress: (event: ProgressEvent) => send({ id: request.id, type: "progress", event }),

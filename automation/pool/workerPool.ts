@@ -156,6 +156,9 @@ export class WorkerPool {
       { once: true },
     );
     worker.process.child.send(pending.job);
+    // Cancelled while it waited in the queue: the worker ends it before the engine starts.
+    if (pending.signal?.aborted)
+      worker.process.child.send({ id: this.nextId++, kind: "cancel", target: pending.job.id });
   }
 
   private finish(worker: Worker, result: OperationResult): void {
