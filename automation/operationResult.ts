@@ -5,7 +5,8 @@
  */
 import type { OutputMap } from "@pulumi/pulumi/automation/index.js";
 import type { DriftFinding } from "./driftProbes.ts";
-import type { ProgressEvent, PropertyChange } from "./progress.ts";
+import type { ProgressEvent } from "./progress.ts";
+import type { PropertyChange } from "./propertyDiff.ts";
 
 export type OperationKind = "preview" | "up" | "refresh" | "drift" | "destroy";
 

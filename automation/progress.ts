@@ -4,6 +4,7 @@
  * operations record), translated once from Pulumi's engine events.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
+import { type PropertyChange, propertyChanges } from "./propertyDiff.ts";
 
 export type ResourceOp =
   | "create"
@@ -15,13 +16,9 @@ export type ResourceOp =
   | "refresh"
   | (string & {});
 
-export interface PropertyChange {
-  /** Property path, e.g. `create` or `connection.host`. */
-  readonly path: string;
-  readonly kind: string;
-}
-
 export type ProgressEvent =
+  /** How many resource steps the operation will take, when known before it starts (from the stack's state). */
+  | { readonly type: "plan"; readonly total: number }
   | {
       readonly type: "resource.started";
       readonly urn: string;
@@ -84,10 +81,7 @@ export class ProgressTranslator {
     const pre = event.resourcePreEvent?.metadata;
     if (pre && pre.type !== "pulumi:pulumi:Stack") {
       if (preview) {
-        const changes = Object.entries(pre.detailedDiff ?? {}).map(([path, d]) => ({
-          path,
-          kind: String(d.diffKind),
-        }));
+        const changes = propertyChanges(pre);
         out.push({ type: "resource.planned", urn: pre.urn, resourceType: pre.type, op: pre.op, changes });
       } else {
         this.started.set(pre.urn, this.now());

@@ -14,6 +14,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync, zstdDecompressSync } from "node:zlib";
 import {
   type EngineEvent,
   type LocalWorkspace,
@@ -40,6 +41,35 @@ export function fileBackendHasStack(backendUrl: string, project: string, stack: 
   if (!/^version:\s*1\s*$/m.test(meta)) return undefined;
   const base = join(root, "stacks", project, `${stack}.json`);
   return existsSync(base) || existsSync(`${base}.gz`) || existsSync(`${base}.zst`);
+}
+
+/**
+ * How many resources (the stack resource aside) the stack's last checkpoint in a
+ * `file://` backend holds: the steps an up that changes nothing, a refresh or a
+ * destroy will take, known before the engine starts. `undefined` when it cannot
+ * be read that way (another backend, no stack yet, an unreadable checkpoint).
+ */
+export function fileBackendResourceCount(
+  backendUrl: string,
+  project: string,
+  stack: string,
+): number | undefined {
+  if (fileBackendHasStack(backendUrl, project, stack) !== true) return undefined;
+  const base = join(backendUrl.slice("file://".length), ".pulumi", "stacks", project, `${stack}.json`);
+  try {
+    const raw = existsSync(base)
+      ? readFileSync(base)
+      : existsSync(`${base}.gz`)
+        ? gunzipSync(readFileSync(`${base}.gz`))
+        : zstdDecompressSync(readFileSync(`${base}.zst`));
+    const parsed = JSON.parse(raw.toString("utf8")) as {
+      checkpoint?: { latest?: { resources?: { type?: string }[] } };
+    };
+    const resources = parsed.checkpoint?.latest?.resources ?? [];
+    return resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A `Stack` for a stack known to exist, without running `pulumi stack select`. */

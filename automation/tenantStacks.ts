@@ -21,6 +21,7 @@ import {
 import { assertProviderPlugins } from "./providerPlugins.ts";
 import { pulumiCommand } from "./pulumiToolchain.ts";
 import type { AutomationSettings } from "./settings.ts";
+import { fileBackendResourceCount } from "./stackAccess.ts";
 import { clearStaleLocks, recoverTornCheckpoint } from "./stackRecovery.ts";
 import { observeDrift, recordRepairs } from "./tenantDrift.ts";
 import { withTenantLock } from "./tenantLock.ts";
@@ -200,6 +201,10 @@ export class TenantStacks {
         await recoverTornCheckpoint(backendUrl, PROJECT, slug, options);
         const stack = await (how.acquire ? how.acquire() : this.workspaces.stack(slug, false));
         await clearStaleLocks(backendUrl, PROJECT, stack);
+        // The plan's size, for done/total progress: what the stack holds now (a new stack: unknown).
+        const total =
+          operation === "preview" ? undefined : fileBackendResourceCount(backendUrl, PROJECT, slug);
+        if (total) options.onProgress?.({ type: "plan", total });
         ctx.throwIfAborted(operation);
         const partial = await body(stack, ctx);
         return ctx.result(slug, operation, ctx.completedStatus, started, partial);

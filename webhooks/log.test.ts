@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createLogger, REDACTED, redact, redactString } from "./log.ts";
+import { REDACTED, redact, redactString } from "../logging/redact.ts";
+import { createLogger } from "./log.ts";
 
 function capture() {
   const lines: string[] = [];

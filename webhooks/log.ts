@@ -1,11 +1,9 @@
 /**
  * Structured logs: one JSON object per line (`time`, `level`, `msg`, then fields), with secrets
- * redacted on the way out, whatever a caller passes. Redaction works on two levels: fields whose
- * name says "secret" (headers, keys, passwords, signatures, cookies, tokens) are replaced
- * wholesale, and string values that look like Stripe keys, webhook secrets or URLs with a
- * password are masked wherever they appear, so an error message quoting one is safe too.
+ * redacted on the way out (logging/redact.ts), whatever a caller passes.
  */
 import type { Writable } from "node:stream";
+import { redact } from "../logging/redact.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -19,50 +17,6 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line. */
   child(fields: LogFields): Logger;
-}
-
-export const REDACTED = "[redacted]";
-
-/** Field names whose values are never written. */
-const SECRET_FIELD =
-  /secret|passw(or)?d|passphrase|token|authorization|cookie|signature|api[-_]?key|private[-_]?key|^headers$|^body$|^payload$|^raw/i;
-
-/** Values that are secrets whatever field holds them. */
-const SECRET_VALUES: readonly [RegExp, string][] = [
-  [/\bwhsec_[A-Za-z0-9+/=_-]+/g, `whsec_${REDACTED}`],
-  [/\b(sk|rk|pk)_(live|test)_[A-Za-z0-9_]+/g, `$1_$2_${REDACTED}`],
-  // scheme://user:password@host → scheme://user:[redacted]@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@\s]+@/gi, `$1:${REDACTED}@`],
-  [/\bBearer\s+[A-Za-z0-9._~+/=-]+/g, `Bearer ${REDACTED}`],
-];
-
-export function redactString(value: string): string {
-  let out = value;
-  for (const [pattern, replacement] of SECRET_VALUES) out = out.replace(pattern, replacement);
-  return out;
-}
-
-/** A JSON-safe copy of `value` with secrets removed (depth-limited, cycle-safe). */
-export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
-  if (typeof value === "string") return redactString(value);
-  if (typeof value === "bigint") return value.toString();
-  if (value === null || typeof value !== "object") return value;
-  if (depth > 6 || seen.has(value)) return "[…]";
-  seen.add(value);
-  if (value instanceof Error) {
-    return {
-      name: value.name,
-      message: redactString(value.message),
-      ...("code" in value && typeof value.code === "string" ? { code: value.code } : {}),
-    };
-  }
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1, seen));
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    out[key] = SECRET_FIELD.test(key) ? REDACTED : redact(item, depth + 1, seen);
-  }
-  return out;
 }
 
 export interface LoggerOptions {

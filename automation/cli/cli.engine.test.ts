@@ -1,6 +1,6 @@
 /**
  * The real `bin/mindroom-ops` binary against the Dokku test host: output,
- * `--json`, and the exit codes an engine run
+ * `--json`, the diff with old ⇒ new values, and the exit codes an engine run
  * gives (4, 5, 7, 8, 9; the others are in cli.test.ts).
  */
 import { execFile, spawn } from "node:child_process";
@@ -108,6 +108,46 @@ describe("mindroom-ops", { timeout: 600_000 }, () => {
       result: string;
     }[];
     expect(history[0]).toMatchObject({ kind: "update", result: "succeeded" });
+  });
+
+  it("diffs a pending change as old ⇒ new with secrets masked, and --expect-no-changes exits 7 on it", {
+    timeout: 600_000,
+  }, async () => {
+    expect((await ops("preview", tenant, "--expect-no-changes")).code).toBe(0);
+    // A pending change the way an operator gets one: the tenant's config rewritten (another plan,
+    // and a rotated SSH key, a secret), without an up.
+    const settings = loadAutomationSettings(env);
+    const stacks = await TenantStacks.open(settings);
+    const key = readFileSync(target.keyPath, "utf8");
+    const secrets = { rootSecret: SAMPLE_ROOT_SECRET, sshPrivateKey: key };
+    await stacks.ensure({ ...spec, tier: "free" }, { ...secrets, sshPrivateKey: `${key}\n` });
+    try {
+      const diff = await ops("diff", tenant);
+      expect(diff.code, diff.stderr).toBe(0);
+      expect(diff.stdout).toMatch(/~ {2}command:remote:Command\s+tenant-runtime-limits {2}update/);
+      expect(diff.stdout).toMatch(/^ {12}- .*resource:limit.*--memory.*\b1024\b.*$/m);
+      expect(diff.stdout).toMatch(/^ {12}\+ .*resource:limit.*--memory.*\b512\b.*$/m);
+      // The connection holds the (rotated) private key: the whole value is a secret.
+      expect(diff.stdout).toContain('~ connection: "[secret]" ⇒ "[secret]"');
+      expect(diff.stdout).not.toContain("ciphertext");
+      for (const secret of [SAMPLE_ROOT_SECRET, key.split("\n")[1] ?? "BEGIN"])
+        expect(diff.stdout).not.toContain(secret);
+      const json = await ops("diff", tenant, "--json", "--expect-no-changes");
+      expect(json.code).toBe(7);
+      const steps = (
+        JSON.parse(json.stdout) as {
+          steps: { resource: string; changes: { path: string; old?: unknown; new?: unknown }[] }[];
+        }
+      ).steps;
+      const limits = steps.find((s) => s.resource === "tenant-runtime-limits");
+      expect(limits?.changes.find((c) => c.path === "create")).toMatchObject({
+        old: expect.stringMatching(/resource:limit.*--memory.*\b1024\b/),
+        new: expect.stringMatching(/resource:limit.*--memory.*\b512\b/),
+      });
+    } finally {
+      await stacks.ensure(spec, secrets);
+    }
+    expect((await ops("preview", tenant, "--expect-no-changes")).code).toBe(0);
   });
 
   it("exits 9 when the operation runs out of time and 8 when it is cancelled", {

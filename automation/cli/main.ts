@@ -204,13 +204,17 @@ function requireTenant(target: string | undefined): string {
   return target;
 }
 
-/** Counts finished (or planned) resources on the tenant's status line. */
+/** Counts finished (or planned) resources on the tenant's status line, against the plan's total when known. */
 function counter(status: LiveStatus | undefined, tenant: string, label: string): (e: ProgressEvent) => void {
   let done = 0;
+  let total: number | undefined;
   status?.update(tenant, `${label}…`);
   return (e) => {
-    if (e.type === "resource.done" || e.type === "resource.planned")
-      status?.update(tenant, `${label}: ${++done} resources`);
+    if (e.type === "plan") total = e.total;
+    if (e.type === "resource.done" || e.type === "resource.planned") {
+      done++;
+      status?.update(tenant, `${label}: ${done}${total ? `/${Math.max(total, done)}` : ""} resources`);
+    }
   };
 }
 

@@ -1,4 +1,6 @@
+import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
+import { ProgressTranslator } from "../progress.ts";
 import { paint, renderChanges, renderPlan, renderResult, renderTable } from "./render.ts";
 
 const plain = { color: false };
@@ -26,12 +28,12 @@ describe("render", () => {
         resource: "t-limits",
         type: "command:remote:Command",
         op: "update",
-        changes: [{ path: "create", kind: "update" }],
+        changes: [{ path: "create", kind: "update", old: "limit 512", new: "limit 1024" }],
       },
       { resource: "t-app", type: "command:remote:Command", op: "same", changes: [] },
     ];
     expect(renderPlan(plain, steps, false)).toBe("  ~  command:remote:Command   t-limits  update");
-    expect(renderPlan(plain, steps, true)).toContain("        update   create");
+    expect(renderPlan(plain, steps, true)).toContain('        ~ create: "limit 512" ⇒ "limit 1024"');
     expect(renderPlan(plain, [], false)).toBe("  no changes");
   });
   it("colours only when asked", () => {
@@ -53,5 +55,69 @@ describe("render", () => {
     expect(text).toBe(
       "acme up failed in 1.5 s: no changes\n  [mandatory] images-pinned (t-deploy): pin it\n  CommandError: preview failed",
     );
+  });
+  it("diffs a planned step from the engine's event as old ⇒ new, secrets masked", () => {
+    const inputs = (memory: number, key: string) => ({
+      create: `set -e\ndokku resource:limit --memory ${memory} t-runtime\ndokku ps:rebuild t-runtime`,
+      connection: { host: "10.0.0.1", user: "root", privateKey: "[secret]" },
+      environment: { STRIPE_SECRET_KEY: key },
+    });
+    const [planned] = new ProgressTranslator().translate(
+      {
+        sequence: 1,
+        timestamp: 0,
+        resourcePreEvent: {
+          metadata: {
+            op: "update",
+            urn: "urn:pulumi:t::mindroom-tenant::command:remote:Command::t-limits",
+            type: "command:remote:Command",
+            provider: "",
+            old: {
+              type: "",
+              urn: "",
+              id: "",
+              parent: "",
+              provider: "",
+              inputs: inputs(512, "sk_live_old1"),
+              outputs: {},
+            },
+            new: {
+              type: "",
+              urn: "",
+              id: "",
+              parent: "",
+              provider: "",
+              inputs: inputs(1024, "sk_live_new2"),
+              outputs: {},
+            },
+            detailedDiff: {
+              create: { diffKind: "update", inputDiff: true },
+              "connection.privateKey": { diffKind: "update", inputDiff: true },
+              "environment.STRIPE_SECRET_KEY": { diffKind: "update", inputDiff: true },
+            },
+          },
+        },
+      } as unknown as EngineEvent,
+      true,
+    );
+    if (planned?.type !== "resource.planned") throw new Error("no planned step");
+    const text = renderPlan(
+      plain,
+      [{ resource: "t-limits", type: planned.resourceType, op: planned.op, changes: planned.changes }],
+      true,
+    );
+    expect(text).toBe(
+      [
+        "  ~  command:remote:Command   t-limits  update",
+        "        ~ create:",
+        "              set -e",
+        "            - dokku resource:limit --memory 512 t-runtime",
+        "            + dokku resource:limit --memory 1024 t-runtime",
+        "              dokku ps:rebuild t-runtime",
+        '        ~ connection.privateKey: "[secret]" ⇒ "[secret]"',
+        '        ~ environment.STRIPE_SECRET_KEY: "[redacted]" ⇒ "[redacted]"',
+      ].join("\n"),
+    );
+    expect(text).not.toMatch(/sk_live_(old1|new2)/);
   });
 });

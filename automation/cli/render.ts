@@ -1,10 +1,12 @@
 /**
  * How the operator CLI shows things: Pulumi-style plans, tables, and a live
  * one-line-per-tenant status while many operations run. Pure string building;
- * colour only when the output is a terminal.
+ * colour only when the caller says so (terminal.ts decides).
  */
+import { changeLines } from "../diffText.ts";
 import type { DriftFinding } from "../driftProbes.ts";
 import type { OperationResult, PlannedStep } from "../operationResult.ts";
+import type { PropertyChange } from "../propertyDiff.ts";
 
 export interface Style {
   readonly color: boolean;
@@ -28,7 +30,26 @@ const OP_SYMBOL: Record<string, [string, Color]> = {
   refresh: ["~", "dim"],
 };
 
-/** One line per changed resource, like `pulumi preview`; with `details`, the changed properties under it. */
+const LINE_COLOR: Record<string, Color> = { "+": "green", "-": "red", "~": "yellow", " ": "dim" };
+
+/** A changed property as `pulumi preview --diff` shows it: `~ path: old ⇒ new`, or a line diff under it. */
+export function renderChange(style: Style, change: PropertyChange, indent = "        "): string[] {
+  const sign = change.kind.startsWith("add") ? "+" : change.kind.startsWith("delete") ? "-" : "~";
+  const color = LINE_COLOR[sign] ?? "yellow";
+  const lines = changeLines(change.old, change.new);
+  const [only] = lines;
+  if (lines.length === 1 && only)
+    return [paint(style, color, `${indent}${sign} ${change.path}: ${only.text}`)];
+  return [
+    paint(style, color, `${indent}${sign} ${change.path}:`),
+    ...lines.map((l) => paint(style, LINE_COLOR[l.sign] ?? "dim", `${indent}    ${l.sign} ${l.text}`)),
+  ];
+}
+
+/**
+ * One line per changed resource, like `pulumi preview`; with `details`, every
+ * changed property under it with its old and new value (`pulumi preview --diff`).
+ */
 export function renderPlan(style: Style, steps: readonly PlannedStep[], details: boolean): string {
   const lines: string[] = [];
   for (const step of steps) {
@@ -37,10 +58,7 @@ export function renderPlan(style: Style, steps: readonly PlannedStep[], details:
     lines.push(
       paint(style, color, `  ${symbol.padEnd(2)} ${step.type.padEnd(24)} ${step.resource}  ${step.op}`),
     );
-    if (details) {
-      for (const change of step.changes)
-        lines.push(paint(style, color, `        ${change.kind.padEnd(8)} ${change.path}`));
-    }
+    if (details) for (const change of step.changes) lines.push(...renderChange(style, change));
   }
   return lines.length > 0 ? lines.join("\n") : paint(style, "dim", "  no changes");
 }
@@ -91,8 +109,8 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 }
 
 /**
- * A live status line per tenant, redrawn in place on a terminal; elsewhere each
- * tenant's line is printed once when it finishes.
+ * A live status line per tenant, redrawn in place on a terminal; elsewhere (CI
+ * logs) each tenant's line is printed when it starts and when it finishes.
  */
 export class LiveStatus {
   private readonly lines = new Map<string, string>();
@@ -109,6 +127,7 @@ export class LiveStatus {
   }
 
   update(tenant: string, text: string): void {
+    if (!this.tty && !this.lines.has(tenant)) this.out.write(`${tenant}: ${text}\n`);
     this.lines.set(tenant, text);
   }
 

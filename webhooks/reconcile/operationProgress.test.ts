@@ -18,16 +18,31 @@ const events: ProgressEvent[] = [
 ];
 
 describe("operation progress", () => {
-  it("folds events into step, done, total and message", () => {
+  it("folds events into step, done and message; without a plan the total stays unknown (0)", () => {
     const states: OperationProgressSummary[] = [];
     for (const e of events) states.push(foldProgress(states.at(-1) ?? EMPTY_PROGRESS, e));
     expect(states.map((s) => [s.step, s.done, s.total, s.message])).toEqual([
-      ["tenant-network", 0, 1, "create tenant-network"],
-      ["tenant-network", 1, 1, "create tenant-network done"],
-      ["tenant-network", 1, 1, "create tenant-network done"],
-      ["tenant-runtime-app", 1, 2, "update tenant-runtime-app"],
-      ["tenant-runtime-app", 1, 2, "update tenant-runtime-app failed"],
+      ["tenant-network", 0, 0, "create tenant-network"],
+      ["tenant-network", 1, 0, "create tenant-network done"],
+      ["tenant-network", 1, 0, "create tenant-network done"],
+      ["tenant-runtime-app", 1, 0, "update tenant-runtime-app"],
+      ["tenant-runtime-app", 1, 0, "update tenant-runtime-app failed"],
     ]);
+  });
+
+  it("takes the total from the plan, growing it only when more steps finish than planned", () => {
+    const done = (name: string): ProgressEvent => ({
+      type: "resource.done",
+      urn: urn(name),
+      op: "same",
+      durationMs: 1,
+    });
+    let s = foldProgress(EMPTY_PROGRESS, { type: "plan", total: 2 });
+    expect([s.done, s.total]).toEqual([0, 2]);
+    s = foldProgress(s, done("a"));
+    expect([s.done, s.total]).toEqual([1, 2]);
+    s = foldProgress(foldProgress(s, done("b")), done("c"));
+    expect([s.done, s.total]).toEqual([3, 3]);
   });
 
   it("writes at most once per interval, and nothing after flush", async () => {
@@ -48,6 +63,6 @@ describe("operation progress", () => {
     for (const e of events) progress.push(e);
     const final = await progress.flush();
     expect(writes).toHaveLength(1);
-    expect(final.total).toBe(4);
+    expect(final.done).toBe(2);
   });
 });

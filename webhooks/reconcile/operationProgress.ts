@@ -15,21 +15,34 @@ export interface OperationProgressSummary {
   readonly message: string;
 }
 
-/** Folds progress events: `total` is the resource steps seen so far (the engine does not announce them). */
+/**
+ * Folds progress events. `total` is the plan's size when the automation layer
+ * knows it before the engine starts (the resources the stack holds; it grows
+ * with each resource created beyond it), and 0 when it does not (a new stack):
+ * then only `done` counts and a reader shows progress without a percentage.
+ */
 export function foldProgress(
   summary: OperationProgressSummary,
   event: ProgressEvent,
 ): OperationProgressSummary {
   switch (event.type) {
+    case "plan":
+      return { ...summary, total: Math.max(event.total, summary.done) };
     case "resource.started":
       return {
         ...summary,
         step: resourceName(event.urn),
-        total: summary.total + 1,
         message: `${event.op} ${resourceName(event.urn)}`,
       };
-    case "resource.done":
-      return { ...summary, done: summary.done + 1, message: `${event.op} ${resourceName(event.urn)} done` };
+    case "resource.done": {
+      const done = summary.done + 1;
+      return {
+        ...summary,
+        done,
+        total: summary.total > 0 ? Math.max(summary.total, done) : 0,
+        message: `${event.op} ${resourceName(event.urn)} done`,
+      };
+    }
     case "resource.failed":
       return {
         ...summary,

@@ -1,15 +1,24 @@
 /**
- * A preview from the automation layer (`mindroom-ops diff --json`) rendered as a diff: one line per
- * resource that would change, with the properties that change under it. Tolerates the CLI printing a
- * single result or a list of them.
+ * A preview from the automation layer (`mindroom-ops diff --json`) rendered as a diff, like
+ * `pulumi preview --diff`: one line per resource that would change, and under it every changed
+ * property with its old and new value (masked by the automation layer where secret). Scripts show
+ * as a line diff around the change. Tolerates the CLI printing a single result or a list of them.
  */
 import { For, Show } from "solid-js";
+import { changeLines } from "../../../automation/diffText.ts";
+
+interface Change {
+  path?: string;
+  kind?: string;
+  old?: unknown;
+  new?: unknown;
+}
 
 interface Step {
   resource?: string;
   type?: string;
   op?: string;
-  changes?: { path?: string; kind?: string }[];
+  changes?: Change[];
 }
 
 interface Result {
@@ -17,8 +26,52 @@ interface Result {
   status?: string;
   changes?: Record<string, number>;
   steps?: Step[];
-  policyViolations?: { policy?: string; message?: string; level?: string }[];
+  policyViolations?: { policy?: string; message?: string; level?: string; resource?: string }[];
   error?: { message?: string };
+}
+
+const LINE_CLASS: Record<string, string> = { "+": "add", "-": "del", "~": "chg", " ": "muted" };
+
+/** A property's change: `~ path: old ⇒ new` on one line, or the path with a line diff under it. */
+function PropertyLines(props: { change: Change }) {
+  const kind = () => props.change.kind ?? "update";
+  const sign = () => (kind().startsWith("add") ? "+" : kind().startsWith("delete") ? "-" : "~");
+  const lines = () => changeLines(props.change.old, props.change.new);
+  return (
+    <Show
+      when={lines().length === 1 ? lines()[0] : undefined}
+      fallback={
+        <>
+          <span class={LINE_CLASS[sign()]}>
+            {"    "}
+            {sign()} {props.change.path}:
+          </span>
+          {"\n"}
+          <For each={lines()}>
+            {(l) => (
+              <>
+                <span class={LINE_CLASS[l.sign]}>
+                  {"        "}
+                  {l.sign} {l.text}
+                </span>
+                {"\n"}
+              </>
+            )}
+          </For>
+        </>
+      }
+    >
+      {(line) => (
+        <>
+          <span class={LINE_CLASS[sign()]}>
+            {"    "}
+            {sign()} {props.change.path}: {line().text}
+          </span>
+          {"\n"}
+        </>
+      )}
+    </Show>
+  );
 }
 
 const SIGN: Record<string, [string, string]> = {
@@ -66,17 +119,7 @@ export default function PlanDiff(props: { preview: unknown }) {
                           {sign} {s.resource} <span class="muted">({s.type})</span>
                         </span>
                         {"\n"}
-                        <For each={s.changes ?? []}>
-                          {(c) => (
-                            <>
-                              <span class={cls}>
-                                {"    "}
-                                {c.kind === "ADD" ? "+" : c.kind === "DELETE" ? "-" : "~"} {c.path}
-                              </span>
-                              {"\n"}
-                            </>
-                          )}
-                        </For>
+                        <For each={s.changes ?? []}>{(c) => <PropertyLines change={c} />}</For>
                       </>
                     );
                   }}
@@ -88,7 +131,8 @@ export default function PlanDiff(props: { preview: unknown }) {
                 <For each={r.policyViolations}>
                   {(v) => (
                     <li class="error-text">
-                      {v.level}: {v.policy} — {v.message}
+                      {v.level}: {v.policy}
+                      <Show when={v.resource}> ({v.resource})</Show> — {v.message}
                     </li>
                   )}
                 </For>
