@@ -43,6 +43,8 @@ export interface Operation {
   readonly kind: OperationKind;
   readonly trigger: OperationTrigger;
   readonly requestedBy: string | null;
+  /** The request that caused it (webhook delivery or portal request), as its logs name it. */
+  readonly requestId: string | null;
   readonly reason: string | null;
   readonly specHash: string | null;
   readonly status: OperationStatus;
@@ -62,6 +64,7 @@ interface OperationRow {
   kind: OperationKind;
   trigger: OperationTrigger;
   requested_by: string | null;
+  request_id: string | null;
   reason: string | null;
   spec_hash: string | null;
   status: OperationStatus;
@@ -86,6 +89,7 @@ function fromRow(row: OperationRow): Operation {
     kind: row.kind,
     trigger: row.trigger,
     requestedBy: row.requested_by,
+    requestId: row.request_id,
     reason: row.reason,
     specHash: row.spec_hash,
     status: row.status,
@@ -105,6 +109,7 @@ export interface NewOperation {
   readonly kind: OperationKind;
   readonly trigger: OperationTrigger;
   readonly requestedBy?: string | null;
+  readonly requestId?: string | null;
   readonly reason?: string | null;
   readonly specHash?: string | null;
   /** `running` (default) starts the clock now; `queued` waits for `recordProgress`. */
@@ -121,8 +126,8 @@ export async function startOperation(db: Queryable, input: NewOperation): Promis
   const status = input.status ?? "running";
   const { rows } = await db.query<OperationRow>(
     `with operation as (
-       insert into public.operations (instance_id, kind, "trigger", requested_by, reason, spec_hash, status, started_at)
-       values ($1, $2, $3, $4, $5, $6, $7, case when $7 = 'running' then clock_timestamp() end)
+       insert into public.operations (instance_id, kind, "trigger", requested_by, reason, spec_hash, status, started_at, request_id)
+       values ($1, $2, $3, $4, $5, $6, $7, case when $7 = 'running' then clock_timestamp() end, $9)
        returning *
      ), latest as (
        update public.instances i set last_operation_id = operation.id
@@ -138,6 +143,7 @@ export async function startOperation(db: Queryable, input: NewOperation): Promis
       input.specHash ?? null,
       status,
       input.latest ?? true,
+      input.requestId ?? null,
     ],
   );
   return fromRow(rows[0] as OperationRow);

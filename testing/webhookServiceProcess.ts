@@ -5,7 +5,7 @@
  * a job orphaned by SIGKILL is retried within seconds, not minutes. Prints one
  * JSON line `{"url": …}` when ready; SIGTERM stops it gracefully.
  */
-import { silentLogger } from "../webhooks/log.ts";
+import { silentLogger } from "../logging/logger.ts";
 import { startWebhookService } from "../webhooks/main.ts";
 import { loadWebhookSettings } from "../webhooks/settings.ts";
 

@@ -5,14 +5,14 @@
  * every request (one JSON line each) and one that renders every error as
  * `{ error: { code, message } }`, hiding messages that are not meant for the caller.
  */
-import { randomUUID } from "node:crypto";
 import Router from "@koa/router";
 import Koa from "koa";
 import type pg from "pg";
+import type { Logger } from "../logging/logger.ts";
+import { requestIdFrom } from "../logging/requestId.ts";
 import { clientAddress } from "../net/clientAddress.ts";
 import { addHealthRoutes, type ReadinessProbe } from "./health.ts";
 import { HttpError } from "./httpError.ts";
-import type { Logger } from "./log.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import type { ReconcileQueue } from "./queue.ts";
 import { rateLimit, TokenBuckets } from "./rateLimit.ts";
@@ -34,8 +34,6 @@ export interface AppOptions {
 /** Routes whose requests are logged at debug level: probes and scrapes come every few seconds. */
 const QUIET_ROUTES = new Set(["/healthz", "/readyz"]);
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
 export function createApp(options: AppOptions): Koa {
   const { metrics, logger } = options;
   // Koa's own `proxy` mode believes the leftmost X-Forwarded-For entry, which the client writes;
@@ -46,8 +44,7 @@ export function createApp(options: AppOptions): Koa {
   // Outermost: time, count and log every request, whatever happened inside.
   app.use(async (ctx, next) => {
     ctx.state.startedAt = performance.now();
-    const incoming = ctx.get("x-request-id");
-    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdFrom(ctx.get("x-request-id"));
     ctx.state.requestId = requestId;
     // Read now: once a refused upload's connection is gone, the socket no longer knows its peer.
     const ip = clientAddress(

@@ -10,7 +10,7 @@
 import type pg from "pg";
 import { isTierId, tenantFootprint } from "../components/tiers.ts";
 import type { HostPool } from "../database/hosts.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../logging/logger.ts";
 import type { ReconcileQueue } from "./queue.ts";
 import { platformShape } from "./reconcile/capacity.ts";
 import { NoCapacityError, placeTenant, resizeFits } from "./reconcile/placement.ts";

@@ -18,7 +18,7 @@ import { stripeClient } from "../billing/stripeClient.ts";
 import { formatBytes } from "../components/byteSize.ts";
 import { cliOperator } from "../database/auditLog.ts";
 import { openDatabase } from "../database/connection.ts";
-import { createLogger, silentLogger } from "./log.ts";
+import { createLogger, silentLogger } from "../logging/logger.ts";
 import { openReconcileQueue } from "./queue.ts";
 import { loadReconcileSettings } from "./reconcile/settings.ts";
 import { loadWebhookSettings, type WebhookSettings } from "./settings.ts";

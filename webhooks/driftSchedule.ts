@@ -11,7 +11,7 @@
 import type pg from "pg";
 import type { OperationResult } from "../automation/operationResult.ts";
 import { finishOperation, startOperation } from "../database/operations.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../logging/logger.ts";
 
 export const DRIFT_QUEUE = "drift-schedule";
 

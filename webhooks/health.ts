@@ -5,7 +5,7 @@
  * the log; the response says only which check failed.
  */
 import type Router from "@koa/router";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../logging/logger.ts";
 
 export interface ReadinessProbe {
   readonly name: string;

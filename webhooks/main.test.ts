@@ -9,10 +9,10 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../logging/logger.ts";
 import { inheritedMarkers } from "../processes/markers.ts";
 import { buildEvent, signedDelivery } from "../stripe-local/events.ts";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
-import { createLogger } from "./log.ts";
 import { startWebhookService } from "./main.ts";
 import { loadWebhookSettings } from "./settings.ts";
 

@@ -15,10 +15,10 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { type Database, openDatabase } from "../database/connection.ts";
 import { readHostPool, seedHosts } from "../database/hosts.ts";
+import { createLogger, type Logger } from "../logging/logger.ts";
 import { startMailDelivery } from "../mail/connection.ts";
 import { createApp } from "./app.ts";
 import { registerFleetMetrics } from "./fleetMetrics.ts";
-import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
 import { startMetricsServer } from "./metricsServer.ts";
 import { openReconcileQueue, type ReconcileQueue, type ReconcileQueueOptions } from "./queue.ts";
@@ -117,7 +117,9 @@ export async function startWebhookService(
   settings: WebhookSettings,
   options: WebhookServiceOptions = {},
 ): Promise<WebhookService> {
-  const logger = options.logger ?? createLogger({ level: settings.logLevel });
+  const logger =
+    options.logger ??
+    createLogger({ level: settings.logLevel, format: settings.logFormat, fields: { service: "webhooks" } });
   const graceMs = options.shutdownGraceMs ?? 30_000;
   const cleanups: (() => Promise<void>)[] = [];
   const unwind = async () => {
@@ -226,34 +228,19 @@ on an internal listener (MINDROOM_METRICS_HOST:MINDROOM_METRICS_PORT, default 12
 Options:
   --no-worker   ingest only: record events and queue reconciles, run none here
   --port N      listen on N (default MINDROOM_WEBHOOKS_PORT or 8790; 0 picks a free port)
-  --json        log JSON lines (default when stdout is not a terminal)
+  --json        log JSON lines (default when stdout is not a terminal; MINDROOM_LOG_FORMAT=json|pretty)
   --help        this text
 
 Configuration (environment): DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET,
 STRIPE_API_BASE, STRIPE_PRICE_TIERS, MINDROOM_DELETION_GRACE, MINDROOM_DATA_DIR,
 MINDROOM_WEBHOOKS_HOST, MINDROOM_WEBHOOKS_PORT, MINDROOM_WEBHOOKS_BODY_LIMIT,
 STRIPE_WEBHOOK_TOLERANCE, MINDROOM_WEBHOOKS_RATE, MINDROOM_WEBHOOKS_BURST,
-MINDROOM_TRUSTED_PROXIES, MINDROOM_METRICS_HOST, MINDROOM_METRICS_PORT, MINDROOM_LOG_LEVEL
-(see webhooks/README.md); with the worker, SMTP_URL, MAIL_FROM and PORTAL_PUBLIC_URL for the
+MINDROOM_TRUSTED_PROXIES, MINDROOM_METRICS_HOST, MINDROOM_METRICS_PORT, MINDROOM_LOG_LEVEL,
+MINDROOM_LOG_FORMAT (see webhooks/README.md); with the worker, SMTP_URL, MAIL_FROM and PORTAL_PUBLIC_URL for the
 emails it sends (mail/README.md).
 
 Exit codes: 0 stopped by a signal, 1 failed to start, 2 usage error.
 `;
-
-/** Human-readable lines for a terminal: `time level msg key=value …` (still redacted). */
-function textStream(): { write(line: string): boolean } {
-  return {
-    write(line: string) {
-      const { time, level, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
-      const rest = Object.entries(fields)
-        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-        .join(" ");
-      return process.stdout.write(
-        `${String(time).slice(11, 23)} ${String(level).padEnd(5)} ${msg} ${rest}\n`,
-      );
-    },
-  };
-}
 
 export async function cli(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseCli>;
@@ -275,8 +262,11 @@ export async function cli(argv: string[]): Promise<number> {
     process.stderr.write(`mindroom-webhooks: ${error.message}\n`);
     return 1;
   }
-  const json = parsed.json || !process.stdout.isTTY;
-  const logger = createLogger({ level: settings.logLevel, ...(json ? {} : { stream: textStream() }) });
+  const logger = createLogger({
+    level: settings.logLevel,
+    format: parsed.json ? "json" : settings.logFormat,
+    fields: { service: "webhooks" },
+  });
   let service: WebhookService;
   try {
     service = await startWebhookService(settings, {

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OperationResult } from "../automation/operationResult.ts";
 import { createInstance, updateDesired } from "../database/instances.ts";
+import { silentLogger } from "../logging/logger.ts";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
-import { silentLogger } from "./log.ts";
 import {
   awaitOperatorRequest,
   operatorRequestHandler,

@@ -24,7 +24,7 @@ import {
   type OperatorRequest,
 } from "../database/operatorRequests.ts";
 import { transaction } from "../database/transaction.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../logging/logger.ts";
 import { OPERATOR_REQUEST_QUEUE } from "./queue.ts";
 
 const jobData = z.object({ requestId: z.guid() });

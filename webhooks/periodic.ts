@@ -5,7 +5,7 @@
  * several service processes share one schedule and a restart keeps it.
  */
 import type { PgBoss } from "pg-boss";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../logging/logger.ts";
 
 export interface PeriodicTask {
   /** pg-boss queue name (also the singleton key). */

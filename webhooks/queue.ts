@@ -29,6 +29,7 @@
 import type pg from "pg";
 import { type Db, type JobWithMetadata, PgBoss } from "pg-boss";
 import { z } from "zod";
+import { createLogger } from "../logging/logger.ts";
 
 /** Queue names inside pg-boss's schema. */
 export const RECONCILE_QUEUE = "reconcile";
@@ -53,6 +54,8 @@ export interface ReconcileRequest {
   readonly eventId?: string;
   /** Who asked (`operator:<email>`, `customer:<email>`), when a person did. */
   readonly requestedBy?: string;
+  /** The request that queued it (its X-Request-Id): the worker's logs and the operation row carry it. */
+  readonly requestId?: string;
   /** Not before this time (a deletion that is due later). */
   readonly startAfter?: Date;
 }
@@ -66,6 +69,7 @@ export interface ReconcileJob {
   readonly reason: string;
   readonly eventId: string | undefined;
   readonly requestedBy: string | undefined;
+  readonly requestId: string | undefined;
   /** 0 on the first run, then 1, 2, … on retries. */
   readonly attempt: number;
   /** Retries allowed before the job is dead-lettered. */
@@ -168,6 +172,7 @@ const jobData = z.object({
   reason: z.string(),
   eventId: z.string().optional(),
   requestedBy: z.string().optional(),
+  requestId: z.string().optional(),
 });
 type JobData = z.infer<typeof jobData>;
 
@@ -195,10 +200,7 @@ export async function openReconcileQueue(
     throw new Error(`queue schema must be a plain identifier: ${schema}`);
   const onError =
     options.onError ??
-    ((error: Error) =>
-      process.stderr.write(
-        `${JSON.stringify({ level: "error", msg: "queue error", error: error.message, time: new Date().toISOString() })}\n`,
-      ));
+    ((error: Error) => createLogger({ stream: process.stderr }).error("queue error", { error }));
   const boss = new PgBoss({
     connectionString: db.url,
     schema,
@@ -263,6 +265,7 @@ export async function openReconcileQueue(
       reason: job.reason,
       eventId: job.eventId,
       requestedBy: job.requestedBy,
+      requestId: job.requestId,
     });
     const startAfter = job.startAfter ?? new Date();
     // A job already waiting for this customer covers this request: pull its start forward if
@@ -313,6 +316,7 @@ export async function openReconcileQueue(
               reason: data.reason,
               eventId: data.eventId,
               requestedBy: data.requestedBy,
+              requestId: data.requestId,
               attempt: job.retryCount,
               retryLimit: job.retryLimit,
               queuedAt: job.createdOn,
@@ -380,6 +384,8 @@ export async function openReconcileQueue(
           reason: `retry of dead letter ${id} (${data.trigger}: ${data.reason})`,
           requestedBy: by,
           ...(data.eventId === undefined ? {} : { eventId: data.eventId }),
+          // The retry keeps the id of the request that first queued it: one id, the whole story.
+          ...(data.requestId === undefined ? {} : { requestId: data.requestId }),
         });
         await boss.deleteJob(DEAD_LETTER_QUEUE, id, { db: tx.db });
         await tx.commit();

@@ -13,8 +13,8 @@ import {
   updateDesired,
 } from "../database/instances.ts";
 import { findRollout, RolloutConflictError, rolloutTenants } from "../database/rollouts.ts";
+import { silentLogger } from "../logging/logger.ts";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
-import { silentLogger } from "./log.ts";
 import { openReconcileQueue, type ReconcileQueue, type ReconcileRequest, ROLLOUT_QUEUE } from "./queue.ts";
 import { resumeRollout, rolloutHandler, startRollout } from "./rollouts.ts";
 

@@ -29,7 +29,7 @@ import {
   planWaves,
   RolloutPlanError,
 } from "../fleet/rolloutPlan.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../logging/logger.ts";
 import { type ReconcileQueue, ROLLOUT_QUEUE } from "./queue.ts";
 
 const jobData = z.object({ rolloutId: z.guid() });

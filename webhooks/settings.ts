@@ -16,9 +16,9 @@ import { LOCAL_SECRET_KEY } from "../billing/stripeClient.ts";
 import { productionRefusal, unset } from "../components/environments.ts";
 import type { TierId } from "../components/tiers.ts";
 import { type DatabaseSettings, loadDatabaseSettings } from "../database/settings.ts";
+import { LOG_LEVELS, type LogFormat, type LogLevel, logFormatFromEnv } from "../logging/logger.ts";
 import { loadMailSettings, type MailSettings } from "../mail/settings.ts";
 import { parseTrustedProxies, type TrustedProxies } from "../net/clientAddress.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import type { MetricsListenerSettings } from "./metricsServer.ts";
 import type { RateLimitSettings } from "./rateLimit.ts";
 import { parseDuration } from "./reconcile/settings.ts";
@@ -71,6 +71,8 @@ export interface WebhookSettings {
   readonly metrics: MetricsListenerSettings;
   /** `MINDROOM_LOG_LEVEL` (debug, info, warn, error; default info). */
   readonly logLevel: LogLevel;
+  /** `MINDROOM_LOG_FORMAT` (json, pretty, auto; default auto: pretty on a terminal, JSON elsewhere). */
+  readonly logFormat: LogFormat;
   readonly automation: AutomationSettings;
   readonly database: DatabaseSettings;
   /** Outgoing mail (`SMTP_URL`, `MAIL_FROM`, `PORTAL_PUBLIC_URL`): the worker's emails. */
@@ -243,6 +245,7 @@ export function loadWebhookSettings(
     },
     metrics: { host: values.MINDROOM_METRICS_HOST, port: values.MINDROOM_METRICS_PORT },
     logLevel: values.MINDROOM_LOG_LEVEL,
+    logFormat: ours(() => logFormatFromEnv(env)),
     automation,
     database,
     mail,

@@ -7,11 +7,11 @@ import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../logging/logger.ts";
 import { TrustedProxies } from "../net/clientAddress.ts";
 import { buildEvent, signedDelivery } from "../stripe-local/events.ts";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
 import { type AppOptions, createApp } from "./app.ts";
-import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { startMetricsServer } from "./metricsServer.ts";
 import { openReconcileQueue, type ReconcileQueue } from "./queue.ts";
@@ -144,11 +144,12 @@ beforeEach(async () => {
 describe("accepted events", () => {
   it("records the event and queues a reconcile of its customer, in one answer", async () => {
     const event = subscriptionEvent("cus_A1");
-    const response = await service.post(
-      signedDelivery(event, SECRET).body,
-      signedDelivery(event, SECRET).headers,
-    );
+    const response = await service.post(signedDelivery(event, SECRET).body, {
+      ...signedDelivery(event, SECRET).headers,
+      "x-request-id": "delivery-a1",
+    });
     expect(response).toMatchObject({ status: 200, body: { received: true } });
+    expect(response.headers.get("x-request-id")).toBe("delivery-a1");
     expect(await events()).toEqual([
       {
         id: event.id,
@@ -167,6 +168,8 @@ describe("accepted events", () => {
           trigger: "stripe",
           reason: "customer.subscription.updated",
           eventId: event.id,
+          // The delivery's request id rides along: the worker's logs and the operation row carry it.
+          requestId: "delivery-a1",
         },
       },
     ]);

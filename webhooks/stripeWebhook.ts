@@ -163,6 +163,7 @@ async function record(
   raw: Buffer,
   customer: string | undefined,
   reconcile: boolean,
+  requestId: string | undefined,
 ): Promise<boolean> {
   const objectId = event.data.object.id;
   const { inserted } = await recordEvent(client, {
@@ -178,7 +179,13 @@ async function record(
   if (!inserted) return false;
   if (customer && reconcile) {
     await queue.enqueue(
-      { customerKey: customer, trigger: "stripe", reason: event.type, eventId: event.id },
+      {
+        customerKey: customer,
+        trigger: "stripe",
+        reason: event.type,
+        eventId: event.id,
+        ...(requestId ? { requestId } : {}),
+      },
       client,
     );
   }
@@ -210,7 +217,7 @@ export function stripeWebhook(options: StripeWebhookOptions): Middleware {
       try {
         client = await pool.connect();
         await client.query("begin");
-        fresh = await record(client, queue, event, raw, customer, reconcile);
+        fresh = await record(client, queue, event, raw, customer, reconcile, ctx.state.requestId);
         await client.query("commit");
         client.release();
       } catch (error) {

@@ -14,11 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAutomationSettings } from "../automation/settings.ts";
 import { findCustomerByStripeId } from "../database/customers.ts";
 import { findInstanceByCustomer, recordActual, updateDesired } from "../database/instances.ts";
+import { silentLogger } from "../logging/logger.ts";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
 import { RecordingOperations } from "../testing/recordingOperations.ts";
 import { type LocalStripe, stripeLocal } from "../testing/stripeLocal.ts";
 import { SAMPLE_HOST_KEY, SAMPLE_ROOT_SECRET } from "../testing/tenantSamples.ts";
-import { silentLogger } from "./log.ts";
 import { openReconcileQueue, type ReconcileQueue } from "./queue.ts";
 import { loadReconcileSettings } from "./reconcile/settings.ts";
 import { reconcileHandler } from "./reconcile/worker.ts";
@@ -79,6 +79,7 @@ function reconcile(customerKey: string) {
     reason: "test",
     eventId: undefined,
     requestedBy: undefined,
+    requestId: undefined,
     attempt: 0,
     retryLimit: 0,
     queuedAt: new Date(),
@@ -211,7 +212,7 @@ describe("the sweep", () => {
     const retry = await run(bin, ["jobs", "retry", "00000000-0000-0000-0000-000000000000"], {
       env: cliEnv,
     }).catch((error: { code: number; stderr: string }) => error);
-    expect(retry).toMatchObject({ code: 1, stderr: expect.stringMatching(/no dead letter/) });
+    expect(retry).toMatchObject({ code: 6, stderr: expect.stringMatching(/no dead letter/) });
     const usage = await run(bin, ["jobs", "frobnicate"], { env: cliEnv }).catch(
       (error: { code: number }) => error,
     );

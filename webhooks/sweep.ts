@@ -22,7 +22,7 @@ import type pg from "pg";
 import type Stripe from "stripe";
 import type { AutomationSettings } from "../automation/settings.ts";
 import { audit } from "../database/auditLog.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../logging/logger.ts";
 import { startPeriodic } from "./periodic.ts";
 import type { ReconcileQueue } from "./queue.ts";
 import {

@@ -11,12 +11,14 @@
  *   signed-in person (or an operator) answers a plain 302 instead of a redirect discovered
  *   mid-stream, and
  * - sets the security headers every response carries.
+ * Around all of it, the request log (server/requestLog.ts).
  */
 import { createMiddleware } from "@solidjs/start/middleware";
 import { isOperator, optionalIdentity } from "./server/identity.ts";
 import { measureRequests, serveMetrics } from "./server/metrics.ts";
 import { limitedResponse, requestAddress, takeLimits } from "./server/rateLimits.ts";
 import { signInFor } from "./server/redirects.ts";
+import { requestLog } from "./server/requestLog.ts";
 import { judgeIntent, refusal } from "./server/requestOrigin.ts";
 import { portalSettings } from "./server/settings.ts";
 
@@ -34,9 +36,11 @@ function countsAsRequest(method: string, path: string): boolean {
 // The internal metrics listener starts with the server (this module loads at boot).
 void serveMetrics();
 
-// Metrics outermost, so refusals, redirects and errors from the rest are counted too.
+// Metrics and the request log outermost, so refusals, redirects and errors from the rest are counted
+// and logged too.
 export default [
   measureRequests,
+  requestLog,
   ...createMiddleware({
     onRequest: async (event) => {
       const url = new URL(event.request.url);

@@ -22,6 +22,7 @@ import { deriveSecret, SECRET_PURPOSES } from "../../components/tenantSecrets.ts
 import { parseTenantSpec } from "../../components/tenantSpec.ts";
 import { findInstanceByCustomer, type Instance } from "../../database/instances.ts";
 import { operationsForInstance } from "../../database/operations.ts";
+import { silentLogger } from "../../logging/logger.ts";
 import { formatDate as mailDate } from "../../mail/messages.ts";
 import { localControls } from "../../stripe-local/controls.ts";
 import { runDokku } from "../../testing/dokkuClient.ts";
@@ -30,7 +31,6 @@ import { type Inbox, testMailpit } from "../../testing/mailpit.ts";
 import { processHoldings } from "../../testing/processHoldings.ts";
 import { expectTenant, observeTenant } from "../../testing/tenantObserver.ts";
 import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
-import { silentLogger } from "../../webhooks/log.ts";
 import { collectUsage } from "../../webhooks/usage/collector.ts";
 import { formatDate } from "../src/components/format.ts";
 import { accessibilityProblems } from "./accessibility.ts";

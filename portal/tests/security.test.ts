@@ -67,6 +67,39 @@ describe("without a session", () => {
     },
   );
 
+  it("every response carries a request id, and the request log names it without the query string", async () => {
+    const given = await fetch(`${env.url}/dashboard?code=query-secret-1`, {
+      redirect: "manual",
+      headers: { "x-request-id": "sec-test-1" },
+    });
+    expect(given.headers.get("x-request-id")).toBe("sec-test-1");
+    const fresh = await get("/nope");
+    const id = fresh.headers.get("x-request-id") ?? "";
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    // A malformed id from outside is replaced, not echoed.
+    const forged = await fetch(`${env.url}/`, { headers: { "x-request-id": "bad id <script>" } });
+    expect(forged.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = env
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: "request",
+        service: "portal",
+        requestId: "sec-test-1",
+        path: "/dashboard",
+        status: 302,
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ requestId: id, path: "/nope", status: 404, level: "warn" }),
+    );
+    expect(env.output()).not.toContain("query-secret-1");
+  });
+
   it("a tenant page redirects to sign-in", async () => {
     const answer = await get(`/operator/tenants/${bob.instanceId}`);
     expect(answer.status).toBe(302);

@@ -20,7 +20,7 @@ import { type Instance, recordActual } from "../../database/instances.ts";
 import { finishOperation, recordProgress, startOperation } from "../../database/operations.ts";
 import { findSubscription } from "../../database/subscriptions.ts";
 import { transaction } from "../../database/transaction.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../logging/logger.ts";
 import {
   emailsAfterFailedOperation,
   emailsAfterOperation,
@@ -98,7 +98,12 @@ export async function runOperation(
   const kind = desired.state === "deleted" ? "destroy" : "up";
   const actor = actorOf(job);
   const verb = verbFor(before, desired.state, spec);
-  const log = deps.log.child({ customer: job.customerKey, job: job.id, tenant: instance.slug });
+  const log = deps.log.child({
+    customer: job.customerKey,
+    job: job.id,
+    tenant: instance.slug,
+    ...(job.requestId ? { requestId: job.requestId } : {}),
+  });
   const operation = await transaction(pool, async (tx) => {
     const interrupted = await failInterruptedOperations(tx, instance.id);
     if (interrupted > 0)
@@ -108,6 +113,7 @@ export async function runOperation(
       kind,
       trigger: job.trigger,
       requestedBy: job.requestedBy ?? null,
+      requestId: job.requestId ?? null,
       reason: `${job.reason}: ${desired.reason}`,
       specHash: hash,
       status: "queued",

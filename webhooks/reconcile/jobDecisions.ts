@@ -22,6 +22,7 @@ export function deletionJob(job: ReconcileJob, dueAt: Date): ReconcileRequest {
     trigger: job.trigger,
     reason: `scheduled deletion due ${dueAt.toISOString()}`,
     startAfter: dueAt,
+    ...(job.requestId ? { requestId: job.requestId } : {}),
   };
 }
 

@@ -20,12 +20,12 @@ import { readHostPool, saveHost, setHostSchedule } from "../../database/hosts.ts
 import { findInstanceByCustomer, type Instance, requestRestart, setHold } from "../../database/instances.ts";
 import { operationsForInstance } from "../../database/operations.ts";
 import { subscriptionsForCustomer } from "../../database/subscriptions.ts";
+import { silentLogger } from "../../logging/logger.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { RecordingOperations } from "../../testing/recordingOperations.ts";
 import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
 import { SAMPLE_HOST_KEY, SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 import { retryBlockedTenants } from "../capacityRetry.ts";
-import { silentLogger } from "../log.ts";
 import type { ReconcileJob, ReconcileRequest } from "../queue.ts";
 import { ReconcileOperationError } from "./applyOperation.ts";
 import { upgradeRefusedMessage, WAITING_FOR_CAPACITY } from "./capacity.ts";
@@ -85,6 +85,7 @@ function harness(now?: () => Date) {
       reason,
       eventId: undefined,
       requestedBy: undefined,
+      requestId: `req-${jobCounter}`,
       attempt: 0,
       retryLimit: 5,
       queuedAt: new Date(),
@@ -156,6 +157,8 @@ describe("the reconcile handler", () => {
 
     const ops = await operationsOf(customer);
     expect(ops.map((o) => [o.kind, o.trigger, o.status])).toEqual([["up", "stripe", "succeeded"]]);
+    // The request that queued the job is on the operation row, as its log lines name it.
+    expect(ops[0]?.requestId).toMatch(/^req-\d+$/);
     expect(ops[0]?.outputs).toMatchObject({ status: "running" });
     expect(ops[0]?.progress?.message).toBe("succeeded");
     expect(ops[0]?.durationMs).toBeGreaterThanOrEqual(0);
@@ -374,6 +377,7 @@ describe("the reconcile handler", () => {
         reason: "test",
         eventId: undefined,
         requestedBy: undefined,
+        requestId: undefined,
         attempt: 0,
         retryLimit: 0,
         queuedAt: new Date(),

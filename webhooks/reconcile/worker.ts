@@ -79,7 +79,12 @@ export function reconcileHandler(deps: ReconcileDeps): (job: ReconcileJob) => Pr
   // DOKKU_HOSTS seeds the hosts table once per handler (the table is the truth after that).
   let seeded: Promise<void> | undefined;
   return async (job) => {
-    const log = deps.log.child({ customer: job.customerKey, job: job.id, trigger: job.trigger });
+    const log = deps.log.child({
+      customer: job.customerKey,
+      job: job.id,
+      trigger: job.trigger,
+      ...(job.requestId ? { requestId: job.requestId } : {}),
+    });
     const startedAt = new Date();
     try {
       seeded ??= seedHosts(deps.db.pool, deps.settings.automation.hosts, deps.settings.reconcile.hostKeys);

@@ -12,12 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTenantSpec } from "../../components/tenantSpec.ts";
 import { auditForInstance } from "../../database/auditLog.ts";
 import { findInstanceById } from "../../database/instances.ts";
+import { silentLogger } from "../../logging/logger.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { runDokku } from "../../testing/dokkuClient.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { seedInstance } from "../../testing/instanceRows.ts";
 import { hostSpec } from "../../testing/tenantStacks.ts";
-import { silentLogger } from "../log.ts";
 import { type AppExpectation, type AppObservation, assessTenant } from "./assess.ts";
 import { checkTenantHealth, HTTP_PROBE_OFF } from "./check.ts";
 

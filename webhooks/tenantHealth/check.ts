@@ -13,7 +13,7 @@ import { type HostAccess, runDokkuReads } from "../../automation/hostShell.ts";
 import { tenantDomains, tenantNames } from "../../components/tenantNames.ts";
 import { parseTenantSpec, type TenantSpec } from "../../components/tenantSpec.ts";
 import { audit } from "../../database/auditLog.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../logging/logger.ts";
 import {
   type AppExpectation,
   type AppObservation,

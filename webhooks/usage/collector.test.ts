@@ -15,9 +15,9 @@ import { listEmails } from "../../database/emailOutbox.ts";
 import { createInstance, recordActual, updateDesired } from "../../database/instances.ts";
 import { upsertSubscription } from "../../database/subscriptions.ts";
 import { usageForInstance } from "../../database/usage.ts";
+import { silentLogger } from "../../logging/logger.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { sampleSpecInput } from "../../testing/tenantSamples.ts";
-import { silentLogger } from "../log.ts";
 import { collectUsage } from "./collector.ts";
 import { quotaPeriod, quotaWarnings } from "./quotaWarnings.ts";
 

@@ -18,7 +18,7 @@ import { type Instance, listInstances } from "../../database/instances.ts";
 import { subscriptionsForCustomer } from "../../database/subscriptions.ts";
 import { transaction } from "../../database/transaction.ts";
 import { recordUsage } from "../../database/usage.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../logging/logger.ts";
 import { queueCustomerEmails, quotaWarningEmails } from "../notifications/customerEmails.ts";
 import { quotaWarnings } from "./quotaWarnings.ts";
 

@@ -1,11 +1,11 @@
 /**
  * Failures the portal hides from the people it serves go to the server's log instead, in full
- * (message and stack), as one JSON line on stderr.
+ * (message and stack, secrets masked by the one logger), with the request they happened in.
  */
+import { log } from "./log.ts";
+import { currentRequestId } from "./requestLog.ts";
+
 export function logServerError(msg: string, error: unknown, context: Record<string, unknown> = {}): void {
-  const detail =
-    error instanceof Error ? { error: error.message, stack: error.stack } : { error: String(error) };
-  process.stderr.write(
-    `${JSON.stringify({ level: "error", msg, ...context, ...detail, time: new Date().toISOString() })}\n`,
-  );
+  const requestId = currentRequestId();
+  log.error(msg, { ...context, error, ...(requestId ? { requestId } : {}) });
 }

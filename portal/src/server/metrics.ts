@@ -9,6 +9,7 @@
 import type { Middleware } from "h3";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { type MetricsServer, startMetricsServer } from "../../../webhooks/metricsServer.ts";
+import { log } from "./log.ts";
 
 export interface PortalMetrics {
   readonly registry: Registry;
@@ -63,13 +64,11 @@ export function serveMetrics(env: NodeJS.ProcessEnv = process.env): Promise<Metr
     port: Number(env.PORTAL_METRICS_PORT?.trim() || 9465),
   }).then(
     (server) => {
-      process.stdout.write(`${JSON.stringify({ msg: "portal metrics listening", url: server.url })}\n`);
+      log.info("portal metrics listening", { url: server.url });
       return server;
     },
     (error: Error) => {
-      process.stderr.write(
-        `${JSON.stringify({ level: "error", msg: "portal metrics listener failed", error: error.message })}\n`,
-      );
+      log.error("portal metrics listener failed", { error });
       return undefined;
     },
   );

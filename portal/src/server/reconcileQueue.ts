@@ -8,6 +8,7 @@ import { audit, type NewAuditEntry } from "../../../database/auditLog.ts";
 import { transaction } from "../../../database/transaction.ts";
 import { openReconcileQueue, type ReconcileQueue, type ReconcileRequest } from "../../../webhooks/queue.ts";
 import { servicePool } from "./database.ts";
+import { currentRequestId } from "./requestLog.ts";
 import { portalSettings } from "./settings.ts";
 
 let opening: Promise<ReconcileQueue> | undefined;
@@ -31,9 +32,10 @@ export async function auditAndEnqueue(
 ): Promise<void> {
   const queue = await reconcileQueue();
   // On the service connection (the owner role): the caller has checked who may do this.
+  const requestId = job.requestId ?? currentRequestId();
   await transaction(servicePool(), async (tx) => {
     await change?.(tx);
     await audit(tx, entry);
-    await queue.enqueue(job, tx);
+    await queue.enqueue({ ...job, ...(requestId ? { requestId } : {}) }, tx);
   });
 }
