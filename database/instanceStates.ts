@@ -20,3 +20,8 @@ export type ActualState = (typeof ACTUAL_STATES)[number];
 /** What the last health check of a running tenant found (unknown: not running, or not checked yet). */
 export const HEALTH_STATES = ["unknown", "healthy", "degraded"] as const;
 export type HealthState = (typeof HEALTH_STATES)[number];
+
+/** A customer may restart an instance that runs, or whose last provisioning failed. */
+export function canRestart(state: string): boolean {
+  return state === "running" || state === "failed";
+}

@@ -4,6 +4,7 @@
  * each, in Stripe's order. The HTTP layer, the hosted pages and the lifecycle
  * controls all change state through here, so every change emits its events.
  */
+import type { SubscriptionStatus } from "../database/subscriptions.ts";
 import { previousAttributes } from "./diff.ts";
 import { invalidRequest } from "./errors.ts";
 import type { EventInput } from "./events.ts";
@@ -22,7 +23,6 @@ import {
   type Price,
   type Subscription,
   type SubscriptionItem,
-  type SubscriptionStatus,
 } from "./objects.ts";
 import { must, type StateData } from "./state.ts";
 

@@ -6,6 +6,7 @@
  * Stored objects are exactly what the API returns (before `expand`), so the
  * state file is readable as Stripe data.
  */
+import type { SubscriptionStatus } from "../database/subscriptions.ts";
 import { CATALOG_CREATED, type CatalogEntry } from "./catalog.ts";
 import { newId, nowSeconds } from "./ids.ts";
 
@@ -89,27 +90,6 @@ export type Price = {
   unit_amount: number;
   unit_amount_decimal: string;
 };
-
-export type SubscriptionStatus =
-  | "incomplete"
-  | "incomplete_expired"
-  | "trialing"
-  | "active"
-  | "past_due"
-  | "canceled"
-  | "unpaid"
-  | "paused";
-
-export const SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = [
-  "incomplete",
-  "incomplete_expired",
-  "trialing",
-  "active",
-  "past_due",
-  "canceled",
-  "unpaid",
-  "paused",
-];
 
 /** The legacy mirror of a recurring price that subscription items still carry. */
 export type Plan = {

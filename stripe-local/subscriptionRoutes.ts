@@ -1,10 +1,10 @@
 /** Subscriptions and invoices endpoints. */
 import { z } from "zod";
+import { SUBSCRIPTION_STATUSES } from "../database/subscriptions.ts";
 import { mergeMetadata } from "./billing.ts";
 import { invalidRequest } from "./errors.ts";
 import { previewInvoice } from "./items.ts";
 import { runControl } from "./lifecycle.ts";
-import { SUBSCRIPTION_STATUSES } from "./objects.ts";
 import {
   expandParam,
   formBool,

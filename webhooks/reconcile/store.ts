@@ -5,11 +5,12 @@
  * instances.
  */
 import { z } from "zod";
-import { isTierId, type TenantShape, type TierId, tenantFootprint } from "../../components/tiers.ts";
+import { type TenantShape, TIER_IDS, type TierId, tenantFootprint } from "../../components/tiers.ts";
 import type { Queryable } from "../../database/connection.ts";
+import { ACTUAL_STATES, DESIRED_STATES } from "../../database/instanceStates.ts";
 import type { Placement } from "./placement.ts";
 
-const tierId = z.string().refine(isTierId, "must be a tier id") as unknown as z.ZodType<TierId>;
+const tierId = z.enum(TIER_IDS);
 
 /** A placed tenant's shape, from its spec (a tenant placed before its first spec: the defaults). */
 function shapeOf(tier: TierId, spec: unknown): TenantShape {
@@ -89,8 +90,8 @@ const sweptRow = z.object({
   stripe_customer_id: z.string(),
   slug: z.string(),
   tier: tierId,
-  desired_state: z.enum(["running", "suspended", "deleted"]),
-  actual_state: z.string(),
+  desired_state: z.enum(DESIRED_STATES),
+  actual_state: z.enum(ACTUAL_STATES),
   spec_hash: z.string().nullable(),
   applied_spec_hash: z.string().nullable(),
   deletion_due_at: z.coerce.date().nullable(),

@@ -5,6 +5,7 @@
  */
 import { action, query } from "@solidjs/router";
 import { isTierId, type Tier, tier as tierOf } from "../../../components/tiers.ts";
+import { canRestart } from "../../../database/instanceStates.ts";
 import { requestRestart } from "../../../database/instances.ts";
 import { type CustomerFacingView, forCustomer } from "../server/customerFacing.ts";
 import { customerView } from "../server/customerView.ts";
@@ -56,7 +57,7 @@ export const instanceAction = action(async (form: FormData): Promise<FormResult>
   if (kind === "retry" && instance.actualState !== "failed") {
     return failure("Only a failed provisioning can be re-run; your instance is not in a failed state.");
   }
-  if (kind === "restart" && !["running", "failed"].includes(instance.actualState)) {
+  if (kind === "restart" && !canRestart(instance.actualState)) {
     return failure(`Your instance is ${instance.actualState}; it can be restarted once it is running.`);
   }
   const text = ACTION_TEXT[kind];

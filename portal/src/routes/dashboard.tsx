@@ -9,6 +9,7 @@ import {
 } from "@solidjs/router";
 import { createEffect, Match, onCleanup, Show, Switch } from "solid-js";
 import { storageQuotaBytes } from "../../../components/tiers.ts";
+import { canRestart } from "../../../database/instanceStates.ts";
 import { isPaidSubscription } from "../../../database/subscriptions.ts";
 import FormNotice from "../components/FormNotice.tsx";
 import { formatBytes, formatDate, formatLimit } from "../components/format.ts";
@@ -368,11 +369,7 @@ function ActionsCard(props: { data: Dashboard }) {
       <div class="row">
         <form action={instanceAction} method="post">
           <input type="hidden" name="action" value="restart" />
-          <button
-            class="btn"
-            type="submit"
-            disabled={submission.pending || !["running", "failed"].includes(state())}
-          >
+          <button class="btn" type="submit" disabled={submission.pending || !canRestart(state())}>
             Restart instance
           </button>
         </form>
