@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 
+	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"mindroom.cloud/toolchain/pulumi-resource-command/remote"
@@ -19,14 +20,20 @@ import (
 // @pulumi/command asks the engine for.
 var Version = "0.0.0-dev"
 
-func main() {
-	exitWithEngine()
-	provider, err := infer.NewProviderBuilder().
+// newProvider is the provider the engine talks to: its schema is what
+// @pulumi/command's SDK was generated from (schema_test.go holds them together).
+func newProvider() (p.Provider, error) {
+	return infer.NewProviderBuilder().
 		WithNamespace("pulumi").
 		WithDisplayName("Command").
 		WithDescription("Run commands on remote hosts over SSH.").
 		WithResources(infer.Resource(remote.Command{})).
 		Build()
+}
+
+func main() {
+	exitWithEngine()
+	provider, err := newProvider()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
