@@ -34,6 +34,8 @@ export async function openMail(settings: MailSettings): Promise<MailConnection> 
 }
 
 export interface MailDelivery {
+  /** The connection's mailer, for mail that is not a customer's (critical alerts to operators). */
+  readonly mailer: Mailer;
   /** The local Mailpit's web inbox; undefined with `SMTP_URL`. */
   readonly inboxUrl: string | undefined;
   /** Sends what is due now instead of at the next tick. */
@@ -59,6 +61,7 @@ export async function startMailDelivery(
     { intervalMs: deps.intervalMs },
   );
   return {
+    mailer: connection.mailer,
     inboxUrl: connection.inboxUrl,
     wake: () => sender.wake(),
     async stop() {

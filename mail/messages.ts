@@ -93,7 +93,7 @@ export function formatDate(iso: string): string {
   return `${day} at ${time} UTC`;
 }
 
-function escapeHtml(value: string): string {
+export function escapeHtml(value: string): string {
   return value
     .replaceAll("&", "&amp;")
     .replaceAll("<", "&lt;")

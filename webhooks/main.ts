@@ -17,6 +17,8 @@ import { type Database, openDatabase } from "../database/connection.ts";
 import { readHostPool, seedHosts } from "../database/hosts.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
 import { startMailDelivery } from "../mail/connection.ts";
+import type { Mailer } from "../mail/transport.ts";
+import { receiveAlerts } from "./alertMail.ts";
 import { createApp } from "./app.ts";
 import { registerFleetMetrics } from "./fleetMetrics.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
@@ -177,10 +179,22 @@ export async function startWebhookService(
     const address = server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
-    const metricsServer = await startMetricsServer([metrics.registry], {
-      ...settings.metrics,
-      ...(options.metricsPort === undefined ? {} : { port: options.metricsPort }),
-    });
+    // Set once mail is open (with the worker): critical alerts go out through it.
+    let mailer: Mailer | undefined;
+    const metricsServer = await startMetricsServer(
+      [metrics.registry],
+      {
+        ...settings.metrics,
+        ...(options.metricsPort === undefined ? {} : { port: options.metricsPort }),
+      },
+      {
+        "/alerts": (body) =>
+          receiveAlerts(
+            { pool: database.pool, mailer: () => mailer, messageDomain: settings.mail.fromDomain },
+            body,
+          ),
+      },
+    );
     cleanups.push(() => metricsServer.close());
     const worker = options.worker ?? true;
     if (worker) {
@@ -190,6 +204,7 @@ export async function startWebhookService(
         pool: database.pool,
         log: logger.child({ component: "mail" }),
       });
+      mailer = mail.mailer;
       cleanups.push(() => mail.stop());
     }
     logger.info("webhook service started", {

@@ -2,7 +2,8 @@
  * The internal listener every platform process serves its Prometheus metrics on: apart from the
  * public port (the one Stripe or customers call), so scrapes need no route through the edge and
  * the public side exposes nothing about the fleet. `GET /metrics` renders the given registries
- * (merged), `GET /healthz` answers while the process lives; anything else is 404.
+ * (merged), `GET /healthz` answers while the process lives; a process may add internal `POST`
+ * endpoints (the webhook service's `/alerts`, webhooks/alertMail.ts); anything else is 404.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +15,11 @@ export interface MetricsListenerSettings {
   /** 0 picks a free port. */
   readonly port: number;
 }
+
+/** An internal POST endpoint: the body as text (at most 1 MiB), answered with JSON. */
+export type InternalPost = (body: string) => Promise<{ status: number; body: Record<string, unknown> }>;
+
+const MAX_POST_BYTES = 1024 * 1024;
 
 export interface MetricsServer {
   /** `http://host:port` */
@@ -32,9 +38,39 @@ export async function renderMetrics(registries: readonly Registry[]): Promise<st
 export async function startMetricsServer(
   registries: readonly Registry[],
   settings: MetricsListenerSettings,
+  posts: Readonly<Record<string, InternalPost>> = {},
 ): Promise<MetricsServer> {
   const server = createServer((request, response) => {
-    const path = (request.url ?? "/").split("?")[0];
+    const path = (request.url ?? "/").split("?")[0] ?? "/";
+    const post = Object.hasOwn(posts, path) ? posts[path] : undefined;
+    if (post && request.method === "POST") {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      request.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_POST_BYTES) {
+          response.writeHead(413, { "content-type": "text/plain" }).end("body over 1 MiB\n");
+          request.destroy();
+        } else chunks.push(chunk);
+      });
+      request.on("end", () => {
+        post(Buffer.concat(chunks).toString("utf8")).then(
+          (answer) =>
+            response
+              .writeHead(answer.status, { "content-type": "application/json" })
+              .end(JSON.stringify(answer.body)),
+          (error: unknown) =>
+            response
+              .writeHead(500, { "content-type": "application/json" })
+              .end(JSON.stringify({ error: (error as Error).message })),
+        );
+      });
+      return;
+    }
+    if (post) {
+      response.writeHead(405, { allow: "POST" }).end();
+      return;
+    }
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { allow: "GET, HEAD" }).end();
       return;

@@ -7,14 +7,14 @@ import {
   useSearchParams,
   useSubmission,
 } from "@solidjs/router";
-import { createEffect, Match, onCleanup, Show, Switch } from "solid-js";
+import { createEffect, For, Match, onCleanup, Show, Switch } from "solid-js";
 import { storageQuotaBytes } from "../../../components/tiers.ts";
 import { canRestart } from "../../../database/instanceStates.ts";
 import { isPaidSubscription } from "../../../database/subscriptions.ts";
 import FormNotice from "../components/FormNotice.tsx";
-import { formatBytes, formatDate, formatLimit } from "../components/format.ts";
+import { formatBytes, formatDate, formatDateTime, formatLimit } from "../components/format.ts";
 import Meter from "../components/Meter.tsx";
-import StatusBadge from "../components/StatusBadge.tsx";
+import StatusBadge, { labelOf } from "../components/StatusBadge.tsx";
 import Timeline from "../components/Timeline.tsx";
 import { type Dashboard, getDashboard, instanceAction } from "../lib/dashboard.ts";
 
@@ -24,7 +24,8 @@ export const route = { preload: () => getDashboard() } satisfies RouteDefinition
 function settling(d: Dashboard): boolean {
   const i = d.instance;
   if (!i) return d.subscription !== null && isPaidSubscription(d.subscription.status);
-  if (["pending", "provisioning", "deleting"].includes(i.actualState)) return true;
+  // Waiting for capacity too: the tenant provisions by itself once a host has room.
+  if (["pending", "waiting_for_capacity", "provisioning", "deleting"].includes(i.actualState)) return true;
   if (d.operations.some((o) => o.status === "queued" || o.status === "running")) return true;
   // A billing change the worker has not applied yet (e.g. a new tier).
   return d.subscription?.tier != null && d.subscription.tier !== i.tier;
@@ -68,6 +69,13 @@ function DashboardView(props: { data: Dashboard }) {
           <StatusBadge state={stateWord(d())} label={stateLabel(d())} />
         </Show>
       </div>
+      <Show when={d().instance?.actualState !== "waiting_for_capacity" && d().instance?.blockedReason}>
+        {(reason) => (
+          <p class="notice notice-warn" role="status" data-testid="blocked">
+            {reason()}
+          </p>
+        )}
+      </Show>
       <Show when={d().instance?.warning}>
         {(w) => (
           <p class="notice notice-warn" role="status">
@@ -96,6 +104,7 @@ function stateWord(d: Dashboard): string {
   const i = d.instance;
   if (!i) return "pending";
   if (i.deletionDueAt && i.actualState !== "deleted") return "deleting";
+  if (i.actualState === "running" && i.health === "degraded") return "degraded";
   return i.actualState;
 }
 
@@ -103,7 +112,7 @@ function stateLabel(d: Dashboard): string {
   const i = d.instance;
   if (i?.deletionDueAt && i.actualState !== "deleted") return "Scheduled for deletion";
   const word = stateWord(d);
-  return word === "pending" ? "Provisioning" : word.charAt(0).toUpperCase() + word.slice(1);
+  return word === "pending" ? "Provisioning" : labelOf(word);
 }
 
 function NoInstance(props: { data: Dashboard }) {
@@ -166,6 +175,35 @@ function StateCard(props: { data: Dashboard }) {
             <div style={{ flex: 1 }}>
               <h3>Setting up your instance</h3>
               <Progress op={running()} />
+            </div>
+          </div>
+        </Match>
+        <Match when={i()?.actualState === "waiting_for_capacity"}>
+          <div class="state" data-testid="waiting-for-capacity">
+            <span class="state-dot warn" aria-hidden="true" />
+            <div style={{ flex: 1 }}>
+              <h3>Waiting for capacity</h3>
+              <p class="muted">
+                {i()?.blockedReason ??
+                  "Every server is full right now. Your instance starts by itself as soon as one has room; our operators have been alerted."}
+              </p>
+            </div>
+          </div>
+        </Match>
+        <Match when={i()?.actualState === "running" && i()?.health === "degraded"}>
+          <div class="state" data-testid="degraded">
+            <span class="state-dot bad" aria-hidden="true" />
+            <div>
+              <h3>Degraded</h3>
+              <p class="muted">
+                Your instance is not working as it should. We have been alerted and are looking into it.
+              </p>
+              <ul class="small">
+                <For each={i()?.healthFindings}>{(finding) => <li>{finding}</li>}</For>
+              </ul>
+              <Show when={i()?.healthCheckedAt}>
+                <p class="small muted">Last checked {formatDateTime(i()?.healthCheckedAt)}.</p>
+              </Show>
             </div>
           </div>
         </Match>

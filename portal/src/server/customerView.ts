@@ -4,6 +4,7 @@
  * rows come back; the `where` clauses only pick among rows the person may already read.
  */
 import type pg from "pg";
+import { HEALTH_STATES, type HealthState } from "../../../database/instanceStates.ts";
 
 export interface CustomerRow {
   readonly id: string;
@@ -39,6 +40,13 @@ export interface InstanceRow {
   readonly appliedSpecHash: string | null;
   /** An operator's suspension: the worker keeps the tenant suspended while it is set. */
   readonly hold: { readonly since: string; readonly reason: string } | null;
+  /** The worker's last health check of the running tenant (unknown: not checked, or not running). */
+  readonly health: HealthState;
+  /** What the check found wrong, written for the customer. */
+  readonly healthFindings: readonly string[];
+  readonly healthCheckedAt: string | null;
+  /** Why the desired spec cannot be applied now (no host has room), or null. */
+  readonly blockedReason: string | null;
   readonly updatedAt: string;
 }
 
@@ -120,7 +128,16 @@ export function subscriptionFrom(r: Record<string, unknown>): SubscriptionRow {
 
 export const instanceColumns = `i.id, i.slug, i.tier, i.desired_state, i.actual_state, i.host, i.outputs,
   i.warning, i.deletion_due_at, i.last_error, i.spec_hash, i.applied_spec_hash, i.held_at, i.hold_reason,
-  i.updated_at`;
+  i.health, i.health_report, i.health_checked_at, i.blocked_reason, i.updated_at`;
+
+/** The findings' messages from the worker's health report (webhooks/tenantHealth/assess.ts). */
+function healthFindings(report: unknown): string[] {
+  const findings = (report as { findings?: unknown } | null)?.findings;
+  if (!Array.isArray(findings)) return [];
+  return findings
+    .map((f) => (f as { message?: unknown } | null)?.message)
+    .filter((m): m is string => typeof m === "string");
+}
 export function instanceFrom(r: Record<string, unknown>): InstanceRow {
   return {
     id: String(r.id),
@@ -136,6 +153,10 @@ export function instanceFrom(r: Record<string, unknown>): InstanceRow {
     specHash: (r.spec_hash as string | null) ?? null,
     appliedSpecHash: (r.applied_spec_hash as string | null) ?? null,
     hold: r.held_at ? { since: iso(r.held_at) ?? "", reason: String(r.hold_reason) } : null,
+    health: HEALTH_STATES.find((h) => h === r.health) ?? "unknown",
+    healthFindings: healthFindings(r.health_report),
+    healthCheckedAt: iso(r.health_checked_at),
+    blockedReason: (r.blocked_reason as string | null) ?? null,
     updatedAt: iso(r.updated_at) ?? "",
   };
 }

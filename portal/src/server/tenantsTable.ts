@@ -32,6 +32,8 @@ export interface TenantListRow {
   readonly tier: string;
   readonly actualState: string;
   readonly desiredState: string;
+  /** The last health check's verdict (degraded: the worker found it not working). */
+  readonly health: string;
   readonly host: string | null;
   readonly drift: (typeof DRIFT_STATES)[number];
   readonly lastOperation: { kind: string; status: string; at: string } | null;
@@ -114,7 +116,7 @@ export async function tenantsPage(db: pg.PoolClient, filter: TenantFilter): Prom
   if (filter.failing) computed.push("(failures > 0 or last_error is not null)");
   const limit = param(filter.pageSize);
   const offset = param((filter.page - 1) * filter.pageSize);
-  const columns = `i.id, i.slug, c.email, i.tier, i.actual_state, i.desired_state, i.host, i.last_error, i.updated_at,
+  const columns = `i.id, i.slug, c.email, i.tier, i.actual_state, i.desired_state, i.health, i.host, i.last_error, i.updated_at,
     i.spec_hash, i.applied_spec_hash`;
   const joined = "from public.instances i join public.customers c on c.id = i.customer_id";
   const where = base.length ? `where ${base.join(" and ")}` : "";
@@ -151,6 +153,7 @@ export async function tenantsPage(db: pg.PoolClient, filter: TenantFilter): Prom
       tier: String(r.tier),
       actualState: String(r.actual_state),
       desiredState: String(r.desired_state),
+      health: String(r.health),
       host: (r.host as string | null) ?? null,
       drift: r.drift as TenantListRow["drift"],
       lastOperation: r.last_kind

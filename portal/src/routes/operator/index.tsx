@@ -116,6 +116,10 @@ export default function TenantsPage() {
                   <td>{t.tier}</td>
                   <td>
                     <StatusBadge state={t.actualState} />
+                    <Show when={t.actualState === "running" && t.health === "degraded"}>
+                      {" "}
+                      <StatusBadge state="degraded" />
+                    </Show>
                     <Show when={t.desiredState !== t.actualState && t.desiredState !== "running"}>
                       <div class="muted small">→ {t.desiredState}</div>
                     </Show>

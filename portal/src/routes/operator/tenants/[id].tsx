@@ -55,9 +55,20 @@ function TenantView(props: { t: TenantPageData }) {
         </div>
         <div class="row">
           <StatusBadge state={t().instance.actualState} />
+          <Show when={t().instance.actualState === "running" && t().instance.health === "degraded"}>
+            <StatusBadge state="degraded" />
+          </Show>
           <span class="muted small">desired: {t().instance.desiredState}</span>
         </div>
       </div>
+      <Show when={t().instance.actualState === "running" && t().instance.health === "degraded"}>
+        <p class="notice notice-bad" data-testid="degraded">
+          Degraded: {t().instance.healthFindings.join("; ")}
+        </p>
+      </Show>
+      <Show when={t().instance.blockedReason}>
+        <p class="notice notice-warn">Blocked: {t().instance.blockedReason}</p>
+      </Show>
       <Show when={t().instance.lastError}>
         <p class="notice notice-bad">Last error: {t().instance.lastError}</p>
       </Show>
