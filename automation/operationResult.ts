@@ -42,6 +42,8 @@ export interface OperationResult {
 export interface OperationOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   readonly signal?: AbortSignal;
+  /** The holder id of the tenant lease the operation runs under (the worker pool takes it). */
+  readonly lease?: string;
 }
 
 export interface UpOptions extends OperationOptions {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tenantNames } from "../components/tenantNames.ts";
 import { parseTenantSpec } from "../components/tenantSpec.ts";
+import { type TestDatabase, testDatabase } from "../testing/database.ts";
 import { runDokku } from "../testing/dokkuClient.ts";
 import { dokkuTarget } from "../testing/dokkuTarget.ts";
 import { type ProcessSnapshot, snapshotTree, survivors } from "../testing/processTree.ts";
@@ -33,12 +34,15 @@ const settings = loadAutomationSettings({
   DOKKU_HOSTS: target.shellUrl,
 });
 let ops: Operations;
+let db: TestDatabase;
 
 beforeAll(async () => {
-  ops = await Operations.start(settings);
+  db = await testDatabase();
+  ops = await Operations.start({ ...settings, databaseUrl: db.url });
 });
 afterAll(async () => {
   await ops?.close();
+  await db?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

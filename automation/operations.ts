@@ -1,8 +1,9 @@
 /**
  * The automation layer's front door for callers in other processes' roles (the
  * operator CLI, the reconcile worker): the worker pool for operations that run
- * programs, the tenant stack API for reads, the platform's secrets, and the
- * last drift result per tenant.
+ * programs, the tenant leases (operations hold one per tenant: tenantLease.ts),
+ * the tenant stack API for reads, the platform's secrets, and the last drift
+ * result per tenant.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import { policyPackOptions } from "../policies/packOptions.ts";
 import type { OperationResult } from "./operationResult.ts";
 import { WorkerPool } from "./pool/workerPool.ts";
 import { type AutomationSettings, SettingsError } from "./settings.ts";
+import { leaseTimings, TenantLeases } from "./tenantLease.ts";
 import { type PolicyPackOptions, TenantStacks } from "./tenantStacks.ts";
 import type { TenantSecrets } from "./tenantWorkspaces.ts";
 
@@ -45,12 +47,20 @@ export interface TenantOverview {
 export class Operations {
   readonly pool: WorkerPool;
   readonly stacks: TenantStacks;
+  /** Tenant leases: a caller that records an operation takes the lease first and hands it to the pool. */
+  readonly leases: TenantLeases;
   private readonly settings: AutomationSettings;
 
-  private constructor(settings: AutomationSettings, stacks: TenantStacks, pool: WorkerPool) {
+  private constructor(
+    settings: AutomationSettings,
+    stacks: TenantStacks,
+    pool: WorkerPool,
+    leases: TenantLeases,
+  ) {
     this.settings = settings;
     this.stacks = stacks;
     this.pool = pool;
+    this.leases = leases;
   }
 
   /**
@@ -62,12 +72,14 @@ export class Operations {
     settings: AutomationSettings,
     policy: PolicyPackOptions | "perOperation" | undefined = defaultPolicyPack(settings),
   ): Promise<Operations> {
-    if (policy === "perOperation") {
-      const stacks = await TenantStacks.open(settings, undefined);
-      return new Operations(settings, stacks, new WorkerPool(settings, undefined));
-    }
-    const stacks = await TenantStacks.open(settings, policy);
-    return new Operations(settings, stacks, new WorkerPool(settings, policy));
+    if (!settings.databaseUrl)
+      throw new Error(
+        "tenant operations need the platform database (tenant leases, shared stack config): set DATABASE_URL",
+      );
+    const poolPolicy = policy === "perOperation" ? undefined : policy;
+    const stacks = await TenantStacks.open(settings, poolPolicy);
+    const leases = TenantLeases.open(settings.databaseUrl, leaseTimings(settings.leaseTtlMs));
+    return new Operations(settings, stacks, new WorkerPool(settings, poolPolicy, leases), leases);
   }
 
   /**
@@ -140,8 +152,9 @@ export class Operations {
     }
   }
 
-  /** Lets running operations finish (for at most `graceMs`, when given), then ends the workers. */
-  close(options: { readonly graceMs?: number } = {}): Promise<void> {
-    return this.pool.close(options);
+  /** Lets running operations finish (for at most `graceMs`, when given), then ends the workers and leases. */
+  async close(options: { readonly graceMs?: number } = {}): Promise<void> {
+    await this.pool.close(options);
+    await this.leases.close();
   }
 }

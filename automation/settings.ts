@@ -40,12 +40,15 @@ export interface AutomationSettings {
   readonly secretsProvider: string;
   /** Environment every pulumi process gets for secrets (the passphrase, when that provider is used). */
   readonly secretsEnv: Readonly<Record<string, string>>;
-  /** Stack config files (Pulumi.<tenant>.yaml), shared with operators' CLI runs. */
-  readonly stackConfigDir: string;
-  /** Per-tenant workspace folders: never shared, so parallel stack selection cannot race. */
+  /** Per-tenant workspace folders (each with its stack's config file): never shared, so parallel stack selection cannot race. */
   readonly workspacesDir: string;
-  /** Cross-process tenant locks. */
-  readonly locksDir: string;
+  /**
+   * The platform Postgres (`DATABASE_URL`; a caller that started the embedded one sets it): where
+   * tenant leases and shared stack config live. Operations need it; reads of stacks do not.
+   */
+  readonly databaseUrl: string | undefined;
+  /** A tenant lease not renewed for this long is over (`MINDROOM_TENANT_LEASE_TTL`, seconds, default 30). */
+  readonly leaseTtlMs: number;
   /** Child processes running operations at once (`MINDROOM_AUTOMATION_WORKERS`). */
   readonly poolSize: number;
   /** Longest an operation may run before it is cancelled (`MINDROOM_OPERATION_TIMEOUT`, seconds). */
@@ -64,6 +67,23 @@ export interface AutomationSettings {
   readonly policies: boolean;
 }
 
+/** The pool kills a worker this long after its operation's timeout, if the graceful cancel did not end it. */
+export const HARD_KILL_GRACE_MS = 60_000;
+
+/** The longest one operation can occupy a worker: its timeout, then the pool's hard kill. */
+export function operationDeadlineMs(settings: Pick<AutomationSettings, "operationTimeoutMs">): number {
+  return settings.operationTimeoutMs + HARD_KILL_GRACE_MS;
+}
+
+/**
+ * How long a reconcile waits for a tenant whose lease another holder has: a
+ * holder that died lets its lease expire within one ttl; one more renewal
+ * interval of margin.
+ */
+export function leaseWaitMs(settings: Pick<AutomationSettings, "leaseTtlMs">): number {
+  return Math.ceil((settings.leaseTtlMs * 7) / 6);
+}
+
 export class SettingsError extends Error {
   override readonly name = "SettingsError";
 }
@@ -73,13 +93,28 @@ export function defaultPoolSize(memoryBytes = totalmem(), cores = cpus().length)
   return Math.max(1, Math.min(Math.floor(memoryBytes / 2 ** 30 / 2), cores * 2, 8));
 }
 
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+function positiveInt(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  range: { readonly min?: number; readonly max?: number } = {},
+): number {
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new SettingsError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  const { min = 1, max = Number.MAX_SAFE_INTEGER } = range;
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new SettingsError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   return value;
 }
+
+/**
+ * The longest operation timeout: a reconcile job (two operations and a lease
+ * wait, webhooks/reconcile/settings.ts) must fit in pg-boss's longest expiry
+ * of 24 h, or the queue would run it a second time while it still runs.
+ */
+export const MAX_OPERATION_TIMEOUT_SECONDS = 10 * 3600;
+/** Lease ttl bounds: short enough that a dead holder's tenant is free soon, long enough for a slow database. */
+const LEASE_TTL_SECONDS = { min: 3, max: 600 };
 
 /** A random secret kept in the data folder, created (0600) on first use. */
 function embeddedSecret(dataDir: string, file: string): string {
@@ -224,7 +259,9 @@ export function loadAutomationSettings(
       `PULUMI_SECRETS_PROVIDER must be passphrase or a KMS URL, got ${secretsProvider}`,
     );
   }
-  const timeoutSeconds = positiveInt("MINDROOM_OPERATION_TIMEOUT", env.MINDROOM_OPERATION_TIMEOUT, 15 * 60);
+  const timeoutSeconds = positiveInt("MINDROOM_OPERATION_TIMEOUT", env.MINDROOM_OPERATION_TIMEOUT, 15 * 60, {
+    max: MAX_OPERATION_TIMEOUT_SECONDS,
+  });
   const local = env.DOKKU_HOSTS ? undefined : localHost(dataDir);
   const environment = env.MINDROOM_ENVIRONMENT || "test";
   if (!isEnvironment(environment)) {
@@ -237,9 +274,10 @@ export function loadAutomationSettings(
     localObjectStore: localStore ? storeDir : undefined,
     secretsProvider,
     secretsEnv,
-    stackConfigDir: join(dataDir, "stacks"),
     workspacesDir: join(dataDir, "workspaces"),
-    locksDir: join(dataDir, "locks"),
+    databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    leaseTtlMs:
+      positiveInt("MINDROOM_TENANT_LEASE_TTL", env.MINDROOM_TENANT_LEASE_TTL, 30, LEASE_TTL_SECONDS) * 1000,
     poolSize: positiveInt("MINDROOM_AUTOMATION_WORKERS", env.MINDROOM_AUTOMATION_WORKERS, defaultPoolSize()),
     operationTimeoutMs: timeoutSeconds * 1000,
     rootSecret: env.MINDROOM_ROOT_SECRET || embeddedSecret(dataDir, "root-secret"),

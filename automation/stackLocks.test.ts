@@ -22,7 +22,12 @@ describe("stackLocks", () => {
     writeFileSync(join(locks, "b.json"), "{torn");
     writeFileSync(join(locks, "notes.txt"), "not a lock");
     const found = await stackLocks(`file://${dir}`, "proj", "acme");
-    expect(found).toEqual(expect.arrayContaining([{ pid: 4242, hostname: "worker-host" }, {}]));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        { pid: 4242, hostname: "worker-host", timestamp: new Date(LOCK.timestamp) },
+        {},
+      ]),
+    );
     expect(found).toHaveLength(2);
     expect(await stackLocks(`file://${dir}`, "proj", "other")).toEqual([]);
   });
@@ -37,12 +42,35 @@ describe("stackLocks", () => {
       await put(".pulumi/locks/organization/proj/acme/1.json", JSON.stringify(LOCK));
       await put(".pulumi/locks/organization/proj/acme-2/1.json", JSON.stringify({ ...LOCK, pid: 1 }));
       await put("team/.pulumi/locks/organization/proj/acme/2.json", JSON.stringify({ ...LOCK, pid: 7 }));
+      const at = new Date(LOCK.timestamp);
       expect(await stackLocks(bucket.backendUrl, "proj", "acme")).toEqual([
-        { pid: 4242, hostname: "worker-host" },
+        { pid: 4242, hostname: "worker-host", timestamp: at },
       ]);
       const prefixed = bucket.backendUrl.replace(`s3://${bucket.bucket}?`, `s3://${bucket.bucket}/team?`);
-      expect(await stackLocks(prefixed, "proj", "acme")).toEqual([{ pid: 7, hostname: "worker-host" }]);
+      expect(await stackLocks(prefixed, "proj", "acme")).toEqual([
+        { pid: 7, hostname: "worker-host", timestamp: at },
+      ]);
       expect(await stackLocks(bucket.backendUrl, "proj", "nobody")).toEqual([]);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it("reads an S3 backend with credentials given beside the process's (the local object store's)", async () => {
+    await using bucket = await testBucket();
+    await bucket.client.send(
+      new PutObjectCommand({
+        Bucket: bucket.bucket,
+        Key: ".pulumi/locks/organization/proj/acme/1.json",
+        Body: JSON.stringify(LOCK),
+      }),
+    );
+    const saved = { ...process.env };
+    for (const key of Object.keys(bucket.env)) delete process.env[key];
+    try {
+      expect(await stackLocks(bucket.backendUrl, "proj", "acme", bucket.env)).toEqual([
+        { pid: 4242, hostname: "worker-host", timestamp: new Date(LOCK.timestamp) },
+      ]);
     } finally {
       process.env = saved;
     }

@@ -3,8 +3,10 @@
  * `.pulumi/locks/organization/<project>/<stack>/<id>.json`, each naming the
  * host and pid of the pulumi process that holds it. For a `file://` backend
  * they are files; for an `s3://` one (the local object store, or AWS S3),
- * objects, read with the credentials Pulumi itself uses (the AWS_* environment).
+ * objects, read with the credentials Pulumi itself uses (the AWS_* environment,
+ * and the settings' backend environment for the local object store).
  * Other backends (Pulumi Cloud) manage their own locks: none are listed.
+ * Whose lock may be removed is lockHolders.ts's decision.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,23 +15,39 @@ export interface StackLock {
   /** Absent when the lock could not be read: treat its holder as alive. */
   readonly pid?: number;
   readonly hostname?: string;
+  /** When it was taken, by the clock of the machine that wrote it. */
+  readonly timestamp?: Date;
 }
 
 function parseLock(text: string): StackLock {
   try {
-    const { pid, hostname } = JSON.parse(text) as { pid?: unknown; hostname?: unknown };
+    const { pid, hostname, timestamp } = JSON.parse(text) as {
+      pid?: unknown;
+      hostname?: unknown;
+      timestamp?: unknown;
+    };
+    const at = typeof timestamp === "string" ? new Date(timestamp) : undefined;
     return {
       ...(typeof pid === "number" ? { pid } : {}),
       ...(typeof hostname === "string" ? { hostname } : {}),
+      ...(at && !Number.isNaN(at.getTime()) ? { timestamp: at } : {}),
     };
   } catch {
     return {};
   }
 }
 
-const lockFolder = (project: string, stack: string) => `.pulumi/locks/organization/${project}/${stack}`;
+/** Where a self-managed backend keeps a stack's locks, below its root. */
+export const lockFolder = (project: string, stack: string) =>
+  `.pulumi/locks/organization/${project}/${stack}`;
 
-export async function stackLocks(backendUrl: string, project: string, stack: string): Promise<StackLock[]> {
+/** The stack's locks; `env` adds AWS_* variables to the process's for an s3:// backend. */
+export async function stackLocks(
+  backendUrl: string,
+  project: string,
+  stack: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<StackLock[]> {
   if (backendUrl.startsWith("file://")) {
     const dir = join(backendUrl.slice("file://".length), lockFolder(project, stack));
     if (!existsSync(dir)) return [];
@@ -43,19 +61,34 @@ export async function stackLocks(backendUrl: string, project: string, stack: str
         }
       });
   }
-  if (backendUrl.startsWith("s3://")) return s3Locks(new URL(backendUrl), project, stack);
+  if (backendUrl.startsWith("s3://")) return s3Locks(new URL(backendUrl), project, stack, env);
   return [];
 }
 
 /** `s3://bucket[/prefix]?endpoint=…&region=…&s3ForcePathStyle=true`, as Pulumi's S3 backend reads it. */
-async function s3Locks(url: URL, project: string, stack: string): Promise<StackLock[]> {
+async function s3Locks(
+  url: URL,
+  project: string,
+  stack: string,
+  extraEnv: Readonly<Record<string, string>>,
+): Promise<StackLock[]> {
   // Loaded only for S3 backends: the SDK is large.
   const { GetObjectCommand, ListObjectsV2Command, S3Client } = await import("@aws-sdk/client-s3");
-  const endpoint = url.searchParams.get("endpoint");
+  const env = { ...process.env, ...extraEnv };
+  const endpoint = url.searchParams.get("endpoint") ?? env.AWS_ENDPOINT_URL_S3;
   const client = new S3Client({
-    region: url.searchParams.get("region") ?? process.env.AWS_REGION ?? "us-east-1",
+    region: url.searchParams.get("region") ?? env.AWS_REGION ?? "us-east-1",
     ...(endpoint ? { endpoint: /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}` } : {}),
     forcePathStyle: url.searchParams.get("s3ForcePathStyle") === "true",
+    // The backend environment's keys when it has them, else the SDK's own chain (the process's).
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          },
+        }
+      : {}),
   });
   try {
     const prefix = url.pathname.replace(/^\/+|\/+$/g, "");

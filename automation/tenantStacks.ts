@@ -2,9 +2,11 @@
  * The life of tenant stacks through the Automation API: one stack per tenant,
  * its whole config applied from a TenantSpec, and typed operations (preview,
  * up, refresh, drift, destroy, outputs, history, list) that stream progress.
- * Every operation holds the tenant's lock. Stack access is tenantWorkspaces.ts,
- * per-operation plumbing operationContext.ts, what callers get back
- * operationResult.ts.
+ * Every operation runs under the tenant's lease (tenantLease.ts, taken by the
+ * worker pool), on the stack config every machine shares (stackConfigStore.ts),
+ * after clearing what a holder that is gone left behind (stackRecovery.ts).
+ * Stack access is tenantWorkspaces.ts, per-operation plumbing
+ * operationContext.ts, what callers get back operationResult.ts.
  */
 import { mkdirSync } from "node:fs";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
@@ -20,12 +22,36 @@ import {
 } from "./operationResult.ts";
 import { assertProviderPlugins } from "./providerPlugins.ts";
 import { pulumiCommand } from "./pulumiToolchain.ts";
-import type { AutomationSettings } from "./settings.ts";
+import { type AutomationSettings, leaseWaitMs } from "./settings.ts";
 import { fileBackendResourceCount } from "./stackAccess.ts";
+import { StackConfigStore } from "./stackConfigStore.ts";
 import { clearStaleLocks, recoverTornCheckpoint } from "./stackRecovery.ts";
 import { observeDrift, recordRepairs } from "./tenantDrift.ts";
-import { withTenantLock } from "./tenantLock.ts";
-import { PROJECT, type TenantSecrets, TenantWorkspaces } from "./tenantWorkspaces.ts";
+import { leaseTimings, TenantLeases } from "./tenantLease.ts";
+import { canonicalSettings, PROJECT, type TenantSecrets, TenantWorkspaces } from "./tenantWorkspaces.ts";
+
+/** What operations share with other processes and machines: leases and stack config, in the platform database. */
+export interface Coordination {
+  readonly leases: TenantLeases;
+  readonly configs: StackConfigStore;
+}
+
+/** Coordination through the database at `settings.databaseUrl` (the worker processes open one each). */
+export function openCoordination(settings: AutomationSettings): Coordination {
+  if (!settings.databaseUrl)
+    throw new Error(
+      "tenant operations need the platform database (tenant leases, shared stack config): set DATABASE_URL",
+    );
+  return {
+    leases: TenantLeases.open(settings.databaseUrl, leaseTimings(settings.leaseTtlMs)),
+    configs: StackConfigStore.open(settings.databaseUrl),
+  };
+}
+
+/** An operation was started outside the worker pool, without the tenant's lease. */
+export class NoLeaseError extends Error {
+  override readonly name = "NoLeaseError";
+}
 
 export interface PolicyPackOptions {
   readonly policyPacks: string[];
@@ -43,26 +69,53 @@ export class TenantStacks {
   private readonly settings: AutomationSettings;
   private readonly policy: PolicyPackOptions | undefined;
   private readonly workspaces: TenantWorkspaces;
+  private readonly coordination: Coordination | undefined;
 
-  private constructor(settings: AutomationSettings, policy: PolicyPackOptions | undefined) {
+  private constructor(
+    settings: AutomationSettings,
+    policy: PolicyPackOptions | undefined,
+    coordination: Coordination | undefined,
+  ) {
     this.settings = settings;
     this.policy = policy;
+    this.coordination = coordination;
     this.workspaces = new TenantWorkspaces(settings);
   }
 
-  static async open(settings: AutomationSettings, policy?: PolicyPackOptions): Promise<TenantStacks> {
+  /**
+   * Stack access; with `coordination`, operations too (the worker processes). Without it only
+   * the reads (outputs, history, list) work.
+   */
+  static async open(
+    settings: AutomationSettings,
+    policy?: PolicyPackOptions,
+    coordination?: Coordination,
+  ): Promise<TenantStacks> {
     await pulumiCommand();
-    for (const dir of [settings.stackConfigDir, settings.workspacesDir, settings.locksDir])
-      mkdirSync(dir, { recursive: true });
-    return new TenantStacks(settings, policy);
+    mkdirSync(settings.workspacesDir, { recursive: true });
+    return new TenantStacks(settings, policy, coordination);
   }
-
-  /** Selects or creates the tenant's stack and applies its whole config (idempotent). */
+  /**
+   * Writes the tenant's whole config from a spec without running anything (an operator's pending
+   * change), under the tenant's lease and into the config every machine shares, so the next
+   * operation on any machine runs with it. Needs coordination.
+   */
   async ensure(input: TenantSpecInput, secrets: TenantSecrets): Promise<void> {
     const spec = parseTenantSpec(input);
-    await withTenantLock(this.settings.locksDir, spec.slug, "ensure", () =>
-      this.workspaces.writeConfig(spec.slug, input, secrets),
-    );
+    const coordination = this.coordination;
+    if (!coordination) throw new NoLeaseError(`ensure of ${spec.slug} needs the platform database`);
+    const lease = await coordination.leases.acquire(spec.slug, "ensure", {
+      waitMs: leaseWaitMs(this.settings),
+    });
+    try {
+      const shared = await coordination.configs.load(spec.slug);
+      if (shared) await this.workspaces.adoptSettings(spec.slug, shared);
+      await this.workspaces.writeConfig(spec.slug, input, secrets);
+      const now = await this.workspaces.localSettings(spec.slug);
+      if (now) await coordination.configs.save(spec.slug, now, lease.holder);
+    } finally {
+      await lease.release();
+    }
   }
 
   /**
@@ -153,6 +206,7 @@ export class TenantStacks {
       if (options.removeStack !== false) {
         await stack.workspace.removeStack(stack.name);
         this.workspaces.forgetConfig(stack.name);
+        await this.coordination?.configs.remove(stack.name);
       }
       return { changes: result.summary.resourceChanges ?? {} };
     });
@@ -179,7 +233,12 @@ export class TenantStacks {
     }));
   }
 
-  /** Runs one operation under the tenant's lock, with the timeout, stale-lock recovery and a typed result. */
+  /**
+   * Runs one operation under the tenant's lease: the shared stack config
+   * written here first, what a holder that is gone left behind cleared, the
+   * body with its timeout, the config it changed stored back for every machine,
+   * and a typed result.
+   */
   private async operate(
     slugInput: string,
     operation: OperationKind,
@@ -190,25 +249,37 @@ export class TenantStacks {
     const slug = parseSlug(slugInput);
     const started = Date.now();
     const ctx = new OperationContext(options, this.settings.operationTimeoutMs);
-    const backendUrl = this.settings.backendUrl;
+    const access = { backendUrl: this.settings.backendUrl, env: this.settings.backendEnv };
     try {
-      return await withTenantLock(this.settings.locksDir, slug, operation, async () => {
-        ctx.throwIfAborted(operation);
-        // A tenant whose DNS or backups need a provider plugin that is not installed fails here,
-        // before the engine starts, not half-way through an up.
-        const spec = how.spec ?? this.workspaces.recordedSpec(slug);
-        if (spec) assertProviderPlugins(spec);
-        await recoverTornCheckpoint(backendUrl, PROJECT, slug, options);
-        const stack = await (how.acquire ? how.acquire() : this.workspaces.stack(slug, false));
-        await clearStaleLocks(backendUrl, PROJECT, stack);
-        // The plan's size, for done/total progress: what the stack holds now (a new stack: unknown).
-        const total =
-          operation === "preview" ? undefined : fileBackendResourceCount(backendUrl, PROJECT, slug);
-        if (total) options.onProgress?.({ type: "plan", total });
-        ctx.throwIfAborted(operation);
-        const partial = await body(stack, ctx);
-        return ctx.result(slug, operation, ctx.completedStatus, started, partial);
-      });
+      // A tenant whose DNS or backups need a provider plugin that is not installed fails here,
+      // before the engine starts, not half-way through an up.
+      if (how.spec) assertProviderPlugins(how.spec);
+      ctx.throwIfAborted(operation);
+      const lease = options.lease;
+      const coordination = this.coordination;
+      if (!lease || !coordination)
+        throw new NoLeaseError(
+          `${operation} of ${slug} must run under the tenant's lease: use the worker pool`,
+        );
+      const shared = await coordination.configs.load(slug);
+      if (shared) await this.workspaces.adoptSettings(slug, shared);
+      const recorded = how.spec ? undefined : this.workspaces.recordedSpec(slug);
+      if (recorded) assertProviderPlugins(recorded);
+      const tenures = await coordination.leases.tenures(slug);
+      await recoverTornCheckpoint(access, PROJECT, slug, tenures, options);
+      const stack = await (how.acquire ? how.acquire() : this.workspaces.stack(slug, false));
+      await clearStaleLocks(access, PROJECT, stack, tenures, options);
+      // The plan's size, for done/total progress: what the stack holds now (a new stack: unknown).
+      const total =
+        operation === "preview" ? undefined : fileBackendResourceCount(access.backendUrl, PROJECT, slug);
+      if (total) options.onProgress?.({ type: "plan", total });
+      ctx.throwIfAborted(operation);
+      const partial = await body(stack, ctx);
+      // What the operation changed (a new spec, repair tokens) is what the next machine must run with.
+      const now = await this.workspaces.localSettings(slug);
+      if (now && JSON.stringify(now) !== JSON.stringify(shared && canonicalSettings(shared)))
+        await coordination.configs.save(slug, now, lease);
+      return ctx.result(slug, operation, ctx.completedStatus, started, partial);
     } catch (error) {
       const status = ctx.cancelled ? "cancelled" : "failed";
       return ctx.result(slug, operation, status, started, {}, classify(error));

@@ -2,13 +2,22 @@
  * Stack access for tenants: one workspace folder per tenant (so parallel
  * tenants never share workspace settings), the tenant's `Stack` selected or
  * created with as few CLI processes as possible, and its config written from
- * a TenantSpec only when it changed. Callers hold the tenant's lock.
+ * a TenantSpec only when it changed. The stack's config file lives in the
+ * tenant's workspace folder (`Pulumi.<tenant>.yaml`); what every machine
+ * shares is its copy in the database (stackConfigStore.ts), which
+ * `adoptSettings` writes here before an operation. Callers hold the tenant's
+ * lease.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation/index.js";
+import {
+  LocalWorkspace,
+  Stack,
+  StackNotFoundError,
+  type StackSettings,
+} from "@pulumi/pulumi/automation/index.js";
 import { parse as parseYaml } from "yaml";
 import { parseTenantSpec, type TenantSpec, type TenantSpecInput } from "../components/tenantSpec.ts";
 import { CONFIG_KEYS, stackConfigKey, tenantProgram } from "../stacks/tenantProgram.ts";
@@ -75,13 +84,35 @@ export class TenantWorkspaces {
   recordedSpec(slug: string): TenantSpec | undefined {
     let text: string;
     try {
-      text = readFileSync(join(this.settings.stackConfigDir, `Pulumi.${slug}.yaml`), "utf8");
+      text = readFileSync(this.configFile(slug), "utf8");
     } catch {
       return undefined;
     }
     const config = (parseYaml(text) as { config?: Record<string, unknown> } | null)?.config ?? {};
     const tenant = config[stackConfigKey(CONFIG_KEYS.tenant)];
     return typeof tenant === "string" ? parseTenantSpec(JSON.parse(tenant)) : undefined;
+  }
+
+  /**
+   * The stack's settings file as this machine has it (undefined when there is
+   * none), canonically ordered so two can be compared as text.
+   */
+  async localSettings(slug: string): Promise<StackSettings | undefined> {
+    if (!existsSync(this.configFile(slug))) return undefined;
+    return canonical(await (await this.workspace(slug)).stackSettings(slug));
+  }
+
+  /**
+   * Makes this machine's settings file the shared one (written by whichever
+   * machine ran the tenant last). Returns whether it had to change it.
+   */
+  async adoptSettings(slug: string, shared: StackSettings): Promise<boolean> {
+    const local = await this.localSettings(slug);
+    if (local && JSON.stringify(local) === JSON.stringify(canonical(shared))) return false;
+    await (await this.workspace(slug)).saveStackSettings(slug, shared);
+    // What writeConfig recorded described the file it replaced.
+    this.forgetConfig(slug);
+    return true;
   }
 
   /** After the stack is removed: the next config write is a fresh one. */
@@ -134,10 +165,15 @@ export class TenantWorkspaces {
     }
   }
 
+  /** Where the CLI and the SDK both keep the stack's settings: the tenant's workspace folder. */
+  private configFile(slug: string): string {
+    return join(this.settings.workspacesDir, slug, `Pulumi.${slug}.yaml`);
+  }
+
   /** The stack config file's size and mtime: any write to it (by us or by hand) changes them. */
   private configFileStamp(slug: string): string {
     try {
-      const s = statSync(join(this.settings.stackConfigDir, `Pulumi.${slug}.yaml`));
+      const s = statSync(this.configFile(slug));
       return `${s.size} ${s.mtimeMs}`;
     } catch {
       return "none";
@@ -148,6 +184,10 @@ export class TenantWorkspaces {
   private async workspaceOptions(folder: string) {
     const workDir = join(this.settings.workspacesDir, folder);
     mkdirSync(workDir, { recursive: true });
+    // Projects used to name an absolute stackConfigDir, which the CLI resolved below the workspace.
+    const legacy = join(workDir, this.settings.dataDir, "stacks", `Pulumi.${folder}.yaml`);
+    if (existsSync(legacy) && !existsSync(this.configFile(folder)))
+      renameSync(legacy, this.configFile(folder));
     return {
       pulumiCommand: await pulumiCommand(),
       workDir,
@@ -166,9 +206,24 @@ export class TenantWorkspaces {
         name: PROJECT,
         runtime: { name: "nodejs", options: { typescript: false } },
         main: join(REPO_ROOT, "stacks", "index.ts"),
-        stackConfigDir: this.settings.stackConfigDir,
         backend: { url: this.settings.backendUrl },
       },
     };
   }
+}
+
+/** The same settings with every object's keys sorted, so equal settings print equal. */
+export function canonicalSettings(settings: StackSettings): StackSettings {
+  return canonical(settings);
+}
+
+function canonical<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(canonical) as T;
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => [k, canonical(v)]),
+  ) as T;
 }

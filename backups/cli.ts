@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadAutomationSettings } from "../automation/settings.ts";
+import { leaseTimings, TenantLeases } from "../automation/tenantLease.ts";
 import { parseTenantSpec } from "../components/tenantSpec.ts";
 import { recordedAction } from "../control/operatorAction.ts";
 import { cliOperator } from "../database/auditLog.ts";
@@ -155,6 +156,8 @@ export async function backupsMain(
   }
 
   const database = await openDatabase(loadDatabaseSettings(), { maxConnections: 2 });
+  // The tenant's lease: no reconcile on any machine runs while the backup or restore does.
+  const leases = TenantLeases.open(database.url, leaseTimings(automation.leaseTtlMs));
   try {
     const instance: Instance | null = await findInstanceBySlug(database.pool, tenant);
     if (!instance?.spec || instance.actualState === "deleted")
@@ -174,7 +177,7 @@ export async function backupsMain(
     if (command === "backup") {
       const result = await recordedAction(
         database.pool,
-        automation.locksDir,
+        leases,
         { slug: tenant, instance, kind: "backup", actor, reason: values.reason ?? "operator backup" },
         async (progress) => {
           const taken = await takeBackup({ ...deps, onStep: steps(progress) }, data);
@@ -193,7 +196,7 @@ export async function backupsMain(
     if (!(await confirmed(tenant, values.yes))) return 8;
     const result = await recordedAction(
       database.pool,
-      automation.locksDir,
+      leases,
       {
         slug: tenant,
         instance,
@@ -222,6 +225,7 @@ export async function backupsMain(
     );
     return 0;
   } finally {
+    await leases.close();
     await database.close();
   }
 }

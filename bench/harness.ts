@@ -81,11 +81,14 @@ export class RemoteTimeline {
 export class Bench {
   readonly host: DokkuHost;
   readonly dataDir: string;
+  /** The platform database the benchmark's operations lease tenants in. */
+  readonly databaseUrl: string;
   private readonly t0 = now();
 
-  constructor(host: DokkuHost, dataDir: string) {
+  constructor(host: DokkuHost, dataDir: string, databaseUrl: string) {
     this.host = host;
     this.dataDir = dataDir;
+    this.databaseUrl = databaseUrl;
   }
 
   /** Progress on stderr, so stdout carries only the results table. */
@@ -113,6 +116,7 @@ export class Bench {
   environment(extra: Record<string, string> = {}): Record<string, string> {
     return {
       MINDROOM_DATA_DIR: this.dataDir,
+      DATABASE_URL: this.databaseUrl,
       MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
       DOKKU_SSH_KEY: this.host.keyPath,
       // The host pool the policy pack checks placement against: just this host.

@@ -18,6 +18,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultPoolSize } from "../automation/settings.ts";
 import { startDokkuHost } from "../dokku-double/host.ts";
+import { testDatabase } from "../testing/database.ts";
 import { profileOperations } from "./cliCalls.ts";
 import { type DriftAllResult, measureDriftAll } from "./driftAll.ts";
 import { measureFloor } from "./floor.ts";
@@ -145,9 +146,12 @@ async function main(argv: string[]): Promise<number> {
   sampler.unref();
 
   const host = await startDokkuHost();
+  // Tenant leases and shared stack config live in the platform database, as in production.
+  const database = await testDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), "mindroom-bench-"));
   const cleanUp = async () => {
     await host.stop();
+    await database.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
   // Ctrl-C: the host's sshd and the data folder must not outlive the run (workers end with their pool's IPC channel).
@@ -157,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
       void cleanUp().finally(() => process.exit(130));
     });
   }
-  const bench = new Bench(host, dataDir);
+  const bench = new Bench(host, dataDir, database.url);
   bench.log(`Dokku test host on ${host.url}; data in ${dataDir}; ${machine.uptimeStart}`);
   try {
     if (opts.scenarios.length > 0) {

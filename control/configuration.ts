@@ -589,10 +589,20 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key({
     name: "MINDROOM_OPERATION_TIMEOUT",
     group: "Worker",
-    description: "seconds an operation may run before it is cancelled",
+    description:
+      "seconds an operation may run before it is cancelled (at most 36000: a reconcile job's queue expiry is derived from it)",
     secret: false,
     unset: def("900"),
     example: "900",
+  }),
+  key({
+    name: "MINDROOM_TENANT_LEASE_TTL",
+    group: "Worker",
+    description:
+      "seconds a tenant's lease (one operation per tenant across machines) lasts without renewal: how soon a dead holder's tenant is taken over (3-600)",
+    secret: false,
+    unset: def("30"),
+    example: "",
   }),
 ];
 

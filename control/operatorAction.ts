@@ -1,11 +1,12 @@
 /**
  * An operator's action on one tenant (a backup, a restore, a move, a stack
- * rebuilt), recorded the way reconciles are: under the tenant's lock (no
- * reconcile touches it meanwhile), as an operations row with live progress and
+ * rebuilt), recorded the way reconciles are: under the tenant's lease
+ * (automation/tenantLease.ts: no reconcile on any machine touches it
+ * meanwhile), as an operations row naming that lease, with live progress and
  * its result, and an audit row saying who did what and why, failed or not.
  */
 import type pg from "pg";
-import { withTenantLock } from "../automation/tenantLock.ts";
+import type { TenantLeases } from "../automation/tenantLease.ts";
 import { type AuditActor, audit } from "../database/auditLog.ts";
 import type { Instance } from "../database/instances.ts";
 import type { JsonObject } from "../database/jsonColumns.ts";
@@ -27,58 +28,57 @@ export interface OperatorAction {
 
 export async function recordedAction<T extends JsonObject>(
   pool: pg.Pool,
-  locksDir: string,
+  leases: Pick<TenantLeases, "acquire">,
   action: OperatorAction,
-  run: (progress: (message: string) => void) => Promise<T>,
+  /** `lost` is aborted when the lease is lost (the database unreachable): stop at the next step. */
+  run: (progress: (message: string) => void, lost: AbortSignal) => Promise<T>,
   waitMs = 15 * 60_000,
 ): Promise<T> {
   const { instance } = action;
   // A reconcile running on the tenant finishes first (up to the operation timeout).
-  return withTenantLock(
-    locksDir,
-    action.slug,
-    action.kind,
-    async () => {
-      const operation = instance
-        ? await startOperation(pool, {
-            instanceId: instance.id,
-            kind: action.kind,
-            trigger: "operator",
-            requestedBy: action.actor,
-            reason: action.reason,
-            specHash: instance.specHash,
-          })
-        : null;
-      const progress = (message: string) => {
-        if (operation) void recordProgress(pool, operation.id, { message }).catch(() => undefined);
-      };
-      const base = {
-        actor: action.actor,
-        customerId: instance?.customerId ?? null,
-        instanceId: instance?.id ?? null,
-      };
-      try {
-        const details = await run(progress);
-        if (operation) await finishOperation(pool, operation.id, { status: "succeeded", changes: details });
-        await audit(pool, {
-          ...base,
-          action: `instance.${action.kind}`,
+  const lease = await leases.acquire(action.slug, action.kind, { waitMs });
+  try {
+    const operation = instance
+      ? await startOperation(pool, {
+          leaseHolder: lease.holder,
+          instanceId: instance.id,
+          kind: action.kind,
+          trigger: "operator",
+          requestedBy: action.actor,
           reason: action.reason,
-          details: { slug: action.slug, ...details, operationId: operation?.id ?? null },
-        });
-        return details;
-      } catch (error) {
-        const message = (error as Error).message;
-        if (operation) await finishOperation(pool, operation.id, { status: "failed", error: message });
-        await audit(pool, {
-          ...base,
-          action: `instance.${action.kind}.failed`,
-          reason: `${action.reason}: ${message}`.slice(0, 2000),
-          details: { slug: action.slug, operationId: operation?.id ?? null },
-        });
-        throw error;
-      }
-    },
-    waitMs,
-  );
+          specHash: instance.specHash,
+        })
+      : null;
+    const progress = (message: string) => {
+      if (operation) void recordProgress(pool, operation.id, { message }).catch(() => undefined);
+    };
+    const base = {
+      actor: action.actor,
+      customerId: instance?.customerId ?? null,
+      instanceId: instance?.id ?? null,
+    };
+    try {
+      const details = await run(progress, lease.lost);
+      if (operation) await finishOperation(pool, operation.id, { status: "succeeded", changes: details });
+      await audit(pool, {
+        ...base,
+        action: `instance.${action.kind}`,
+        reason: action.reason,
+        details: { slug: action.slug, ...details, operationId: operation?.id ?? null },
+      });
+      return details;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (operation) await finishOperation(pool, operation.id, { status: "failed", error: message });
+      await audit(pool, {
+        ...base,
+        action: `instance.${action.kind}.failed`,
+        reason: `${action.reason}: ${message}`.slice(0, 2000),
+        details: { slug: action.slug, operationId: operation?.id ?? null },
+      });
+      throw error;
+    }
+  } finally {
+    await lease.release();
+  }
 }

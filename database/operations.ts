@@ -56,6 +56,8 @@ export interface Operation {
   readonly finishedAt: Date | null;
   readonly durationMs: number | null;
   readonly createdAt: Date;
+  /** The tenant lease it ran under (automation.tenant_leases): while that is held, it is not interrupted. */
+  readonly leaseHolder: string | null;
 }
 
 interface OperationRow {
@@ -76,6 +78,7 @@ interface OperationRow {
   finished_at: Date | null;
   duration_ms: number | null;
   created_at: Date;
+  lease_holder: string | null;
 }
 
 export class OperationStateError extends Error {
@@ -101,6 +104,7 @@ function fromRow(row: OperationRow): Operation {
     finishedAt: row.finished_at,
     durationMs: row.duration_ms,
     createdAt: row.created_at,
+    leaseHolder: row.lease_holder,
   };
 }
 
@@ -119,6 +123,8 @@ export interface NewOperation {
    * instance's latest change. Checks that change nothing (a scheduled drift check) pass false.
    */
   readonly latest?: boolean;
+  /** The tenant lease the operation runs under. */
+  readonly leaseHolder?: string | null;
 }
 
 /** Records a new operation and (unless `latest: false`) makes it the instance's `last_operation_id`, in one statement. */
@@ -126,8 +132,8 @@ export async function startOperation(db: Queryable, input: NewOperation): Promis
   const status = input.status ?? "running";
   const { rows } = await db.query<OperationRow>(
     `with operation as (
-       insert into public.operations (instance_id, kind, "trigger", requested_by, reason, spec_hash, status, started_at, request_id)
-       values ($1, $2, $3, $4, $5, $6, $7, case when $7 = 'running' then clock_timestamp() end, $9)
+       insert into public.operations (instance_id, kind, "trigger", requested_by, reason, spec_hash, status, started_at, request_id, lease_holder)
+       values ($1, $2, $3, $4, $5, $6, $7, case when $7 = 'running' then clock_timestamp() end, $9, $10)
        returning *
      ), latest as (
        update public.instances i set last_operation_id = operation.id
@@ -144,6 +150,7 @@ export async function startOperation(db: Queryable, input: NewOperation): Promis
       status,
       input.latest ?? true,
       input.requestId ?? null,
+      input.leaseHolder ?? null,
     ],
   );
   return fromRow(rows[0] as OperationRow);

@@ -6,10 +6,15 @@
  * reconciles keep the rest of the pool. Each check is recorded as a `drift`
  * operation (trigger `schedule`) whose changes carry the findings: the operator
  * console's drift column and the `mindroom_tenant_drift` gauge read them, and
- * the tenant's next `up` repairs exactly what was found.
+ * the tenant's next `up` repairs exactly what was found. A check runs under
+ * the tenant's lease, taken before it is recorded: a tenant another holder is
+ * working on (a reconcile on any machine) is skipped until the next round, and
+ * the recorded check names its lease, so no reconcile takes it for one
+ * interrupted while it runs.
  */
 import type pg from "pg";
 import type { OperationResult } from "../automation/operationResult.ts";
+import { TenantBusyError, type TenantLease } from "../automation/tenantLease.ts";
 import { finishOperation, startOperation } from "../database/operations.ts";
 import type { Logger } from "../logging/logger.ts";
 
@@ -18,7 +23,10 @@ export const DRIFT_QUEUE = "drift-schedule";
 export interface DriftScheduleDeps {
   readonly db: { readonly pool: pg.Pool };
   readonly operations: {
-    readonly pool: { run(kind: "drift", tenant: string): Promise<OperationResult> };
+    readonly pool: {
+      run(kind: "drift", tenant: string, options: { lease: TenantLease }): Promise<OperationResult>;
+    };
+    readonly leases: { acquire(tenant: string, operation: string): Promise<TenantLease> };
     recordDrift(tenant: string, result: OperationResult): void;
   };
   readonly log: Logger;
@@ -28,6 +36,8 @@ export interface DriftRun {
   readonly checked: number;
   readonly drifted: readonly string[];
   readonly failed: readonly string[];
+  /** Tenants another holder was working on: checked next round. */
+  readonly busy: readonly string[];
 }
 
 export async function checkDrift(deps: DriftScheduleDeps): Promise<DriftRun> {
@@ -39,36 +49,59 @@ export async function checkDrift(deps: DriftScheduleDeps): Promise<DriftRun> {
   );
   const drifted: string[] = [];
   const failed: string[] = [];
+  const busy: string[] = [];
   for (const row of rows) {
-    const operation = await startOperation(deps.db.pool, {
-      instanceId: row.id,
-      kind: "drift",
-      trigger: "schedule",
-      reason: "scheduled drift check",
-      specHash: row.spec_hash,
-      latest: false,
-    });
-    let result: OperationResult;
+    let lease: TenantLease;
     try {
-      result = await deps.operations.pool.run("drift", row.slug);
+      lease = await deps.operations.leases.acquire(row.slug, "drift");
     } catch (error) {
-      await finishOperation(deps.db.pool, operation.id, {
-        status: "failed",
-        error: (error as Error).message,
-      });
-      failed.push(row.slug);
+      if (!(error instanceof TenantBusyError)) throw error;
+      busy.push(row.slug);
       continue;
     }
-    deps.operations.recordDrift(row.slug, result);
-    const findings = result.drift ?? [];
-    await finishOperation(deps.db.pool, operation.id, {
-      status: result.status,
-      changes: { ...result.changes, drift: findings.map((f) => ({ ...f })) },
-      error: result.error ? `${result.error.kind}: ${result.error.message}` : null,
-    });
-    if (result.status !== "succeeded") failed.push(row.slug);
-    else if (findings.length > 0) drifted.push(row.slug);
+    try {
+      const outcome = await checkOne(deps, row, lease);
+      if (outcome === "failed") failed.push(row.slug);
+      else if (outcome === "drifted") drifted.push(row.slug);
+    } finally {
+      await lease.release();
+    }
   }
-  deps.log.info("scheduled drift check finished", { checked: rows.length, drifted, failed });
-  return { checked: rows.length, drifted, failed };
+  deps.log.info("scheduled drift check finished", { checked: rows.length, drifted, failed, busy });
+  return { checked: rows.length, drifted, failed, busy };
+}
+
+async function checkOne(
+  deps: DriftScheduleDeps,
+  row: { id: string; slug: string; spec_hash: string | null },
+  lease: TenantLease,
+): Promise<"failed" | "drifted" | "clean"> {
+  const operation = await startOperation(deps.db.pool, {
+    leaseHolder: lease.holder,
+    instanceId: row.id,
+    kind: "drift",
+    trigger: "schedule",
+    reason: "scheduled drift check",
+    specHash: row.spec_hash,
+    latest: false,
+  });
+  let result: OperationResult;
+  try {
+    result = await deps.operations.pool.run("drift", row.slug, { lease });
+  } catch (error) {
+    await finishOperation(deps.db.pool, operation.id, {
+      status: "failed",
+      error: (error as Error).message,
+    });
+    return "failed";
+  }
+  deps.operations.recordDrift(row.slug, result);
+  const findings = result.drift ?? [];
+  await finishOperation(deps.db.pool, operation.id, {
+    status: result.status,
+    changes: { ...result.changes, drift: findings.map((f) => ({ ...f })) },
+    error: result.error ? `${result.error.kind}: ${result.error.message}` : null,
+  });
+  if (result.status !== "succeeded") return "failed";
+  return findings.length > 0 ? "drifted" : "clean";
 }

@@ -24,6 +24,7 @@ import { registerFleetMetrics } from "./fleetMetrics.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
 import { startMetricsServer } from "./metricsServer.ts";
 import { openReconcileQueue, type ReconcileQueue, type ReconcileQueueOptions } from "./queue.ts";
+import { reconcileJobExpirySeconds } from "./reconcile/settings.ts";
 import { loadWebhookSettings, type WebhookSettings, WebhookSettingsError } from "./settings.ts";
 
 export interface WebhookServiceOptions {
@@ -81,7 +82,10 @@ async function startWorker(
   const reconcile = loadReconcileSettings(settings.automation);
   // The hosts table is the pool (DOKKU_HOSTS seeds it); each operation brings the pack for its hosts.
   await seedHosts(database.pool, settings.automation.hosts, reconcile.hostKeys);
-  const operations = await Operations.start(settings.automation, "perOperation");
+  const operations = await Operations.start(
+    { ...settings.automation, databaseUrl: database.url },
+    "perOperation",
+  );
   try {
     await startReconcileWorker({
       db: database,
@@ -136,9 +140,15 @@ export async function startWebhookService(
     // let active reconciles finish (or hand them back for a retry elsewhere).
     let stopWorker: (() => Promise<void>) | undefined;
     cleanups.push(async () => stopWorker?.());
+    const worker = options.worker ?? true;
     const queue = await openReconcileQueue(
       { url: database.url },
-      { ...options.queue, onError: (error) => logger.error("queue error", { error }) },
+      {
+        ...options.queue,
+        // The reconciling process owns the queue's settings: its expiry outlasts its longest job.
+        ...(worker ? { expireInSeconds: reconcileJobExpirySeconds(settings.automation) } : {}),
+        onError: (error) => logger.error("queue error", { error }),
+      },
     );
     cleanups.push(() => queue.stop({ timeoutMs: graceMs }));
     // The ingest path's own pool: a connect timeout, so a database outage answers 503 quickly.
@@ -196,7 +206,6 @@ export async function startWebhookService(
       },
     );
     cleanups.push(() => metricsServer.close());
-    const worker = options.worker ?? true;
     if (worker) {
       stopWorker = await startWorker(settings, database, queue, metrics, logger, graceMs);
       // The worker decides emails (the outbox); this process sends them too.

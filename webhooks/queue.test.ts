@@ -209,3 +209,22 @@ describe("work", () => {
     );
   });
 });
+
+describe("job expiry", () => {
+  it("is set by the reconciling process, and a process without its settings never shortens it", async () => {
+    const expiry = async () => (await queue.boss.getQueue("reconcile"))?.expireInSeconds;
+    // Created by a process that does not reconcile (this file's): pg-boss's longest, 24 h.
+    expect(await expiry()).toBe(24 * 3600);
+    const reconciling = await openReconcileQueue({ url: db.url }, { expireInSeconds: 2255 });
+    try {
+      expect(await expiry()).toBe(2255);
+      // An ingest-only process (or a CLI) opening the queue afterwards leaves the reconciler's expiry.
+      const ingest = await openReconcileQueue({ url: db.url }, { retryLimit: 2 });
+      await ingest.stop({ timeoutMs: 2000 });
+      expect(await expiry()).toBe(2255);
+    } finally {
+      await reconciling.stop({ timeoutMs: 2000 });
+      await queue.boss.updateQueue("reconcile", { expireInSeconds: 24 * 3600 });
+    }
+  });
+});

@@ -31,6 +31,9 @@ import { type Db, type JobWithMetadata, PgBoss } from "pg-boss";
 import { z } from "zod";
 import { createLogger } from "../logging/logger.ts";
 
+/** pg-boss's longest job expiry (its MAX_EXPIRATION_HOURS). */
+export const MAX_EXPIRY_SECONDS = 24 * 3600;
+
 /** Queue names inside pg-boss's schema. */
 export const RECONCILE_QUEUE = "reconcile";
 export const DEAD_LETTER_QUEUE = "reconcile-dead-letter";
@@ -120,8 +123,11 @@ export interface ReconcileQueueOptions {
   /** Longest delay between retries, in seconds (default 600). */
   readonly retryDelayMaxSeconds?: number;
   /**
-   * A job active longer than this is failed and retried (default 1800 s: above the automation
-   * layer's default operation timeout of 15 minutes, so a slow `up` is not run twice).
+   * A job active longer than this is failed and retried. Only the process that runs reconciles
+   * passes it, derived from its operation timeout (reconcile/settings.ts reconcileJobExpirySeconds),
+   * and only that process writes the queue's settings: the others (ingest, portal, CLIs) create
+   * the queue when it is missing, with pg-boss's longest expiry (24 h), and never change it, so a
+   * process with other settings cannot shorten it below a running operation.
    */
   readonly expireInSeconds?: number;
   /**
@@ -225,7 +231,7 @@ export async function openReconcileQueue(
       retryDelay: options.retryDelaySeconds ?? 15,
       retryBackoff: true,
       retryDelayMax: options.retryDelayMaxSeconds ?? 600,
-      expireInSeconds: options.expireInSeconds ?? 1800,
+      expireInSeconds: options.expireInSeconds ?? MAX_EXPIRY_SECONDS,
       heartbeatSeconds: options.heartbeatSeconds ?? 30,
     };
     // Not retried: the operator who asked is waiting for this answer, not a later one.
@@ -247,12 +253,13 @@ export async function openReconcileQueue(
       deadLetter: DEAD_LETTER_QUEUE,
       notify: options.notify ?? false,
     });
-    // createQueue leaves an existing queue alone; bring its retry settings up to date.
-    await boss.updateQueue(RECONCILE_QUEUE, {
-      ...queueOptions,
-      deadLetter: DEAD_LETTER_QUEUE,
-      notify: options.notify ?? false,
-    });
+    // createQueue leaves an existing queue alone; the reconciling process brings its settings up to date.
+    if (options.expireInSeconds !== undefined)
+      await boss.updateQueue(RECONCILE_QUEUE, {
+        ...queueOptions,
+        deadLetter: DEAD_LETTER_QUEUE,
+        notify: options.notify ?? false,
+      });
   } catch (error) {
     await boss.stop({ graceful: false, close: true }).catch(() => undefined);
     throw error;

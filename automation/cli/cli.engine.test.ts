@@ -10,18 +10,22 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tenantNames } from "../../components/tenantNames.ts";
 import { parseTenantSpec } from "../../components/tenantSpec.ts";
+import { testDatabase } from "../../testing/database.ts";
 import { runDokku } from "../../testing/dokkuClient.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 import { hostSpec } from "../../testing/tenantStacks.ts";
 import { loadAutomationSettings } from "../settings.ts";
-import { TenantStacks } from "../tenantStacks.ts";
+import { openCoordination, TenantStacks } from "../tenantStacks.ts";
 
 const target = dokkuTarget();
 const bin = resolve(import.meta.dirname, "..", "..", "bin", "mindroom-ops");
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-cli-"));
+// Tenant leases and shared stack config: the platform database, as an operator's CLI has it.
+const db = await testDatabase();
 const env = {
   ...process.env,
+  DATABASE_URL: db.url,
   MINDROOM_DATA_DIR: dataDir,
   MINDROOM_ROOT_SECRET: SAMPLE_ROOT_SECRET,
   DOKKU_SSH_KEY: target.keyPath,
@@ -75,6 +79,7 @@ afterAll(async () => {
   await ops("destroy", tenant, "--yes");
   await ops("destroy", String(blockedSpec.slug), "--yes");
   await ops("destroy", String(brokenSpec.slug), "--yes");
+  await db.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -117,7 +122,8 @@ describe("mindroom-ops", { timeout: 600_000 }, () => {
     // A pending change the way an operator gets one: the tenant's config rewritten (another plan,
     // and a rotated SSH key, a secret), without an up.
     const settings = loadAutomationSettings(env);
-    const stacks = await TenantStacks.open(settings);
+    const coordination = openCoordination(settings);
+    const stacks = await TenantStacks.open(settings, undefined, coordination);
     const key = readFileSync(target.keyPath, "utf8");
     const secrets = { rootSecret: SAMPLE_ROOT_SECRET, sshPrivateKey: key };
     await stacks.ensure({ ...spec, tier: "free" }, { ...secrets, sshPrivateKey: `${key}\n` });
@@ -146,6 +152,8 @@ describe("mindroom-ops", { timeout: 600_000 }, () => {
       });
     } finally {
       await stacks.ensure(spec, secrets);
+      await coordination.leases.close();
+      await coordination.configs.close();
     }
     expect((await ops("preview", tenant, "--expect-no-changes")).code).toBe(0);
   });
@@ -194,11 +202,18 @@ describe("mindroom-ops", { timeout: 600_000 }, () => {
     expect(JSON.parse(applied.stdout)).toMatchObject({ status: "failed", policyViolations: [] });
     // The host key put right and applied (the state's connections carry the key too), whatever the
     // failed up created can be deleted.
-    const stacks = await TenantStacks.open(loadAutomationSettings(env));
-    await stacks.ensure(
-      { ...brokenSpec, host: spec.host },
-      { rootSecret: SAMPLE_ROOT_SECRET, sshPrivateKey: readFileSync(target.keyPath, "utf8") },
-    );
+    const settings = loadAutomationSettings(env);
+    const coordination = openCoordination(settings);
+    const stacks = await TenantStacks.open(settings, undefined, coordination);
+    await stacks
+      .ensure(
+        { ...brokenSpec, host: spec.host },
+        { rootSecret: SAMPLE_ROOT_SECRET, sshPrivateKey: readFileSync(target.keyPath, "utf8") },
+      )
+      .finally(async () => {
+        await coordination.leases.close();
+        await coordination.configs.close();
+      });
     const repaired = await ops("up", String(brokenSpec.slug), "--json");
     expect(repaired.code, repaired.stderr).toBe(0);
     const destroyed = await ops("destroy", String(brokenSpec.slug), "--yes");

@@ -10,6 +10,8 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
+import { openDatabase } from "../../database/connection.ts";
+import { loadDatabaseSettings } from "../../database/settings.ts";
 import { openObjectStore } from "../../object-store/server.ts";
 import type { OperationResult } from "../operationResult.ts";
 import type { Operations } from "../operations.ts";
@@ -59,8 +61,9 @@ Options: --json (machine-readable output), -y/--yes (no confirmation prompt),
 --color=always|never|auto, --no-color (colour also follows NO_COLOR, FORCE_COLOR and
 whether the output is a terminal), -h/--help (per command: mindroom-ops <command> --help).
 ${EXIT_CODES_HELP}
-Configuration: MINDROOM_DATA_DIR, PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, DOKKU_SSH_KEY,
-MINDROOM_AUTOMATION_WORKERS, MINDROOM_OPERATION_TIMEOUT (see README.md).`,
+Configuration: MINDROOM_DATA_DIR, DATABASE_URL, PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, DOKKU_SSH_KEY,
+MINDROOM_AUTOMATION_WORKERS, MINDROOM_OPERATION_TIMEOUT,
+MINDROOM_TENANT_LEASE_TTL (see README.md).`,
   list: "Usage: mindroom-ops list [--json]\n\nOne row per tenant stack: tenant, tier, status, host, last update, drift (from the last drift check).",
   preview:
     "Usage: mindroom-ops preview <tenant>|--all [--expect-no-changes] [--json]\n\nRuns a preview (with the policy pack) and prints what an up would change.\nExit code: 0, or 7 with --expect-no-changes when something would change; 5 when a policy blocks it.",
@@ -138,7 +141,13 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
   const { Operations } = await import("../operations.ts");
   // The state lives in the data folder's object store: serve it for this command if the platform is down.
   const store = settings.localObjectStore ? await openObjectStore(settings.localObjectStore) : undefined;
-  const ops = await Operations.start(settings).catch(async (error) => {
+  // Tenant leases and shared stack config live in the platform database (the embedded one unless DATABASE_URL).
+  const database = await openDatabase(loadDatabaseSettings(), { maxConnections: 1 }).catch(async (error) => {
+    await store?.stop();
+    throw error;
+  });
+  const ops = await Operations.start({ ...settings, databaseUrl: database.url }).catch(async (error) => {
+    await database.close();
     await store?.stop();
     throw error;
   });
@@ -195,6 +204,7 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
     }
   } finally {
     await ops.close();
+    await database.close();
     await store?.stop();
   }
 }

@@ -17,9 +17,13 @@ export interface WorkerInit {
   readonly policy: PolicyPackOptions | undefined;
 }
 
-/** Every operation may carry its own policy pack options (else the pool's from init apply). */
+/**
+ * Every operation may carry its own policy pack options (else the pool's from init apply), and
+ * runs under a tenant lease, whose holder id the pool adds when it sends the job.
+ */
 interface PolicyOverride {
   readonly policy?: PolicyPackOptions;
+  readonly lease?: string;
 }
 
 export type WorkRequest =

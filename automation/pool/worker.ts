@@ -7,12 +7,19 @@
 
 import type { OperationResult } from "../operationResult.ts";
 import type { ProgressEvent } from "../progress.ts";
-import { type PolicyPackOptions, TenantStacks } from "../tenantStacks.ts";
+import {
+  type Coordination,
+  openCoordination,
+  type PolicyPackOptions,
+  TenantStacks,
+} from "../tenantStacks.ts";
 import type { WorkerInit, WorkReply, WorkRequest } from "./protocol.ts";
 
 const send = (reply: WorkReply) => process.send?.(reply);
 const running = new Map<number, AbortController>();
 let init: WorkerInit | undefined;
+/** This process's connections for leases and shared stack config, opened with the first TenantStacks. */
+let coordination: Coordination | undefined;
 /** One TenantStacks per distinct policy: the init's, and those operations bring (few: one per host list). */
 const stacksByPolicy = new Map<string, Promise<TenantStacks>>();
 
@@ -22,7 +29,8 @@ function stacksFor(policy: PolicyPackOptions | undefined): Promise<TenantStacks>
   const key = JSON.stringify(chosen ?? null);
   let stacks = stacksByPolicy.get(key);
   if (!stacks) {
-    stacks = TenantStacks.open(init.settings, chosen);
+    coordination ??= openCoordination(init.settings);
+    stacks = TenantStacks.open(init.settings, chosen, coordination);
     stacksByPolicy.set(key, stacks);
   }
   return stacks;
@@ -38,6 +46,7 @@ async function handle(request: Exclude<WorkRequest, { kind: "cancel" }>): Promis
   });
   const options = {
     signal: controller.signal,
+    ...(request.lease ? { lease: request.lease } : {}),
     onProgress: (event: ProgressEvent) => send({ id: request.id, type: "progress", event }),
   };
   try {

@@ -2,8 +2,11 @@
  * A bounded pool of worker processes running tenant operations. A crash or a
  * hang in one tenant's operation takes down only its worker, which is replaced;
  * the caller gets a typed failure. Operations on one tenant are queued here so
- * they never occupy two workers (the tenant lock in the worker is the guard
- * across processes).
+ * they never occupy two workers, and each runs under the tenant's lease
+ * (tenantLease.ts), the guard across processes and machines: the caller's, or
+ * one the pool takes for it. A worker whose lease is lost is cancelled at once
+ * and killed soon after, before the lease can expire and another machine take
+ * the tenant.
  */
 import { join } from "node:path";
 import type { TenantSpecInput } from "../../components/tenantSpec.ts";
@@ -11,7 +14,8 @@ import { allProcesses, descendantsOf } from "../../processes/procfs.ts";
 import { type Supervised, supervise } from "../../processes/supervisor.ts";
 import type { OperationKind, OperationResult } from "../operationResult.ts";
 import type { ProgressEvent } from "../progress.ts";
-import type { AutomationSettings } from "../settings.ts";
+import { type AutomationSettings, operationDeadlineMs } from "../settings.ts";
+import type { TenantLease, TenantLeases } from "../tenantLease.ts";
 import type { PolicyPackOptions } from "../tenantStacks.ts";
 import type { TenantSecrets } from "../tenantWorkspaces.ts";
 import type { WorkReply, WorkRequest } from "./protocol.ts";
@@ -24,14 +28,21 @@ interface Pending {
   readonly tenant: string;
   readonly onProgress: ((event: ProgressEvent) => void) | undefined;
   readonly signal: AbortSignal | undefined;
+  /** The caller's lease; without one the pool takes the tenant's lease itself. */
+  readonly lease: TenantLease | undefined;
+  readonly leaseWaitMs: number;
   resolve(result: OperationResult): void;
 }
 
 interface Worker {
   readonly process: Supervised;
   current: Pending | undefined;
+  /** The lease the current operation runs under, and whether the pool took it (and releases it). */
+  lease: { readonly lease: TenantLease; readonly own: boolean } | undefined;
   timer: NodeJS.Timeout | undefined;
   sampler: NodeJS.Timeout | undefined;
+  /** Kills the worker a little after its lease was lost, if the cancel did not end it. */
+  fence: NodeJS.Timeout | undefined;
 }
 
 export interface RunOptions {
@@ -44,6 +55,10 @@ export interface RunOptions {
    * built from the hosts table, which changes while the pool runs).
    */
   readonly policy?: PolicyPackOptions;
+  /** The tenant's lease, held by the caller (who renews and releases it); else the pool takes one. */
+  readonly lease?: TenantLease;
+  /** Without `lease`: how long to wait for another holder of the tenant (default 0: fail at once, naming it). */
+  readonly leaseWaitMs?: number;
 }
 
 /**
@@ -61,14 +76,21 @@ export class WorkerPool {
   private readonly busyTenants = new Set<string>();
   private readonly settings: AutomationSettings;
   private readonly policy: PolicyPackOptions | undefined;
+  private readonly leases: TenantLeases;
   private nextId = 1;
   private closed = false;
   /** Peak resident memory seen per worker pid, in bytes (sampled while busy). */
   readonly peakRss = new Map<number, number>();
 
-  constructor(settings: AutomationSettings, policy?: PolicyPackOptions, size = settings.poolSize) {
+  constructor(
+    settings: AutomationSettings,
+    policy: PolicyPackOptions | undefined,
+    leases: TenantLeases,
+    size = settings.poolSize,
+  ) {
     this.settings = settings;
     this.policy = policy;
+    this.leases = leases;
     for (let i = 0; i < size; i++) this.workers.push(this.spawn());
   }
 
@@ -126,7 +148,15 @@ export class WorkerPool {
         ...(options.policy ? { policy: options.policy } : {}),
         id: this.nextId++,
       } as Job;
-      this.queue.push({ job, tenant, onProgress: options.onProgress, signal: options.signal, resolve });
+      this.queue.push({
+        job,
+        tenant,
+        onProgress: options.onProgress,
+        signal: options.signal,
+        lease: options.lease,
+        leaseWaitMs: options.leaseWaitMs ?? 0,
+        resolve,
+      });
       this.dispatch();
     });
   }
@@ -142,20 +172,42 @@ export class WorkerPool {
     }
   }
 
+  /** Reserves the worker, then runs the job once the tenant's lease is held. */
   private start(worker: Worker, pending: Pending): void {
     worker.current = pending;
     this.busyTenants.add(pending.tenant);
-    // The worker's own timeout cancels the engine gracefully; this one catches a worker that hangs anyway.
-    worker.timer = setTimeout(() => void worker.process.kill(), this.settings.operationTimeoutMs + 60_000);
-    worker.sampler = setInterval(() => this.sampleMemory(worker), SAMPLE_MS);
-    pending.signal?.addEventListener(
-      "abort",
-      () =>
-        worker.current === pending &&
-        worker.process.child.send({ id: this.nextId++, kind: "cancel", target: pending.job.id }),
-      { once: true },
+    const leased = pending.lease
+      ? Promise.resolve({ lease: pending.lease, own: false })
+      : this.leases
+          .acquire(pending.tenant, pending.job.kind, { waitMs: pending.leaseWaitMs, signal: pending.signal })
+          .then((lease) => ({ lease, own: true }));
+    leased.then(
+      (held) => {
+        if (worker.current === pending) this.runLeased(worker, pending, held);
+        else if (held.own) void held.lease.release();
+      },
+      (error: Error) => this.finish(worker, failure(pending, error.name, error.message)),
     );
-    worker.process.child.send(pending.job);
+  }
+
+  private runLeased(worker: Worker, pending: Pending, held: { lease: TenantLease; own: boolean }): void {
+    worker.lease = held;
+    // The worker's own timeout cancels the engine gracefully; this one catches a worker that hangs anyway.
+    worker.timer = setTimeout(() => void worker.process.kill(), operationDeadlineMs(this.settings));
+    worker.sampler = setInterval(() => this.sampleMemory(worker), SAMPLE_MS);
+    const cancel = () =>
+      worker.current === pending &&
+      worker.process.child.send({ id: this.nextId++, kind: "cancel", target: pending.job.id });
+    pending.signal?.addEventListener("abort", cancel, { once: true });
+    // A lost lease: cancel now, kill the worker (and its pulumi) well before the lease can expire.
+    const fence = () => {
+      if (worker.current !== pending) return;
+      cancel();
+      worker.fence = setTimeout(() => void worker.process.kill(), this.leases.timings.renewEveryMs);
+    };
+    if (held.lease.lost.aborted) fence();
+    else held.lease.lost.addEventListener("abort", fence, { once: true });
+    worker.process.child.send({ ...pending.job, lease: held.lease.holder });
     // Cancelled while it waited in the queue: the worker ends it before the engine starts.
     if (pending.signal?.aborted)
       worker.process.child.send({ id: this.nextId++, kind: "cancel", target: pending.job.id });
@@ -166,10 +218,24 @@ export class WorkerPool {
     if (!pending) return;
     clearTimeout(worker.timer);
     clearInterval(worker.sampler);
+    clearTimeout(worker.fence);
+    const held = worker.lease;
     worker.current = undefined;
-    this.busyTenants.delete(pending.tenant);
+    worker.lease = undefined;
     this.sampleMemory(worker);
-    pending.resolve(result);
+    const lost = held?.lease.lost.aborted ? (held.lease.lost.reason as Error) : undefined;
+    // Whatever the worker reported, the operation was stopped because its lease was lost.
+    pending.resolve(
+      lost && result.status !== "succeeded"
+        ? { ...result, status: "failed", error: { kind: lost.name, message: lost.message } }
+        : result,
+    );
+    // The tenant's next operation here waits until the lease is given back, so it can take it.
+    const freed = held?.own ? held.lease.release() : Promise.resolve();
+    void freed.finally(() => {
+      this.busyTenants.delete(pending.tenant);
+      this.dispatch();
+    });
     this.dispatch();
   }
 
@@ -181,7 +247,14 @@ export class WorkerPool {
       stopSignal: "SIGKILL",
     });
     supervised.child.send({ kind: "init", settings: this.settings, policy: this.policy });
-    const worker: Worker = { process: supervised, current: undefined, timer: undefined, sampler: undefined };
+    const worker: Worker = {
+      process: supervised,
+      current: undefined,
+      lease: undefined,
+      timer: undefined,
+      sampler: undefined,
+      fence: undefined,
+    };
     supervised.child.on("message", (reply: WorkReply) => {
       const pending = worker.current;
       if (!pending || reply.id !== pending.job.id) return;

@@ -4,11 +4,15 @@
  * operation row, the audit entry, the instance's transitional state) through
  * throttled progress to its finish (the instance's actual state and outputs,
  * with the email the finish owes the customer in the same transaction).
+ * It all happens under the tenant's lease, taken before anything is recorded:
+ * while another holder works on the tenant (another machine, an operator's
+ * command) nothing is written, and the job is retried later.
  * A failed operation throws, so the queue retries the job.
  */
 import type pg from "pg";
 import type { OperationResult } from "../../automation/operationResult.ts";
 import type { ProgressEvent } from "../../automation/progress.ts";
+import type { AcquireOptions, TenantLease } from "../../automation/tenantLease.ts";
 import type { PolicyPackOptions } from "../../automation/tenantStacks.ts";
 import type { TenantSecrets } from "../../automation/tenantWorkspaces.ts";
 import type { KnownHost } from "../../components/hostPool.ts";
@@ -43,12 +47,22 @@ export interface TenantOperations {
         onProgress?: (e: ProgressEvent) => void;
         signal?: AbortSignal;
         policy?: PolicyPackOptions;
+        lease?: TenantLease;
       },
     ): Promise<OperationResult>;
     destroy(
       tenant: string,
-      options?: { removeStack?: boolean; signal?: AbortSignal; policy?: PolicyPackOptions },
+      options?: {
+        removeStack?: boolean;
+        signal?: AbortSignal;
+        policy?: PolicyPackOptions;
+        lease?: TenantLease;
+      },
     ): Promise<OperationResult>;
+  };
+  /** Tenant leases (automation/tenantLease.ts): one operation per tenant across machines. */
+  readonly leases: {
+    acquire(tenant: string, operation: string, options?: AcquireOptions): Promise<TenantLease>;
   };
   secrets(): TenantSecrets;
   /** The policy pack for these hosts (the hosts table changes while the pool runs); absent in fakes. */
@@ -59,6 +73,11 @@ export interface ApplyDeps {
   readonly db: { readonly pool: pg.Pool };
   readonly operations: TenantOperations;
   readonly log: Logger;
+  /**
+   * How long to wait for another holder of the tenant before the job is retried later (the
+   * worker passes automation/settings.ts leaseWaitMs; default 0).
+   */
+  readonly leaseWaitMs?: number;
   /** Progress writes to the operations row, at most one per interval (default 1 s). */
   readonly progressIntervalMs?: number;
 }
@@ -81,6 +100,19 @@ export class ReconcileOperationError extends Error {
   }
 }
 
+/** One reconcile's operation, as the worker decided it. */
+interface OperationRun {
+  readonly job: ReconcileJob;
+  readonly metrics: WorkerMetrics | undefined;
+  readonly customer: Customer;
+  readonly rows: { readonly before: Instance; readonly instance: Instance };
+  readonly desired: Wanted;
+  readonly spec: TenantSpec;
+  readonly hash: string;
+  /** Every known host (the policy pack's list). */
+  readonly hosts: readonly KnownHost[];
+}
+
 export async function runOperation(
   deps: ApplyDeps,
   job: ReconcileJob,
@@ -93,22 +125,46 @@ export async function runOperation(
   /** Every known host (the policy pack's list). */
   hosts: readonly KnownHost[],
 ): Promise<AppliedOutcome> {
-  const { before, instance } = rows;
-  const { pool } = deps.db;
+  const { instance } = rows;
   const kind = desired.state === "deleted" ? "destroy" : "up";
-  const actor = actorOf(job);
-  const verb = verbFor(before, desired.state, spec);
   const log = deps.log.child({
     customer: job.customerKey,
     job: job.id,
     tenant: instance.slug,
     ...(job.requestId ? { requestId: job.requestId } : {}),
   });
+  // Nothing is recorded until the tenant is ours: a busy tenant throws here and the job is retried.
+  const lease = await deps.operations.leases.acquire(instance.slug, kind, {
+    waitMs: deps.leaseWaitMs ?? 0,
+    signal: job.signal,
+  });
+  try {
+    const run = { job, metrics, customer, rows, desired, spec, hash, hosts };
+    return await runLeased(deps, run, lease, log);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function runLeased(
+  deps: ApplyDeps,
+  run: OperationRun,
+  lease: TenantLease,
+  log: Logger,
+): Promise<AppliedOutcome> {
+  const { job, metrics, customer, rows, desired, spec, hash, hosts } = run;
+  const { before, instance } = rows;
+  const { pool } = deps.db;
+  const kind = desired.state === "deleted" ? "destroy" : "up";
+  const actor = actorOf(job);
+  const verb = verbFor(before, desired.state, spec);
   const operation = await transaction(pool, async (tx) => {
+    // We hold the lease: an operation still open under another lease was left by a holder that is gone.
     const interrupted = await failInterruptedOperations(tx, instance.id);
     if (interrupted > 0)
       log.warn("operations interrupted by a stopped worker marked failed", { interrupted });
     const started = await startOperation(tx, {
+      leaseHolder: lease.holder,
       instanceId: instance.id,
       kind,
       trigger: job.trigger,
@@ -143,6 +199,7 @@ export async function runOperation(
   const options = {
     onProgress: (e: ProgressEvent) => progress.push(e),
     signal: job.signal,
+    lease,
     ...(policy ? { policy } : {}),
   };
   let result: OperationResult;

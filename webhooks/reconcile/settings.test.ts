@@ -2,9 +2,15 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadAutomationSettings } from "../../automation/settings.ts";
+import {
+  leaseWaitMs,
+  loadAutomationSettings,
+  MAX_OPERATION_TIMEOUT_SECONDS,
+  operationDeadlineMs,
+} from "../../automation/settings.ts";
 import { EXAMPLE_IMAGES } from "../../components/exampleTenant.ts";
-import { hostKeysFor, loadReconcileSettings, parseDuration } from "./settings.ts";
+import { MAX_EXPIRY_SECONDS } from "../queue.ts";
+import { hostKeysFor, loadReconcileSettings, parseDuration, reconcileJobExpirySeconds } from "./settings.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-reconcile-settings-"));
 const automation = (env: NodeJS.ProcessEnv = {}) =>
@@ -16,6 +22,31 @@ const automation = (env: NodeJS.ProcessEnv = {}) =>
   });
 
 describe("reconcile settings", () => {
+  it("lets a reconcile job expire only after the longest job its operation timeout allows", () => {
+    for (const [timeout, ttl] of [
+      [undefined, undefined],
+      ["60", "3"],
+      ["1800", "30"],
+      ["3600", "600"],
+      [String(MAX_OPERATION_TIMEOUT_SECONDS), "600"],
+    ]) {
+      const settings = automation({ MINDROOM_OPERATION_TIMEOUT: timeout, MINDROOM_TENANT_LEASE_TTL: ttl });
+      const expiry = reconcileJobExpirySeconds(settings) * 1000;
+      // A lease wait, then two operations (a production deletion), each killed at its deadline.
+      expect(expiry).toBeGreaterThan(leaseWaitMs(settings) + 2 * operationDeadlineMs(settings));
+      expect(expiry).toBeLessThanOrEqual(MAX_EXPIRY_SECONDS * 1000);
+    }
+    // The default timeout of 15 minutes: more than the 1800 s pg-boss expiry it replaces.
+    expect(reconcileJobExpirySeconds(automation())).toBe(35 + 2 * 960 + 300);
+    // A timeout whose job could not fit pg-boss's longest expiry is refused where it is set.
+    expect(() =>
+      automation({ MINDROOM_OPERATION_TIMEOUT: String(MAX_OPERATION_TIMEOUT_SECONDS + 1) }),
+    ).toThrow(`MINDROOM_OPERATION_TIMEOUT must be an integer from 1 to ${MAX_OPERATION_TIMEOUT_SECONDS}`);
+    expect(() => automation({ MINDROOM_TENANT_LEASE_TTL: "1" })).toThrow(
+      "MINDROOM_TENANT_LEASE_TTL must be an integer from 3 to 600",
+    );
+  });
+
   it("parses durations in the units operators write", () => {
     expect(["7d", "12h", "30m", "5s", "0s", "250ms", "90", "1.5h"].map((d) => parseDuration("X", d))).toEqual(
       [604_800_000, 43_200_000, 1_800_000, 5000, 0, 250, 90_000, 5_400_000],

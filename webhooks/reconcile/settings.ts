@@ -7,8 +7,12 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AutomationSettings } from "../../automation/settings.ts";
-import { LOCAL_HOST_POINTER } from "../../automation/settings.ts";
+import {
+  type AutomationSettings,
+  LOCAL_HOST_POINTER,
+  leaseWaitMs,
+  operationDeadlineMs,
+} from "../../automation/settings.ts";
 import { DEFAULT_PRICE_TIERS, parsePriceTiers } from "../../billing/priceTiers.ts";
 import { productionRefusal, unset } from "../../components/environments.ts";
 import { EXAMPLE_IMAGES } from "../../components/exampleTenant.ts";
@@ -191,4 +195,19 @@ export function loadReconcileSettings(
       env.MINDROOM_BACKUP_CHECK_INTERVAL || "15m",
     ),
   };
+}
+
+/**
+ * How long a reconcile job may stay active before the queue fails it and runs
+ * it again: always longer than the longest job the automation settings allow,
+ * so a slow operation is never run twice. A job waits for the tenant's lease
+ * at most once, then runs at most two operations (a production deletion is an
+ * up lifting data protection, then the destroy), each bounded by its timeout
+ * and the pool's hard kill; five more minutes cover Stripe and the database.
+ */
+export function reconcileJobExpirySeconds(
+  automation: Pick<AutomationSettings, "operationTimeoutMs" | "leaseTtlMs">,
+): number {
+  const longestJobMs = leaseWaitMs(automation) + 2 * operationDeadlineMs(automation);
+  return Math.ceil(longestJobMs / 1000) + 5 * 60;
 }

@@ -145,16 +145,21 @@ export async function unprocessedEventCustomers(q: Queryable, before: Date): Pro
 }
 
 /**
- * Operations of this instance still queued or running when a new reconcile of
- * it starts were orphaned (one reconcile per customer at a time: the worker
- * that ran them died). Marks them failed so the record says what happened.
+ * Operations of this instance still queued or running whose holder is gone
+ * (the tenant lease they ran under is released or expired: their worker died
+ * or stopped) are marked failed, so the record says what happened. One whose
+ * lease is still held is running somewhere and is left alone. Called by a
+ * reconcile that holds the tenant's lease itself.
  */
 export async function failInterruptedOperations(q: Queryable, instanceId: string): Promise<number> {
   const { rowCount } = await q.query(
-    `update public.operations set status = 'failed', finished_at = clock_timestamp(),
+    `update public.operations o set status = 'failed', finished_at = clock_timestamp(),
         error = 'interrupted: the worker stopped during the operation; a retry took over',
         duration_ms = round(extract(epoch from clock_timestamp() - coalesce(started_at, created_at)) * 1000)
-      where instance_id = $1 and status in ('queued', 'running')`,
+      where instance_id = $1 and status in ('queued', 'running')
+        and not exists (
+          select 1 from automation.tenant_leases l
+           where l.holder = o.lease_holder and l.released_at is null and l.expires_at > clock_timestamp())`,
     [instanceId],
   );
   return rowCount ?? 0;

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAutomationSettings } from "../../automation/settings.ts";
+import { leaseTimings, TenantBusyError, TenantLeases } from "../../automation/tenantLease.ts";
 import { parseSlug } from "../../components/tenantNames.ts";
 import { tenantFootprint } from "../../components/tiers.ts";
 import { auditForInstance } from "../../database/auditLog.ts";
@@ -18,7 +19,7 @@ import { findCustomerByStripeId } from "../../database/customers.ts";
 import { listEmails } from "../../database/emailOutbox.ts";
 import { readHostPool, saveHost, setHostSchedule } from "../../database/hosts.ts";
 import { findInstanceByCustomer, type Instance, requestRestart, setHold } from "../../database/instances.ts";
-import { operationsForInstance } from "../../database/operations.ts";
+import { operationsForInstance, startOperation } from "../../database/operations.ts";
 import { subscriptionsForCustomer } from "../../database/subscriptions.ts";
 import { silentLogger } from "../../logging/logger.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
@@ -31,6 +32,7 @@ import { ReconcileOperationError } from "./applyOperation.ts";
 import { upgradeRefusedMessage, WAITING_FOR_CAPACITY } from "./capacity.ts";
 import { UnknownPriceError } from "./desiredState.ts";
 import { loadReconcileSettings } from "./settings.ts";
+import { failInterruptedOperations } from "./store.ts";
 import { type ReconcileDeps, reconcileHandler } from "./worker.ts";
 
 const HOST = "ssh://root@127.0.0.1:2222";
@@ -59,8 +61,8 @@ afterAll(async () => {
   await local?.stop();
 });
 
-function harness(now?: () => Date) {
-  const operations = new RecordingOperations();
+function harness(now?: () => Date, options: { leases?: TenantLeases; leaseWaitMs?: number } = {}) {
+  const operations = new RecordingOperations(options.leases ? { leases: options.leases } : {});
   const enqueued: ReconcileRequest[] = [];
   const deps: ReconcileDeps = {
     db,
@@ -74,6 +76,7 @@ function harness(now?: () => Date) {
     settings: { automation, reconcile: reconcileSettings },
     log: silentLogger,
     progressIntervalMs: 10,
+    ...(options.leaseWaitMs === undefined ? {} : { leaseWaitMs: options.leaseWaitMs }),
     ...(now ? { now } : {}),
   };
   const handle = reconcileHandler(deps);
@@ -354,6 +357,55 @@ describe("the reconcile handler", () => {
     ]);
     // Told it is delayed (retries remain), then welcomed.
     expect((await emailsOf(customer)).map((e) => e.kind)).toEqual(["provisioning_delayed", "welcome"]);
+  });
+
+  it("a second delivery while the first still runs leaves it alone and is retried; a holder that is gone is marked interrupted", async () => {
+    const leases = TenantLeases.open(db.url, leaseTimings(30_000));
+    try {
+      const { operations, run } = harness(undefined, { leases, leaseWaitMs: 300 });
+      const { customer } = await checkout("twice@example.com");
+      let letGo = () => {};
+      const held = new Promise<void>((resolve) => {
+        letGo = resolve;
+      });
+      let entered = () => {};
+      const inApply = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      operations.beforeApply = () => {
+        entered();
+        return held;
+      };
+      const first = run(customer, "checkout.session.completed");
+      await inApply;
+      // The queue delivers the same job again (its expiry or heartbeat judged the first dead).
+      await expect(run(customer, "checkout.session.completed")).rejects.toThrow(TenantBusyError);
+      expect((await operationsOf(customer)).map((o) => o.status)).toEqual(["running"]);
+      letGo();
+      expect((await first).action).toBe("up");
+      expect((await operationsOf(customer)).map((o) => o.status)).toEqual(["succeeded"]);
+
+      // An operation whose lease is still held is running somewhere: left alone; once its lease
+      // is gone (released, or expired because its holder died) it is marked interrupted.
+      const instance = await instanceOf(customer);
+      const lease = await leases.acquire(instance.slug, "up");
+      const orphan = await startOperation(db.pool, {
+        instanceId: instance.id,
+        kind: "up",
+        trigger: "retry",
+        leaseHolder: lease.holder,
+      });
+      expect(await failInterruptedOperations(db.pool, instance.id)).toBe(0);
+      await lease.release();
+      expect(await failInterruptedOperations(db.pool, instance.id)).toBe(1);
+      const marked = (await operationsOf(customer)).find((o) => o.id === orphan.id);
+      expect([marked?.status, marked?.error]).toEqual([
+        "failed",
+        "interrupted: the worker stopped during the operation; a retry took over",
+      ]);
+    } finally {
+      await leases.close();
+    }
   });
 
   it("refuses an unknown price with a typed error and provisions nothing", async () => {

@@ -11,7 +11,7 @@
  * retries the job with backoff and finally dead-letters it for an operator.
  */
 import type { Registry } from "prom-client";
-import type { AutomationSettings } from "../../automation/settings.ts";
+import { type AutomationSettings, leaseWaitMs } from "../../automation/settings.ts";
 import { readHostPool, seedHosts } from "../../database/hosts.ts";
 import { findInstanceByCustomer, recordActual, updateDesired } from "../../database/instances.ts";
 import { transaction } from "../../database/transaction.ts";
@@ -207,7 +207,7 @@ async function reconcile(
 
   // 5. Run it, recorded as an operation.
   return await runOperation(
-    deps,
+    { ...deps, leaseWaitMs: deps.leaseWaitMs ?? leaseWaitMs(deps.settings.automation) },
     job,
     metrics,
     customer,
