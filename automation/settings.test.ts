@@ -81,6 +81,13 @@ describe("loadAutomationSettings", () => {
 });
 
 describe("DOKKU_HOSTS", () => {
+  it("refuses a host address that is not an IP address or a DNS name", () => {
+    for (const address of ["a'b", "1.2.3.4\nid", "x y"])
+      expect(() => parseHosts(`ssh://root@10.0.0.1:22?address=${encodeURIComponent(address)}`)).toThrow(
+        `DOKKU_HOSTS address ${JSON.stringify(address)} must be an IP address or a lowercase DNS name`,
+      );
+  });
+
   it("parses the host pool with optional capacity, address and proxy settings", () => {
     expect(
       parseHosts(

@@ -16,6 +16,7 @@ import {
   unset,
 } from "../components/environments.ts";
 import type { KnownHost } from "../components/hostPool.ts";
+import { isHostAddress } from "../components/tenantSpec.ts";
 import {
   LOCAL_STATE_BUCKET,
   objectStoreDir,
@@ -133,6 +134,13 @@ function embeddedSecret(dataDir: string, file: string): string {
  * machine's memory and cores, not proxied).
  */
 export function parseHosts(raw: string): KnownHost[] {
+  const hostAddress = (address: string) => {
+    if (!isHostAddress(address))
+      throw new SettingsError(
+        `DOKKU_HOSTS address ${JSON.stringify(address)} must be an IP address or a lowercase DNS name`,
+      );
+    return address;
+  };
   return raw
     .split(",")
     .map((entry) => entry.trim())
@@ -154,7 +162,7 @@ export function parseHosts(raw: string): KnownHost[] {
       };
       return {
         url,
-        address: params.get("address") ?? match[1] ?? "",
+        address: hostAddress(params.get("address") ?? match[1] ?? ""),
         memoryMb: Math.floor(number("memoryMb", totalmem() / 2 ** 20)),
         cpus: number("cpus", cpus().length),
         proxied: params.get("proxied") === "true",

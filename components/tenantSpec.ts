@@ -5,6 +5,7 @@
  * builds a MindRoomTenant. Secrets are not part of it; they travel as Pulumi
  * secrets in their own config keys.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { ENVIRONMENTS } from "./environments.ts";
 import { parseDomain, parseSlug } from "./tenantNames.ts";
@@ -35,6 +36,29 @@ const domain = z.string().refine((value) => {
   }
 }, "must be a lowercase DNS name like example.com");
 
+/**
+ * A cron schedule as it reaches a cron line (Dokku's `*:backup-schedule` writes
+ * `<schedule> <user> <command>` into /etc/cron.d): exactly five fields of
+ * numbers, `*`, three-letter names, ranges, lists and steps, one space apart,
+ * or a macro. Anything else (a sixth field, a quote, a newline) could become
+ * the user or the command of that line. Whether the schedule backs up often
+ * enough is the policy pack's rule (policies/cron.ts).
+ */
+const CRON_ITEM = String.raw`(?:\*|[0-9]{1,2}|[A-Za-z]{3})(?:-(?:[0-9]{1,2}|[A-Za-z]{3}))?(?:/[0-9]{1,2})?`;
+const CRON_FIELD = `${CRON_ITEM}(?:,${CRON_ITEM})*`;
+export const CRON_SCHEDULE = new RegExp(
+  `^(?:@(?:hourly|daily|midnight|weekly|monthly|yearly|annually)|${CRON_FIELD}(?: ${CRON_FIELD}){4})$`,
+);
+
+/** Where DNS records point: an IP address, or a DNS name (never a URL, a quote or whitespace). */
+export function isHostAddress(value: string): boolean {
+  return (
+    isIP(value) !== 0 ||
+    (value.length <= 253 &&
+      /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(value))
+  );
+}
+
 /** `ssh://user@host:port`; the user needs a shell and the `dokku` command (root on a stock Dokku host). */
 export const SSH_TARGET = /^ssh:\/\/([a-z_][a-z0-9_-]{0,31})@([a-z0-9.-]+|\[[0-9a-f:]+\]):([0-9]{1,5})$/;
 
@@ -55,7 +79,7 @@ const hostSpec = z.object({
     .string()
     .regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be one public key line"),
   /** The public address DNS records point at. */
-  address: z.string().min(1),
+  address: z.string().refine(isHostAddress, "must be an IP address or a lowercase DNS name"),
 });
 
 const tlsSpec = z.discriminatedUnion("mode", [
@@ -80,7 +104,10 @@ const backupSpec = z.discriminatedUnion("enabled", [
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
     region: z.string().regex(/^[a-z]{2}-[a-z]+-[0-9]$/, "must be an AWS region like eu-central-1"),
     /** Cron expression; at most 6 hours between runs (see policies). */
-    schedule: z.string().default("0 */6 * * *"),
+    schedule: z
+      .string()
+      .regex(CRON_SCHEDULE, "must be a five-field cron expression like 0 */6 * * * (or @hourly, @daily)")
+      .default("0 */6 * * *"),
   }),
 ]);
 
@@ -90,7 +117,12 @@ export const tenantSpecSchema = z
     tier: z.enum(TIER_IDS),
     environment: z.enum(ENVIRONMENTS),
     /** The customer's name for their instance, shown by the runtime; free text. */
-    displayName: z.string().min(1).max(100).optional(),
+    displayName: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[^\p{Cc}]*$/u, "must be one line of text without control characters")
+      .optional(),
     /** Unpaid: every process scaled to zero, all data kept. */
     suspended: z.boolean().default(false),
     /**

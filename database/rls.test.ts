@@ -249,6 +249,22 @@ async function affected(pool: pg.Pool, claims: JwtClaims, sql: string): Promise<
   return count;
 }
 
+/** The error message of a statement run as `claims` that must fail with insufficient privilege (42501). */
+async function refused(
+  pool: pg.Pool,
+  claims: JwtClaims,
+  sql: string,
+  params: unknown[] = [],
+): Promise<string> {
+  const error = await withUser(pool, claims, (client) => client.query(sql, params)).then(
+    () => undefined,
+    (e: unknown) => e as { code?: string; message?: string },
+  );
+  if (error?.code !== "42501")
+    throw new Error(`${sql} as ${claims.role} was not refused: ${JSON.stringify(error)}`);
+  return error.message ?? "";
+}
+
 async function superuserKeys(pool: pg.Pool, table: TableName): Promise<string[]> {
   const { rows } = await pool.query<{ key: string }>(`select ${KEY[table]} as key from public.${table}`);
   return rows.map((row) => row.key).sort();
@@ -337,41 +353,89 @@ describe.each(TABLES)("%s, as customer A", (table) => {
     for (const key of f.rows[table].b) expect(seen).not.toContain(key);
   });
 
-  it("insert is refused, even for A's own data", async () => {
+  it("insert, update and delete are refused by the role's grants, even for A's own data", async () => {
     const [sql, params] = insertForA(f, table);
-    await expect(withUser(db.pool, asA, (client) => client.query(sql, params))).rejects.toMatchObject({
-      code: "42501",
-      message: expect.stringMatching(/row-level security/),
-    });
-  });
-
-  it("update changes no row, neither A's nor B's", async () => {
-    expect(await affected(db.pool, asA, `update public.${table} set ${UPDATE[table]}`)).toBe(0);
-  });
-
-  it("delete removes no row, neither A's nor B's", async () => {
-    expect(await affected(db.pool, asA, `delete from public.${table}`)).toBe(0);
+    await expect(refused(db.pool, asA, sql, params)).resolves.toMatch(/permission denied/);
+    await expect(refused(db.pool, asA, `update public.${table} set ${UPDATE[table]}`)).resolves.toMatch(
+      /permission denied/,
+    );
+    await expect(refused(db.pool, asA, `delete from public.${table}`)).resolves.toMatch(/permission denied/);
     expect(await superuserKeys(db.pool, table)).toEqual(all(f, table));
   });
 });
 
 describe.each(TABLES)("%s, as anon", (table) => {
-  it("reads nothing and writes nothing", async () => {
-    expect(await visible(db.pool, anon, table)).toEqual([]);
-    expect(await affected(db.pool, anon, `update public.${table} set ${UPDATE[table]}`)).toBe(0);
-    expect(await affected(db.pool, anon, `delete from public.${table}`)).toBe(0);
+  it("reads nothing and writes nothing: it holds no privilege at all", async () => {
+    await expect(refused(db.pool, anon, `select 1 from public.${table}`)).resolves.toMatch(
+      /permission denied/,
+    );
+    await expect(refused(db.pool, anon, `update public.${table} set ${UPDATE[table]}`)).resolves.toMatch(
+      /permission denied/,
+    );
+    await expect(refused(db.pool, anon, `delete from public.${table}`)).resolves.toMatch(/permission denied/);
     const [sql, params] = insertForA(f, table);
-    await expect(withUser(db.pool, anon, (client) => client.query(sql, params))).rejects.toMatchObject({
-      code: "42501",
-    });
+    await expect(refused(db.pool, anon, sql, params)).resolves.toMatch(/permission denied/);
+  });
+});
+
+describe("the API roles' grants", () => {
+  it("give customers only select, anon nothing, on every table, sequence and function in public", async () => {
+    const { rows } = await db.pool.query<{ grantee: string; privilege: string; object: string }>(
+      `select grantee, privilege_type as privilege, table_name as object
+         from information_schema.role_table_grants
+        where table_schema = 'public' and grantee in ('anon', 'authenticated')
+       union all
+       select grantee, privilege_type, object_name
+         from information_schema.usage_privileges
+        where object_schema = 'public' and grantee in ('anon', 'authenticated')
+       union all
+       select r.rolname, 'EXECUTE', p.proname
+         from pg_proc p join pg_namespace n on n.oid = p.pronamespace, pg_roles r
+        where n.nspname = 'public' and r.rolname in ('anon', 'authenticated')
+          and has_function_privilege(r.oid, p.oid, 'execute')`,
+    );
+    const byRole = (role: string) => rows.filter((r) => r.grantee === role);
+    expect(byRole("anon")).toEqual([]);
+    const customer = byRole("authenticated");
+    expect([...new Set(customer.filter((r) => r.privilege !== "EXECUTE").map((r) => r.privilege))]).toEqual([
+      "SELECT",
+    ]);
+    const readable = new Set(customer.filter((r) => r.privilege === "SELECT").map((r) => r.object));
+    for (const table of TABLES) expect(readable).toContain(table);
+    expect(
+      customer
+        .filter((r) => r.privilege === "EXECUTE")
+        .map((r) => r.object)
+        .sort(),
+    ).toEqual(["current_customer_id", "is_operator"]);
+  });
+
+  it("give a table created later the same: select for customers, nothing for anon", async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query("begin");
+      await client.query("create table public.later_table (id bigserial primary key)");
+      const { rows } = await client.query<{ grantee: string; privilege: string }>(
+        `select grantee, privilege_type as privilege from information_schema.role_table_grants
+          where table_schema = 'public' and table_name = 'later_table' and grantee in ('anon', 'authenticated')`,
+      );
+      expect(rows).toEqual([{ grantee: "authenticated", privilege: "SELECT" }]);
+    } finally {
+      await client.query("rollback");
+      client.release();
+    }
   });
 });
 
 describe.each(TABLES)("%s, as an operator", (table) => {
   it("reads every row but changes none", async () => {
     expect(await visible(db.pool, asOperator, table)).toEqual(all(f, table));
-    expect(await affected(db.pool, asOperator, `update public.${table} set ${UPDATE[table]}`)).toBe(0);
-    expect(await affected(db.pool, asOperator, `delete from public.${table}`)).toBe(0);
+    await expect(
+      refused(db.pool, asOperator, `update public.${table} set ${UPDATE[table]}`),
+    ).resolves.toMatch(/permission denied/);
+    await expect(refused(db.pool, asOperator, `delete from public.${table}`)).resolves.toMatch(
+      /permission denied/,
+    );
   });
 });
 
@@ -419,11 +483,12 @@ describe("the checks above catch a broken policy", () => {
     expect(seen).toContain(g.customers.b);
   });
 
-  it("RLS switched off on a table leaks B's instance to A and lets A change it", async () => {
+  it("RLS switched off on a table leaks B's instance to A; a write granted back lets A change it", async () => {
     const claims = { sub: g.users.a, role: "authenticated" };
     expect(await visible(broken.pool, claims, "instances")).toEqual([g.instances.a]);
     await broken.pool.query("alter table public.instances disable row level security");
     expect(await visible(broken.pool, claims, "instances")).toContain(g.instances.b);
+    await broken.pool.query("grant update on public.instances to authenticated");
     expect(await affected(broken.pool, claims, "update public.instances set desired_state = 'deleted'")).toBe(
       2,
     );

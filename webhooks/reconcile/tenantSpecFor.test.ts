@@ -46,6 +46,14 @@ describe("tenantSpecFor", () => {
     expect(hash).toMatch(/^[a-f0-9]{64}$/);
   });
 
+  it("makes the customer's name one line of text, and leaves it out when nothing is left", () => {
+    const named = (displayName: string) =>
+      tenantSpecFor(running, { ...instance, displayName }, settings).spec;
+    expect(named("Jane\n\tDoe\u0000 's\r\n").displayName).toBe("Jane Doe 's");
+    expect(named(`${"x".repeat(99)}\n${"y".repeat(10)}`).displayName).toBe(`${"x".repeat(99)}`);
+    expect(named(" \n\t ")).not.toHaveProperty("displayName");
+  });
+
   it("holds no secrets", () => {
     const text = JSON.stringify(tenantSpecFor(running, instance, settings).spec);
     expect(text).not.toMatch(/PRIVATE KEY|rootSecret|passphrase/i);

@@ -60,7 +60,7 @@ export function tenantSpecFor(
     slug: instance.slug,
     tier: desired.tier,
     environment: settings.environment,
-    ...(instance.displayName ? { displayName: instance.displayName.slice(0, 100) } : {}),
+    ...displayNameOf(instance.displayName),
     suspended: desired.state !== "running",
     ...(instance.restartGeneration ? { restartGeneration: instance.restartGeneration } : {}),
     // A deletion lifts data protection so the destroy removes storage too (after the final backup).
@@ -92,4 +92,19 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * The customer's name as the spec takes it: one line of at most 100
+ * characters. Stripe accepts any text (a newline, a tab); the spec refuses
+ * control characters, so they become spaces here rather than a tenant that
+ * never provisions.
+ */
+function displayNameOf(name: string | null | undefined): { displayName?: string } {
+  const line = (name ?? "")
+    .replace(/[\p{Cc}\s]+/gu, " ")
+    .trim()
+    .slice(0, 100)
+    .trim();
+  return line === "" ? {} : { displayName: line };
 }
