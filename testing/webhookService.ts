@@ -28,6 +28,8 @@ export interface WebhookServiceOptions {
   readonly portalUrl?: string;
   /** `SMTP_URL` (default the run's Mailpit). */
   readonly smtpUrl?: string;
+  /** More environment for every start (a shared state backend, lease timings, pool size). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface WebhookServiceChild {
@@ -88,6 +90,7 @@ export function webhookServiceEnvironment(
     // Its emails go to the run's Mailpit.
     SMTP_URL: options.smtpUrl ?? defaultSmtpUrl,
     PORTAL_PUBLIC_URL: options.portalUrl ?? "http://portal.invalid",
+    ...options.env,
   };
 }
 
