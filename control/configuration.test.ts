@@ -17,6 +17,10 @@ const NOT_CONFIGURATION = new Set([
   "HOME",
   "NODE_OPTIONS",
   "NODE_ENV",
+  // Terminal conventions every CLI follows (colour, dumb terminals), not settings of ours.
+  "NO_COLOR",
+  "FORCE_COLOR",
+  "TERM",
   // The toolchain's own overrides (benchmarks and CI point them elsewhere).
   "MINDROOM_TOOLS_DIR",
   "MINDROOM_PULUMI_ROOT",

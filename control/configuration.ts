@@ -88,6 +88,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     example: "info",
   }),
   key({
+    name: "MINDROOM_LOG_FORMAT",
+    group: "Platform",
+    description: "json or pretty (one line per event, for a terminal)",
+    secret: false,
+    unset: def("pretty when writing to a terminal, json otherwise"),
+    example: "json",
+  }),
+  key({
     name: "MINDROOM_POLICIES",
     group: "Platform",
     description: "off disables the policy pack on previews and ups (diagnosis only; refused in production)",
