@@ -33,7 +33,8 @@ afterAll(async () => {
 async function askForReset(email: string): Promise<void> {
   const page = browser.page;
   await page.goto(`${env.url}/login`);
-  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  // Generous: in the full suite the sign-in page can take longer than the default 30 s to render.
+  await page.getByRole("link", { name: "Forgot your password?" }).click({ timeout: 180_000 });
   await page.waitForURL((u) => u.pathname === "/password-reset");
   await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByRole("button", { name: "Email me a reset link" }).click();
