@@ -101,8 +101,10 @@ function processFindings(expected: AppExpectation, ps: PsReport): string[] {
 function readinessFinding(expected: AppExpectation, http: HttpProbe): string | undefined {
   if (!http.probed) return undefined;
   if (http.status !== null && http.status >= 200 && http.status < 300) return undefined;
+  // Findings reach the customer's dashboard: the network error's own text (addresses, TLS detail)
+  // stays in the report's `readiness` entry, which only operators see.
   return http.status === null
-    ? `${expected.readinessUrl} did not answer (${http.error ?? "no response"})`
+    ? `${expected.readinessUrl} did not answer`
     : `${expected.readinessUrl} answered ${http.status}`;
 }
 

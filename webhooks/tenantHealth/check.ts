@@ -216,7 +216,11 @@ async function record(pool: pg.Pool, tenant: RunningTenant, report: HealthReport
         report.health === "degraded"
           ? report.findings.map((f) => f.message).join("; ")
           : "every health check passes again",
-      details: { findings: report.findings.map((f) => ({ ...f })) },
+      // The probes' own errors are for operators: the findings shown to the customer leave them out.
+      details: {
+        findings: report.findings.map((f) => ({ ...f })),
+        readiness: report.readiness.map((r) => ({ ...r })),
+      },
     });
   }
   return changed;
