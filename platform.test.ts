@@ -1,7 +1,7 @@
 /**
  * `./platform start` as a newcomer runs it, on a fresh data folder: every local part comes up and
  * the banner says where each one is; the mail inbox it prints is Mailpit's, answering with the
- * messages sent to the SMTP address beside it; Ctrl-C (SIGINT) stops it all. Ports it would
+ * messages sent to the SMTP address beside it and with the auth server's sign-in mail; Ctrl-C (SIGINT) stops it all. Ports it would
  * otherwise take by convention (portal 3000, webhooks 8790) are given free ones, so it runs beside
  * anything else on the machine.
  */
@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, expect, test } from "vitest";
+import { AuthClient } from "./auth-server/client.ts";
 import { createMailer } from "./mail/transport.ts";
 import { freePort } from "./net/loopbackPort.ts";
 import { Inbox } from "./testing/mailpit.ts";
@@ -57,8 +58,18 @@ test("./platform start prints where each part runs, the mail inbox too, and stop
   } finally {
     mailer.close();
   }
-  const received = await new Inbox(webUrl).waitFor("newcomer@example.test", /^hello from the test$/);
+  const inbox = new Inbox(webUrl);
+  const received = await inbox.waitFor("newcomer@example.test", /^hello from the test$/);
   expect(received.messageId).toBe("platform-start@mindroom.test");
+
+  // The auth server's own mail (sign-in codes, password resets) lands in the same inbox.
+  const authUrl = /Auth\s+(http:\/\/127\.0\.0\.1:\d+\/auth\/v1)/.exec(banner)?.[1];
+  expect(authUrl, banner).toBeDefined();
+  const auth = new AuthClient({ authUrl: authUrl ?? "" });
+  await auth.signUp("newcomer@example.test", "a long enough passphrase 7");
+  await auth.sendSignInCode("newcomer@example.test");
+  const code = await inbox.waitFor("newcomer@example.test", /sign-in code/);
+  expect(code.from).toBe("no-reply@mindroom.local");
 
   platform.child.kill("SIGINT");
   expect((await platform.exited).code).toBe(0);

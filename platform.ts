@@ -155,6 +155,8 @@ async function start(): Promise<void> {
       dataDir: settings.dataDir,
       port: await keptPort(join(settings.dataDir, "auth.port"), 54321),
       siteUrl: portalUrl,
+      // Sign-in links and password resets land in the same inbox as the platform's own mail.
+      forwardMailTo: process.env.SMTP_URL,
     });
     stops.push(() => auth.stop());
     writeFileSync(join(settings.dataDir, "auth.port"), new URL(auth.url).port);

@@ -7,6 +7,9 @@
  * courier that sends mail over SMTP to the local sink.
  */
 
+/** The sender of the auth server's own mail (sign-in codes, recovery links). */
+export const COURIER_FROM = "no-reply@mindroom.local";
+
 /** The tokenizer template that mints Supabase-shaped access tokens. */
 export const SUPABASE_TOKEN_TEMPLATE = "supabase";
 /** How long an access token lives (Supabase's default `jwt_expiry`). */
@@ -159,7 +162,7 @@ export function kratosConfig(input: KratosConfigInput): Record<string, unknown> 
     },
     identity: { default_schema_id: "default", schemas: [{ id: "default", url: input.identitySchemaUrl }] },
     courier: {
-      smtp: { connection_uri: input.smtpUrl, from_address: "no-reply@mindroom.local", from_name: "MindRoom" },
+      smtp: { connection_uri: input.smtpUrl, from_address: COURIER_FROM, from_name: "MindRoom" },
       templates: {
         login_code: {
           valid: {

@@ -1,11 +1,13 @@
 /**
  * The SMTP sink against a raw SMTP conversation: envelope, dot-stuffing,
  * multipart/alternative with quoted-printable and base64 parts, and
- * encoded-word subjects.
+ * encoded-word subjects; and passing every message on to another SMTP server
+ * (the platform's inbox) through the platform's own mailer.
  */
 import { once } from "node:events";
 import { connect } from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { createMailer } from "../mail/transport.ts";
 import { MailSink } from "./mailSink.ts";
 
 let sink: MailSink;
@@ -17,8 +19,8 @@ afterAll(async () => {
 });
 
 /** Sends each line and waits for the server's reply line(s) before the next, as a mailer does. */
-async function converse(lines: readonly string[]): Promise<string[]> {
-  const socket = connect({ host: "127.0.0.1", port: sink.port });
+async function converse(lines: readonly string[], to: MailSink = sink): Promise<string[]> {
+  const socket = connect({ host: "127.0.0.1", port: to.port });
   socket.setEncoding("utf8");
   const replies: string[] = [];
   let buffered = "";
@@ -101,4 +103,45 @@ test("waiting for mail that never comes fails with what did arrive", async () =>
   ).rejects.toThrow(
     /no matching mail arrived within 50 ms \(received: user@example.test: Your sign-in code ✓\)/,
   );
+});
+
+const simpleMessage = (to: string, subject: string) => [
+  "EHLO mailer.local",
+  "MAIL FROM:<no-reply@mindroom.local>",
+  `RCPT TO:<${to}>`,
+  "DATA",
+  "From: MindRoom <no-reply@mindroom.local>",
+  `To: ${to}`,
+  `Subject: ${subject}`,
+  "",
+  "Your code is 654321.",
+  ".",
+  "QUIT",
+];
+
+test("with a forward, every message is also passed on to the next SMTP server as received", async () => {
+  await using inbox = await MailSink.start();
+  const relay = createMailer({ smtpUrl: inbox.smtpUrl, from: "unused@mindroom.local" });
+  await using forwarding = await MailSink.start({ forward: (m) => relay.relay(m.raw, m) });
+  try {
+    const replies = await converse(simpleMessage("ada@example.test", "Your sign-in code"), forwarding);
+    expect(replies.at(-2)).toMatch(/^250 OK: queued/);
+    const kept = await forwarding.latestTo("ada@example.test");
+    const passedOn = await inbox.latestTo("ada@example.test");
+    expect(passedOn.from).toBe("no-reply@mindroom.local");
+    expect(passedOn.subject).toBe("Your sign-in code");
+    expect(passedOn.text).toContain("Your code is 654321.");
+    expect(passedOn.raw.trimEnd()).toBe(kept.raw.trimEnd());
+  } finally {
+    relay.close();
+  }
+});
+
+test("a message that cannot be passed on is refused for a retry and not kept", async () => {
+  await using forwarding = await MailSink.start({
+    forward: () => Promise.reject(new Error("the inbox is down")),
+  });
+  const replies = await converse(simpleMessage("grace@example.test", "Your sign-in code"), forwarding);
+  expect(replies.at(-2)).toMatch(/^451 /);
+  expect(forwarding.messages()).toEqual([]);
 });

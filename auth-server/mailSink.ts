@@ -22,6 +22,9 @@ export interface WaitForMailOptions {
 
 type Listener = (message: MailMessage) => void;
 
+/** Passes a received message on (e.g. `Mailer.relay`); rejects when it could not. */
+export type MailForward = (message: MailMessage) => Promise<unknown>;
+
 /** Parses the address out of `MAIL FROM:<a@b>` / `RCPT TO:<a@b> …`. */
 function addressOf(argument: string): string {
   return /<([^>]*)>/.exec(argument)?.[1] ?? argument.split(/\s+/)[0] ?? "";
@@ -32,22 +35,29 @@ export class MailSink {
   readonly #messages: MailMessage[] = [];
   readonly #listeners = new Set<Listener>();
   readonly #sockets = new Set<Socket>();
+  readonly #forward: MailForward | undefined;
   readonly port: number;
 
-  private constructor(server: Server, port: number) {
+  private constructor(server: Server, port: number, forward: MailForward | undefined) {
     this.#server = server;
     this.port = port;
+    this.#forward = forward;
   }
 
-  /** Starts listening on 127.0.0.1 (`port` 0 or unset: a free port). */
-  static async start(options: { port?: number } = {}): Promise<MailSink> {
+  /**
+   * Starts listening on 127.0.0.1 (`port` 0 or unset: a free port). With `forward`, every
+   * message is also passed on (to the platform's mail inbox, so a person signing in locally
+   * finds their link there); a message it cannot pass on is refused with a 451, which the
+   * sender retries, and is not kept.
+   */
+  static async start(options: { port?: number; forward?: MailForward } = {}): Promise<MailSink> {
     const server = createServer();
     server.listen({ host: "127.0.0.1", port: options.port ?? 0 });
     await once(server, "listening");
     const address = server.address();
     if (typeof address !== "object" || address === null)
       throw new MailSinkError("the mail sink has no address");
-    const sink = new MailSink(server, address.port);
+    const sink = new MailSink(server, address.port, options.forward);
     server.on("connection", (socket) => sink.#serve(socket));
     return sink;
   }
@@ -168,11 +178,18 @@ export class MailSink {
         if (data === undefined) {
           command(line);
         } else if (line === ".") {
-          this.#deliver(parseMailMessage(data.join("\r\n"), { from, to }));
+          const message = parseMailMessage(data.join("\r\n"), { from, to });
           data = undefined;
           from = "";
           to = [];
-          reply("250 OK: queued");
+          // No PIPELINING is offered, so the sender waits for this reply before its next command.
+          (this.#forward?.(message) ?? Promise.resolve()).then(
+            () => {
+              this.#deliver(message);
+              reply("250 OK: queued");
+            },
+            () => reply("451 the message could not be passed on; try again later"),
+          );
         } else {
           // Dot-stuffing: a leading "." was doubled by the sender.
           data.push(line.startsWith("..") ? line.slice(1) : line);

@@ -19,6 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 import { z } from "zod";
+import { createMailer } from "../mail/transport.ts";
 import { type Supervised, supervise } from "../processes/supervisor.ts";
 import { toolsDir } from "../toolchain/tools.ts";
 import { AUTH_PREFIX, type Gateway, startGateway } from "./gateway.ts";
@@ -30,7 +31,7 @@ import {
   mintApiKeys,
   roleOfKey,
 } from "./keys.ts";
-import { identitySchema, kratosConfig } from "./kratosConfig.ts";
+import { COURIER_FROM, identitySchema, kratosConfig } from "./kratosConfig.ts";
 import { MailSink } from "./mailSink.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -52,6 +53,8 @@ export interface AuthServerOptions {
   readonly port?: number;
   /** The portal's URL: where sign-in pages and redirects point. */
   readonly siteUrl: string;
+  /** An SMTP URL (the platform's mail inbox) that receives a copy of every mail the server sends. */
+  readonly forwardMailTo?: string;
   /** JWT secret (≥ 32 chars); default: generated once into `<dataDir>/auth/jwt-secret`. */
   readonly jwtSecret?: string;
   /** How long after signing in a session may change the password (default `15m`). */
@@ -80,6 +83,7 @@ const optionsSchema = z.object({
   dataDir: z.string().min(1),
   port: z.number().int().min(0).max(65_535).optional(),
   siteUrl: z.url({ protocol: /^https?$/ }),
+  forwardMailTo: z.url({ protocol: /^smtps?$/ }).optional(),
   jwtSecret: z.string().optional(),
   kratosBinary: z.string().optional(),
   privilegedSessionMaxAge: z
@@ -231,7 +235,11 @@ export async function startAuthServer(input: AuthServerOptions): Promise<AuthSer
     for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
   };
   try {
-    const mail = await MailSink.start();
+    const relay = options.forwardMailTo
+      ? createMailer({ smtpUrl: options.forwardMailTo, from: COURIER_FROM })
+      : undefined;
+    if (relay) cleanups.push(async () => relay.close());
+    const mail = await MailSink.start(relay ? { forward: (m) => relay.relay(m.raw, m) } : {});
     cleanups.push(() => mail.close());
     const [publicPort, adminPort] = [await freePort(), await freePort()];
     const gateway: Gateway = await startGateway({

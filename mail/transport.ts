@@ -25,6 +25,8 @@ export interface SentMail {
 
 export interface Mailer {
   send(mail: OutgoingMail): Promise<SentMail>;
+  /** Passes on a message someone else wrote, as received (raw RFC 5322 text and its envelope). */
+  relay(raw: string, envelope: { readonly from: string; readonly to: readonly string[] }): Promise<SentMail>;
   close(): void;
 }
 
@@ -66,6 +68,17 @@ export function createMailer(settings: { readonly smtpUrl: string; readonly from
           html: mail.html,
           messageId: mail.messageId,
           headers: { "Auto-Submitted": "auto-generated", ...mail.headers },
+        });
+        return { messageId: info.messageId, response: info.response };
+      } catch (error) {
+        throw deliveryError(error);
+      }
+    },
+    async relay(raw, envelope) {
+      try {
+        const info = await transport.sendMail({
+          envelope: { from: envelope.from, to: [...envelope.to] },
+          raw,
         });
         return { messageId: info.messageId, response: info.response };
       } catch (error) {
