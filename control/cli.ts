@@ -4,9 +4,11 @@
  * here; automation/cli/main.ts keeps the tenant stack commands. The optional
  * `.env` is read first, and what it set is known to `config check`.
  */
+
+import { EXIT } from "../automation/cli/exitCodes.ts";
 import { BACKUPS_HELP, BackupsNotFoundError, BackupsUsageError, backupsMain } from "../backups/cli.ts";
 import { NoBackupError } from "../backups/layout.ts";
-import { HostUrlError } from "../fleet/hosts.ts";
+import { HostKeyNotConfirmedError, HostUrlError } from "../fleet/hosts.ts";
 import { HOSTS_HELP, HostsUsageError, hostsMain } from "../fleet/hostsCli.ts";
 import { CONFIG_HELP, ConfigUsageError, configMain } from "./configCli.ts";
 import { type LoadedDotenv, loadDotenv } from "./dotenv.ts";
@@ -25,7 +27,7 @@ const COMMANDS: Record<string, { help: string; main: Command }> = {
   migrate: { help: MIGRATE_HELP, main: migrateMain },
 };
 
-/** Exit codes as Pulumi's (usage 2, not found 6). */
+/** Exit codes as Pulumi's (usage 2, not found 6, cancelled 8). */
 function exitCode(error: unknown): number {
   if (
     error instanceof HostsUsageError ||
@@ -35,9 +37,10 @@ function exitCode(error: unknown): number {
     error instanceof OperatorsUsageError ||
     ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false)
   )
-    return 2;
-  if (error instanceof BackupsNotFoundError || error instanceof NoBackupError) return 6;
-  return 1;
+    return EXIT.usage;
+  if (error instanceof BackupsNotFoundError || error instanceof NoBackupError) return EXIT.notFound;
+  if (error instanceof HostKeyNotConfirmedError) return EXIT.cancelled;
+  return EXIT.failure;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -52,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const code = exitCode(error);
     process.stderr.write(
-      `mindroom-ops: ${(error as Error).message}\n${code === 2 ? `\n${entry.help}\n` : ""}`,
+      `mindroom-ops: ${(error as Error).message}\n${code === EXIT.usage ? `\n${entry.help}\n` : ""}`,
     );
     return code;
   }

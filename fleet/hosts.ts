@@ -36,9 +36,14 @@ export class HostKeyChangedError extends Error {
   override readonly name = "HostKeyChangedError";
 }
 
-/** A key nobody vouched for (no confirmation, or not the fingerprint the operator gave). */
+/** A key nobody vouched for (not the fingerprint the operator gave, or none pinned yet). */
 export class HostKeyUntrustedError extends Error {
   override readonly name = "HostKeyUntrustedError";
+}
+
+/** The operator declined the key shown for confirmation: nothing was done (the CLI's "cancelled"). */
+export class HostKeyNotConfirmedError extends Error {
+  override readonly name = "HostKeyNotConfirmedError";
 }
 
 export interface AddHostRequest {
@@ -51,7 +56,7 @@ export interface AddHostRequest {
   readonly cpus?: number;
   /** `SHA256:…` the operator read on the host's console: the presented key must match it. */
   readonly fingerprint?: string;
-  /** Asked when a key is seen for the first time and no fingerprint was given; false refuses it. */
+  /** Asked when a key is seen for the first time and no fingerprint was given; false declines it. */
   confirm(key: string, fingerprint: string): Promise<boolean>;
   /** The private key for the hosts (DOKKU_SSH_KEY's content). */
   readonly privateKey: string;
@@ -88,7 +93,7 @@ async function trustedKey(
     return { key: presented, pinned: "new" };
   }
   if (!(await request.confirm(presented, presentedFingerprint)))
-    throw new HostKeyUntrustedError(
+    throw new HostKeyNotConfirmedError(
       `the host key of ${url} (${presentedFingerprint}) was not confirmed: nothing was added. Compare it with ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the host, then pass --fingerprint ${presentedFingerprint}`,
     );
   return { key: presented, pinned: "new" };

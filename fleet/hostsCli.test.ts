@@ -23,11 +23,11 @@ describe.skipIf(!isRoot)(`mindroom-ops hosts${isRoot ? "" : " (skipped: needs ro
   let dataDir: string;
   let url: string;
 
-  const ops = (args: string[]) =>
+  const run = (file: string, args: string[], input?: string) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-      execFile(
-        OPS,
-        ["hosts", ...args],
+      const child = execFile(
+        file,
+        args,
         {
           env: {
             ...process.env,
@@ -40,7 +40,12 @@ describe.skipIf(!isRoot)(`mindroom-ops hosts${isRoot ? "" : " (skipped: needs ro
         },
         (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
+      child.stdin?.end(input ?? "");
     });
+  const ops = (args: string[]) => run(OPS, ["hosts", ...args]);
+  /** In a terminal (script(1), from Debian's essential bsdutils), answering its prompt with `answer`. */
+  const opsInTerminal = (args: string[], answer: string) =>
+    run("script", ["-qec", [OPS, "hosts", ...args].map((a) => `'${a}'`).join(" "), "/dev/null"], answer);
 
   beforeAll(async () => {
     db = await testDatabase();
@@ -57,10 +62,15 @@ describe.skipIf(!isRoot)(`mindroom-ops hosts${isRoot ? "" : " (skipped: needs ro
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("refuses a key nobody confirmed (no terminal, no --yes), and one with another fingerprint", async () => {
+  it("refuses a key nobody confirmed (declined: 8, no terminal to ask in: 2), and one with another fingerprint", async () => {
+    const print = fingerprint(host.hostPublicKey);
+    const declined = await opsInTerminal(["add", url], "n\n");
+    expect(declined.stdout).toContain(`presents the host key ssh-ed25519 ${print}`);
+    expect(declined.stdout).toContain(`(${print}) was not confirmed: nothing was added`);
+    expect(declined.code, declined.stdout).toBe(8);
     const unconfirmed = await ops(["add", url]);
-    expect(unconfirmed.code).toBe(1);
-    expect(unconfirmed.stderr).toContain(`(${fingerprint(host.hostPublicKey)}) was not confirmed`);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain(`(${print}) must be confirmed and there is no terminal to ask in`);
     const wrong = await ops([
       "add",
       url,

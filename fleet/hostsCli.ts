@@ -2,8 +2,9 @@
  * `mindroom-ops hosts …`: the Dokku hosts tenants live on, kept in the platform
  * database (bin/mindroom-ops dispatches here).
  *
- * Exit codes: 0 success, 1 error (a refused host key included), 2 usage error,
- * 6 no such host.
+ * Exit codes as the other commands' (automation/cli/exitCodes.ts): 0 success,
+ * 1 error (a refused host key included), 2 usage error (a key to confirm without
+ * a terminal included), 6 no such host, 8 cancelled (the key was not confirmed).
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
@@ -50,8 +51,9 @@ Commands:
   remove <url>                 forget a host that no tenant lives on
 
 Options: --json (machine-readable output), --help.
-Exit codes: 0 success, 1 error (a refused or unconfirmed host key included), 2 usage error,
-6 no such host. Configuration: DATABASE_URL, DOKKU_SSH_KEY, MINDROOM_OPERATOR (audit name).`;
+Exit codes: 0 success, 1 error (a refused host key included), 2 usage error (a key to
+confirm without a terminal: pass --fingerprint or --yes), 6 no such host, 8 cancelled (the key
+shown was not confirmed). Configuration: DATABASE_URL, DOKKU_SSH_KEY, MINDROOM_OPERATOR (audit name).`;
 
 export class HostsUsageError extends Error {}
 
@@ -70,7 +72,10 @@ function hostView(host: Host, tenants: readonly string[]) {
 }
 
 async function confirmKey(url: string, key: string, print: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
+  if (!process.stdin.isTTY)
+    throw new HostsUsageError(
+      `the host key of ${url} (${print}) must be confirmed and there is no terminal to ask in: nothing was added. Compare it with ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the host, then pass --fingerprint ${print}`,
+    );
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question(
     `${url} presents the host key ${key.split(" ")[0]} ${print}.\nCompare it with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` on the host. Pin it? [y/N] `,
