@@ -28,6 +28,7 @@ import { expectTenant, observeTenant } from "../testing/tenantObserver.ts";
 import { SAMPLE_ROOT_SECRET } from "../testing/tenantSamples.ts";
 import { hostSpec } from "../testing/tenantStacks.ts";
 import { Operations } from "./operations.ts";
+import type { ProgressEvent } from "./progress.ts";
 import { loadAutomationSettings } from "./settings.ts";
 import { lockFolder } from "./stackLocks.ts";
 import { PROJECT } from "./tenantWorkspaces.ts";
@@ -96,8 +97,19 @@ describe("two machines, one database, one S3 backend", { timeout: 900_000 }, () 
     const tenant = String(spec.slug);
     const names = tenantNames(parseTenantSpec(spec).slug);
     try {
-      const applied = await machineA.pool.apply(spec, machineA.secrets());
+      const progress: ProgressEvent[] = [];
+      const applied = await machineA.pool.apply(spec, machineA.secrets(), {
+        onProgress: (e) => progress.push(e),
+      });
       expect([applied.status, applied.error?.message]).toEqual(["succeeded", undefined]);
+      // A first up on the object store reports its total before the first step (the engine's
+      // plan), and does as many steps as it planned.
+      const plan = progress.findIndex((e) => e.type === "plan");
+      const total = progress[plan]?.type === "plan" ? progress[plan].total : 0;
+      expect(plan).toBeGreaterThanOrEqual(0);
+      expect(plan).toBeLessThan(progress.findIndex((e) => e.type === "resource.started"));
+      expect(total).toBeGreaterThan(0);
+      expect(progress.filter((e) => e.type === "resource.done").length).toBe(total);
       // Machine B never saw the spec: it runs the tenant from the shared config, changing nothing.
       const onB = await machineB.pool.run("up", tenant);
       expect([onB.status, onB.error?.message]).toEqual(["succeeded", undefined]);

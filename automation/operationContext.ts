@@ -17,7 +17,7 @@ import type {
   PlannedStep,
   PolicyViolation,
 } from "./operationResult.ts";
-import { ProgressTranslator, resourceName } from "./progress.ts";
+import { announcedStep, ProgressTranslator, resourceName } from "./progress.ts";
 import { EngineSummary } from "./stackAccess.ts";
 
 export class OperationContext {
@@ -76,6 +76,29 @@ export class OperationContext {
         },
       },
     };
+  }
+
+  /**
+   * The engine's plan for an up, as `pulumi up` shows it before it asks: a
+   * preview (without the policy pack, which the up runs), its resource steps
+   * counted and reported as the operation's total, so progress reads done/total
+   * on any backend and for a new stack too.
+   */
+  async plan(stack: Stack): Promise<void> {
+    const onProgress = this.options.onProgress;
+    if (!onProgress) return;
+    let total = 0;
+    await retryConcurrent(() => {
+      total = 0;
+      return stack.preview({
+        signal: this.controller.signal,
+        color: "never",
+        onEvent: (event) => {
+          if (announcedStep(event)) total++;
+        },
+      });
+    });
+    onProgress({ type: "plan", total });
   }
 
   engine(preview: boolean) {

@@ -1,6 +1,6 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
-import { ProgressTranslator } from "./progress.ts";
+import { announcedStep, type ProgressEvent, ProgressTranslator } from "./progress.ts";
 
 const meta = (
   op: string,
@@ -90,5 +90,39 @@ describe("ProgressTranslator", () => {
       },
       { type: "summary", changes: { create: 3 }, durationMs: 2000 },
     ]);
+  });
+});
+
+describe("announcedStep: the engine's plan, counted", () => {
+  const urn = (name: string, type: string) => `urn:pulumi:s::p::${type}::${name}`;
+  const steps: [string, string, string][] = [
+    ["s-p", "pulumi:pulumi:Stack", "create"],
+    ["default", "pulumi:providers:command", "create"],
+    ["app", "command:remote:Command", "create"],
+    ["domain", "command:remote:Command", "create"],
+    ["old", "command:remote:Command", "delete"],
+  ];
+
+  it("counts every resource step a preview announces, the stack resource aside", () => {
+    const preview = steps.map(([name, type, op]) =>
+      event({ resourcePreEvent: { metadata: meta(op, type, urn(name, type)), planning: true } }),
+    );
+    const others = [
+      event({ resOutputsEvent: { metadata: meta("create") } }),
+      event({ diagnosticEvent: { message: "hi", color: "never", severity: "info" } }),
+    ];
+    expect([...preview, ...others].filter((e) => announcedStep(e)).length).toBe(4);
+  });
+
+  it("is as many steps as the update then reports done", () => {
+    const t = new ProgressTranslator();
+    const update: ProgressEvent[] = steps.flatMap(([name, type, op]) => [
+      ...t.translate(event({ resourcePreEvent: { metadata: meta(op, type, urn(name, type)) } }), false),
+      ...t.translate(event({ resOutputsEvent: { metadata: meta(op, type, urn(name, type)) } }), false),
+    ]);
+    const planned = steps.filter(([name, type, op]) =>
+      announcedStep(event({ resourcePreEvent: { metadata: meta(op, type, urn(name, type)) } })),
+    ).length;
+    expect(update.filter((e) => e.type === "resource.done").length).toBe(planned);
   });
 });

@@ -3,7 +3,7 @@
  * worker pool streams to callers (the CLI's live view, the reconcile worker's
  * operations record), translated once from Pulumi's engine events.
  */
-import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
+import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation/index.js";
 import { type PropertyChange, propertyChanges } from "./propertyDiff.ts";
 
 export type ResourceOp =
@@ -17,7 +17,10 @@ export type ResourceOp =
   | (string & {});
 
 export type ProgressEvent =
-  /** How many resource steps the operation will take, when known before it starts (from the stack's state). */
+  /**
+   * How many resource steps the operation will take, known before it starts: an up's from the
+   * engine's plan (a preview), a refresh's or destroy's from the stack's state.
+   */
   | { readonly type: "plan"; readonly total: number }
   | {
       readonly type: "resource.started";
@@ -64,6 +67,18 @@ export function resourceName(urn: string): string {
   return urn.split("::").pop() ?? urn;
 }
 
+const STACK_TYPE = "pulumi:pulumi:Stack";
+
+/**
+ * The resource step an engine event announces (`resourcePreEvent`), the stack
+ * resource aside: what a preview's plan counts and an up then reports done,
+ * one `resOutputsEvent` per step.
+ */
+export function announcedStep(event: EngineEvent): StepEventMetadata | undefined {
+  const pre = event.resourcePreEvent?.metadata;
+  return pre && pre.type !== STACK_TYPE ? pre : undefined;
+}
+
 /**
  * Turns the engine's event stream into progress events. Stateful only to time
  * each resource step (the engine reports start and end separately).
@@ -78,8 +93,8 @@ export class ProgressTranslator {
 
   translate(event: EngineEvent, preview: boolean): ProgressEvent[] {
     const out: ProgressEvent[] = [];
-    const pre = event.resourcePreEvent?.metadata;
-    if (pre && pre.type !== "pulumi:pulumi:Stack") {
+    const pre = announcedStep(event);
+    if (pre) {
       if (preview) {
         const changes = propertyChanges(pre);
         out.push({ type: "resource.planned", urn: pre.urn, resourceType: pre.type, op: pre.op, changes });
@@ -89,7 +104,7 @@ export class ProgressTranslator {
       }
     }
     const done = event.resOutputsEvent?.metadata;
-    if (done && !preview && done.type !== "pulumi:pulumi:Stack") {
+    if (done && !preview && done.type !== STACK_TYPE) {
       const start = this.started.get(done.urn);
       out.push({
         type: "resource.done",

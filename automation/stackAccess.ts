@@ -44,16 +44,31 @@ export function fileBackendHasStack(backendUrl: string, project: string, stack: 
 }
 
 /**
- * How many resources (the stack resource aside) the stack's last checkpoint in a
- * `file://` backend holds: the steps an up that changes nothing, a refresh or a
- * destroy will take, known before the engine starts. `undefined` when it cannot
- * be read that way (another backend, no stack yet, an unreadable checkpoint).
+ * How many resources (the stack resource aside) the stack's last checkpoint
+ * holds: the steps a refresh or a destroy will take, known before the engine
+ * starts. Read from the file in a `file://` backend (no CLI process), else
+ * through `pulumi stack export`; `undefined` when it cannot be read.
  */
-export function fileBackendResourceCount(
+export async function stateResourceCount(
+  stack: Stack,
+  backendUrl: string,
+  project: string,
+): Promise<number | undefined> {
+  const resources = backendUrl.startsWith("file://")
+    ? fileBackendResources(backendUrl, project, stack.name)
+    : // Only a progress figure hangs on it: an export that fails leaves the total unknown.
+      await stack.exportStack().then(
+        (state) => (state.deployment as { resources?: { type?: string }[] } | undefined)?.resources,
+        () => undefined,
+      );
+  return resources?.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
+}
+
+function fileBackendResources(
   backendUrl: string,
   project: string,
   stack: string,
-): number | undefined {
+): { type?: string }[] | undefined {
   if (fileBackendHasStack(backendUrl, project, stack) !== true) return undefined;
   const base = join(backendUrl.slice("file://".length), ".pulumi", "stacks", project, `${stack}.json`);
   try {
@@ -65,8 +80,7 @@ export function fileBackendResourceCount(
     const parsed = JSON.parse(raw.toString("utf8")) as {
       checkpoint?: { latest?: { resources?: { type?: string }[] } };
     };
-    const resources = parsed.checkpoint?.latest?.resources ?? [];
-    return resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
+    return parsed.checkpoint?.latest?.resources ?? [];
   } catch {
     return undefined;
   }

@@ -23,7 +23,7 @@ import {
 import { assertProviderPlugins } from "./providerPlugins.ts";
 import { pulumiCommand } from "./pulumiToolchain.ts";
 import { type AutomationSettings, leaseWaitMs } from "./settings.ts";
-import { fileBackendResourceCount } from "./stackAccess.ts";
+import { stateResourceCount } from "./stackAccess.ts";
 import { StackConfigStore } from "./stackConfigStore.ts";
 import { clearStaleLocks, recoverTornCheckpoint } from "./stackRecovery.ts";
 import { observeDrift, recordRepairs } from "./tenantDrift.ts";
@@ -64,6 +64,9 @@ export interface StackSummary {
   readonly updateInProgress: boolean;
   readonly resourceCount?: number;
 }
+
+/** Operations that take one step per resource the stack holds. */
+const STATE_SIZED: ReadonlySet<OperationKind> = new Set(["refresh", "drift", "destroy"]);
 
 export class TenantStacks {
   private readonly settings: AutomationSettings;
@@ -151,6 +154,7 @@ export class TenantStacks {
       const observed = await observeDrift(stack);
       if (observed.drift.length > 0) await recordRepairs(stack, observed.config, observed.drift);
     }
+    await ctx.plan(stack);
     const result = await retryConcurrent(() => {
       const run = ctx.engineRun("update");
       return run.stack(stack).up({ ...run.options, ...this.policyOptions() });
@@ -269,10 +273,11 @@ export class TenantStacks {
       await recoverTornCheckpoint(access, PROJECT, slug, tenures, options);
       const stack = await (how.acquire ? how.acquire() : this.workspaces.stack(slug, false));
       await clearStaleLocks(access, PROJECT, stack, tenures, options);
-      // The plan's size, for done/total progress: what the stack holds now (a new stack: unknown).
-      const total =
-        operation === "preview" ? undefined : fileBackendResourceCount(access.backendUrl, PROJECT, slug);
-      if (total) options.onProgress?.({ type: "plan", total });
+      // A refresh's (and drift's) or destroy's steps are the resources the stack holds; an up's plan is a preview (upLocked).
+      if (options.onProgress && STATE_SIZED.has(operation)) {
+        const total = await stateResourceCount(stack, access.backendUrl, PROJECT);
+        if (total !== undefined) options.onProgress({ type: "plan", total });
+      }
       ctx.throwIfAborted(operation);
       const partial = await body(stack, ctx);
       // What the operation changed (a new spec, repair tokens) is what the next machine must run with.

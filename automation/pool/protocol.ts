@@ -19,11 +19,13 @@ export interface WorkerInit {
 
 /**
  * Every operation may carry its own policy pack options (else the pool's from init apply), and
- * runs under a tenant lease, whose holder id the pool adds when it sends the job.
+ * runs under a tenant lease, whose holder id the pool adds when it sends the job. `progress`:
+ * the caller listens to progress events (an up then previews its plan first, for the total).
  */
 interface PolicyOverride {
   readonly policy?: PolicyPackOptions;
   readonly lease?: string;
+  readonly progress?: boolean;
 }
 
 export type WorkRequest =

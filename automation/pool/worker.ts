@@ -47,7 +47,9 @@ async function handle(request: Exclude<WorkRequest, { kind: "cancel" }>): Promis
   const options = {
     signal: controller.signal,
     ...(request.lease ? { lease: request.lease } : {}),
-    onProgress: (event: ProgressEvent) => send({ id: request.id, type: "progress", event }),
+    ...(request.progress
+      ? { onProgress: (event: ProgressEvent) => send({ id: request.id, type: "progress", event }) }
+      : {}),
   };
   try {
     switch (request.kind) {

@@ -146,6 +146,7 @@ export class WorkerPool {
       const job = {
         ...input,
         ...(options.policy ? { policy: options.policy } : {}),
+        ...(options.onProgress ? { progress: true } : {}),
         id: this.nextId++,
       } as Job;
       this.queue.push({

@@ -16,10 +16,11 @@ export interface OperationProgressSummary {
 }
 
 /**
- * Folds progress events. `total` is the plan's size when the automation layer
- * knows it before the engine starts (the resources the stack holds; it grows
- * with each resource created beyond it), and 0 when it does not (a new stack):
- * then only `done` counts and a reader shows progress without a percentage.
+ * Folds progress events. `total` is the plan's size, which the automation layer
+ * reports before the engine starts (an up's from its preview, a refresh's or
+ * destroy's from the stack's state; it never falls below `done`), and 0 until
+ * then or when it could not be known: then only `done` counts and a reader
+ * shows progress without a percentage.
  */
 export function foldProgress(
   summary: OperationProgressSummary,
