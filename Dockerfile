@@ -6,7 +6,7 @@
 FROM golang:1.24-bookworm
 RUN apt-get update -qq \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-     ca-certificates git npm openssh-client openssh-server util-linux \
+     ca-certificates curl git npm openssh-client openssh-server util-linux \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .

@@ -14,7 +14,7 @@ import { TIER_IDS } from "./tiers.ts";
 /** An image pinned by digest: `registry/repo[:tag]@sha256:<64 hex>`. */
 const PINNED_IMAGE =
   /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?@sha256:[a-f0-9]{64}$/;
-const image = z
+export const pinnedImage = z
   .string()
   .regex(PINNED_IMAGE, "must be pinned by digest, like ghcr.io/org/repo@sha256:<64 hex digits>");
 
@@ -27,7 +27,7 @@ const slug = z.string().transform((value, ctx) => {
   }
 });
 
-const domain = z.string().refine((value) => {
+export const dnsName = z.string().refine((value) => {
   try {
     parseDomain(value);
     return true;
@@ -62,7 +62,7 @@ export function isHostAddress(value: string): boolean {
 /** `ssh://user@host:port`; the user needs a shell and the `dokku` command (root on a stock Dokku host). */
 export const SSH_TARGET = /^ssh:\/\/([a-z_][a-z0-9_-]{0,31})@([a-z0-9.-]+|\[[0-9a-f:]+\]):([0-9]{1,5})$/;
 
-const hostSpec = z.object({
+export const hostSpec = z.object({
   url: z
     .string()
     .regex(SSH_TARGET, "must be ssh://user@host:port")
@@ -88,7 +88,7 @@ const tlsSpec = z.discriminatedUnion("mode", [
   z.object({ mode: z.literal("origin-certificate") }),
 ]);
 
-const dnsSpec = z.discriminatedUnion("enabled", [
+export const dnsSpec = z.discriminatedUnion("enabled", [
   z.object({ enabled: z.literal(false) }),
   z.object({
     enabled: z.literal(true),
@@ -97,12 +97,17 @@ const dnsSpec = z.discriminatedUnion("enabled", [
   }),
 ]);
 
+export const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name");
+export const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}-[a-z]+-[0-9]$/, "must be an AWS region like eu-central-1");
+
 const backupSpec = z.discriminatedUnion("enabled", [
   z.object({ enabled: z.literal(false) }),
   z.object({
     enabled: z.literal(true),
-    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
-    region: z.string().regex(/^[a-z]{2}-[a-z]+-[0-9]$/, "must be an AWS region like eu-central-1"),
+    bucket: bucketName,
+    region: awsRegion,
     /** Cron expression; at most 6 hours between runs (see policies). */
     schedule: z
       .string()
@@ -132,10 +137,10 @@ export const tenantSpecSchema = z
     restartGeneration: z.number().int().positive().optional(),
     /** Lift data protection so a destroy also removes databases and storage (after the final backup). */
     purgeData: z.boolean().default(false),
-    baseDomain: domain,
+    baseDomain: dnsName,
     homeserver: z.enum(["tuwunel", "synapse"]).default("tuwunel"),
     /** Images pinned by digest: the runtime, the chosen homeserver, and the storage backup job. */
-    images: z.object({ runtime: image, homeserver: image, backup: image }),
+    images: z.object({ runtime: pinnedImage, homeserver: pinnedImage, backup: pinnedImage }),
     host: hostSpec,
     tls: tlsSpec,
     dns: dnsSpec,
@@ -162,12 +167,15 @@ export class TenantSpecError extends Error {
   }
 }
 
+/** Each issue of a failed parse as `path: message`, for the specs' errors. */
+export function issueLines(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+}
+
 export function parseTenantSpec(input: unknown): TenantSpec {
   const result = tenantSpecSchema.safeParse(input);
   if (!result.success) {
-    throw new TenantSpecError(
-      result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`),
-    );
+    throw new TenantSpecError(issueLines(result.error));
   }
   return result.data;
 }

@@ -1,11 +1,12 @@
 /**
  * The `mindroom-ops` commands that run the control plane itself rather than one
- * tenant's stack: `hosts` (fleet/), `config`, `operators`, `migrate`, and `backups`, `backup`, `restore`. bin/mindroom-ops dispatches
+ * tenant's stack: `hosts` (fleet/), `platform`, `config`, `operators`, `migrate`, and `backups`, `backup`, `restore`. bin/mindroom-ops dispatches
  * here; automation/cli/main.ts keeps the tenant stack commands. The optional
  * `.env` is read first, and what it set is known to `config check`.
  */
 
 import { EXIT } from "../automation/cli/exitCodes.ts";
+import { ProgramStackNotFoundError } from "../automation/programStacks.ts";
 import { BACKUPS_HELP, BackupsNotFoundError, BackupsUsageError, backupsMain } from "../backups/cli.ts";
 import { NoBackupError } from "../backups/layout.ts";
 import { HostKeyNotConfirmedError, HostUrlError } from "../fleet/hosts.ts";
@@ -14,11 +15,13 @@ import { CONFIG_HELP, ConfigUsageError, configMain } from "./configCli.ts";
 import { type LoadedDotenv, loadDotenv } from "./dotenv.ts";
 import { MIGRATE_HELP, migrateMain } from "./migrateCli.ts";
 import { OPERATORS_HELP, OperatorsUsageError, operatorsMain } from "./operatorsCli.ts";
+import { PLATFORM_HELP, PlatformUsageError, platformMain } from "./platformCli.ts";
 
 type Command = (argv: string[], dotenv: LoadedDotenv) => Promise<number>;
 
 const COMMANDS: Record<string, { help: string; main: Command }> = {
   hosts: { help: HOSTS_HELP, main: hostsMain },
+  platform: { help: PLATFORM_HELP, main: platformMain },
   backups: { help: BACKUPS_HELP, main: (argv) => backupsMain("backups", argv) },
   backup: { help: BACKUPS_HELP, main: (argv) => backupsMain("backup", argv) },
   restore: { help: BACKUPS_HELP, main: (argv) => backupsMain("restore", argv) },
@@ -35,10 +38,16 @@ function exitCode(error: unknown): number {
     error instanceof BackupsUsageError ||
     error instanceof ConfigUsageError ||
     error instanceof OperatorsUsageError ||
+    error instanceof PlatformUsageError ||
     ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false)
   )
     return EXIT.usage;
-  if (error instanceof BackupsNotFoundError || error instanceof NoBackupError) return EXIT.notFound;
+  if (
+    error instanceof BackupsNotFoundError ||
+    error instanceof NoBackupError ||
+    error instanceof ProgramStackNotFoundError
+  )
+    return EXIT.notFound;
   if (error instanceof HostKeyNotConfirmedError) return EXIT.cancelled;
   return EXIT.failure;
 }

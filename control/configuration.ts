@@ -64,6 +64,24 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     example: "",
   }),
   key({
+    name: "MINDROOM_CONTROL_HOST",
+    group: "Platform",
+    description:
+      "the Dokku host (added with mindroom-ops hosts add, then cordoned) the platform stack runs the control plane's apps on",
+    secret: false,
+    unset: none("no platform stack (mindroom-ops platform refuses)"),
+    example: "ssh://root@control.mindroom.chat:22",
+  }),
+  key({
+    name: "MINDROOM_CONTROL_IMAGE",
+    group: "Platform",
+    description:
+      "the control plane's image (this repository's Dockerfile) the platform stack deploys, pinned by digest",
+    secret: false,
+    unset: none("no platform stack (mindroom-ops platform refuses)"),
+    example: "<ghcr.io/your-org/mindroom-cloud@sha256:…>",
+  }),
+  key({
     name: "MINDROOM_BASE_DOMAIN",
     group: "Platform",
     description: "tenants get <slug>.<base>, <slug>.api.<base>, <slug>.matrix.<base>",
@@ -439,6 +457,15 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     secret: false,
     unset: def("MindRoom <no-reply@<MINDROOM_BASE_DOMAIN>>"),
     example: "MindRoom <no-reply@mindroom.chat>",
+  }),
+  key({
+    name: "MINDROOM_WEBHOOKS_PUBLIC_URL",
+    group: "Webhook service",
+    description:
+      "the webhook service's public https URL: the platform stack gives its domain TLS; Stripe's endpoint is <url>/stripe/webhook",
+    secret: false,
+    unset: none("no platform stack (mindroom-ops platform refuses)"),
+    example: "https://hooks.mindroom.chat",
   }),
   key({
     name: "MINDROOM_WEBHOOKS_HOST",

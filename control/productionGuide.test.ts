@@ -2,7 +2,9 @@
  * docs/production.md followed where it can be here: every command it shows exists (each
  * `bin/mindroom-ops <command>` answers --help), and the ones that need no real Stripe, Supabase or
  * cloud account are run as shown: the root secret, the configuration check, production's refusal
- * of local defaults, the rollout list, and the Dokku commands of the deploy on the Dokku test host.
+ * of local defaults and the rollout list. The platform stack's commands (hosts add and cordon of the
+ * control host, platform preview, up and outputs) are run as shown by
+ * control/platformStack.engine.test.ts.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,8 +12,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
-import { runDokku } from "../testing/dokkuClient.ts";
-import { dokkuTarget } from "../testing/dokkuTarget.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const GUIDE = readFileSync(resolve(ROOT, "docs", "production.md"), "utf8");
@@ -54,7 +54,7 @@ describe("docs/production.md", () => {
   it("shows only commands that exist", async () => {
     expect(COMMANDS.length).toBeGreaterThan(10);
     const ops = new Set(COMMANDS.map((c) => /bin\/mindroom-ops (\S+)/.exec(c)?.[1]).filter(Boolean));
-    expect([...ops].sort()).toEqual(["config", "hosts", "operators", "rollout"]);
+    expect([...ops].sort()).toEqual(["config", "hosts", "operators", "platform", "rollout"]);
     for (const command of ops) {
       const help = await sh(`bin/mindroom-ops ${command} --help`, bare({}));
       expect(help.code, `${command}: ${help.stderr}`).toBe(0);
@@ -94,24 +94,5 @@ describe("docs/production.md", () => {
     );
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/^ID +STATUS +IMAGE/);
-  });
-
-  it("deploys the two apps with the Dokku commands shown", async () => {
-    const target = dokkuTarget();
-    const dokku = COMMANDS.filter((c) => c.startsWith("dokku ")).flatMap((c) => c.split(" && "));
-    expect(dokku.length).toBeGreaterThanOrEqual(6);
-    try {
-      for (const line of dokku) {
-        const result = await runDokku(target, line.replace(/^dokku /, ""));
-        expect(result.code, `${line}: ${result.stderr}`).toBe(0);
-      }
-      const portal = await runDokku(target, "config:get mindroom-portal MINDROOM_SERVE_ONLY");
-      expect(portal.stdout.trim()).toBe("portal");
-      const domains = await runDokku(target, "domains:report mindroom-webhooks --domains-app-vhosts");
-      expect(domains.stdout.trim()).toBe("hooks.mindroom.chat");
-    } finally {
-      for (const app of ["mindroom-webhooks", "mindroom-portal"])
-        await runDokku(target, `--force apps:destroy ${app}`);
-    }
   });
 });

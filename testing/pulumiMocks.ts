@@ -57,6 +57,13 @@ function mockState(type: string, name: string): Record<string, unknown> {
       return { id: `AKIA${name.length}MOCK`, secret: `mock-secret-of-${name}` };
     case "aws:iam/user:User":
       return { name: `mock-user-${name}`, arn: `arn:aws:iam::123456789012:user/${name}` };
+    case "aws:kms/key:Key":
+      return {
+        keyId: `mock-key-id-of-${name}`,
+        arn: `arn:aws:kms:eu-central-1:123456789012:key/mock-key-id-of-${name}`,
+      };
+    case "aws:s3/bucket:Bucket":
+      return { arn: `arn:aws:s3:::mock-bucket-of-${name}` };
     default:
       return {};
   }
