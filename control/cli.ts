@@ -9,6 +9,7 @@ import { EXIT } from "../automation/cli/exitCodes.ts";
 import { ProgramStackNotFoundError } from "../automation/programStacks.ts";
 import { BACKUPS_HELP, BackupsNotFoundError, BackupsUsageError, backupsMain } from "../backups/cli.ts";
 import { NoBackupError } from "../backups/layout.ts";
+import { PlatformSpecError } from "../components/platformSpec.ts";
 import { HostKeyNotConfirmedError, HostUrlError } from "../fleet/hosts.ts";
 import { HOSTS_HELP, HostsUsageError, hostsMain } from "../fleet/hostsCli.ts";
 import { CONFIG_HELP, ConfigUsageError, configMain } from "./configCli.ts";
@@ -16,6 +17,7 @@ import { type LoadedDotenv, loadDotenv } from "./dotenv.ts";
 import { MIGRATE_HELP, migrateMain } from "./migrateCli.ts";
 import { OPERATORS_HELP, OperatorsUsageError, operatorsMain } from "./operatorsCli.ts";
 import { PLATFORM_HELP, PlatformUsageError, platformMain } from "./platformCli.ts";
+import { PlatformSettingsError } from "./platformStack.ts";
 
 type Command = (argv: string[], dotenv: LoadedDotenv) => Promise<number>;
 
@@ -39,6 +41,8 @@ function exitCode(error: unknown): number {
     error instanceof ConfigUsageError ||
     error instanceof OperatorsUsageError ||
     error instanceof PlatformUsageError ||
+    error instanceof PlatformSettingsError ||
+    error instanceof PlatformSpecError ||
     ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false)
   )
     return EXIT.usage;

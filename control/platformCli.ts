@@ -2,11 +2,13 @@
  * `mindroom-ops platform …`: the platform stack (stacks/platform/), the control
  * plane's own infrastructure, previewed and brought up like a tenant's.
  *
- * Exit codes: 0 success, 1 error (a failed operation included), 2 usage error,
- * 6 no such stack (outputs before the first up).
+ * Exit codes as the tenant commands' (automation/cli/exitCodes.ts): 2 for usage
+ * or configuration (a portal environment holding credentials included), 4 a
+ * failed operation, 6 no stack yet (outputs before the first up).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { EXIT_CODES_HELP, exitCodeForResult } from "../automation/cli/exitCodes.ts";
 import { renderResult } from "../automation/cli/render.ts";
 import { loadAutomationSettings } from "../automation/settings.ts";
 import { openDatabase } from "../database/connection.ts";
@@ -38,7 +40,7 @@ Configuration: MINDROOM_CONTROL_HOST (a host added with mindroom-ops hosts add),
 MINDROOM_CONTROL_IMAGE, PORTAL_PUBLIC_URL, MINDROOM_WEBHOOKS_PUBLIC_URL, MINDROOM_TLS_EMAIL,
 CLOUDFLARE_ZONE_ID, MINDROOM_BACKUP_BUCKET with MINDROOM_BACKUP_REGION and
 MINDROOM_BACKUP_RETENTION, PULUMI_SECRETS_PROVIDER (awskms://alias/<name>), DOKKU_SSH_KEY.
-Exit codes: 0 success, 1 error, 2 usage error, 6 no such stack.`;
+${EXIT_CODES_HELP}`;
 
 export class PlatformUsageError extends Error {}
 
@@ -80,5 +82,5 @@ export async function platformMain(argv: string[]): Promise<number> {
   const result = await runPlatformStack(settings, { spec, environments }, operation);
   const style = { color: !values.json && Boolean(process.stdout.isTTY) };
   out(result, renderResult(style, result, operation === "preview"));
-  return result.status === "succeeded" ? 0 : 1;
+  return exitCodeForResult(result);
 }

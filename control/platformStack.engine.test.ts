@@ -131,7 +131,7 @@ describe("the platform stack on the Dokku test host", { timeout: 900_000 }, () =
       "--portal-env",
       "leaky-portal.env",
     ]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("leaky-portal.env holds MINDROOM_ROOT_SECRET, DOKKU_SSH_KEY");
     expect(refused.stderr).not.toContain(WORKER_SECRET);
   });
