@@ -8,7 +8,7 @@ import type { DriftFinding } from "./driftProbes.ts";
 import type { ProgressEvent } from "./progress.ts";
 import type { PropertyChange } from "./propertyDiff.ts";
 
-export type OperationKind = "preview" | "up" | "refresh" | "drift" | "destroy";
+export type OperationKind = "preview" | "up" | "refresh" | "drift" | "destroy" | "rebuild";
 
 export interface PlannedStep {
   readonly resource: string;

@@ -25,6 +25,7 @@ import { pulumiCommand } from "./pulumiToolchain.ts";
 import { type AutomationSettings, leaseWaitMs } from "./settings.ts";
 import { stateResourceCount } from "./stackAccess.ts";
 import { StackConfigStore } from "./stackConfigStore.ts";
+import { assertEmptyStack, assertRebuildable, COMMAND_ADOPT_ENV } from "./stackRebuild.ts";
 import { clearStaleLocks, recoverTornCheckpoint } from "./stackRecovery.ts";
 import { observeDrift, recordRepairs } from "./tenantDrift.ts";
 import { leaseTimings, TenantLeases } from "./tenantLease.ts";
@@ -154,6 +155,10 @@ export class TenantStacks {
       const observed = await observeDrift(stack);
       if (observed.drift.length > 0) await recordRepairs(stack, observed.config, observed.drift);
     }
+    return this.runUp(stack, ctx);
+  }
+
+  private async runUp(stack: Stack, ctx: OperationContext): Promise<Partial<OperationResult>> {
     await ctx.plan(stack);
     const result = await retryConcurrent(() => {
       const run = ctx.engineRun("update");
@@ -195,6 +200,37 @@ export class TenantStacks {
       );
       return { changes, steps, drift };
     });
+  }
+
+  /**
+   * Re-adopts a running tenant into its empty (lost) stack without touching the host: the
+   * program runs with the config the tenant was last run with, and the command provider records
+   * every create without running it (stackRebuild.ts says why this way).
+   */
+  rebuild(slugInput: string, options: OperationOptions = {}): Promise<OperationResult> {
+    const slug = parseSlug(slugInput);
+    return this.operate(
+      slug,
+      "rebuild",
+      options,
+      async (stack, ctx) => {
+        assertEmptyStack(slug, await stack.exportStack());
+        const env = stack.workspace.envVars;
+        env[COMMAND_ADOPT_ENV] = "1";
+        try {
+          return await this.runUp(stack, ctx);
+        } finally {
+          // The workspace serves the tenant's next operations, which must run their commands.
+          delete env[COMMAND_ADOPT_ENV];
+        }
+      },
+      {
+        acquire: () => {
+          assertRebuildable(slug, this.workspaces.recordedSpec(slug));
+          return this.workspaces.stack(slug, true);
+        },
+      },
+    );
   }
 
   /** Destroys every resource (final backup first, by the component's ordering) and removes the stack. */
@@ -273,7 +309,7 @@ export class TenantStacks {
       await recoverTornCheckpoint(access, PROJECT, slug, tenures, options);
       const stack = await (how.acquire ? how.acquire() : this.workspaces.stack(slug, false));
       await clearStaleLocks(access, PROJECT, stack, tenures, options);
-      // A refresh's (and drift's) or destroy's steps are the resources the stack holds; an up's plan is a preview (upLocked).
+      // A refresh's (and drift's) or destroy's steps are the resources the stack holds; an up's (and a rebuild's) plan is a preview (runUp).
       if (options.onProgress && STATE_SIZED.has(operation)) {
         const total = await stateResourceCount(stack, access.backendUrl, PROJECT);
         if (total !== undefined) options.onProgress({ type: "plan", total });

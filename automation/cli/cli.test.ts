@@ -49,6 +49,7 @@ const COMMANDS = [
   "destroy",
   "outputs",
   "history",
+  "state",
   "sweep",
   "jobs",
   "usage",
@@ -85,6 +86,9 @@ describe("mindroom-ops exit codes and terminal conventions", { timeout: 120_000 
       ["list", "--bogus"],
       ["preview", "x", "--color=purple"],
       ["apply"],
+      ["state"],
+      ["state", "import", "acme"],
+      ["state", "rebuild"],
     ]) {
       const run = await ops(args);
       expect([args, run.code]).toEqual([args, 2]);
@@ -113,6 +117,16 @@ describe("mindroom-ops exit codes and terminal conventions", { timeout: 120_000 
     expect(JSON.parse(preview.stdout)).toMatchObject({
       status: "failed",
       error: { kind: "TenantNotFoundError" },
+    });
+  });
+
+  it("refuses to rebuild a stack from nothing: a tenant without config exits 1", async () => {
+    const run = await ops(["state", "rebuild", "nosuchtenant", "--json"]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      operation: "rebuild",
+      status: "failed",
+      error: { kind: "StackRebuildRefusedError", message: expect.stringContaining("no stack config") },
     });
   });
 

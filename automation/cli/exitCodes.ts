@@ -75,6 +75,8 @@ export function exitCodeForResult(result: OperationResult, expectNoChanges = fal
   if (result.status === "failed") {
     if (result.error?.kind === "Timeout") return EXIT.timeout;
     if (result.error?.kind === "TenantNotFoundError") return EXIT.notFound;
+    // A rebuild refused before the engine ran: nothing failed on a resource.
+    if (result.error?.kind === "StackRebuildRefusedError") return EXIT.failure;
     if (result.policyViolations.some((v) => v.level === "mandatory")) return EXIT.policy;
     return EXIT.deployment;
   }

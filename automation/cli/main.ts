@@ -44,6 +44,7 @@ Tenant stacks:
   destroy <tenant> [-y]      final backup, delete everything, remove the stack
   outputs <tenant>           the stack outputs
   history <tenant>           past operations on the stack
+  state rebuild <tenant>     re-adopt a running tenant into its lost (empty) stack, host untouched
   backups <tenant>           the tenant's backups (time, part, size)
   backup <tenant>            take a backup now
   restore <tenant>           suspend, restore storage and databases from a backup, resume
@@ -78,6 +79,8 @@ MINDROOM_TENANT_LEASE_TTL (see README.md).`,
     "Usage: mindroom-ops destroy <tenant> [-y|--yes] [--keep-stack] [--json]\n\nRuns the final backup, deletes every resource and removes the stack. Asks for the tenant name\nunless --yes; without a terminal and without --yes it refuses (exit 2). A declined prompt exits 8.",
   outputs: "Usage: mindroom-ops outputs <tenant> [--json]",
   history: "Usage: mindroom-ops history <tenant> [--json]",
+  state:
+    "Usage: mindroom-ops state rebuild <tenant> [--json]\n\nFor a tenant that runs on its host but whose stack state is lost (deleted, or removed because it\nwas corrupt): runs the tenant's program with the config it last ran with (kept in the platform\ndatabase) and records every resource as it is, without running a single command on the host, so\nthe next up changes nothing. Refused (exit 1) when the stack still holds resources, when there is\nno config to rebuild from, and for tenants with DNS records or backup credentials (cloud resources\na rebuild cannot adopt without their ids).",
   sweep: "Usage: mindroom-ops sweep [--json]  (details: mindroom-ops sweep --help)",
   jobs: "Usage: mindroom-ops jobs [list|retry <id>] [--json]  (details: mindroom-ops jobs --help)",
   usage: "Usage: mindroom-ops usage [--json]  (details: mindroom-ops usage --help)",
@@ -120,7 +123,11 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
       "no-color": { type: "boolean" },
     },
   });
-  const [command = "", target] = positionals;
+  const [command = "", ...rest] = positionals;
+  // `state` has subcommands: `state rebuild <tenant>`.
+  if (command === "state" && !values.help && rest.shift() !== "rebuild")
+    throw new UsageError("state needs a subcommand: state rebuild <tenant>");
+  const [target] = rest;
   if (values.help || command === "help") {
     process.stdout.write(`${HELP[command === "help" ? (target ?? "") : command] ?? HELP[""]}\n`);
     return EXIT.ok;
@@ -170,6 +177,13 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
           ops.pool.apply(spec as never, ops.secrets(), { onProgress, probeDrift: probe, signal }),
         );
         return report([result], json, style, false, expectNoChanges);
+      }
+      case "state": {
+        const tenant = requireTenant(target);
+        const result = await withStatus(tenant, "rebuild", json, (onProgress) =>
+          ops.pool.run("rebuild", tenant, { onProgress, signal }),
+        );
+        return report([result], json, style, false, false);
       }
       case "destroy": {
         const tenant = requireTenant(target);

@@ -45,7 +45,7 @@ export type WorkRequest =
     })
   | (PolicyOverride & {
       readonly id: number;
-      readonly kind: "preview" | "refresh" | "drift";
+      readonly kind: "preview" | "refresh" | "drift" | "rebuild";
       readonly tenant: string;
     })
   | (PolicyOverride & {

@@ -66,6 +66,8 @@ async function handle(request: Exclude<WorkRequest, { kind: "cancel" }>): Promis
         return await api.refresh(request.tenant, options);
       case "drift":
         return await api.drift(request.tenant, options);
+      case "rebuild":
+        return await api.rebuild(request.tenant, options);
       case "destroy":
         return await api.destroy(request.tenant, { ...options, removeStack: request.removeStack });
     }

@@ -84,7 +84,7 @@ func (*Command) WireDependencies(f infer.FieldSelector, args *CommandArgs, state
 
 func (Command) Create(ctx context.Context, req infer.CreateRequest[CommandArgs]) (infer.CreateResponse[CommandState], error) {
 	state := CommandState{CommandArgs: req.Inputs}
-	if req.DryRun || req.Inputs.Create == nil {
+	if req.DryRun || req.Inputs.Create == nil || adopting() {
 		return infer.CreateResponse[CommandState]{ID: req.Name, Output: state}, nil
 	}
 	out, err := run(ctx, req.Inputs, *req.Inputs.Create, nil)
@@ -105,6 +105,9 @@ func (Command) Update(ctx context.Context, req infer.UpdateRequest[CommandArgs, 
 	if req.DryRun || script == nil {
 		return infer.UpdateResponse[CommandState]{Output: state}, nil
 	}
+	if adopting() {
+		return infer.UpdateResponse[CommandState]{Output: req.State}, errAdoptChanges
+	}
 	out, err := run(ctx, req.Inputs, *script, &req.State)
 	state.Stdout, state.Stderr = out.stdout, out.stderr
 	return infer.UpdateResponse[CommandState]{Output: state}, err
@@ -113,6 +116,9 @@ func (Command) Update(ctx context.Context, req infer.UpdateRequest[CommandArgs, 
 func (Command) Delete(ctx context.Context, req infer.DeleteRequest[CommandState]) (infer.DeleteResponse, error) {
 	if req.State.Delete == nil {
 		return infer.DeleteResponse{}, nil
+	}
+	if adopting() {
+		return infer.DeleteResponse{}, errAdoptChanges
 	}
 	_, err := run(ctx, req.State.CommandArgs, *req.State.Delete, &req.State)
 	return infer.DeleteResponse{}, err
