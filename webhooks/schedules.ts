@@ -6,13 +6,12 @@
  * worker pool (`MINDROOM_DRIFT_INTERVAL`), the capacity retry
  * (`MINDROOM_CAPACITY_RETRY_INTERVAL`), usage collection on the hosts
  * (`MINDROOM_USAGE_INTERVAL`) and backup retention
- * (`MINDROOM_BACKUP_CHECK_INTERVAL`, backups/retention.ts). An interval of `0s`
+ * (`MINDROOM_BACKUP_CHECK_INTERVAL`, backupRetention.ts). An interval of `0s`
  * turns one off.
  */
 import type { Registry } from "prom-client";
-import { enforceRetention } from "../backups/retention.ts";
-import { BackupSettingsError, backupClient, loadBackupSettings } from "../backups/settings.ts";
 import { readHostPool } from "../database/hosts.ts";
+import { startBackupRetention } from "./backupRetention.ts";
 import { CAPACITY_RETRY_QUEUE, retryBlockedTenants } from "./capacityRetry.ts";
 import { checkDrift, DRIFT_QUEUE, type DriftScheduleDeps } from "./driftSchedule.ts";
 import { startPeriodic } from "./periodic.ts";
@@ -97,40 +96,13 @@ export async function startSchedules(deps: ScheduleDeps): Promise<void> {
     },
     usageLog,
   );
-  const backupLog = deps.log.child({ component: "backups" });
-  await startPeriodic(
+  await startBackupRetention(
     boss,
     {
-      name: BACKUP_CHECK_QUEUE,
-      intervalMs: reconcile.backupCheckIntervalMs,
-      expireInSeconds: 3600,
-      run: async () => {
-        // Read each time: the local object store may start after the worker.
-        let settings: ReturnType<typeof loadBackupSettings>;
-        try {
-          settings = loadBackupSettings(deps.settings.automation);
-        } catch (error) {
-          if (!(error instanceof BackupSettingsError)) throw error;
-          backupLog.warn("backup retention not enforced", { reason: error.message });
-          return;
-        }
-        const client = backupClient(settings);
-        try {
-          const result = await enforceRetention({
-            pool: deps.db.pool,
-            client,
-            bucket: settings.bucket,
-            retentionDays: settings.retentionDays,
-          });
-          if (result.ruleSet || result.purged.length > 0) backupLog.info("backup retention", { ...result });
-        } finally {
-          client.destroy();
-        }
-      },
+      pool: deps.db.pool,
+      automation: deps.settings.automation,
+      log: deps.log.child({ component: "backups" }),
     },
-    backupLog,
+    reconcile.backupCheckIntervalMs,
   );
 }
-
-/** The pg-boss queue of the backup retention schedule. */
-export const BACKUP_CHECK_QUEUE = "backup-retention";
