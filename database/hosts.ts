@@ -169,6 +169,16 @@ export async function seedHosts(
   }
 }
 
+/**
+ * The fleet as operations and the policy pack must know it: the hosts table,
+ * plus the `DOKKU_HOSTS` seeds it does not hold yet (the webhook service adds
+ * them when it starts). A host in the table is known as the table has it.
+ */
+export function fleetHosts(table: readonly Host[], seeds: readonly KnownHost[]): KnownHost[] {
+  const inTable = new Set(table.map((h) => h.url));
+  return [...table.map(knownHost), ...seeds.filter((s) => !inTable.has(s.url))];
+}
+
 export async function listHosts(db: Queryable): Promise<Host[]> {
   const { rows } = await db.query<HostRow>("select * from public.hosts order by created_at, url");
   return rows.map(fromRow);

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tenantNames } from "../../components/tenantNames.ts";
 import { parseTenantSpec } from "../../components/tenantSpec.ts";
+import { seedHosts } from "../../database/hosts.ts";
 import { testDatabase } from "../../testing/database.ts";
 import { runDokku } from "../../testing/dokkuClient.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
@@ -242,11 +243,24 @@ describe("mindroom-ops", { timeout: 600_000 }, () => {
     expect((await ops("drift", tenant)).code).toBe(0);
   });
 
+  it("previews with the policy pack's hosts from the hosts table, not DOKKU_HOSTS", {
+    timeout: 600_000,
+  }, async () => {
+    const { hosts } = loadAutomationSettings({ DOKKU_HOSTS: target.shellUrl, MINDROOM_DATA_DIR: dataDir });
+    await seedHosts(db.pool, hosts, new Map());
+    // DOKKU_HOSTS names another host only: the pack would not know the tenant's host from it.
+    const preview = await opsWith({ DOKKU_HOSTS: "ssh://root@192.0.2.10:22" }, "preview", tenant, "--json");
+    expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+    const violations = JSON.parse(preview.stdout).policyViolations as { level: string }[];
+    expect(violations.filter((v) => v.level === "mandatory")).toEqual([]);
+  });
+
   it("refuses to destroy without confirmation, then destroys with -y", { timeout: 600_000 }, async () => {
     const refused = await ops("destroy", tenant);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("--yes");
-    const destroyed = await ops("destroy", tenant, "-y", "--json");
+    // No DOKKU_HOSTS at all: the hosts table (seeded above) is the fleet the pack knows.
+    const destroyed = await opsWith({ DOKKU_HOSTS: "" }, "destroy", tenant, "-y", "--json");
     expect(destroyed.code, destroyed.stderr).toBe(0);
     expect(JSON.parse(destroyed.stdout)).toMatchObject({ operation: "destroy", status: "succeeded" });
     expect(

@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { openDatabase } from "../../database/connection.ts";
+import { fleetHosts, listHosts } from "../../database/hosts.ts";
 import { loadDatabaseSettings } from "../../database/settings.ts";
 import { openObjectStore } from "../../object-store/server.ts";
 import type { OperationResult } from "../operationResult.ts";
@@ -153,11 +154,16 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
     await store?.stop();
     throw error;
   });
-  const ops = await Operations.start({ ...settings, databaseUrl: database.url }).catch(async (error) => {
-    await database.close();
-    await store?.stop();
-    throw error;
-  });
+  // The hosts table is the fleet (DOKKU_HOSTS only seeds it): the policy pack knows its hosts.
+  const ops = await listHosts(database.pool)
+    .then((table) =>
+      Operations.start({ ...settings, hosts: fleetHosts(table, settings.hosts), databaseUrl: database.url }),
+    )
+    .catch(async (error) => {
+      await database.close();
+      await store?.stop();
+      throw error;
+    });
   try {
     switch (command) {
       case "list":
