@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
 import {
   findHostByUrl,
+  fleetHosts,
   HostInUseError,
   HostNotFoundError,
   type HostReadiness,
@@ -78,6 +79,33 @@ describe("hosts", () => {
     const host = await findHostByUrl(db.pool, url);
     expect(host).toMatchObject({ hostKey: KEY, memoryMb: 8192 });
     expect(isSchedulable(host as never)).toBe(true);
+  });
+
+  it("knows the fleet as the table has it, plus seeds it does not hold yet", async () => {
+    const url = `ssh://root@fleet-${randomUUID().slice(0, 8)}.example.com:22`;
+    const saved = await saveHost(db.pool, {
+      url,
+      address: "198.51.100.20",
+      hostKey: KEY,
+      memoryMb: 4096,
+      cpus: 2,
+      proxied: false,
+      readiness: READY,
+      addedBy: "operator:ops@example.com",
+    });
+    const seedOfSaved = { url, address: "198.51.100.99", memoryMb: 1, cpus: 1, proxied: true };
+    const newSeed = {
+      url: "ssh://root@fleet-new.example.com:22",
+      address: "198.51.100.21",
+      memoryMb: 2048,
+      cpus: 1,
+      proxied: false,
+    };
+    expect(fleetHosts([saved], [seedOfSaved, newSeed])).toEqual([
+      { url, address: "198.51.100.20", memoryMb: 4096, cpus: 2, proxied: false },
+      newSeed,
+    ]);
+    expect(fleetHosts([saved], [])).toHaveLength(1);
   });
 
   it("cordons, drains and records checks; a failed check makes a host unschedulable", async () => {
