@@ -4,7 +4,7 @@
  * own sshd, so they need root and openssh-server, not the configured target.
  */
 import { execFile } from "node:child_process";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -61,6 +61,22 @@ describe.skipIf(!isRoot)(
       const result = await runDokku(host, "");
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^ {4}apps +Manage apps$/m);
+    });
+
+    it("can accept an existing key instead of its own: two hosts, one operator key", async () => {
+      const peer = await startDokkuHost({ clientKey: host.keyPath });
+      try {
+        expect(peer.port).not.toBe(host.port);
+        expect(readFileSync(peer.keyPath, "utf8")).toBe(readFileSync(host.keyPath, "utf8"));
+        expect(statSync(peer.keyPath).mode & 0o777).toBe(0o600);
+        const listed = await runDokku({ ...peer, keyPath: host.keyPath }, "apps:list --format json");
+        expect(listed).toMatchObject({ code: 0, stdout: "[]\n" });
+      } finally {
+        await peer.stop();
+      }
+      await expect(startDokkuHost({ clientKey: join(import.meta.dirname, "host.ts") })).rejects.toThrow(
+        /is not a private key without a passphrase/,
+      );
     });
 
     it("stop() closes the port", async () => {

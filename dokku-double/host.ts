@@ -40,6 +40,7 @@ import {
 } from "./faultControl.ts";
 import {
   checkInstancePath,
+  copyKey,
   DEFAULT_BASE_DIR,
   DOKKU_USER,
   type DokkuAccount,
@@ -89,6 +90,11 @@ export interface StartOptions {
   dir?: string;
   /** Port on 127.0.0.1; a free one is picked when omitted. */
   port?: number;
+  /**
+   * An existing private key (ed25519, no passphrase) to authorize instead of generating one: two
+   * hosts that accept one operator key, as the hosts of one fleet do (moving a tenant between them).
+   */
+  clientKey?: string;
 }
 
 /** Creates (or reuses) the instance directory and its sub-directories, owned as sshd and the dokku user need. */
@@ -113,12 +119,16 @@ function prepareInstance(options: StartOptions, account: DokkuAccount): { dir: s
 }
 
 /** Host key, client key, and per-user authorized_keys (`dokku` forced into the double, `root` with a shell). */
-async function writeKeys(sshDir: string, entry: string): Promise<{ keyPath: string; hostPublicKey: string }> {
+async function writeKeys(
+  sshDir: string,
+  entry: string,
+  clientKey: string | undefined,
+): Promise<{ keyPath: string; hostPublicKey: string }> {
   const hostKeyPath = join(sshDir, "ssh_host_ed25519_key");
   const keyPath = join(sshDir, "client_key");
   await Promise.all([
     generateKey(hostKeyPath, "dokku-double-host"),
-    generateKey(keyPath, "dokku-double-client"),
+    clientKey ? copyKey(clientKey, keyPath) : generateKey(keyPath, "dokku-double-client"),
   ]);
   const clientPublicKey = readFileSync(`${keyPath}.pub`, "utf8").trim();
   const fp = await fingerprint(`${keyPath}.pub`);
@@ -173,7 +183,7 @@ export async function startDokkuHost(options: StartOptions = {}): Promise<DokkuH
     installDouble(join(dir, "double"));
     const entry = join(dir, "double", "dokku");
     installShellDokku(join(dir, "bin"), entry);
-    const { keyPath, hostPublicKey } = await writeKeys(sshDir, entry);
+    const { keyPath, hostPublicKey } = await writeKeys(sshDir, entry, options.clientKey);
     const port = options.port ?? (await freePort());
     const knownHostsPath = join(sshDir, "known_hosts");
     writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${hostPublicKey}\n`, { mode: 0o644 });

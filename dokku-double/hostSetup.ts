@@ -238,6 +238,16 @@ export async function generateKey(path: string, comment: string): Promise<void> 
   chmodSync(path, 0o600);
 }
 
+/** Installs an existing private key at `path` (0600) with its public half beside it, derived from it. */
+export async function copyKey(from: string, path: string): Promise<void> {
+  const { stdout } = await run("ssh-keygen", ["-y", "-f", from]).catch((error: Error) => {
+    throw new DokkuHostError(`${from} is not a private key without a passphrase: ${error.message}`);
+  });
+  writeFileSync(path, readFileSync(from), { mode: 0o600 });
+  chmodSync(path, 0o600);
+  writeFileSync(`${path}.pub`, stdout, { mode: 0o644 });
+}
+
 export async function fingerprint(publicKeyPath: string): Promise<string> {
   const { stdout } = await run("ssh-keygen", ["-l", "-E", "sha256", "-f", publicKeyPath]);
   const fp = stdout.split(" ")[1];
