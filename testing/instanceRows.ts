@@ -1,13 +1,20 @@
 /**
- * A customer with one instance row, as the webhook pipeline leaves them, for
- * tests that need a tenant the platform database knows: its actual state and,
- * when given, the spec (and host) the worker applies.
+ * Instance rows in tests: a customer with one, as the webhook pipeline leaves
+ * them, for tests that need a tenant the platform database knows (its actual
+ * state and, when given, the spec and host the worker applies); and the row the
+ * pipeline keeps for a customer, found by their Stripe id or their email.
  */
 import type pg from "pg";
 import type { TenantSpec } from "../components/tenantSpec.ts";
-import { upsertCustomerByStripeId } from "../database/customers.ts";
+import { findCustomerByStripeId, upsertCustomerByStripeId } from "../database/customers.ts";
 import type { ActualState } from "../database/instanceStates.ts";
-import { createInstance, type Instance, recordActual, updateDesired } from "../database/instances.ts";
+import {
+  createInstance,
+  findInstanceByCustomer,
+  type Instance,
+  recordActual,
+  updateDesired,
+} from "../database/instances.ts";
 
 export async function seedInstance(
   pool: pg.Pool,
@@ -32,4 +39,22 @@ export async function seedInstance(
     });
   await recordActual(pool, row.id, { actualState: state });
   return row;
+}
+
+/** The instance row of the customer with this Stripe id, once the pipeline made one. */
+export async function instanceOfStripeCustomer(
+  pool: pg.Pool,
+  stripeCustomerId: string,
+): Promise<Instance | undefined> {
+  const customer = await findCustomerByStripeId(pool, stripeCustomerId);
+  return (customer ? await findInstanceByCustomer(pool, customer.id) : null) ?? undefined;
+}
+
+/** The instance row of the customer with this email, once the pipeline made one. */
+export async function instanceOfEmail(pool: pg.Pool, email: string): Promise<Instance | undefined> {
+  const { rows } = await pool.query<{ id: string }>("select id from public.customers where email = $1", [
+    email,
+  ]);
+  const id = rows[0]?.id;
+  return (id ? await findInstanceByCustomer(pool, id) : null) ?? undefined;
 }

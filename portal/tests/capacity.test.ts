@@ -19,20 +19,17 @@ import { expectTenant, observeTenant } from "../../testing/tenantObserver.ts";
 import { upgradeRefusedMessage } from "../../webhooks/reconcile/capacity.ts";
 import { openBrowser, type Session } from "./browser.ts";
 import { type PortalEnvironment, startPortalEnvironment } from "./environment.ts";
-import { instanceOf, payForStarter, waitFor } from "./journey.ts";
+import { instanceOf, OPERATION_TIMEOUT, payForStarter, untilWorker } from "./journey.ts";
 
 const target = dokkuTarget();
 /** The same Dokku test host under another name: a second host as far as the platform can tell. */
 const ADDED = target.shellUrl.replace("@127.0.0.1:", "@localhost:");
-const OPERATION_TIMEOUT = 300_000;
 const email = `cap-${randomBytes(3).toString("hex")}@example.com`;
 const password = "copper-meadow-signal-38";
 let env: PortalEnvironment;
 let customer: Session;
 
 const instance = () => instanceOf(env, email);
-const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
-  waitFor(what, probe, OPERATION_TIMEOUT);
 
 /** Sets a host's memory as `mindroom-ops hosts add` records it (the same URL updates it). */
 async function hostWithMemory(url: string, memoryMb: number) {
@@ -49,7 +46,7 @@ async function hostWithMemory(url: string, memoryMb: number) {
 beforeAll(async () => {
   env = await startPortalEnvironment({ pipeline: { deletionGrace: "1h" } });
   // The pool the worker seeded (the test host) is full: it has no room for any tenant.
-  const seeded = await until("the worker to seed its host", async () => {
+  const seeded = await untilWorker("the worker to seed its host", async () => {
     const pool = await listHosts(env.db.pool);
     return pool.length > 0 ? pool : undefined;
   });
@@ -86,7 +83,7 @@ describe("capacity, as the customer sees it", () => {
     const open = page.getByRole("link", { name: "Open MindRoom ↗" });
     await expect.poll(() => open.count(), { timeout: OPERATION_TIMEOUT }).toBe(1);
     expect(await page.locator(".page-head .badge").textContent()).toBe("Running");
-    const running = await until("the tenant to run", async () => {
+    const running = await untilWorker("the tenant to run", async () => {
       const r = await instance();
       return r?.actualState === "running" && r.appliedSpecHash === r.specHash ? r : undefined;
     });

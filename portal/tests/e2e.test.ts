@@ -20,7 +20,7 @@ import { formatBytes } from "../../components/byteSize.ts";
 import { parseSlug, tenantNames } from "../../components/tenantNames.ts";
 import { deriveSecret, SECRET_PURPOSES } from "../../components/tenantSecrets.ts";
 import { parseTenantSpec } from "../../components/tenantSpec.ts";
-import { findInstanceByCustomer, type Instance } from "../../database/instances.ts";
+import type { Instance } from "../../database/instances.ts";
 import { operationsForInstance } from "../../database/operations.ts";
 import { silentLogger } from "../../logging/logger.ts";
 import { formatDate as mailDate } from "../../mail/messages.ts";
@@ -36,6 +36,7 @@ import { formatDate } from "../src/components/format.ts";
 import { accessibilityProblems } from "./accessibility.ts";
 import { openBrowser, type Session } from "./browser.ts";
 import { type PortalEnvironment, startPortalEnvironment } from "./environment.ts";
+import { instanceOf, OPERATION_TIMEOUT, payForStarter, untilWorker } from "./journey.ts";
 
 const target = dokkuTarget();
 let env: PortalEnvironment;
@@ -44,36 +45,17 @@ let inbox: Inbox;
 const tag = randomBytes(3).toString("hex");
 const email = `ada-${tag}@example.com`;
 const password = "violet-harbor-lantern-91";
-/** One engine operation on a loaded 2-core machine takes 10–60 s. */
-const OPERATION_TIMEOUT = 240_000;
 
 async function settled(page: Page) {
   await page.waitForLoadState("networkidle");
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + OPERATION_TIMEOUT;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 500));
-  }
-}
-
 /** The customer's instance row, as the worker recorded it. */
-async function instance(): Promise<Instance | undefined> {
-  const { rows } = await env.db.pool.query<{ id: string }>(
-    "select id from public.customers where email = $1",
-    [email],
-  );
-  const id = rows[0]?.id;
-  return id ? ((await findInstanceByCustomer(env.db.pool, id)) ?? undefined) : undefined;
-}
+const instance = () => instanceOf(env, email);
 
 /** The instance once the worker's last operation on it finished with `state` and nothing is queued. */
 async function instanceSettledAs(state: Instance["actualState"]): Promise<Instance> {
-  return waitFor(`the instance to be ${state}`, async () => {
+  return untilWorker(`the instance to be ${state}`, async () => {
     const row = await instance();
     if (!row || row.actualState !== state || row.appliedSpecHash !== row.specHash) return undefined;
     const { rows } = await env.db.pool.query(
@@ -164,17 +146,7 @@ describe("a customer", () => {
 
   it("chooses a plan in Checkout and watches the instance go from provisioning to running", async () => {
     const page = customer.page;
-    await page.getByRole("button", { name: "Choose the Starter plan" }).click();
-    await page.waitForURL(/\/checkout\/cs_/);
-    // The local Checkout asks for the email when the session carries a customer but no customer_email.
-    const emailField = page.getByLabel("Email");
-    if (await emailField.count()) await emailField.fill(email);
-    await page.getByLabel("Name on card").fill("Ada Lovelace");
-    await page.getByLabel("Card number").fill("4242 4242 4242 4242");
-    await page.getByLabel("Expiry (MM / YY)").fill("12 / 34");
-    await page.getByLabel("CVC").fill("123");
-    await page.getByRole("button", { name: "Subscribe" }).click();
-    await page.waitForURL(/\/dashboard\?checkout=success/);
+    await payForStarter(page, email, "Ada Lovelace");
 
     // Stripe → webhook → worker → Pulumi: the page refreshes itself through provisioning, showing
     // the operation's progress as the worker records it.
@@ -183,7 +155,7 @@ describe("a customer", () => {
     await customer.screenshot("dashboard-provisioning");
     const shown = new Set<string>();
     const open = page.getByRole("link", { name: "Open MindRoom ↗" });
-    await waitFor("the dashboard to show the running instance", async () => {
+    await untilWorker("the dashboard to show the running instance", async () => {
       const live = page.locator("[aria-live=polite]");
       if (await live.count()) shown.add((await live.first().textContent()) ?? "");
       return (await open.count()) > 0 ? true : undefined;
@@ -340,7 +312,7 @@ describe("a customer", () => {
     const before = (await target.commandLog?.())?.length ?? 0;
     await page.getByRole("button", { name: "Restart instance" }).click();
     await expect.poll(() => page.getByText("Restart queued.").count()).toBe(1);
-    const row = await waitFor("the restart to be applied", async () => {
+    const row = await untilWorker("the restart to be applied", async () => {
       const r = await instanceSettledAs("running");
       return r.restartGeneration === 1 && r.appliedSpecHash === r.specHash ? r : undefined;
     });
@@ -485,7 +457,7 @@ describe("an operator", () => {
     await page.getByRole("button", { name: "Reconcile now" }).click();
     await expect.poll(() => page.getByText("Reconcile queued.").count()).toBe(1);
     // The worker took the job: nothing had changed, so no operation.
-    await waitFor("the operator's job to complete", async () => {
+    await untilWorker("the operator's job to complete", async () => {
       const { rows } = await env.db.pool.query(
         "select state from pgboss.job where name = 'reconcile' and data->>'trigger' = 'operator'",
       );
@@ -606,7 +578,7 @@ describe("a customer who leaves", () => {
       [email],
     );
     await stripe.subscriptions.cancel(rows[0]?.id ?? "");
-    const suspended = await waitFor("the deletion to be scheduled", async () => {
+    const suspended = await untilWorker("the deletion to be scheduled", async () => {
       const row = await instanceSettledAs("suspended");
       return row.deletionDueAt ? row : undefined;
     });

@@ -4,31 +4,22 @@
  * waiting (as long as an engine operation may take) for something the worker does.
  */
 import type { Page } from "playwright-core";
-import { findInstanceByCustomer, type Instance } from "../../database/instances.ts";
+import type { Instance } from "../../database/instances.ts";
+import { instanceOfEmail } from "../../testing/instanceRows.ts";
+import { waitFor } from "../../testing/waitFor.ts";
 import type { PortalEnvironment } from "./environment.ts";
 
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 500));
-  }
+/** One engine operation on a loaded 2-core machine takes 10–60 s; a browser test waits this long for one. */
+export const OPERATION_TIMEOUT = 300_000;
+
+/** Waits for something the worker does, as long as an engine operation may take. */
+export function untilWorker<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  return waitFor(what, probe, { timeoutMs: OPERATION_TIMEOUT });
 }
 
 /** The customer's instance row, as the worker recorded it. */
-export async function instanceOf(env: PortalEnvironment, email: string): Promise<Instance | undefined> {
-  const { rows } = await env.db.pool.query<{ id: string }>(
-    "select id from public.customers where email = $1",
-    [email],
-  );
-  const id = rows[0]?.id;
-  return id ? ((await findInstanceByCustomer(env.db.pool, id)) ?? undefined) : undefined;
+export function instanceOf(env: PortalEnvironment, email: string): Promise<Instance | undefined> {
+  return instanceOfEmail(env.db.pool, email);
 }
 
 /** From the plans page: the Starter plan through the local Checkout, back on the dashboard. */

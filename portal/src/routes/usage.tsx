@@ -1,10 +1,11 @@
 import { Title } from "@solidjs/meta";
 import { createAsync, type RouteDefinition } from "@solidjs/router";
-import { For, Show } from "solid-js";
+import { Show } from "solid-js";
 import { storageQuotaBytes } from "../../../components/tiers.ts";
+import DataTable from "../components/DataTable.tsx";
 import { formatBytes, formatCount, formatLimit } from "../components/format.ts";
 import Meter from "../components/Meter.tsx";
-import UsageChart from "../components/UsageChart.tsx";
+import UsageChart, { type ChartDay } from "../components/UsageChart.tsx";
 import { getUsage, type UsagePage } from "../lib/usage.ts";
 
 export const route = { preload: () => getUsage() } satisfies RouteDefinition;
@@ -84,53 +85,39 @@ function UsageView(props: { data: UsagePage }) {
           does not read. You get an email when a measured figure reaches 80 % and 100 % of your plan.
         </p>
       </section>
-      <section class="card" aria-labelledby="storage-h">
-        <h2 id="storage-h">Storage, last 30 days</h2>
-        <UsageChart
-          id="storage-chart"
-          title="Storage used per day, last 30 days"
-          days={props.data.days.map((d) => ({ day: d.day, value: d.storageBytes }))}
-          limit={storageLimit()}
-          format={formatBytes}
-        />
-      </section>
-      <section class="card" aria-labelledby="agents-h">
-        <h2 id="agents-h">Agents, last 30 days</h2>
-        <UsageChart
-          id="agents-chart"
-          title="Agents configured per day, last 30 days"
-          days={props.data.days.map((d) => ({ day: d.day, value: d.agents }))}
-          limit={tier()?.agents ?? "unlimited"}
-          format={formatCount}
-        />
-      </section>
+      <HistoryCard
+        id="storage"
+        heading="Storage, last 30 days"
+        title="Storage used per day, last 30 days"
+        days={props.data.days.map((d) => ({ day: d.day, value: d.storageBytes }))}
+        limit={storageLimit()}
+        format={formatBytes}
+      />
+      <HistoryCard
+        id="agents"
+        heading="Agents, last 30 days"
+        title="Agents configured per day, last 30 days"
+        days={props.data.days.map((d) => ({ day: d.day, value: d.agents }))}
+        limit={tier()?.agents ?? "unlimited"}
+        format={formatCount}
+      />
       <section class="card" aria-labelledby="daily-h">
         <h2 id="daily-h">Daily figures</h2>
-        <div class="table-wrap">
-          <table data-testid="usage-table">
-            <caption class="sr-only">Usage per day, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Day (UTC)</th>
-                <th scope="col">Storage</th>
-                <th scope="col">Agents</th>
-                <th scope="col">Messages</th>
-              </tr>
-            </thead>
-            <tbody>
-              <For each={[...props.data.days].reverse()}>
-                {(d) => (
-                  <tr>
-                    <th scope="row">{d.day}</th>
-                    <td>{figure(d.storageBytes, formatBytes)}</td>
-                    <td>{figure(d.agents)}</td>
-                    <td>{figure(d.messages)}</td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={["Day (UTC)", "Storage", "Agents", "Messages"]}
+          rows={[...props.data.days].reverse()}
+          caption="Usage per day, newest first"
+          testId="usage-table"
+        >
+          {(d) => (
+            <tr>
+              <th scope="row">{d.day}</th>
+              <td>{figure(d.storageBytes, formatBytes)}</td>
+              <td>{figure(d.agents)}</td>
+              <td>{figure(d.messages)}</td>
+            </tr>
+          )}
+        </DataTable>
         <Show when={tier()}>
           {(t) => (
             <p class="muted small">
@@ -141,5 +128,28 @@ function UsageView(props: { data: UsagePage }) {
         </Show>
       </section>
     </>
+  );
+}
+
+/** One measured figure over the last 30 days: its chart, under a heading. */
+function HistoryCard(props: {
+  id: string;
+  heading: string;
+  title: string;
+  days: readonly ChartDay[];
+  limit: number | "unlimited";
+  format: (n: number) => string;
+}) {
+  return (
+    <section class="card" aria-labelledby={`${props.id}-h`}>
+      <h2 id={`${props.id}-h`}>{props.heading}</h2>
+      <UsageChart
+        id={`${props.id}-chart`}
+        title={props.title}
+        days={props.days}
+        limit={props.limit}
+        format={props.format}
+      />
+    </section>
   );
 }

@@ -3,6 +3,7 @@ import { A, createAsync } from "@solidjs/router";
 import { For, Show } from "solid-js";
 import { TIER_IDS } from "../../../../components/tiers.ts";
 import { ACTUAL_STATES } from "../../../../database/instanceStates.ts";
+import DataTable from "../../components/DataTable.tsx";
 import { formatDateTime, formatMoney } from "../../components/format.ts";
 import StatusBadge from "../../components/StatusBadge.tsx";
 import { getPlatform } from "../../lib/operator.ts";
@@ -48,115 +49,76 @@ export default function PlatformPage() {
             </div>
             <section style={{ "margin-top": "1.5rem" }} aria-labelledby="grid-h">
               <h2 id="grid-h">Tenants by tier and state</h2>
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Tier</th>
-                      <For each={ACTUAL_STATES}>{(s) => <th scope="col">{s}</th>}</For>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    <For each={TIER_IDS}>
-                      {(t) => (
-                        <tr>
-                          <th scope="row">{t}</th>
-                          <For each={ACTUAL_STATES}>
-                            {(s) => (
-                              <td>
-                                <Show when={cell(t, s) > 0} fallback={<span class="muted">0</span>}>
-                                  <A href={`/operator?tier=${t}&state=${s}`}>{cell(t, s)}</A>
-                                </Show>
-                              </td>
-                            )}
-                          </For>
-                        </tr>
+              <DataTable columns={["Tier", ...ACTUAL_STATES]} rows={TIER_IDS}>
+                {(t) => (
+                  <tr>
+                    <th scope="row">{t}</th>
+                    <For each={ACTUAL_STATES}>
+                      {(s) => (
+                        <td>
+                          <Show when={cell(t, s) > 0} fallback={<span class="muted">0</span>}>
+                            <A href={`/operator?tier=${t}&state=${s}`}>{cell(t, s)}</A>
+                          </Show>
+                        </td>
                       )}
                     </For>
-                  </tbody>
-                </table>
-              </div>
+                  </tr>
+                )}
+              </DataTable>
             </section>
             <section style={{ "margin-top": "1.5rem" }} aria-labelledby="failed-h">
               <h2 id="failed-h">Failed operations in the last 24 hours</h2>
-              <Show when={d().failedLastDay.length > 0} fallback={<p class="muted">None. All quiet.</p>}>
-                <div class="table-wrap">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">When</th>
-                        <th scope="col">Tenant</th>
-                        <th scope="col">Operation</th>
-                        <th scope="col">Error</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      <For each={d().failedLastDay}>
-                        {(o) => (
-                          <tr>
-                            <td class="small">{formatDateTime(o.createdAt)}</td>
-                            <td>
-                              <A class="mono" href={`/operator/tenants/${o.instanceId}`}>
-                                {o.slug}
-                              </A>
-                            </td>
-                            <td>
-                              {o.kind} <StatusBadge state={o.status} />
-                            </td>
-                            <td class="small error-text">{o.error ?? "—"}</td>
-                          </tr>
-                        )}
-                      </For>
-                    </tbody>
-                  </table>
-                </div>
-              </Show>
+              <DataTable
+                columns={["When", "Tenant", "Operation", "Error"]}
+                rows={d().failedLastDay}
+                empty="None. All quiet."
+              >
+                {(o) => (
+                  <tr>
+                    <td class="small">{formatDateTime(o.createdAt)}</td>
+                    <td>
+                      <A class="mono" href={`/operator/tenants/${o.instanceId}`}>
+                        {o.slug}
+                      </A>
+                    </td>
+                    <td>
+                      {o.kind} <StatusBadge state={o.status} />
+                    </td>
+                    <td class="small error-text">{o.error ?? "—"}</td>
+                  </tr>
+                )}
+              </DataTable>
             </section>
             <section style={{ "margin-top": "1.5rem" }} aria-labelledby="rollouts-h">
               <h2 id="rollouts-h">Rollouts</h2>
-              <Show
-                when={d().rollouts.length > 0}
-                fallback={<p class="muted">None yet. Start one with mindroom-ops rollout --image ….</p>}
+              <DataTable
+                columns={["Started", "Image", "Status", "Progress", "Halted on"]}
+                rows={d().rollouts}
+                empty="None yet. Start one with mindroom-ops rollout --image …."
+                testId="rollouts"
               >
-                <div class="table-wrap">
-                  <table data-testid="rollouts">
-                    <thead>
-                      <tr>
-                        <th scope="col">Started</th>
-                        <th scope="col">Image</th>
-                        <th scope="col">Status</th>
-                        <th scope="col">Progress</th>
-                        <th scope="col">Halted on</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      <For each={d().rollouts}>
-                        {(r) => (
-                          <tr>
-                            <td class="small">
-                              {formatDateTime(r.createdAt)}
-                              <div class="muted">{r.requestedBy}</div>
-                            </td>
-                            <td class="mono small">{r.image}</td>
-                            <td>
-                              <StatusBadge state={r.status} />
-                            </td>
-                            <td class="small">
-                              {r.moved} of {r.tenants} moved
-                              {r.applying > 0 ? `, ${r.applying} applying` : ""}
-                              {r.failed > 0 ? `, ${r.failed} failed` : ""}
-                              <div class="muted">
-                                canary {r.canary}, batches of {r.batchSize}
-                              </div>
-                            </td>
-                            <td class="small error-text">{r.error ?? "—"}</td>
-                          </tr>
-                        )}
-                      </For>
-                    </tbody>
-                  </table>
-                </div>
-              </Show>
+                {(r) => (
+                  <tr>
+                    <td class="small">
+                      {formatDateTime(r.createdAt)}
+                      <div class="muted">{r.requestedBy}</div>
+                    </td>
+                    <td class="mono small">{r.image}</td>
+                    <td>
+                      <StatusBadge state={r.status} />
+                    </td>
+                    <td class="small">
+                      {r.moved} of {r.tenants} moved
+                      {r.applying > 0 ? `, ${r.applying} applying` : ""}
+                      {r.failed > 0 ? `, ${r.failed} failed` : ""}
+                      <div class="muted">
+                        canary {r.canary}, batches of {r.batchSize}
+                      </div>
+                    </td>
+                    <td class="small error-text">{r.error ?? "—"}</td>
+                  </tr>
+                )}
+              </DataTable>
             </section>
           </>
         )}

@@ -1,6 +1,7 @@
 import { Title } from "@solidjs/meta";
 import { A, createAsync, type RouteDefinition, revalidate, useParams, useSubmission } from "@solidjs/router";
 import { createSignal, For, type JSX, Show } from "solid-js";
+import DataTable from "../../../components/DataTable.tsx";
 import { ReasonField } from "../../../components/Field.tsx";
 import FormNotice from "../../../components/FormNotice.tsx";
 import { formatDate, formatDateTime } from "../../../components/format.ts";
@@ -121,32 +122,20 @@ function TenantView(props: { t: TenantPageData }) {
           <DeadLetters t={t()} />
           <section class="card" aria-labelledby="audit-h">
             <h2 id="audit-h">Audit log</h2>
-            <Show when={t().audit.length > 0} fallback={<p class="muted">No audited actions yet.</p>}>
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">When</th>
-                      <th scope="col">Who</th>
-                      <th scope="col">What</th>
-                      <th scope="col">Why</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    <For each={t().audit}>
-                      {(a) => (
-                        <tr>
-                          <td class="small">{formatDateTime(a.at)}</td>
-                          <td class="small">{a.actor}</td>
-                          <td class="small mono">{a.action}</td>
-                          <td class="small">{a.reason ?? "—"}</td>
-                        </tr>
-                      )}
-                    </For>
-                  </tbody>
-                </table>
-              </div>
-            </Show>
+            <DataTable
+              columns={["When", "Who", "What", "Why"]}
+              rows={t().audit}
+              empty="No audited actions yet."
+            >
+              {(a) => (
+                <tr>
+                  <td class="small">{formatDateTime(a.at)}</td>
+                  <td class="small">{a.actor}</td>
+                  <td class="small mono">{a.action}</td>
+                  <td class="small">{a.reason ?? "—"}</td>
+                </tr>
+              )}
+            </DataTable>
           </section>
         </div>
       </div>
