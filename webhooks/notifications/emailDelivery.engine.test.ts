@@ -22,12 +22,14 @@ import { parseSlug } from "../../components/tenantNames.ts";
 import { deriveSecret, SECRET_PURPOSES } from "../../components/tenantSecrets.ts";
 import { findCustomerByStripeId } from "../../database/customers.ts";
 import { listEmails, type OutboxEmail } from "../../database/emailOutbox.ts";
-import { findInstanceByCustomer, type Instance } from "../../database/instances.ts";
+import type { Instance } from "../../database/instances.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
+import { instanceOfStripeCustomer } from "../../testing/instanceRows.ts";
 import { type Inbox, testMailpit } from "../../testing/mailpit.ts";
 import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
 import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
+import { waitFor } from "../../testing/waitFor.ts";
 import { type WebhookServiceChild, webhookServiceChild } from "../../testing/webhookService.ts";
 
 const target = dokkuTarget();
@@ -42,6 +44,8 @@ let service: WebhookServiceChild;
 /** An SMTP server that takes connections and never says a word: a send hangs until the greeting times out. */
 let silent: Server;
 const silentConnections: Socket[] = [];
+/** An engine operation on a loaded 2-core machine, with room. */
+const ENGINE_WAIT = { timeoutMs: 240_000, intervalMs: 250 };
 
 beforeAll(async () => {
   db = await testDatabase();
@@ -74,25 +78,6 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 240_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function instanceOf(customerKey: string): Promise<Instance | undefined> {
-  const customer = await findCustomerByStripeId(db.pool, customerKey);
-  return (customer && (await findInstanceByCustomer(db.pool, customer.id))) || undefined;
-}
-
 async function outboxOf(customerKey: string): Promise<OutboxEmail[]> {
   const customer = await findCustomerByStripeId(db.pool, customerKey);
   return customer ? (await listEmails(db.pool, { customerId: customer.id })).reverse() : [];
@@ -101,14 +86,18 @@ async function outboxOf(customerKey: string): Promise<OutboxEmail[]> {
 /** Every event delivered, and no reconcile of the customer queued or running. */
 async function settled(customerKey: string): Promise<void> {
   await local.idle();
-  await waitFor("the customer's reconciles to finish", async () => {
-    const { rows } = await db.pool.query<{ n: number }>(
-      `select count(*)::int as n from pgboss.job where name = 'reconcile' and singleton_key = $1
+  await waitFor(
+    "the customer's reconciles to finish",
+    async () => {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `select count(*)::int as n from pgboss.job where name = 'reconcile' and singleton_key = $1
         and (state = 'active' or (state in ('created', 'retry') and start_after <= now()))`,
-      [customerKey],
-    );
-    return rows[0]?.n === 0 ? true : undefined;
-  });
+        [customerKey],
+      );
+      return rows[0]?.n === 0 ? true : undefined;
+    },
+    ENGINE_WAIT,
+  );
 }
 
 /** A Stripe event about the subscription that changes nothing the platform acts on: one more reconcile. */
@@ -134,23 +123,24 @@ test("each email once per event, across a kill between deciding and sending; no 
   const subscription = String(done.subscription);
 
   // The worker provisions on the real engine and decides the welcome in the same transaction.
-  const welcome = await waitFor("the welcome email to be decided", async () =>
-    (await outboxOf(customer)).find((e) => e.kind === "welcome"),
+  const welcome = await waitFor(
+    "the welcome email to be decided",
+    async () => (await outboxOf(customer)).find((e) => e.kind === "welcome"),
+    ENGINE_WAIT,
   );
   expect(welcome.status).toBe("pending");
   // The sender is mid-send: connected to a server that never answers. Kill the whole service now.
-  await waitFor(
-    "the sender to connect",
-    async () => (silentConnections.length > 0 ? true : undefined),
-    30_000,
-  );
+  await waitFor("the sender to connect", async () => (silentConnections.length > 0 ? true : undefined), {
+    timeoutMs: 30_000,
+    intervalMs: 250,
+  });
   await service.stop("SIGKILL");
   expect(await inbox.messagesTo(email)).toEqual([]);
   expect((await outboxOf(customer)).map((e) => [e.kind, e.status])).toEqual([["welcome", "pending"]]);
 
   await service.start({ SMTP_URL: smtpUrl });
   const received = await inbox.waitFor(email, /^Welcome to MindRoom Cloud/);
-  const instance = (await instanceOf(customer)) as Instance;
+  const instance = (await instanceOfStripeCustomer(db.pool, customer)) as Instance;
   expect(received.text).toContain(`https://${instance.slug}.mindroom.test`);
   expect(received.text).toContain("http://portal.example.test/login");
 

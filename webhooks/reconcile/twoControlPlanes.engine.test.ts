@@ -25,14 +25,15 @@ import { lockFolder } from "../../automation/stackLocks.ts";
 import { PROJECT } from "../../automation/tenantWorkspaces.ts";
 import { tenantNames } from "../../components/tenantNames.ts";
 import { parseTenantSpec } from "../../components/tenantSpec.ts";
-import { findCustomerByStripeId } from "../../database/customers.ts";
-import { findInstanceByCustomer, type Instance } from "../../database/instances.ts";
+import type { Instance } from "../../database/instances.ts";
 import { type Operation, operationsForInstance } from "../../database/operations.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
+import { instanceOfStripeCustomer } from "../../testing/instanceRows.ts";
 import { type TestBucket, testBucket } from "../../testing/objectStore.ts";
 import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
 import { expectTenant, observeTenant } from "../../testing/tenantObserver.ts";
+import { waitFor } from "../../testing/waitFor.ts";
 import {
   automationEnvironment,
   type WebhookServiceChild,
@@ -41,6 +42,8 @@ import {
 
 const target = dokkuTarget();
 const CUSTOMERS = 10;
+/** Ten tenants' engine operations on a loaded 2-core machine, with room. */
+const CONVERGE = { timeoutMs: 600_000 };
 const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString("hex")}`;
 const PASSPHRASE = randomBytes(16).toString("hex");
 const dirs: string[] = [];
@@ -114,41 +117,26 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 600_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function instanceOf(customerKey: string): Promise<Instance | undefined> {
-  const customer = await findCustomerByStripeId(db.pool, customerKey);
-  return (customer ? await findInstanceByCustomer(db.pool, customer.id) : null) ?? undefined;
-}
-
 /** Every event delivered, no reconcile due or running, and every instance converged on `ready`. */
 async function settled(customers: readonly string[], ready: (i: Instance) => boolean): Promise<Instance[]> {
   await local.idle();
-  return waitFor("every tenant to converge", async () => {
-    const { rows } = await db.pool.query<{ n: number }>(
-      `select count(*)::int as n from pgboss.job where name = 'reconcile'
+  return waitFor(
+    "every tenant to converge",
+    async () => {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `select count(*)::int as n from pgboss.job where name = 'reconcile'
         and (state = 'active' or (state in ('created', 'retry') and start_after <= now()))`,
-    );
-    if ((rows[0]?.n ?? 1) > 0) return undefined;
-    const instances = await Promise.all(customers.map(instanceOf));
-    return instances.every(
-      (i) => i && i.actualState === "running" && i.appliedSpecHash === i.specHash && ready(i),
-    )
-      ? (instances as Instance[])
-      : undefined;
-  });
+      );
+      if ((rows[0]?.n ?? 1) > 0) return undefined;
+      const instances = await Promise.all(customers.map((c) => instanceOfStripeCustomer(db.pool, c)));
+      return instances.every(
+        (i) => i && i.actualState === "running" && i.appliedSpecHash === i.specHash && ready(i),
+      )
+        ? (instances as Instance[])
+        : undefined;
+    },
+    CONVERGE,
+  );
 }
 
 /** Operations of one tenant that overlap in time (none may). */
@@ -215,8 +203,13 @@ describe("two control planes, one database, one S3 backend", () => {
   }, async () => {
     // Ten checkouts, then every customer changes plan while their first up may still run.
     const bought = await Promise.all(Array.from({ length: CUSTOMERS }, (_, i) => checkout(i)));
-    await waitFor("every customer to have an instance", async () =>
-      (await Promise.all(bought.map((b) => instanceOf(b.customer)))).every(Boolean) ? true : undefined,
+    await waitFor(
+      "every customer to have an instance",
+      async () =>
+        (await Promise.all(bought.map((b) => instanceOfStripeCustomer(db.pool, b.customer)))).every(Boolean)
+          ? true
+          : undefined,
+      CONVERGE,
     );
     await Promise.all(bought.map((b) => changePlan(b.subscription, "price_mindroom_professional")));
     expect(await eventCount()).toBeGreaterThanOrEqual(50);
@@ -248,10 +241,14 @@ describe("two control planes, one database, one S3 backend", () => {
       match: new RegExp(`\\b(${names.runtimeApp}|${names.homeserverApp})\\b`),
     });
     await changePlan(victim.subscription, "price_mindroom_starter");
-    const running = await waitFor("the downgrade to be under way", async () => {
-      const [latest] = await operationsForInstance(db.pool, instance.id, 1);
-      return latest?.status === "running" && (latest.progress?.done ?? 0) >= 1 ? latest : undefined;
-    });
+    const running = await waitFor(
+      "the downgrade to be under way",
+      async () => {
+        const [latest] = await operationsForInstance(db.pool, instance.id, 1);
+        return latest?.status === "running" && (latest.progress?.done ?? 0) >= 1 ? latest : undefined;
+      },
+      CONVERGE,
+    );
     const { rows: lease } = await db.pool.query<{ pid: number }>(
       "select holder_pid as pid from automation.tenant_leases where holder = $1",
       [running.leaseHolder],
