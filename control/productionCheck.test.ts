@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PRODUCTION_SHAPED } from "../testing/productionConfig.ts";
+import { PRODUCTION_SERVICES, PRODUCTION_SHAPED } from "../testing/productionConfig.ts";
 import { productionProblems } from "./productionCheck.ts";
 
 const variable = (problem: string) => /^[A-Z][A-Z0-9_]+/.exec(problem)?.[0];
@@ -19,16 +19,7 @@ describe("the production check", () => {
       "STRIPE_SECRET_KEY",
       "STRIPE_WEBHOOK_SECRET",
       "STRIPE_PRICE_TIERS",
-      "MINDROOM_RUNTIME_IMAGE",
-      "MINDROOM_HOMESERVER_IMAGE",
-      "MINDROOM_BACKUP_IMAGE",
-      "CLOUDFLARE_ZONE_ID",
-      "CLOUDFLARE_API_TOKEN",
-      "MINDROOM_BACKUP_BUCKET",
-      "MINDROOM_AUTH_PROVIDER",
-      "SUPABASE_URL",
-      "SUPABASE_ANON_KEY",
-      "SUPABASE_SERVICE_ROLE_KEY",
+      ...PRODUCTION_SERVICES,
       "PORTAL_PUBLIC_URL",
       "SMTP_URL",
       "MAIL_FROM",

@@ -25,6 +25,7 @@ import { type TestDatabase, testDatabase } from "../testing/database.ts";
 import { freePort } from "../testing/freePort.ts";
 import { testMailpit } from "../testing/mailpit.ts";
 import { type TestBucket, testBucket } from "../testing/objectStore.ts";
+import { PRODUCTION_SERVICES } from "../testing/productionConfig.ts";
 import { type LocalStripe, stripeLocal } from "../testing/stripeLocal.ts";
 import { productionProblems } from "./productionCheck.ts";
 
@@ -119,16 +120,7 @@ test("with a production-shaped configuration serve runs, and a checkout becomes 
     "MINDROOM_BASE_DOMAIN",
     "STRIPE_SECRET_KEY",
     "STRIPE_PRICE_TIERS",
-    "MINDROOM_RUNTIME_IMAGE",
-    "MINDROOM_HOMESERVER_IMAGE",
-    "MINDROOM_BACKUP_IMAGE",
-    "CLOUDFLARE_ZONE_ID",
-    "CLOUDFLARE_API_TOKEN",
-    "MINDROOM_BACKUP_BUCKET",
-    "MINDROOM_AUTH_PROVIDER",
-    "SUPABASE_URL",
-    "SUPABASE_ANON_KEY",
-    "SUPABASE_SERVICE_ROLE_KEY",
+    ...PRODUCTION_SERVICES,
     ...(providerPluginProblems().length > 0 ? ["the"] : []), // the provider plugins
   ]);
 

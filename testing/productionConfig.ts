@@ -1,5 +1,23 @@
 /** Configurations the production check and `./platform serve` tests share. */
 
+/**
+ * The variables of what only production has, in the order the production check reports them:
+ * the published images, Cloudflare, the backup bucket on AWS and Supabase. A test machine can
+ * stand in for everything else (database, state backend, Stripe API, mail, the Dokku host).
+ */
+export const PRODUCTION_SERVICES = [
+  "MINDROOM_RUNTIME_IMAGE",
+  "MINDROOM_HOMESERVER_IMAGE",
+  "MINDROOM_BACKUP_IMAGE",
+  "CLOUDFLARE_ZONE_ID",
+  "CLOUDFLARE_API_TOKEN",
+  "MINDROOM_BACKUP_BUCKET",
+  "MINDROOM_AUTH_PROVIDER",
+  "SUPABASE_URL",
+  "SUPABASE_ANON_KEY",
+  "SUPABASE_SERVICE_ROLE_KEY",
+] as const;
+
 /** A configuration with nothing local left in it. */
 export const PRODUCTION_SHAPED: NodeJS.ProcessEnv = {
   MINDROOM_ENVIRONMENT: "production",
