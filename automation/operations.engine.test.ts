@@ -137,12 +137,12 @@ describe("recovery", { timeout: 600_000 }, () => {
         expect(commands).toMatch(/pulumi-resource-command/);
         expect(commands).toMatch(/node index\.ts/);
         expect(await survivors(killed ?? [], 20_000)).toEqual([]);
-        await faults.setDelay(0);
+        await faults.setDelay(0, { match: slow });
         const second = await ops.pool.run("up", tenant);
         expect([second.status, second.error?.message]).toEqual(["succeeded", undefined]);
         expectTenant(await observeTenant(target, names), parseTenantSpec(spec));
       } finally {
-        await faults.setDelay(0);
+        await faults.setDelay(0, { match: slow });
         await destroyAll([tenant]);
       }
       expectGone(await observeTenant(target, names));

@@ -10,7 +10,14 @@ import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { type LoggedCommand, readCommandLog } from "./cli/commandLog.ts";
-import { type FaultRule, type FaultsFile, readFaults, toFaultMatch, writeFaults } from "./cli/faults.ts";
+import {
+  type DelayRule,
+  type FaultRule,
+  type FaultsFile,
+  readFaults,
+  toFaultMatch,
+  writeFaults,
+} from "./cli/faults.ts";
 
 export type { LoggedCommand } from "./cli/commandLog.ts";
 export type { FaultRule } from "./cli/faults.ts";
@@ -32,7 +39,12 @@ export interface FaultControl {
    * state change was saved.
    */
   dropNth(nth: number, options: { when: "before" | "after"; match?: RegExp }): Promise<void>;
-  /** Delay every (matching) command by `ms` before its output is released; 0 turns it off. */
+  /**
+   * Delay every (matching) command by `ms` before its output is released, like a
+   * distant host's latency; on the project's host, commands for other apps go on
+   * meanwhile. Each `match` has its own delay (replaced by the next call with the
+   * same pattern); 0 turns that one off, and 0 without `match` turns off all.
+   */
   setDelay(ms: number, options?: { match?: RegExp }): Promise<void>;
   /** Disarm every rule and the delay. */
   clear(): Promise<void>;
@@ -127,14 +139,21 @@ export function createFaultControl(stateDir: string): FaultControl {
     },
     setDelay: (ms, options) => {
       if (!Number.isFinite(ms) || ms < 0) throw new FaultArgumentError(`delay must be >= 0 ms, got ${ms}`);
+      const match = toFaultMatch(options?.match);
+      const same = (delay: DelayRule): boolean => JSON.stringify(delay.match) === JSON.stringify(match);
       return update((faults) => {
-        faults.delay = ms === 0 ? null : { ms, match: toFaultMatch(options?.match) };
+        if (ms === 0 && match === null) faults.delays = [];
+        else
+          faults.delays = [
+            ...faults.delays.filter((delay) => !same(delay)),
+            ...(ms === 0 ? [] : [{ ms, match }]),
+          ];
       });
     },
     clear: () =>
       update((faults) => {
         faults.rules = [];
-        faults.delay = null;
+        faults.delays = [];
       }),
     pending: () => withStateLock(stateDir, () => readFaults(faultsPath).rules),
   };

@@ -75,9 +75,10 @@ describe.skipIf(!faults)(
 
     it("delays matching commands (slow host) and records it in the command log", async () => {
       const app = await newApp("slow");
-      await faults?.setDelay(600, { match: new RegExp(literal(app)) });
+      const match = new RegExp(literal(app));
+      await faults?.setDelay(600, { match });
       const started = Date.now();
-      const slow = await ok(`apps:exists ${app}`).finally(() => faults?.setDelay(0));
+      const slow = await ok(`apps:exists ${app}`).finally(() => faults?.setDelay(0, { match }));
       const elapsed = Date.now() - started;
       expect(slow.code).toBe(0);
       expect(elapsed).toBeGreaterThanOrEqual(600);

@@ -6,12 +6,17 @@
  * Instance directory layout (everything the host needs, nothing outside it but
  * the `dokku` system user and `/run/sshd`):
  *   ssh/     sshd_config, host key, client key pair, authorized_keys.<user>, known_hosts, sshd.log
- *   double/  the entry script, the CLI as type-stripped JavaScript, and `node` (link or
- *            copy), so the `dokku` user can run them even if the repo sits under a 0700 home
+ *   double/  the entry script, the daemon's client, the CLI as type-stripped JavaScript, and
+ *            `node` (link or copy), so the `dokku` user can run them even if the repo sits
+ *            under a 0700 home
+ *   daemon/  owned by `dokku`, 0700: the daemon's socket and log
  *   state/   owned by `dokku`: state.json, faults.json, commands.jsonl; the flock target
  *   bin/     `dokku` for shell (root) sessions, first on their PATH
  *
- * `stop()` kills sshd. A directory the host created itself (no `dir` option) is
+ * The daemon (`cli/daemon.ts`, as the `dokku` user) serves every command the
+ * entry script hands it through the client, so no Node process starts per command.
+ *
+ * `stop()` kills sshd and the daemon. A directory the host created itself (no `dir` option) is
  * removed on stop; a directory passed in is kept for inspection.
  *
  * CLI: `node dokku-double/host.ts start [--dir D] [--port P] [--json]`.
@@ -29,6 +34,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { createConnection } from "node:net";
 import { join, resolve } from "node:path";
 import { supervise } from "../processes/supervisor.ts";
 import {
@@ -44,6 +50,7 @@ import {
   DEFAULT_BASE_DIR,
   DOKKU_USER,
   type DokkuAccount,
+  DokkuHostError,
   ensureDokkuUser,
   fingerprint,
   generateKey,
@@ -114,6 +121,9 @@ function prepareInstance(options: StartOptions, account: DokkuAccount): { dir: s
   const stateDir = join(dir, "state");
   mkdirSync(stateDir, { recursive: true, mode: 0o755 });
   chownSync(stateDir, account.uid, account.gid);
+  const daemonDir = join(dir, "daemon");
+  mkdirSync(daemonDir, { recursive: true, mode: 0o700 });
+  chownSync(daemonDir, account.uid, account.gid);
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
   return { dir, ownsDir };
 }
@@ -171,6 +181,62 @@ async function launchSshd(configPath: string, logPath: string, port: number): Pr
   return { stop };
 }
 
+interface RunningDaemon {
+  stop(): Promise<void>;
+}
+
+function canConnectSocket(path: string): Promise<boolean> {
+  return new Promise((resolveConnect) => {
+    const socket = createConnection(path);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolveConnect(true);
+    });
+    socket.once("error", () => resolveConnect(false));
+  });
+}
+
+/** Starts the double's daemon as the dokku user and resolves once its socket accepts connections. */
+async function launchDaemon(dir: string, account: DokkuAccount): Promise<RunningDaemon> {
+  const socketPath = join(dir, "daemon", "dokku.sock");
+  const logPath = join(dir, "daemon", "daemon.log");
+  const logFd = openSync(logPath, "a");
+  const daemon = supervise(
+    "dokku-double-daemon",
+    join(dir, "double", "node"),
+    ["--disable-warning=ExperimentalWarning", join(dir, "double", "cli", "daemon.js"), socketPath],
+    {
+      // What a command saw when sshd started it: the dokku user's world, not the test runner's.
+      env: {
+        PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+        HOME: account.home,
+        USER: DOKKU_USER,
+        DOKKU_DOUBLE_STATE_DIR: join(dir, "state"),
+      },
+      uid: account.uid,
+      gid: account.gid,
+      cwd: account.home,
+      stdio: ["ignore", logFd, logFd],
+      graceMs: 3000,
+    },
+  );
+  closeSync(logFd);
+  const stop = async (): Promise<void> => {
+    await daemon.stop();
+  };
+  const deadline = Date.now() + 30_000;
+  while (!(await canConnectSocket(socketPath))) {
+    if (!daemon.running || Date.now() > deadline) {
+      await stop();
+      throw new DokkuHostError(
+        `the double's daemon did not listen on ${socketPath}:\n${readFileSync(logPath, "utf8")}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { stop };
+}
+
 export async function startDokkuHost(options: StartOptions = {}): Promise<DokkuHost> {
   requireSshd();
   requireRoot();
@@ -179,8 +245,10 @@ export async function startDokkuHost(options: StartOptions = {}): Promise<DokkuH
   const sshDir = join(dir, "ssh");
   const stateDir = join(dir, "state");
   let sshd: RunningSshd | undefined;
+  let daemon: RunningDaemon | undefined;
   try {
     installDouble(join(dir, "double"));
+    daemon = await launchDaemon(dir, account);
     const entry = join(dir, "double", "dokku");
     installShellDokku(join(dir, "bin"), entry);
     const { keyPath, hostPublicKey } = await writeKeys(sshDir, entry, options.clientKey);
@@ -190,6 +258,7 @@ export async function startDokkuHost(options: StartOptions = {}): Promise<DokkuH
     const configPath = await writeSshdConfig(dir, port);
     sshd = await launchSshd(configPath, join(sshDir, "sshd.log"), port);
     const running = sshd;
+    const serving = daemon;
     let stopped = false;
     return {
       url: `ssh://${DOKKU_USER}@127.0.0.1:${port}`,
@@ -209,11 +278,13 @@ export async function startDokkuHost(options: StartOptions = {}): Promise<DokkuH
         if (stopped) return;
         stopped = true;
         await running.stop();
+        await serving.stop();
         if (ownsDir) rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await sshd?.stop();
+    await daemon?.stop();
     if (ownsDir) rmSync(dir, { recursive: true, force: true });
     throw error;
   }

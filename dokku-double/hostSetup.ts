@@ -22,6 +22,7 @@ import {
 import { stripTypeScriptTypes } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { toolsDir } from "../toolchain/tools.ts";
 
 const run = promisify(execFile);
 
@@ -161,8 +162,8 @@ function installNode(target: string): void {
 
 /**
  * TypeScript → JavaScript by type stripping, with `./x.ts` specifiers rewritten
- * to `./x.js`. Done once per instance because every SSH command starts a fresh
- * Node process, and stripping at load time costs ~100 ms per command.
+ * to `./x.js`, once per instance: the daemon and any hand-run command then load
+ * plain JavaScript.
  */
 function stripTypes(source: string): string {
   const emit = process.emitWarning;
@@ -177,11 +178,25 @@ function stripTypes(source: string): string {
   }
 }
 
-/** Copies the entry script and the CLI (not the tests, types stripped) into the instance. */
+/** The daemon's per-command client, built by toolchain/ensure.sh from dokku-double/client. */
+export function clientBinary(): string {
+  const path = join(toolsDir(), "bin", "dokku-double-client");
+  if (!existsSync(path)) {
+    throw new DokkuHostError(
+      `${path} not found: build it with \`toolchain/ensure.sh --only dokku-client\` (./platform does it)`,
+    );
+  }
+  return path;
+}
+
+/** Copies the entry script, the daemon's client and the CLI (not the tests, types stripped) into the instance. */
 export function installDouble(doubleDir: string): void {
   mkdirSync(join(doubleDir, "cli"), { recursive: true, mode: 0o755 });
   copyFileSync(join(SOURCE_DIR, "dokku"), join(doubleDir, "dokku"));
   chmodSync(join(doubleDir, "dokku"), 0o755);
+  // Copied, not linked: the tools folder may sit where the dokku user cannot reach it.
+  copyFileSync(clientBinary(), join(doubleDir, "client"));
+  chmodSync(join(doubleDir, "client"), 0o755);
   for (const name of readdirSync(join(SOURCE_DIR, "cli"))) {
     if (!name.endsWith(".ts") || name.endsWith(".test.ts")) continue;
     const target = join(doubleDir, "cli", name.replace(/\.ts$/, ".js"));

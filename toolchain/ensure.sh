@@ -8,11 +8,12 @@
 #   mailpit                   the local SMTP server with a web inbox (mail/README.md)
 #   minio                     the local S3-compatible object store (see object-store/README.md)
 #   tether                    runs the platform's children so they die with it (processes/README.md)
+#   dokku-double-client       the Dokku test host's per-command client of its daemon (dokku-double/README.md)
 #   promtool                  Prometheus' rule checker, for the alert rules' unit tests (ops/)
 # Every entry point (./platform, .ci/run) calls this; each step is skipped when its
 # output exists and its inputs (versions.env and the sources it builds) are unchanged.
 #
-# Usage: toolchain/ensure.sh [--only node|tether|pulumi|kratos|mailpit|minio|promtool] [--quiet]
+# Usage: toolchain/ensure.sh [--only node|tether|dokku-client|pulumi|kratos|mailpit|minio|promtool] [--quiet]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,7 +26,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) ONLY=$2; shift 2 ;;
     --quiet) QUIET=1; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ensure.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -213,6 +214,19 @@ ensure_tether() {
   fi
 }
 
+# The Dokku test double's client (dokku-double/client, standard library only):
+# the forced command's last step, forwarding the command to the double's daemon.
+ensure_dokku_client() {
+  go_env
+  local dir=$ROOT/dokku-double/client bin=$TOOLS/bin/dokku-double-client
+  local key; key=$(inputs_hash "$dir/go.mod" "$dir"/*.go)
+  if ! [[ -x $bin ]] || ! is_fresh "$TOOLS/bin/.dokku-double-client-stamp" "$key"; then
+    say "building dokku-double-client"
+    build_go "dokku-double-client" "$dir" . "$bin" "-s -w"
+    echo "$key" >"$TOOLS/bin/.dokku-double-client-stamp"
+  fi
+}
+
 # Only cmd/promtool, without the service-discovery plugins (remove_all_sd): the
 # rule tests need none of them, and they are most of Prometheus' dependencies.
 ensure_promtool() {
@@ -234,13 +248,14 @@ main() {
   case "$ONLY" in
     ""|node) ensure_node ;;&
     ""|tether) ensure_tether ;;&
+    ""|dokku-client) ensure_dokku_client ;;&
     ""|pulumi) ensure_pulumi ;;&
     ""|kratos) ensure_kratos ;;&
     ""|mailpit) ensure_mailpit ;;&
     ""|minio) ensure_minio ;;&
     ""|promtool) ensure_promtool ;;
-    node|tether|pulumi|kratos|mailpit|minio) ;;
-    *) die "--only takes node, tether, pulumi, kratos, mailpit, minio or promtool" ;;
+    node|tether|dokku-client|pulumi|kratos|mailpit|minio) ;;
+    *) die "--only takes node, tether, dokku-client, pulumi, kratos, mailpit, minio or promtool" ;;
   esac
 }
 main

@@ -29,6 +29,21 @@ export interface Stdin {
   readLine(): { line: string; terminated: boolean };
 }
 
+/**
+ * Thrown by a stdin that has to fetch more input asynchronously (the daemon's,
+ * whose client forwards stdin on request): the command runner fetches it and
+ * replays the command from a fresh state, so commands stay synchronous readers.
+ */
+export class StdinNeeded extends Error {
+  override readonly name = "StdinNeeded";
+  readonly mode: "line" | "all";
+
+  constructor(mode: "line" | "all") {
+    super(`stdin: need ${mode === "line" ? "a line" : "everything to EOF"}`);
+    this.mode = mode;
+  }
+}
+
 export interface Ctx {
   readonly state: HostState;
   readonly out: Output;
@@ -42,7 +57,7 @@ export interface Ctx {
   randomHex(bytes: number): string;
 }
 
-export function globalFlagsFromEnv(env: NodeJS.ProcessEnv): GlobalFlags {
+export function globalFlagsFromEnv(env: Readonly<Record<string, string | undefined>>): GlobalFlags {
   return {
     quiet: (env.DOKKU_QUIET_OUTPUT ?? "") !== "",
     trace: (env.DOKKU_TRACE ?? "") !== "",

@@ -44,7 +44,8 @@ export interface DelayRule {
 
 export interface FaultsFile {
   rules: FaultRule[];
-  delay: DelayRule | null;
+  /** One per `match` (test files share the host, each slows its own apps); the first that matches applies. */
+  delays: DelayRule[];
 }
 
 export type FaultAction =
@@ -58,7 +59,7 @@ export interface FaultDecision {
 }
 
 export function emptyFaults(): FaultsFile {
-  return { rules: [], delay: null };
+  return { rules: [], delays: [] };
 }
 
 export function toFaultMatch(pattern: RegExp | undefined): FaultMatch | null {
@@ -99,14 +100,16 @@ export function decideFaults(
         ? { kind: "fail", exitCode: rule.exitCode, stderr: rule.stderr, ruleId: rule.id }
         : { kind: "drop", when: rule.when, ruleId: rule.id };
   }
-  const delayMs = faults.delay && matches(faults.delay.match, commandLine) ? faults.delay.ms : 0;
-  return { decision: { action, delayMs }, next: { rules, delay: faults.delay } };
+  const delayMs = faults.delays.find((delay) => matches(delay.match, commandLine))?.ms ?? 0;
+  return { decision: { action, delayMs }, next: { rules, delays: faults.delays } };
 }
 
 export function readFaults(path: string): FaultsFile {
   if (!existsSync(path)) return emptyFaults();
   const text = readFileSync(path, "utf8");
-  return text.trim() === "" ? emptyFaults() : (JSON.parse(text) as FaultsFile);
+  return text.trim() === ""
+    ? emptyFaults()
+    : { ...emptyFaults(), ...(JSON.parse(text) as Partial<FaultsFile>) };
 }
 
 /** Atomic replace, readable by both the host (root) and the `dokku` user. */

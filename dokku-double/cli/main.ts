@@ -1,22 +1,15 @@
 /**
- * Node side of the forced command. The bash entry (`../dokku`) has already done
+ * Node side of the forced command when no daemon serves the host (the
+ * repository copy run by hand; an instance normally hands commands to
+ * `daemon.ts` through its client). The bash entry (`../dokku`) has already done
  * Dokku's two-stage argument parsing, exported the global-flag variables, and
- * taken the flock on the state directory (fd 9); this process:
- * 1. applies any armed fault (fail instead of running, or drop the SSH session
- *    before/after the state change),
- * 2. runs the command against the state and saves it,
- * 3. appends to the command log, releases the lock,
- * 4. waits out an injected delay, then releases the buffered output and exits.
+ * taken the flock on the state directory (fd 9); `runCommand` does the rest and
+ * this process releases the output and exits with the command's code.
  */
 import { closeSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { appendCommandLog, type LoggedFault } from "./commandLog.ts";
-import { type Ctx, cryptoRandomHex, globalFlagsFromEnv, processStdin } from "./context.ts";
-import { dispatch } from "./dispatch.ts";
-import { DokkuFailure, SilentExit, UsageExit } from "./errors.ts";
-import { decideFaults, readFaults, writeFaults } from "./faults.ts";
-import { Output } from "./output.ts";
-import { StateStore } from "./state.ts";
+import { resolve } from "node:path";
+import { runCommand } from "./commandRun.ts";
+import { processStdin } from "./context.ts";
 
 /** The entry script passes the flock as an inherited fd and names it here; absent when run by hand. */
 const LOCK_FD = Number(process.env.DOKKU_DOUBLE_LOCK_FD ?? "");
@@ -57,98 +50,21 @@ function dropConnection(): never {
   process.exit(255);
 }
 
-function releaseLock(): void {
-  if (Number.isInteger(LOCK_FD) && LOCK_FD > 2) closeSync(LOCK_FD);
+const stateDir = process.env.DOKKU_DOUBLE_STATE_DIR ?? resolve(import.meta.dirname, "../../state");
+const outcome = await runCommand(
+  { stateDir, argv: process.argv.slice(2), env: process.env },
+  {
+    stdin: processStdin(),
+    // Taken by the entry script before this process started.
+    lock: async () => undefined,
+    unlock: () => {
+      if (Number.isInteger(LOCK_FD) && LOCK_FD > 2) closeSync(LOCK_FD);
+    },
+    drop: async () => dropConnection(),
+  },
+);
+if (outcome.kind === "exit") {
+  process.stdout.write(outcome.stdout);
+  process.stderr.write(outcome.stderr);
+  process.exitCode = outcome.exitCode;
 }
-
-async function main(): Promise<number> {
-  const startedMs = Number(process.env.DOKKU_DOUBLE_STARTED_MS) || Date.now();
-  const stateDir = process.env.DOKKU_DOUBLE_STATE_DIR ?? resolve(import.meta.dirname, "../../state");
-  const argv = process.argv.slice(2);
-  const raw = process.env.DOKKU_DOUBLE_RAW_COMMAND ?? null;
-  const faultsPath = join(stateDir, "faults.json");
-  const logPath = join(stateDir, "commands.jsonl");
-
-  const faults = readFaults(faultsPath);
-  const { decision, next } = decideFaults(faults, argv.join(" "));
-  if (JSON.stringify(next) !== JSON.stringify(faults)) writeFaults(faultsPath, next);
-  const log = (exitCode: number, fault: LoggedFault): void =>
-    appendCommandLog(logPath, {
-      at: new Date(startedMs).toISOString(),
-      argv,
-      raw,
-      exitCode,
-      durationMs: Date.now() - startedMs + decision.delayMs,
-      fault,
-      delayMs: decision.delayMs,
-    });
-
-  const action = decision.action;
-  if (action.kind === "fail") {
-    log(action.exitCode, "fail");
-    releaseLock();
-    if (decision.delayMs > 0) await sleep(decision.delayMs);
-    if (action.stderr !== "")
-      process.stderr.write(action.stderr.endsWith("\n") ? action.stderr : `${action.stderr}\n`);
-    return action.exitCode;
-  }
-  if (action.kind === "drop" && action.when === "before") {
-    log(255, "drop-before");
-    dropConnection();
-  }
-
-  const flags = globalFlagsFromEnv(process.env);
-  const out = new Output(flags.quiet);
-  const store = new StateStore(join(stateDir, "state.json"));
-  const state = store.load();
-  const stdin = processStdin();
-  const ctx: Ctx = {
-    state,
-    out,
-    flags,
-    stdin,
-    user: process.env.SSH_USER === "root" ? "root" : "dokku",
-    now: () => Date.now(),
-    randomHex: cryptoRandomHex,
-  };
-
-  let exitCode = 0;
-  try {
-    await dispatch(ctx, argv, { hasTty: () => stdin.isTty() });
-  } catch (error) {
-    if (error instanceof DokkuFailure) {
-      if (error.message !== "") out.warn(error.message);
-      exitCode = error.exitCode;
-    } else if (error instanceof SilentExit) {
-      exitCode = error.exitCode;
-    } else if (error instanceof UsageExit) {
-      out.write("stderr", error.text.endsWith("\n") ? error.text : `${error.text}\n`);
-      exitCode = error.exitCode;
-    } else {
-      // A bug in the double, not Dokku behaviour: keep the state untouched and make it loud.
-      log(70, null);
-      releaseLock();
-      process.stderr.write(`dokku-double internal error: ${(error as Error).stack ?? String(error)}\n`);
-      return 70;
-    }
-  }
-  // Like Dokku's bash plugins, a failing command keeps whatever it changed before failing.
-  store.save(state);
-
-  if (action.kind === "drop") {
-    log(255, "drop-after");
-    dropConnection();
-  }
-  log(exitCode, null);
-  releaseLock();
-  if (decision.delayMs > 0) await sleep(decision.delayMs);
-  process.stdout.write(out.bytes("stdout"));
-  process.stderr.write(out.bytes("stderr"));
-  return exitCode;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
-}
-
-process.exitCode = await main();

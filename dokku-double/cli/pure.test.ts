@@ -96,7 +96,10 @@ describe("fault decisions", () => {
       },
       { id: "b", kind: "drop", nth: 1, seen: 0, match: null, when: "after" },
     ],
-    delay: { ms: 50, match: { source: "^slow", flags: "" } },
+    delays: [
+      { ms: 50, match: { source: "^slow", flags: "" } },
+      { ms: 70, match: { source: "slow", flags: "" } },
+    ],
   });
 
   it("counts only matching commands and fires one rule per command", () => {
@@ -106,6 +109,8 @@ describe("fault decisions", () => {
     expect(second.decision.action).toMatchObject({ kind: "fail", exitCode: 9 });
     expect(second.next.rules).toEqual([]);
     expect(decideFaults(second.next, "slow:thing").decision.delayMs).toBe(50);
+    expect(decideFaults(second.next, "apps:create slow-app").decision.delayMs).toBe(70);
+    expect(decideFaults(second.next, "apps:create fast-app").decision.delayMs).toBe(0);
     expect(decideFaults(emptyFaults(), "anything").decision).toEqual({
       action: { kind: "none" },
       delayMs: 0,

@@ -286,7 +286,8 @@ describe("a customer's life, from Stripe to the Dokku host", { timeout: 600_000 
     // The service killed in the middle of an up (a downgrade): after a restart the job is retried and converges.
     const faults = target.faults;
     const names = tenantNames(parseTenantSpec(instance.spec).slug);
-    await faults?.setDelay(400, { match: new RegExp(`\\b(${names.runtimeApp}|${names.homeserverApp})\\b`) });
+    const slow = new RegExp(`\\b(${names.runtimeApp}|${names.homeserverApp})\\b`);
+    await faults?.setDelay(400, { match: slow });
     const current = await local.stripe.subscriptions.retrieve(subscription);
     await local.stripe.subscriptions.update(subscription, {
       items: [{ id: current.items.data[0]?.id ?? "", price: "price_mindroom_starter" }],
@@ -296,7 +297,7 @@ describe("a customer's life, from Stripe to the Dokku host", { timeout: 600_000 
       return latest?.status === "running" && (latest.progress?.done ?? 0) >= 1 ? true : undefined;
     });
     await service.stop("SIGKILL");
-    await faults?.setDelay(0);
+    await faults?.setDelay(0, { match: slow });
     await service.start();
     instance = await converged(customer, "running", (i) => i.tier === "starter");
     instance = await settled(customer);

@@ -237,9 +237,8 @@ describe("two control planes, one database, one S3 backend", () => {
     const instance = instances[0];
     if (!victim || !instance) throw new Error("no customer");
     const names = tenantNames(parseTenantSpec(instance.spec).slug);
-    await target.faults?.setDelay(400, {
-      match: new RegExp(`\\b(${names.runtimeApp}|${names.homeserverApp})\\b`),
-    });
+    const slow = new RegExp(`\\b(${names.runtimeApp}|${names.homeserverApp})\\b`);
+    await target.faults?.setDelay(400, { match: slow });
     await changePlan(victim.subscription, "price_mindroom_starter");
     const running = await waitFor(
       "the downgrade to be under way",
@@ -256,7 +255,7 @@ describe("two control planes, one database, one S3 backend", () => {
     const holder = services.find((s) => s.pid === lease[0]?.pid);
     if (!holder) throw new Error(`no service holds lease ${running.leaseHolder}`);
     await holder.stop("SIGKILL");
-    await target.faults?.setDelay(0);
+    await target.faults?.setDelay(0, { match: slow });
     // Its pulumi died with it, holding the stack's lock in the bucket.
     const locks = await bucket.client.send(
       new ListObjectsV2Command({ Bucket: bucket.bucket, Prefix: `${lockFolder(PROJECT, instance.slug)}/` }),

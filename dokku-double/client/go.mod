@@ -1,0 +1,3 @@
+module mindroom.cloud/dokku-double/client
+
+go 1.26
