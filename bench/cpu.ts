@@ -3,7 +3,7 @@
  * other work: how much CPU our own processes used, split into the automation
  * layer (this process, the pool's workers, their pulumi CLIs, language host,
  * analyzer and provider plugins) and the Dokku test host (its sshd, the SSH
- * sessions and the double's processes, which a real deployment runs on another
+ * sessions and the double's daemon, which a real deployment runs on another
  * machine), and how busy the whole machine was. From /proc, in milliseconds.
  */
 import { execFileSync } from "node:child_process";
@@ -20,7 +20,7 @@ interface Ticks {
   readonly children: number;
 }
 
-function processTicks(pid: number | "self"): Ticks | undefined {
+function processTicks(pid: number): Ticks | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
@@ -37,22 +37,52 @@ function processTicks(pid: number | "self"): Ticks | undefined {
 }
 
 /**
- * CPU used so far by this process and all its descendants: its own time, the
- * time of every child it reaped (cutime/cstime accumulate down the tree, so a
- * finished pulumi CLI's plugins are in its worker's figure), plus the running
- * direct children (workers, sshd) with what they reaped in turn. Deltas of this
- * over a window are the window's CPU cost; only grandchildren still running at
- * its end are missed, and there are none between operations.
+ * Whether a process is the Dokku test host's: its sshd (and through it every SSH
+ * session) or the double's daemon, whatever supervisor sits between them and us.
+ */
+function isHostProcess(pid: number, p: Ticks): boolean {
+  if (p.comm.startsWith("sshd")) return true;
+  // By its script, not its name: Node 24 names its main thread (and so the process) "MainThread".
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("/double/cli/daemon.js");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * CPU used so far by this process and all its descendants: every live process
+ * of the tree counts its own time plus the time of the children it reaped
+ * (cutime/cstime accumulate down the tree, so a finished pulumi CLI's plugins
+ * are in its worker's figure, a finished SSH session in sshd's). Live processes
+ * are never in anyone's cutime, so nothing counts twice. Deltas of this over a
+ * window are the window's CPU cost. A process below sshd or the double's daemon
+ * counts for the host, however deep (supervisors sit in between).
  */
 export function treeCpuMs(): { automation: number; host: number } {
-  const self = processTicks("self");
-  let automation = self ? self.own + self.children : 0;
-  let host = 0;
+  const processes = new Map<number, Ticks>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const p = processTicks(Number(entry));
-    if (!p || p.ppid !== process.pid) continue;
-    if (p.comm === "sshd") host += p.own + p.children;
+    if (p) processes.set(Number(entry), p);
+  }
+  let automation = 0;
+  let host = 0;
+  for (const [pid, p] of processes) {
+    let inTree = false;
+    let hostSide = false;
+    for (let current = pid, hops = 0; hops < 64; hops++) {
+      if (current === process.pid) {
+        inTree = true;
+        break;
+      }
+      const q = processes.get(current);
+      if (!q) break;
+      if (!hostSide && isHostProcess(current, q)) hostSide = true;
+      current = q.ppid;
+    }
+    if (!inTree) continue;
+    if (hostSide) host += p.own + p.children;
     else automation += p.own + p.children;
   }
   return { automation: automation * TICK_MS, host: host * TICK_MS };

@@ -21,7 +21,7 @@ const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export async function runFocused(
   bench: Bench,
   scenario: FocusedScenario,
-  opts: { runs: number; tenants: number; pools: readonly number[] },
+  opts: { runs: number; tenants: number; pools: readonly number[]; latencyMs: number },
 ): Promise<void> {
   bench.log(`scenario ${scenario}: load ${load1().toFixed(2)}`);
   switch (scenario) {
@@ -69,6 +69,7 @@ export async function runFocused(
     case "throughput":
     case "drift": {
       const pools = scenario === "drift" ? [Math.max(...opts.pools)] : opts.pools;
+      await bench.setLatency(opts.latencyMs);
       const runs = await measureThroughput(bench, pools, opts.tenants, load1, async (_ops, tenants) => {
         if (scenario !== "drift") return;
         const d = await measureDriftAll(bench, tenants, defaultPoolSize());

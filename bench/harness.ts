@@ -233,6 +233,15 @@ export class Bench {
   async resetHost(): Promise<void> {
     await this.host.reset();
   }
+
+  /**
+   * Every Dokku command then waits `ms` before answering, like a distant host;
+   * commands for other tenants go on meanwhile. Cleared by {@link resetHost}.
+   */
+  async setLatency(ms: number): Promise<void> {
+    if (ms > 0) this.log(`test host latency: ${ms} ms per command`);
+    await this.host.faults.setDelay(ms);
+  }
 }
 
 /** Host-side time: wall time with at least one Dokku command in flight (running or waiting for the host lock). */

@@ -55,6 +55,8 @@ Options:
   --runs N       repetitions of the latency measurements (default 3)
   --tenants N    tenants for throughput and drift --all (default 20)
   --pools LIST   pool sizes for throughput, comma-separated (default 1,2,4)
+  --latency MS   per-command latency of the test host for throughput and drift, like a
+                 real host's (0.5 to 5 s: 500 to 5000; default 0, none)
   --out FILE     where to write the results (default docs/benchmarks.md)
   --no-write     print only, leave the results file alone
   --help         this text
@@ -89,6 +91,7 @@ function options(argv: string[]) {
       runs: { type: "string", default: "3" },
       tenants: { type: "string", default: "20" },
       pools: { type: "string", default: "1,2,4" },
+      latency: { type: "string", default: "0" },
       out: { type: "string", default: "docs/benchmarks.md" },
       "no-write": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -104,6 +107,7 @@ function options(argv: string[]) {
     runs: positive("--runs", values.runs),
     tenants: positive("--tenants", values.tenants),
     pools: values.pools.split(",").map((p) => positive("--pools", p.trim())),
+    latencyMs: values.latency === "0" ? 0 : positive("--latency", values.latency),
     out: resolve(import.meta.dirname, "..", values.out),
     write: !values["no-write"],
   };
@@ -199,6 +203,7 @@ async function main(argv: string[]): Promise<number> {
     const profile = await profileOperations(bench, "profile-1");
 
     let drift: DriftAllResult | undefined;
+    await bench.setLatency(opts.latencyMs);
     const throughput = await measureThroughput(
       bench,
       opts.pools,
@@ -214,7 +219,7 @@ async function main(argv: string[]): Promise<number> {
     const results: BenchResults = {
       machine,
       command: commandLine(argv),
-      options: { runs: opts.runs, tenants: opts.tenants, pools: opts.pools },
+      options: { runs: opts.runs, tenants: opts.tenants, pools: opts.pools, latencyMs: opts.latencyMs },
       load: { mean: mean(loads), max: Math.max(...loads) },
       durationMs: now() - started,
       provisioning,

@@ -21,7 +21,13 @@ export const END = "<!-- bench:results:end -->";
 export interface BenchResults {
   readonly machine: MachineInfo;
   readonly command: string;
-  readonly options: { readonly runs: number; readonly tenants: number; readonly pools: readonly number[] };
+  readonly options: {
+    readonly runs: number;
+    readonly tenants: number;
+    readonly pools: readonly number[];
+    /** Per-command latency the test host added for throughput and drift (`--latency`), 0 for none. */
+    readonly latencyMs: number;
+  };
   readonly load: { readonly mean: number; readonly max: number };
   readonly durationMs: number;
   readonly provisioning: ProvisionResult;
@@ -129,8 +135,9 @@ function table(header: readonly string[], body: readonly (readonly string[])[]):
 /**
  * What the pool-of-1 run says any pool could reach: N applies need their CPU
  * time shared by the cores (here the test host's processes share them too; on
- * a deployment the Dokku host is another machine), and the double runs one
- * Dokku command at a time, so no pool size beats wall/(cpu/cores) or wall/host.
+ * a deployment the Dokku host is another machine), so no pool size beats
+ * wall/(cpu/cores). The double runs different apps' commands side by side (as
+ * Dokku does), so its busy time bounds nothing by itself.
  */
 function bounds(r: BenchResults): string[] {
   const one = r.throughput.find((t) => t.poolSize === 1);
@@ -139,7 +146,7 @@ function bounds(r: BenchResults): string[] {
   const both = (one.cpuAutomationMs + one.cpuHostMs) / cores;
   const automation = one.cpuAutomationMs / cores;
   return [
-    `**Limits from the pool-of-1 run.** Its ${one.tenants} applies used ${seconds(one.cpuAutomationMs)} of CPU in the automation layer's processes and ${seconds(one.cpuHostMs)} in the test host's (sshd and the double), all on these ${cores} cores: at least ${seconds(both)} of wall time whatever the pool, so a speedup over pool 1 of at most ${ratio(one.wallMs / both)} on this machine (less while other work shares the cores). With the Dokku host on another machine, the control plane's own CPU would allow ${ratio(one.wallMs / automation)} on 2 cores. The host had a Dokku command in flight for ${seconds(one.hostBusyMs)} and the double runs them one at a time: at most ${ratio(one.wallMs / one.hostBusyMs)} from the host's side.`,
+    `**Limits from the pool-of-1 run.** Its ${one.tenants} applies used ${seconds(one.cpuAutomationMs)} of CPU in the automation layer's processes and ${seconds(one.cpuHostMs)} in the test host's (sshd and the double), all on these ${cores} cores: at least ${seconds(both)} of wall time whatever the pool, so a speedup over pool 1 of at most ${ratio(one.wallMs / both)} on this machine (less while other work shares the cores). With the Dokku host on another machine, the control plane's own CPU would allow ${ratio(one.wallMs / automation)} on 2 cores. The host had a Dokku command in flight for ${seconds(one.hostBusyMs)}; the double serves them from one long-running process and runs different tenants' commands side by side, as Dokku does${r.options.latencyMs > 0 ? `, each after a latency of ${seconds(r.options.latencyMs)}` : ""}.`,
     "",
   ];
 }
@@ -157,7 +164,7 @@ export function markdown(r: BenchResults): string {
     "",
     `## Results of ${m.date.slice(0, 16).replace("T", " ")} UTC`,
     "",
-    `- **Command:** \`${r.command}\` (${r.options.runs} runs for latencies, ${r.options.tenants} tenants for throughput and drift, pools ${r.options.pools.join(", ")}); the whole run took ${seconds(r.durationMs)}.`,
+    `- **Command:** \`${r.command}\` (${r.options.runs} runs for latencies, ${r.options.tenants} tenants for throughput and drift, pools ${r.options.pools.join(", ")}, host latency ${r.options.latencyMs > 0 ? seconds(r.options.latencyMs) : "none"} per command for throughput and drift); the whole run took ${seconds(r.durationMs)}.`,
     `- **Machine:** ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB memory, ${m.kernel}.`,
     `- **Load:** \`uptime\` at the start: \`${m.uptimeStart}\`; at the end: \`${m.uptimeEnd}\`. 1-minute load sampled every 5 s during the run: mean ${r.load.mean.toFixed(2)}, max ${r.load.max.toFixed(2)} (2 cores: anything above 2 means other work was competing for the CPU).`,
     `- **Toolchain:** ${m.versions.map(([k, v]) => `${k} ${v}`).join("; ")}.`,
@@ -173,7 +180,7 @@ export function markdown(r: BenchResults): string {
     "",
     "### 1. Provisioning one new tenant (apply = ensure + up, through the pool)",
     "",
-    "Remote = wall time with at least one `command:remote:Command` running (from `resource.started`/`resource.done` progress events, stamped on receipt). Overhead = total − remote, split into before the first remote command (ensure, workspace, CLI start, program, plan), between remote commands (engine steps and dependency waits while nothing remote runs) and after the last (the SDK's follow-up CLI calls, IPC). Host = wall time with at least one Dokku command in flight on the host, from the double's command log. CPU = CPU time of the automation layer's processes (this process, the worker, pulumi CLIs, language host, analyzer, provider plugin) / of the test host's (sshd, sessions, the double's processes), from /proc; machine busy = share of both cores in use, by anyone.",
+    "Remote = wall time with at least one `command:remote:Command` running (from `resource.started`/`resource.done` progress events, stamped on receipt). Overhead = total − remote, split into before the first remote command (ensure, workspace, CLI start, program, plan), between remote commands (engine steps and dependency waits while nothing remote runs) and after the last (the SDK's follow-up CLI calls, IPC). Host = wall time with at least one Dokku command in flight on the host, from the double's command log. CPU = CPU time of the automation layer's processes (this process, the worker, pulumi CLIs, language host, analyzer, provider plugin) / of the test host's (sshd, sessions, the double's daemon), from /proc; machine busy = share of both cores in use, by anyone.",
     "",
     table(
       [
@@ -262,7 +269,7 @@ export function markdown(r: BenchResults): string {
     "",
     "### 4. Throughput",
     "",
-    `All ${r.options.tenants} applies submitted at once to a fresh pool; peak RSS is the pool's own sample (\`peakRss\`: the worker's process tree, i.e. worker, pulumi CLI, language host, provider plugins) per worker, max / mean. Host busy = wall time with at least one Dokku command in flight (the double runs one command at a time under a host-wide lock).`,
+    `All ${r.options.tenants} applies submitted at once to a fresh pool; peak RSS is the pool's own sample (\`peakRss\`: the worker's process tree, i.e. worker, pulumi CLI, language host, provider plugins) per worker, max / mean. Host busy = wall time with at least one Dokku command in flight (the double runs different apps' commands side by side and one app's in order, like Dokku's app locks).`,
     "",
     table(
       [

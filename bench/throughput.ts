@@ -20,7 +20,7 @@ export interface ThroughputRun {
   /** Peak RSS of each worker's process tree, in bytes (one entry per worker pid). */
   readonly peakRss: readonly number[];
   readonly dokkuCommands: number;
-  /** Wall time with at least one Dokku command in flight on the host (the double runs one at a time). */
+  /** Wall time with at least one Dokku command in flight on the host. */
   readonly hostBusyMs: number;
   /** CPU the automation layer and the test host used for the whole provisioning; the machine's busy share meanwhile. */
   readonly cpuAutomationMs: number;
