@@ -8,7 +8,8 @@ import { type Stdin, StdinNeeded } from "./context.ts";
 
 export class ForwardedStdin implements Stdin {
   private readonly tty: boolean;
-  private data = Buffer.alloc(0);
+  private received: Buffer[] = [];
+  private joined = Buffer.alloc(0);
   private ended = false;
   private position = 0;
 
@@ -26,7 +27,16 @@ export class ForwardedStdin implements Stdin {
   }
 
   append(chunk: Buffer): void {
-    this.data = Buffer.concat([this.data, chunk]);
+    // Joined on the next read, not per chunk: a dump arrives in many 64 KiB frames.
+    this.received.push(chunk);
+  }
+
+  private get data(): Buffer {
+    if (this.received.length > 0) {
+      this.joined = Buffer.concat([this.joined, ...this.received]);
+      this.received = [];
+    }
+    return this.joined;
   }
 
   /** The client's stdin reached EOF. */
