@@ -6,12 +6,17 @@
  * queue. Ordering and overlap are asserted, never durations.
  */
 import { describe, expect, it, vi } from "vitest";
+import type { LoggedCommand } from "./faultControl.ts";
 import { dokku, newApp, ok, target } from "./testSupport.ts";
 
 const faults = target.faults;
 const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** Far longer than an SSH command takes on a loaded machine, so "still waiting" is unambiguous. */
-const LATENCY_MS = 15_000;
+const LATENCY_MS = 20_000;
+
+async function logged(command: string): Promise<LoggedCommand | undefined> {
+  return ((await target.commandLog?.()) ?? []).find((entry) => entry.argv.join(" ") === command);
+}
 
 describe.skipIf(!faults || !target.execTrace)(
   `the double's daemon${faults ? "" : ` (skipped: ${target.faultsUnavailable ?? ""})`}`,
@@ -33,28 +38,35 @@ describe.skipIf(!faults || !target.execTrace)(
       const slow = new RegExp(`^apps:exists ${literal(slowApp)}$`);
       await faults?.setDelay(LATENCY_MS, { match: slow });
       try {
-        const settled: string[] = [];
-        const track = <T>(name: string, promise: Promise<T>): Promise<T> =>
-          promise.finally(() => settled.push(name));
-        const slowCommand = track("slow", dokku(`apps:exists ${slowApp}`));
+        let slowSettled = false;
+        const slowCommand = dokku(`apps:exists ${slowApp}`).finally(() => {
+          slowSettled = true;
+        });
         // Logged once its state work is done: from here on it is waiting out its latency.
-        await vi.waitFor(
-          async () => {
-            const log = (await target.commandLog?.()) ?? [];
-            expect(log.some((entry) => entry.argv.join(" ") === `apps:exists ${slowApp}`)).toBe(true);
-          },
-          { timeout: 60_000, interval: 100 },
-        );
-        const sameApp = track("same app", dokku(`config:set --no-restart ${slowApp} AFTER=slow`));
+        await vi.waitFor(async () => expect(await logged(`apps:exists ${slowApp}`)).toBeDefined(), {
+          timeout: 60_000,
+          interval: 100,
+        });
+        const sameApp = dokku(`config:set --no-restart ${slowApp} AFTER=slow`);
         const other = await dokku(`config:set --no-restart ${otherApp} BESIDE=slow`);
         expect(other.code).toBe(0);
         // The other app's command finished while the slow one still waited.
-        expect(settled).toEqual([]);
+        expect(slowSettled).toBe(false);
         const [slowResult, sameResult] = await Promise.all([slowCommand, sameApp]);
         expect(slowResult.code).toBe(0);
         expect(sameResult.code).toBe(0);
-        // The same app's command, though it had no latency of its own, waited for the slow one.
-        expect(settled).toEqual(["slow", "same app"]);
+        // The same app's command, though it had no latency of its own, changed the state only
+        // after the slow one's latency was over (the log's end = start + duration, latency included).
+        const end = (entry: LoggedCommand | undefined): number =>
+          entry ? Date.parse(entry.at) + entry.durationMs : Number.NaN;
+        const slowEntry = await logged(`apps:exists ${slowApp}`);
+        expect(slowEntry?.delayMs).toBe(LATENCY_MS);
+        expect(end(await logged(`config:set --no-restart ${slowApp} AFTER=slow`))).toBeGreaterThanOrEqual(
+          end(slowEntry),
+        );
+        expect(end(await logged(`config:set --no-restart ${otherApp} BESIDE=slow`))).toBeLessThan(
+          end(slowEntry),
+        );
       } finally {
         await faults?.setDelay(0, { match: slow });
       }
