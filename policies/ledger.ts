@@ -82,6 +82,13 @@ export class AnalysisLedger {
     return undefined;
   }
 
+  /** Whether a ControlPlane is at or above `urn`: the platform stack's resource, not a tenant's. */
+  inControlPlane(urn: string): boolean {
+    for (let r = this.resources.get(urn); r; r = r.parent ? this.resources.get(r.parent) : undefined)
+      if (r.type === TYPES.controlPlane) return true;
+    return false;
+  }
+
   /** Records which sensitive fields of a resource are plain text (from the remediation pass, see secrets.ts). */
   recordPlainSecrets(urn: string, paths: readonly string[]): void {
     this.plainSecrets.set(urn, paths);

@@ -2,6 +2,8 @@
 export const TYPES = {
   stack: "pulumi:pulumi:Stack",
   tenant: "mindroom:index:MindRoomTenant",
+  /** The platform stack's (stacks/platform/): the control plane, no tenant. */
+  controlPlane: "mindroom:platform:ControlPlane",
   network: "mindroom:dokku:Network",
   service: "mindroom:dokku:Service",
   app: "mindroom:dokku:App",

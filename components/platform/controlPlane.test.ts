@@ -4,35 +4,13 @@
  * bucket and the KMS key) with exactly the settings production relies on.
  */
 import { describe, expect, it } from "vitest";
+import { SAMPLE_CONTROL_IMAGE, SAMPLE_ZONE_ID, samplePlatformSpec } from "../../testing/platformSamples.ts";
 import { isSecret, type RecordedResource, recordResources, reveal } from "../../testing/pulumiMocks.ts";
-import { type PlatformSpec, type PlatformSpecInput, parsePlatformSpec } from "../platformSpec.ts";
+import type { PlatformSpec } from "../platformSpec.ts";
 import { CONTROL_PLANE_NAMES, ControlPlane, type ControlPlaneOutputs } from "./controlPlane.ts";
 
-const IMAGE = `ghcr.io/mindroom-ai/mindroom-cloud@sha256:${"c".repeat(64)}`;
-const ZONE = "0123456789abcdef0123456789abcdef";
-
-function samplePlatformSpec(overrides: Partial<PlatformSpecInput> = {}): PlatformSpec {
-  return parsePlatformSpec({
-    environment: "production",
-    host: {
-      url: "ssh://root@control.example.com:22",
-      hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockMockMockMockMockMockMockMockMockMockMock",
-      address: "203.0.113.10",
-    },
-    image: IMAGE,
-    domains: { webhooks: "hooks.example.com", portal: "app.example.com" },
-    tlsEmail: "ops@example.com",
-    dns: { enabled: true, zoneId: ZONE, proxied: false },
-    storage: {
-      enabled: true,
-      bucket: "mindroom-backups",
-      region: "eu-central-1",
-      retentionDays: 30,
-      secretsKeyAlias: "mindroom-secrets",
-    },
-    ...overrides,
-  });
-}
+const IMAGE = SAMPLE_CONTROL_IMAGE;
+const ZONE = SAMPLE_ZONE_ID;
 
 async function build(spec: PlatformSpec) {
   let outputs: ControlPlaneOutputs | undefined;

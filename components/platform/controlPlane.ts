@@ -15,18 +15,13 @@ import { DokkuTls } from "../dokku/tls.ts";
 import type { ControlPlanePart, PlatformSpec } from "../platformSpec.ts";
 import { sshTarget } from "../tenantSpec.ts";
 import type { ProcessResources } from "../tiers.ts";
+import { CONTROL_PLANE_NAMES } from "./names.ts";
 import { SecretsKey } from "./secretsKey.ts";
+
+export { CONTROL_PLANE_NAMES };
 
 /** The port each app listens on inside its container (`PORT`); nginx proxies http:80 to it. */
 export const CONTROL_PLANE_PORT = 5000;
-
-/** Names on the control host; no tenant name can take them (tenant names start with mr-, mx-, bk-, net-, pg- or redis-). */
-export const CONTROL_PLANE_NAMES = {
-  network: "mindroom-control",
-  apps: { webhooks: "mindroom-webhooks", portal: "mindroom-portal" },
-  /** The worker's data folder (Pulumi workspaces, plugin cache) survives deploys. */
-  webhooksStorage: "mindroom-webhooks-data",
-} as const;
 
 /** Where the image's `./platform` keeps its data folder (Dockerfile WORKDIR + `.data`). */
 const DATA_DIR = "/app/.data";

@@ -7,6 +7,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import type { TenantNames } from "../../components/tenantNames.ts";
 import { anyResource, inTenant } from "../define.ts";
+import { ledger } from "../ledger.ts";
 import { list, obj, type Props, str } from "../props.ts";
 import { isInfrastructure, shortType, TYPES } from "../resourceTypes.ts";
 
@@ -42,13 +43,15 @@ function misnamed(checks: readonly (readonly [string, string | undefined, readon
 export const tenantNamesCarrySlug: ResourceValidationPolicy = {
   name: "tenant-names-carry-slug",
   description:
-    "Every Dokku app, service, network and storage entry of a tenant is named from that tenant's slug, and every resource belongs to a tenant.",
+    "Every Dokku app, service, network and storage entry of a tenant is named from that tenant's slug, and every resource belongs to a tenant (or, in the platform stack, to the control plane).",
   enforcementLevel: "mandatory",
   remediationSteps:
     "Derive every name with tenantNames(slug) (components/tenantNames.ts) and create resources inside the MindRoomTenant.",
   ...anyResource({ config: [] }, ({ resource, tenant, report }) => {
     if (isInfrastructure(resource.type) || resource.type === TYPES.tenant) return;
     if (!tenant) {
+      // The platform stack's resources belong to the control plane; the other rules still judge them.
+      if (ledger.inControlPlane(resource.urn)) return;
       report(
         `${shortType(resource.type)} ${resource.name} belongs to no MindRoomTenant; create it inside the tenant's component.`,
       );

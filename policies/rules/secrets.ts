@@ -15,9 +15,10 @@
  *   stack hands the portal.
  */
 import { type ResourceValidationPolicy, Secret, type StackValidationPolicy } from "@pulumi/policy";
+import { CONTROL_PLANE_NAMES } from "../../components/platform/names.ts";
 import { acrossStack, anyResource } from "../define.ts";
-import { ledger } from "../ledger.ts";
-import { forEachString } from "../props.ts";
+import { ledger, type SeenResource } from "../ledger.ts";
+import { forEachString, str } from "../props.ts";
 import { isInfrastructure, shortType, TYPES } from "../resourceTypes.ts";
 import { containsFingerprinted, SECRET_NAME, secretMaterialIn } from "../secretMaterial.ts";
 
@@ -127,16 +128,32 @@ export const noPlaintextSecretMaterial: ResourceValidationPolicy = {
   }),
 };
 
+/**
+ * The one place the root secret may go: the worker's environment in the
+ * platform stack (the webhooks app's config, on a secret stdin), since the
+ * worker derives every tenant's secrets from it.
+ */
+function isWorkerConfig(resource: SeenResource): boolean {
+  if (resource.type !== TYPES.command || !ledger.inControlPlane(resource.urn)) return false;
+  const app = resource.parent ? ledger.resource(resource.parent) : undefined;
+  return (
+    app?.type === TYPES.app &&
+    str(app.props.app) === CONTROL_PLANE_NAMES.apps.webhooks &&
+    resource.name === `${app.name}-config`
+  );
+}
+
 export const rootSecretStaysOut: ResourceValidationPolicy = {
   name: "root-secret-stays-out",
   description:
-    "The platform's root secret reaches no tenant resource, not even as a Pulumi secret: only its HMAC derivations do.",
+    "The platform's root secret reaches no tenant resource, not even as a Pulumi secret: only its HMAC derivations do (the platform stack gives it to the worker's environment alone).",
   enforcementLevel: "mandatory",
   remediationSteps:
     "Derive per-tenant secrets with deriveSecret (components/tenantSecrets.ts) and pass only those.",
   ...anyResource({ config: ["rootSecretSha256", "rootSecretLength"] }, ({ resource, config, report }) => {
     const fingerprint = { sha256: config.rootSecretSha256, length: config.rootSecretLength };
     forEachString(resource.props, (path, text) => {
+      if (path.startsWith(".stdin") && isWorkerConfig(resource)) return;
       if (containsFingerprinted(text, fingerprint)) {
         report(
           `${shortType(resource.type)} ${resource.name}: ${path} contains the platform's root secret; pass only its derivations (deriveSecret).`,

@@ -17,11 +17,15 @@ export const oneTenantPerStack: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   ...acrossStack({ config: [] }, ({ resources, report }) => {
     const tenants = resources.filter((r) => r.type === TYPES.tenant);
-    if (tenants.length !== 1) {
+    // The platform stack holds the control plane and no tenant.
+    const expected = resources.some((r) => r.type === TYPES.controlPlane) ? 0 : 1;
+    if (tenants.length !== expected) {
       const names = tenants.map((t) => t.tenant?.spec.slug ?? t.name);
       report(
         tenants[0]?.tenant,
-        `the stack holds ${tenants.length} MindRoomTenant resources (${names.join(", ") || "none"}); give each tenant its own stack.`,
+        expected === 0
+          ? `the platform stack holds ${tenants.length} MindRoomTenant resources (${names.join(", ")}); tenants live in stacks of their own.`
+          : `the stack holds ${tenants.length} MindRoomTenant resources (${names.join(", ") || "none"}); give each tenant its own stack.`,
       );
     }
   }),
@@ -89,7 +93,8 @@ export const portalOutputsPresent: StackValidationPolicy = {
   ...acrossStack({ config: [] }, ({ resources, report }) => {
     const stack = resources.find((r) => r.type === TYPES.stack && r.parent === undefined);
     const tenant = resources.find((r) => r.type === TYPES.tenant)?.tenant;
-    if (!stack) return;
+    // The platform stack's outputs are the control plane's; one-tenant-per-stack keeps tenants out of it.
+    if (!stack || resources.some((r) => r.type === TYPES.controlPlane)) return;
     const missing = expectations(tenant)
       .filter(([path, ok]) => !ok(at(stack.outputs, path)))
       .map(
