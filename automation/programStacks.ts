@@ -19,6 +19,7 @@ import { classify, OperationContext, retryConcurrent } from "./operationContext.
 import { type OperationOptions, type OperationResult, plainOutputs } from "./operationResult.ts";
 import { pulumiCommand, pulumiEnv } from "./pulumiToolchain.ts";
 import type { AutomationSettings } from "./settings.ts";
+import type { PolicyPackOptions } from "./tenantStacks.ts";
 
 export interface ProgramStack {
   /** The Pulumi project (`mindroom-host`, `mindroom-platform`). */
@@ -30,6 +31,8 @@ export interface ProgramStack {
   readonly main: string;
   /** The stack's whole config; secrets marked. */
   readonly config: ConfigMap;
+  /** The policy pack every preview and up runs through (undefined: none). */
+  readonly policy?: PolicyPackOptions;
 }
 
 export type ProgramOperation = "preview" | "up" | "destroy";
@@ -85,12 +88,12 @@ export async function runProgramStack(
     if (operation !== "destroy") await stack.setAllConfig(def.config);
     let partial: Partial<OperationResult>;
     if (operation === "preview") {
-      const result = await stack.preview(ctx.engine(true));
+      const result = await stack.preview({ ...ctx.engine(true), ...def.policy });
       partial = { changes: result.changeSummary, steps: ctx.steps };
     } else if (operation === "up") {
       const result = await retryConcurrent(() => {
         const run = ctx.engineRun("update");
-        return run.stack(stack).up(run.options);
+        return run.stack(stack).up({ ...run.options, ...def.policy });
       });
       partial = { changes: result.summary.resourceChanges ?? {}, outputs: plainOutputs(result.outputs) };
     } else {

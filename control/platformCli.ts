@@ -12,6 +12,7 @@ import { EXIT_CODES_HELP, exitCodeForResult } from "../automation/cli/exitCodes.
 import { renderResult } from "../automation/cli/render.ts";
 import { loadAutomationSettings } from "../automation/settings.ts";
 import { openDatabase } from "../database/connection.ts";
+import { fleetHosts, listHosts } from "../database/hosts.ts";
 import { loadDatabaseSettings } from "../database/settings.ts";
 import {
   appEnvironments,
@@ -64,7 +65,10 @@ export async function platformMain(argv: string[]): Promise<number> {
     throw new PlatformUsageError(`unknown platform command ${command}`);
   const settings = loadAutomationSettings();
   const database = await openDatabase(loadDatabaseSettings(), { maxConnections: 1 });
-  const spec = await loadPlatformSpec(database.pool, settings).finally(() => database.close());
+  const [spec, hosts] = await Promise.all([
+    loadPlatformSpec(database.pool, settings),
+    listHosts(database.pool).then((table) => fleetHosts(table, settings.hosts)),
+  ]).finally(() => database.close());
   const out = (data: unknown, text: string) =>
     process.stdout.write(values.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
   if (command === "outputs") {
@@ -79,7 +83,7 @@ export async function platformMain(argv: string[]): Promise<number> {
   };
   const environments = appEnvironments({ webhooks: file("webhooks-env"), portal: file("portal-env") });
   const operation = command === "up" ? "up" : "preview";
-  const result = await runPlatformStack(settings, { spec, environments }, operation);
+  const result = await runPlatformStack(settings, { spec, environments, hosts }, operation);
   const style = { color: !values.json && Boolean(process.stdout.isTTY) };
   out(result, renderResult(style, result, operation === "preview"));
   return exitCodeForResult(result);

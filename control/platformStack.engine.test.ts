@@ -145,8 +145,11 @@ describe("the platform stack on the Dokku test host", { timeout: 900_000 }, () =
     const result = JSON.parse(preview.stdout) as {
       status: string;
       steps: { resource: string; op: string }[];
+      policyViolations: { level: string }[];
     };
     expect(result.status).toBe("succeeded");
+    // Through the policy pack, which passes on it.
+    expect(result.policyViolations.filter((v) => v.level === "mandatory")).toEqual([]);
     const created = result.steps.filter((s) => s.op === "create").map((s) => s.resource);
     expect(created).toEqual(
       expect.arrayContaining([

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
 import type { OperationOptions, OperationResult } from "../automation/operationResult.ts";
+import { defaultPolicyPack } from "../automation/operations.ts";
 import {
   type ProgramOperation,
   type ProgramStack,
@@ -16,7 +17,9 @@ import {
   runProgramStack,
 } from "../automation/programStacks.ts";
 import type { AutomationSettings } from "../automation/settings.ts";
+import type { PolicyPackOptions } from "../automation/tenantStacks.ts";
 import { loadBackupSettings } from "../backups/settings.ts";
+import type { KnownHost } from "../components/hostPool.ts";
 import {
   type ControlPlanePart,
   type PlatformSpec,
@@ -139,8 +142,10 @@ export function platformStack(
   spec: PlatformSpec,
   privateKey: string,
   environments: AppEnvironments,
+  policy?: PolicyPackOptions,
 ): ProgramStack {
   return {
+    ...(policy ? { policy } : {}),
     project: PLATFORM_PROJECT,
     stack: platformStackName(spec),
     program: platformProgram,
@@ -157,9 +162,11 @@ export function platformStack(
 export interface PlatformRun {
   readonly spec: PlatformSpec;
   readonly environments: AppEnvironments;
+  /** The fleet the policy pack knows (the hosts table's, control host included). */
+  readonly hosts: readonly KnownHost[];
 }
 
-/** Preview or up the platform stack. */
+/** Preview or up the platform stack, through the policy pack like a tenant's (unless policies are off). */
 export async function runPlatformStack(
   settings: AutomationSettings,
   run: PlatformRun,
@@ -171,7 +178,13 @@ export async function runPlatformStack(
       "DOKKU_SSH_KEY is not set: point it at the private key for the control host",
     );
   const privateKey = readFileSync(settings.sshKeyPath, "utf8");
-  return runProgramStack(settings, platformStack(run.spec, privateKey, run.environments), operation, options);
+  const policy = defaultPolicyPack({ ...settings, hosts: run.hosts });
+  return runProgramStack(
+    settings,
+    platformStack(run.spec, privateKey, run.environments, policy),
+    operation,
+    options,
+  );
 }
 
 export async function platformStackOutputs(settings: AutomationSettings, spec: PlatformSpec) {
