@@ -20,8 +20,10 @@ import { dirname, join } from "node:path";
 import { startAuthServer } from "./auth-server/server.ts";
 import { LOCAL_HOST_POINTER, loadAutomationSettings } from "./automation/settings.ts";
 import { exampleTenant } from "./components/exampleTenant.ts";
+import { providerKeySealingSeed, tenantAccessKey } from "./components/tenantSecrets.ts";
 import { startPortalProcess } from "./control/portalProcess.ts";
 import { openDatabase } from "./database/connection.ts";
+import { sealingKeyPair } from "./database/sealedSecrets.ts";
 import { loadDatabaseSettings } from "./database/settings.ts";
 import { startDokkuHost } from "./dokku-double/host.ts";
 import { startMailpit } from "./mail/mailpit.ts";
@@ -181,6 +183,13 @@ async function start(): Promise<void> {
     PORTAL_PUBLIC_URL: portalUrl,
     PORTAL_COOKIE_SECURE: "false",
     PORTAL_METRICS_PORT: process.env.PORTAL_METRICS_PORT || "0",
+    // Derives each tenant's sign-on key and Matrix registration secret, and nothing else.
+    MINDROOM_TENANT_ACCESS_KEY:
+      process.env.MINDROOM_TENANT_ACCESS_KEY || tenantAccessKey(settings.rootSecret),
+    // Customers' model keys are sealed to the worker's key: the portal can seal, never open.
+    MINDROOM_PROVIDER_KEYS_PUBLIC_KEY:
+      process.env.MINDROOM_PROVIDER_KEYS_PUBLIC_KEY ||
+      sealingKeyPair(providerKeySealingSeed(settings.rootSecret)).publicKey,
   });
   if (portal) stops.push(() => portal.stop());
 

@@ -37,6 +37,11 @@ export interface TenantSecrets {
   readonly sshPrivateKey: string;
   readonly originCertificate?: string;
   readonly originKey?: string;
+  /**
+   * Model provider keys by the runtime's variable name (components/modelProviders.ts): `{}`
+   * removes them from the stack, undefined leaves whatever the stack has (an operator's apply).
+   */
+  readonly providerKeys?: Readonly<Record<string, string>>;
 }
 
 export class TenantWorkspaces {
@@ -69,10 +74,18 @@ export class TenantWorkspaces {
       };
       config[stackConfigKey(CONFIG_KEYS.originKey)] = { value: secrets.originKey, secret: true };
     }
+    const keys = secrets.providerKeys;
+    const keysKey = stackConfigKey(CONFIG_KEYS.providerKeys);
+    if (keys && Object.keys(keys).length > 0) {
+      const sorted = Object.fromEntries(Object.entries(keys).sort(([a], [b]) => (a < b ? -1 : 1)));
+      config[keysKey] = { value: JSON.stringify(sorted), secret: true };
+    }
+    const removeKeys = keys !== undefined && Object.keys(keys).length === 0;
     // A digest of secrets that are long random keys and a private key: it gives none of them away.
-    const digest = createHash("sha256").update(JSON.stringify(config)).digest("hex");
+    const digest = createHash("sha256").update(JSON.stringify({ config, removeKeys })).digest("hex");
     if (!fresh && this.writtenConfig(slug) === `${digest} ${this.configFileStamp(slug)}`) return stack;
     await stack.setAllConfig(config);
+    if (removeKeys && (await stack.getAllConfig())[keysKey]) await stack.removeConfig(keysKey);
     writeFileSync(this.configRecord(slug), `${digest} ${this.configFileStamp(slug)}`);
     return stack;
   }

@@ -13,6 +13,14 @@ export const EXAMPLE_IMAGES = {
   backup: `docker.io/offen/docker-volume-backup@${digest("c")}`,
 } as const;
 
+/** The mautrix bridges' images, placeholders pinned like the others. */
+export const EXAMPLE_BRIDGE_IMAGES = {
+  telegram: `dock.mau.dev/mautrix/telegram@${digest("d")}`,
+  whatsapp: `dock.mau.dev/mautrix/whatsapp@${digest("e")}`,
+  discord: `dock.mau.dev/mautrix/discord@${digest("f")}`,
+  slack: `dock.mau.dev/mautrix/slack@${digest("0")}`,
+} as const;
+
 export function exampleTenant(
   overrides: Partial<TenantSpecInput> & Pick<TenantSpecInput, "host">,
 ): TenantSpecInput {

@@ -72,8 +72,14 @@ describe("one tenant's life on the Dokku test host", { timeout: 600_000 }, () =>
     const before = await observeTenant(target, names);
     spec = { ...spec, tier: "professional" };
     await configure(engine, target, spec);
+    // The config template is the tier's (more agents); the runtime reads it only on a first start.
     expect(await previewSteps(engine)).toEqual(
-      ["homeserver-limits", "runtime-config", "runtime-limits"].map((n) => ({
+      [
+        "homeserver-limits",
+        "runtime-config",
+        "runtime-file-platform-config-template-yaml",
+        "runtime-limits",
+      ].map((n) => ({
         op: "update",
         name: `tenant-${n}`,
       })),

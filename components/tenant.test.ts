@@ -3,7 +3,7 @@ import { isSecret, type RecordedResource, recordResources, reveal } from "../tes
 import { SAMPLE_ROOT_SECRET, SAMPLE_ZONE, sampleSpec } from "../testing/tenantSamples.ts";
 import { configDigest } from "./dokku/configDigest.ts";
 import { MindRoomTenant, type TenantOutputs } from "./tenant.ts";
-import { deriveSecret } from "./tenantSecrets.ts";
+import { deriveAccessSecret, deriveSecret, tenantAccessKey } from "./tenantSecrets.ts";
 import type { TenantSpec } from "./tenantSpec.ts";
 import { TIER_IDS, tier } from "./tiers.ts";
 
@@ -66,6 +66,7 @@ describe("MindRoomTenant: a default tenant (Tuwunel, Let's Encrypt, no DNS, no b
         ),
         "tenant-runtime-storage-data-mr-acme",
         "tenant-homeserver-storage-data-mx-acme",
+        "tenant-runtime-file-platform-config-template-yaml",
         "tenant-runtime-tls-letsencrypt",
         "tenant-homeserver-tls-letsencrypt",
       ].sort(),
@@ -188,8 +189,14 @@ describe.each(TIER_IDS)("MindRoomTenant on the %s tier", (id) => {
 describe("MindRoomTenant options", () => {
   it("runs Synapse with its own Postgres and Redis on the tenant network, linked without restarts", async () => {
     const { resources, outputs } = await build(sampleSpec({ homeserver: "synapse" }));
-    expect(script(byName(resources, "tenant-postgres-service"))).toBe(
-      "set -e\ndokku --quiet postgres:exists pg-acme >/dev/null 2>&1 || dokku postgres:create pg-acme --initial-network net-acme",
+    // Its password is derived (homeserver.yaml names it) and arrives on stdin.
+    const service = byName(resources, "tenant-postgres-service");
+    expect(script(service)).toBe(
+      'set -e\nIFS= read -r SERVICE_PASSWORD\ndokku --quiet postgres:exists pg-acme >/dev/null 2>&1 || dokku postgres:create pg-acme --initial-network net-acme --password "$SERVICE_PASSWORD"',
+    );
+    expect(isSecret(service.inputs.stdin)).toBe(true);
+    expect(String(reveal(service.inputs.stdin))).toBe(
+      `${deriveSecret(SAMPLE_ROOT_SECRET, sampleSpec().slug, "postgres-password")}\n`,
     );
     expect(script(byName(resources, "tenant-redis-service"))).toContain(
       "dokku redis:create redis-acme --initial-network net-acme",
@@ -354,6 +361,56 @@ describe("MindRoomTenant options", () => {
     expect(app.inputs.configDigest).toBe(configDigest(env));
     expect(isSecret(app.inputs.configDigest)).toBe(false);
     expect(JSON.stringify(app.inputs)).not.toContain(env.MINDROOM_API_KEY);
+  });
+
+  it("runs the runtime in platform auth mode for its owner when the spec has platformAuth", async () => {
+    const platformAuth = {
+      accountId: "5b0c3c4e-6d1f-4a55-9a3e-0c7f1f3c2b10",
+      supabaseUrl: "https://auth.mindroom.test",
+      supabaseAnonKey: "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJl",
+      portalUrl: "https://app.mindroom.test/",
+    };
+    const runtimeEnv = async (spec: TenantSpec) =>
+      JSON.parse(
+        String(reveal(byName((await build(spec)).resources, "tenant-runtime-config").inputs.stdin)),
+      ) as Record<string, string>;
+    const env = await runtimeEnv(sampleSpec({ platformAuth }));
+    const access = tenantAccessKey(SAMPLE_ROOT_SECRET);
+    expect(env).toMatchObject({
+      SUPABASE_URL: "https://auth.mindroom.test",
+      SUPABASE_ANON_KEY: platformAuth.supabaseAnonKey,
+      ACCOUNT_ID: platformAuth.accountId,
+      MINDROOM_PUBLIC_URL: "https://acme.mindroom.test",
+      MINDROOM_PLATFORM_SSO_SECRET: deriveAccessSecret(access, "acme", "platform-sso"),
+      MINDROOM_PLATFORM_SSO_URL: "https://app.mindroom.test/sso/mindroom",
+      MINDROOM_PLATFORM_LOGIN_URL: "https://app.mindroom.test/login",
+      MATRIX_REGISTRATION_TOKEN: deriveAccessSecret(access, "acme", "matrix-registration"),
+      // Operators keep their key: in platform mode it opens only the runtime's operational checks.
+      MINDROOM_API_KEY: deriveSecret(SAMPLE_ROOT_SECRET, sampleSpec().slug, "dashboard-api-key"),
+    });
+    // Another tenant's key signs nothing here.
+    expect(env.MINDROOM_PLATFORM_SSO_SECRET).not.toBe(deriveAccessSecret(access, "acme-two", "platform-sso"));
+    const apiKeyMode = await runtimeEnv(sampleSpec());
+    for (const name of [
+      "SUPABASE_URL",
+      "ACCOUNT_ID",
+      "MINDROOM_PLATFORM_SSO_SECRET",
+      "MINDROOM_PLATFORM_SSO_URL",
+    ])
+      expect(apiKeyMode[name], name).toBeUndefined();
+  });
+
+  it("refuses platform auth without a well-formed owner", () => {
+    expect(() =>
+      sampleSpec({
+        platformAuth: {
+          accountId: "not-a-uuid",
+          supabaseUrl: "https://auth.mindroom.test",
+          supabaseAnonKey: "key",
+          portalUrl: "https://app.mindroom.test",
+        },
+      }),
+    ).toThrow(/platformAuth.accountId/);
   });
 
   it("refuses origin-certificate mode without the certificate", async () => {

@@ -1,15 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BackupCredentials } from "./backup/credentials.ts";
+import { BRIDGES, type BridgeKind } from "./bridges.ts";
 import { DnsRecord } from "./dns/record.ts";
-import { DokkuApp } from "./dokku/app.ts";
+import { type AppFile, DokkuApp } from "./dokku/app.ts";
 import { type DokkuHost, dokkuScript, hostCommand } from "./dokku/host.ts";
 import { DokkuNetwork } from "./dokku/network.ts";
 import { DokkuService } from "./dokku/service.ts";
 import { DokkuServiceBackup } from "./dokku/serviceBackup.ts";
 import { DokkuTls, type TlsMode } from "./dokku/tls.ts";
 import {
+  appserviceRegistration,
+  type BridgeTokens,
+  bridgeConfig,
+  synapseHomeserverConfig,
+  synapseSigningKey,
+} from "./homeserverFiles.ts";
+import { mindroomConfig } from "./mindroomConfig/template.ts";
+import { providerKeyEnvironment } from "./modelProviders.ts";
+import {
+  APPSERVICE_DIR,
   type AppSecrets,
   backupJobEnvironment,
+  CONFIG_TEMPLATE_FILE,
   HOMESERVER_DATA_DIR,
   HOMESERVER_PORT,
   homeserverEnvironment,
@@ -18,9 +30,16 @@ import {
   runtimeEnvironment,
 } from "./tenantEnvironment.ts";
 import { type TenantDomains, type TenantNames, tenantDomains, tenantNames } from "./tenantNames.ts";
-import { deriveSecret, type SecretPurpose } from "./tenantSecrets.ts";
+import {
+  type AccessPurpose,
+  deriveAccessSecret,
+  deriveSecret,
+  type SecretPurpose,
+  tenantAccessKey,
+} from "./tenantSecrets.ts";
 import { sshTarget, type TenantSpec } from "./tenantSpec.ts";
 import { type Limit, type ProcessResources, tier } from "./tiers.ts";
+import { toYaml } from "./yamlDocument.ts";
 
 export interface MindRoomTenantArgs {
   readonly spec: TenantSpec;
@@ -35,6 +54,8 @@ export interface MindRoomTenantArgs {
   };
   /** Repair tokens from drift checks (see DokkuHost.repairs). */
   readonly repairs?: Readonly<Record<string, string>>;
+  /** Model provider keys by the runtime's variable name (components/modelProviders.ts); only the runtime gets them. */
+  readonly providerKeys?: pulumi.Input<Readonly<Record<string, string>>>;
 }
 
 /** What the portal, the operators and the policies read from a tenant stack. */
@@ -58,6 +79,8 @@ export interface TenantOutputs {
   readonly backup: { readonly location: string; readonly schedule: string } | null;
   readonly images: { readonly runtime: string; readonly homeserver: string };
   readonly homeserver: string;
+  /** The Matrix bridges running, each its own app. */
+  readonly bridges: readonly { readonly kind: BridgeKind; readonly app: string }[];
 }
 
 /**
@@ -87,14 +110,28 @@ export class MindRoomTenant extends pulumi.ComponentResource {
     const scale = spec.suspended ? 0 : 1;
     const restart = spec.restartGeneration === undefined ? {} : { restartGeneration: spec.restartGeneration };
     const child = { parent: this };
-    const secret = (purpose: SecretPurpose) =>
-      pulumi.secret(pulumi.output(args.rootSecret).apply((root) => deriveSecret(root, spec.slug, purpose)));
+    const secret = (purpose: SecretPurpose, scope?: string) =>
+      pulumi.secret(
+        pulumi.output(args.rootSecret).apply((root) => deriveSecret(root, spec.slug, purpose, scope)),
+      );
+    const accessSecret = (purpose: AccessPurpose) =>
+      pulumi.secret(
+        pulumi
+          .output(args.rootSecret)
+          .apply((root) => deriveAccessSecret(tenantAccessKey(root), spec.slug, purpose)),
+      );
     const appSecrets: pulumi.Output<AppSecrets> = pulumi
-      .all([secret("matrix-registration"), secret("credentials-encryption"), secret("dashboard-api-key")])
-      .apply(([matrixRegistration, credentialsEncryption, dashboardApiKey]) => ({
+      .all([
+        accessSecret("matrix-registration"),
+        secret("credentials-encryption"),
+        secret("dashboard-api-key"),
+        accessSecret("platform-sso"),
+      ])
+      .apply(([matrixRegistration, credentialsEncryption, dashboardApiKey, platformSso]) => ({
         matrixRegistration,
         credentialsEncryption,
         dashboardApiKey,
+        platformSso,
       }));
 
     const network = new DokkuNetwork(`${name}-network`, { host, network: names.network }, child);
@@ -105,7 +142,15 @@ export class MindRoomTenant extends pulumi.ComponentResource {
         ? [
             new DokkuService(
               `${name}-postgres`,
-              { host, kind: "postgres", service: names.postgres, network: names.network, retainData },
+              {
+                host,
+                kind: "postgres",
+                service: names.postgres,
+                network: names.network,
+                retainData,
+                // Synapse's homeserver.yaml names it, so it is derived rather than the plugin's random one.
+                password: secret("postgres-password"),
+              },
               afterNetwork,
             ),
             new DokkuService(
@@ -115,6 +160,53 @@ export class MindRoomTenant extends pulumi.ComponentResource {
             ),
           ]
         : [];
+
+    const bridgeKinds = (spec.bridges ?? []).map((b) => b.kind);
+    const bridgeTokens = (kind: BridgeKind): pulumi.Output<BridgeTokens> =>
+      pulumi
+        .all([secret("bridge-as-token", kind), secret("bridge-hs-token", kind)])
+        .apply(([asToken, hsToken]) => ({ asToken, hsToken }));
+    // Each enabled bridge is registered with the homeserver; a removed registration restarts it.
+    const registrations: AppFile[] = bridgeKinds.map((kind) => ({
+      entry: names.homeserverStorage,
+      path: `${APPSERVICE_DIR}/${kind}.yaml`,
+      content: pulumi.secret(
+        bridgeTokens(kind).apply((t) => appserviceRegistration(kind, names, domains, t)),
+      ),
+      restartOnRemove: true,
+    }));
+    const homeserverFiles: AppFile[] =
+      spec.homeserver === "synapse"
+        ? [
+            {
+              entry: names.homeserverStorage,
+              path: "homeserver.yaml",
+              content: pulumi.secret(
+                pulumi
+                  .all([
+                    appSecrets,
+                    secret("synapse-macaroon"),
+                    secret("synapse-form"),
+                    secret("postgres-password"),
+                  ])
+                  .apply(([s, macaroon, form, postgresPassword]) =>
+                    synapseHomeserverConfig({
+                      names,
+                      domains,
+                      secrets: { registration: s.matrixRegistration, macaroon, form, postgresPassword },
+                      bridges: bridgeKinds,
+                    }),
+                  ),
+              ),
+            },
+            {
+              entry: names.homeserverStorage,
+              path: "signing.key",
+              content: pulumi.secret(secret("synapse-signing-key").apply(synapseSigningKey)),
+            },
+            ...registrations,
+          ]
+        : registrations;
 
     const homeserver = new DokkuApp(
       `${name}-homeserver`,
@@ -126,6 +218,7 @@ export class MindRoomTenant extends pulumi.ComponentResource {
         storage: [{ entry: names.homeserverStorage, containerDir: HOMESERVER_DATA_DIR[spec.homeserver] }],
         resources: plan.homeserver,
         config: pulumi.secret(appSecrets.apply((s) => homeserverEnvironment(spec, domains, s))),
+        ...(homeserverFiles.length ? { files: homeserverFiles } : {}),
         image: spec.images.homeserver,
         services,
         scale,
@@ -143,7 +236,16 @@ export class MindRoomTenant extends pulumi.ComponentResource {
         web: { port: RUNTIME_PORT, domains: [domains.app, domains.api], readinessPath: "/api/ready" },
         storage: [{ entry: names.runtimeStorage, containerDir: RUNTIME_DATA_DIR }],
         resources: plan.runtime,
-        config: pulumi.secret(appSecrets.apply((s) => runtimeEnvironment(spec, names, domains, s))),
+        config: pulumi.secret(
+          pulumi.all([appSecrets, pulumi.output(args.providerKeys ?? {})]).apply(([s, keys]) => ({
+            ...runtimeEnvironment(spec, names, domains, s),
+            ...providerKeyEnvironment(keys),
+          })),
+        ),
+        // The agents it starts with (only fields MindRoom's config models define; seeded once).
+        files: [
+          { entry: names.runtimeStorage, path: CONFIG_TEMPLATE_FILE, content: toYaml(mindroomConfig(spec)) },
+        ],
         image: spec.images.runtime,
         scale,
         ...restart,
@@ -151,6 +253,37 @@ export class MindRoomTenant extends pulumi.ComponentResource {
       },
       afterNetwork,
     );
+
+    for (const b of spec.bridges ?? []) {
+      const bridge = BRIDGES[b.kind];
+      new DokkuApp(
+        `${name}-bridge-${b.kind}`,
+        {
+          host,
+          app: names.bridgeApps[b.kind],
+          network: names.network,
+          storage: [{ entry: names.bridgeStorage[b.kind], containerDir: bridge.dataDir }],
+          resources: plan.bridge,
+          // The mautrix images read everything from their config file, nothing from the environment.
+          config: {},
+          files: [
+            {
+              entry: names.bridgeStorage[b.kind],
+              path: "config.yaml",
+              content: pulumi.secret(
+                bridgeTokens(b.kind).apply((t) => bridgeConfig(b.kind, names, domains, t)),
+              ),
+            },
+          ],
+          image: b.image,
+          scale,
+          ...restart,
+          retainData,
+        },
+        // The homeserver has its registration before the bridge starts talking to it.
+        { ...child, dependsOn: [homeserver.deployed] },
+      );
+    }
 
     const tls = this.tlsMode(args);
     new DokkuTls(
@@ -225,6 +358,7 @@ export class MindRoomTenant extends pulumi.ComponentResource {
       backup: backupOutput,
       images: { runtime: spec.images.runtime, homeserver: spec.images.homeserver },
       homeserver: spec.homeserver,
+      bridges: bridgeKinds.map((kind) => ({ kind, app: names.bridgeApps[kind] })),
     };
     this.registerOutputs({ ...this.outputs });
   }

@@ -10,8 +10,16 @@ import { type Limit, tier } from "./tiers.ts";
 export interface AppSecrets {
   readonly matrixRegistration: string;
   readonly credentialsEncryption: string;
+  /** The operators' key (`MINDROOM_API_KEY`): in platform auth mode it only opens operational checks. */
   readonly dashboardApiKey: string;
+  /** Signs the portal's single sign-on tickets and the runtime's own sessions. */
+  readonly platformSso: string;
 }
+
+/** Where the portal starts single sign-on into a tenant (`MINDROOM_PLATFORM_SSO_URL`, relative to the portal). */
+export const PLATFORM_SSO_PATH = "/sso/mindroom";
+/** The portal's sign-in page (`MINDROOM_PLATFORM_LOGIN_URL`). */
+export const PLATFORM_LOGIN_PATH = "/login";
 
 /** The homeserver's container port (both Tuwunel and Synapse listen here). */
 export const HOMESERVER_PORT = 8008;
@@ -19,6 +27,10 @@ export const HOMESERVER_PORT = 8008;
 export const RUNTIME_PORT = 8765;
 export const RUNTIME_DATA_DIR = "/mindroom_data";
 export const HOMESERVER_DATA_DIR = { tuwunel: "/var/lib/tuwunel", synapse: "/data" } as const;
+/** Where appservice registrations live, inside the homeserver's data folder. */
+export const APPSERVICE_DIR = "appservices";
+/** MindRoom's config template inside the runtime's storage (copied to config.yaml on first start only). */
+export const CONFIG_TEMPLATE_FILE = "platform/config.template.yaml";
 
 const limitValue = (limit: Limit): string => String(limit);
 
@@ -39,10 +51,12 @@ export function runtimeEnvironment(
       secrets.matrixRegistration,
     MINDROOM_STORAGE_PATH: RUNTIME_DATA_DIR,
     MINDROOM_CONFIG_PATH: `${RUNTIME_DATA_DIR}/config.yaml`,
+    MINDROOM_CONFIG_TEMPLATE: `${RUNTIME_DATA_DIR}/${CONFIG_TEMPLATE_FILE}`,
     HOME: RUNTIME_DATA_DIR,
     MINDROOM_PORT: String(RUNTIME_PORT),
     MINDROOM_PUBLIC_URL: `https://${domains.app}`,
     MINDROOM_API_KEY: secrets.dashboardApiKey,
+    ...platformAuthEnvironment(spec, secrets),
     MINDROOM_CREDENTIALS_ENCRYPTION_KEY: secrets.credentialsEncryption,
     MINDROOM_INSTANCE_NAME: spec.displayName ?? spec.slug,
     LOG_LEVEL: "INFO",
@@ -51,6 +65,26 @@ export function runtimeEnvironment(
     MINDROOM_MAX_AGENTS: limitValue(t.agents),
     MINDROOM_MAX_MESSAGES_PER_DAY: limitValue(t.messagesPerDay),
     MINDROOM_STORAGE_QUOTA_GB: limitValue(t.storageGb),
+  };
+}
+
+/**
+ * The runtime's platform auth mode, as mindroom/api/auth.py reads it: bearer
+ * tokens checked against the platform's auth server, only `ACCOUNT_ID` gets in,
+ * and people who are not signed in are sent to the portal, which signs them in
+ * with a ticket signed by `MINDROOM_PLATFORM_SSO_SECRET`. Empty without
+ * `platformAuth`: the runtime then answers only to `MINDROOM_API_KEY`.
+ */
+function platformAuthEnvironment(spec: TenantSpec, secrets: AppSecrets): Record<string, string> {
+  const auth = spec.platformAuth;
+  if (!auth) return {};
+  return {
+    SUPABASE_URL: auth.supabaseUrl,
+    SUPABASE_ANON_KEY: auth.supabaseAnonKey,
+    ACCOUNT_ID: auth.accountId,
+    MINDROOM_PLATFORM_SSO_SECRET: secrets.platformSso,
+    MINDROOM_PLATFORM_SSO_URL: `${auth.portalUrl}${PLATFORM_SSO_PATH}`,
+    MINDROOM_PLATFORM_LOGIN_URL: `${auth.portalUrl}${PLATFORM_LOGIN_PATH}`,
   };
 }
 
@@ -69,6 +103,8 @@ export function homeserverEnvironment(
       SYNAPSE_DATA_DIR: HOMESERVER_DATA_DIR.synapse,
       SYNAPSE_HTTP_PORT: String(HOMESERVER_PORT),
       SYNAPSE_REGISTRATION_SHARED_SECRET: secrets.matrixRegistration,
+      // The image needs a static config: the tenant component writes it into the homeserver's storage.
+      SYNAPSE_CONFIG_PATH: `${HOMESERVER_DATA_DIR.synapse}/homeserver.yaml`,
     };
   }
   return {
@@ -83,6 +119,10 @@ export function homeserverEnvironment(
     // Must stay true, or reopening a non-empty database fails.
     TUWUNEL_CREATE_ADMIN_ROOM: "true",
     TUWUNEL_WELL_KNOWN__CLIENT: `https://${domains.matrix}`,
+    // Bridges' registrations, read at start (a changed set restarts the homeserver).
+    ...(spec.bridges?.length
+      ? { TUWUNEL_APPSERVICE_DIR: `${HOMESERVER_DATA_DIR.tuwunel}/${APPSERVICE_DIR}` }
+      : {}),
   };
 }
 

@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { parseDomain, parseSlug, TenantInputError, tenantDomains, tenantNames } from "./tenantNames.ts";
+import {
+  parseDomain,
+  parseSlug,
+  type Slug,
+  TenantInputError,
+  tenantDomains,
+  tenantNames,
+} from "./tenantNames.ts";
+
+/** Every name of a tenant, bridges' included. */
+function allNames(slug: Slug): string[] {
+  const { slug: _, bridgeApps, bridgeStorage, ...names } = tenantNames(slug);
+  return [...Object.values(names), ...Object.values(bridgeApps), ...Object.values(bridgeStorage)];
+}
 
 describe("parseSlug", () => {
   it.each(["acme", "a1b", "acme-corp", "x-1-2", "a".repeat(30)])("accepts %j", (slug) => {
@@ -62,6 +75,18 @@ describe("tenantNames", () => {
       redis: "redis-acme",
       runtimeStorage: "data-mr-acme",
       homeserverStorage: "data-mx-acme",
+      bridgeApps: {
+        telegram: "br-tg-acme",
+        whatsapp: "br-wa-acme",
+        discord: "br-dc-acme",
+        slack: "br-sl-acme",
+      },
+      bridgeStorage: {
+        telegram: "data-br-tg-acme",
+        whatsapp: "data-br-wa-acme",
+        discord: "data-br-dc-acme",
+        slack: "data-br-sl-acme",
+      },
     });
   });
   it("never gives two tenants the same name, even for slugs that extend each other", () => {
@@ -76,19 +101,20 @@ describe("tenantNames", () => {
       "acme-net",
       "data-mx",
       "pg-acme",
+      "tg-acme",
+      "br-tg",
+      "data-br",
     ].map(parseSlug);
     const seen = new Map<string, string>();
     for (const slug of slugs) {
-      const { slug: _, ...names } = tenantNames(slug);
-      for (const name of Object.values(names)) {
+      for (const name of allNames(slug)) {
         expect(seen.get(name), `${name} of ${slug}`).toBeUndefined();
         seen.set(name, slug);
       }
     }
   });
   it("keeps every name within Dokku's and Docker's limits", () => {
-    const names = tenantNames(parseSlug("a".repeat(30)));
-    for (const name of Object.values(names)) {
+    for (const name of allNames(parseSlug("a".repeat(30)))) {
       expect(name.length).toBeLessThanOrEqual(45);
       expect(name).toMatch(/^[a-z0-9][a-z0-9-]*$/);
     }

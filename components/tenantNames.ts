@@ -6,6 +6,8 @@
  * exactly that).
  */
 
+import { BRIDGE_KINDS, BRIDGES, type BridgeKind } from "./bridges.ts";
+
 /** A value that would be unsafe as a tenant name or domain, with what is allowed instead. */
 export class TenantInputError extends Error {
   override readonly name = "TenantInputError";
@@ -71,6 +73,15 @@ export interface TenantNames {
   readonly redis: string;
   readonly runtimeStorage: string;
   readonly homeserverStorage: string;
+  /** Each Matrix bridge's app (`br-<code>-<slug>`) and storage entry. */
+  readonly bridgeApps: { readonly [K in BridgeKind]: string };
+  readonly bridgeStorage: { readonly [K in BridgeKind]: string };
+}
+
+function perBridge(name: (code: string) => string): { readonly [K in BridgeKind]: string } {
+  return Object.fromEntries(BRIDGE_KINDS.map((kind) => [kind, name(BRIDGES[kind].code)])) as {
+    [K in BridgeKind]: string;
+  };
 }
 
 export function tenantNames(slug: Slug): TenantNames {
@@ -84,6 +95,8 @@ export function tenantNames(slug: Slug): TenantNames {
     redis: `redis-${slug}`,
     runtimeStorage: `data-mr-${slug}`,
     homeserverStorage: `data-mx-${slug}`,
+    bridgeApps: perBridge((code) => `br-${code}-${slug}`),
+    bridgeStorage: perBridge((code) => `data-br-${code}-${slug}`),
   };
 }
 

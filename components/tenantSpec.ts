@@ -7,9 +7,10 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { BRIDGE_KINDS } from "./bridges.ts";
 import { ENVIRONMENTS } from "./environments.ts";
 import { parseDomain, parseSlug } from "./tenantNames.ts";
-import { TIER_IDS } from "./tiers.ts";
+import { TIER_IDS, tier, withinLimit } from "./tiers.ts";
 
 /** An image pinned by digest: `registry/repo[:tag]@sha256:<64 hex>`. */
 const PINNED_IMAGE =
@@ -116,6 +117,35 @@ const backupSpec = z.discriminatedUnion("enabled", [
   }),
 ]);
 
+/** An http(s) origin or base URL without credentials, query or fragment (it ends up in the runtime's env). */
+const baseUrl = z
+  .string()
+  .regex(
+    /^https?:\/\/[a-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~/-]*)?$/,
+    "must be an http(s) URL like https://example.com",
+  )
+  .transform((u) => u.replace(/\/+$/, ""));
+
+/**
+ * The runtime's platform auth mode (mindroom/api/auth.py): bearer tokens are
+ * checked against the platform's auth server, only the owner gets in, and the
+ * portal signs them in with single-use tickets. Without it the runtime stays in
+ * API-key mode, for operators only.
+ */
+const platformAuthSpec = z.object({
+  /** The owner's account id (the auth server's user id): `ACCOUNT_ID`, the tickets' subject. */
+  accountId: z.uuid("must be the owner's account id (a UUID)"),
+  /** `SUPABASE_URL`: where the runtime checks bearer tokens. */
+  supabaseUrl: baseUrl,
+  /** `SUPABASE_ANON_KEY`: the auth server's public (browser-safe) key. */
+  supabaseAnonKey: z.string().regex(/^[A-Za-z0-9._-]{1,2000}$/, "must be the auth server's anon key (a JWT)"),
+  /** The portal's public URL: the runtime sends people who are not signed in there. */
+  portalUrl: baseUrl,
+});
+
+/** One enabled Matrix bridge (components/bridges.ts) and the image it runs. */
+const bridgeSpec = z.object({ kind: z.enum(BRIDGE_KINDS), image: pinnedImage });
+
 export const tenantSpecSchema = z
   .object({
     slug,
@@ -139,6 +169,10 @@ export const tenantSpecSchema = z
     purgeData: z.boolean().default(false),
     baseDomain: dnsName,
     homeserver: z.enum(["tuwunel", "synapse"]).default("tuwunel"),
+    /** Single sign-on from the portal (absent: API-key mode, operators only). */
+    platformAuth: platformAuthSpec.optional(),
+    /** The Matrix bridges the customer enabled (absent: none), each its own app on the tenant network. */
+    bridges: z.array(bridgeSpec).optional(),
     /** Images pinned by digest: the runtime, the chosen homeserver, and the storage backup job. */
     images: z.object({ runtime: pinnedImage, homeserver: pinnedImage, backup: pinnedImage }),
     host: hostSpec,
@@ -147,6 +181,16 @@ export const tenantSpecSchema = z
     backups: backupSpec,
   })
   .superRefine((spec, ctx) => {
+    const kinds = (spec.bridges ?? []).map((b) => b.kind);
+    if (new Set(kinds).size !== kinds.length)
+      ctx.addIssue({ code: "custom", path: ["bridges"], message: "lists a bridge twice" });
+    const allowed = tier(spec.tier).bridges;
+    if (!withinLimit(kinds.length, allowed))
+      ctx.addIssue({
+        code: "custom",
+        path: ["bridges"],
+        message: `the ${spec.tier} tier allows ${allowed} bridge${allowed === 1 ? "" : "s"}, not ${kinds.length}`,
+      });
     if (spec.environment !== "production") return;
     if (!spec.dns.enabled)
       ctx.addIssue({ code: "custom", path: ["dns"], message: "production tenants need DNS" });

@@ -30,6 +30,8 @@ export interface Tier {
   readonly agents: Limit;
   readonly messagesPerDay: Limit;
   readonly storageGb: Limit;
+  /** Matrix bridges (components/bridges.ts) the tenant may run at once. */
+  readonly bridges: Limit;
   readonly support: "community" | "email" | "priority" | "dedicated";
   /** The MindRoom runtime (agents, dashboard, API). */
   readonly runtime: ProcessResources;
@@ -40,10 +42,14 @@ export interface Tier {
   /** The homeserver's Postgres and Redis services (only with Synapse). */
   readonly postgres: ProcessResources;
   readonly redis: ProcessResources;
+  /** Each Matrix bridge's app. */
+  readonly bridge: ProcessResources;
 }
 
 /** The backup job archives and uploads storage; its needs do not grow with the plan. */
 const BACKUP_JOB: ProcessResources = { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 64 };
+/** A mautrix bridge is one small process; neither does it. */
+const BRIDGE_APP: ProcessResources = { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 64 };
 
 export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
   free: {
@@ -53,12 +59,14 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     agents: 1,
     messagesPerDay: 100,
     storageGb: 1,
+    bridges: 0,
     support: "community",
     runtime: { memoryMb: 512, cpus: 0.5, reserveMemoryMb: 256 },
     homeserver: { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 128 },
     backupJob: BACKUP_JOB,
     postgres: { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 128 },
     redis: { memoryMb: 64, cpus: 0.1, reserveMemoryMb: 32 },
+    bridge: BRIDGE_APP,
   },
   starter: {
     id: "starter",
@@ -67,12 +75,14 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     agents: 3,
     messagesPerDay: 1000,
     storageGb: 10,
+    bridges: 1,
     support: "email",
     runtime: { memoryMb: 1024, cpus: 1, reserveMemoryMb: 512 },
     homeserver: { memoryMb: 512, cpus: 0.5, reserveMemoryMb: 256 },
     backupJob: BACKUP_JOB,
     postgres: { memoryMb: 512, cpus: 0.5, reserveMemoryMb: 256 },
     redis: { memoryMb: 128, cpus: 0.1, reserveMemoryMb: 64 },
+    bridge: BRIDGE_APP,
   },
   professional: {
     id: "professional",
@@ -81,12 +91,14 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     agents: 10,
     messagesPerDay: 10000,
     storageGb: 100,
+    bridges: 4,
     support: "priority",
     runtime: { memoryMb: 4096, cpus: 2, reserveMemoryMb: 2048 },
     homeserver: { memoryMb: 1024, cpus: 1, reserveMemoryMb: 512 },
     backupJob: BACKUP_JOB,
     postgres: { memoryMb: 1024, cpus: 1, reserveMemoryMb: 512 },
     redis: { memoryMb: 256, cpus: 0.25, reserveMemoryMb: 128 },
+    bridge: BRIDGE_APP,
   },
   enterprise: {
     id: "enterprise",
@@ -95,12 +107,14 @@ export const TIERS: { readonly [K in TierId]: Tier & { readonly id: K } } = {
     agents: UNLIMITED,
     messagesPerDay: UNLIMITED,
     storageGb: UNLIMITED,
+    bridges: UNLIMITED,
     support: "dedicated",
     runtime: { memoryMb: 8192, cpus: 4, reserveMemoryMb: 4096 },
     homeserver: { memoryMb: 2048, cpus: 2, reserveMemoryMb: 1024 },
     backupJob: BACKUP_JOB,
     postgres: { memoryMb: 2048, cpus: 2, reserveMemoryMb: 1024 },
     redis: { memoryMb: 512, cpus: 0.5, reserveMemoryMb: 256 },
+    bridge: BRIDGE_APP,
   },
 };
 
@@ -118,6 +132,8 @@ export interface TenantShape {
   readonly homeserver: "tuwunel" | "synapse";
   /** The storage backup job runs beside the apps. */
   readonly backups: boolean;
+  /** Matrix bridges it runs (each its own app). */
+  readonly bridges?: number;
 }
 
 /** Every process a tenant runs, and what they may use together at their limits. */
@@ -129,7 +145,7 @@ export interface Footprint {
 
 /**
  * What a tenant takes from its host: the runtime, the homeserver, the backup
- * job when it has backups, and the homeserver's databases with Synapse.
+ * job when it has backups, its Matrix bridges, and the homeserver's databases with Synapse.
  * Placement, the capacity checks and the policy pack all count with this.
  */
 export function tenantFootprint(shape: TenantShape): Footprint {
@@ -138,6 +154,7 @@ export function tenantFootprint(shape: TenantShape): Footprint {
     { role: "runtime", resources: t.runtime },
     { role: "homeserver", resources: t.homeserver },
     ...(shape.backups ? [{ role: "backupJob", resources: t.backupJob }] : []),
+    ...Array.from({ length: shape.bridges ?? 0 }, () => ({ role: "bridge", resources: t.bridge })),
     ...(shape.homeserver === "synapse"
       ? [
           { role: "postgres", resources: t.postgres },
@@ -156,4 +173,9 @@ export function tenantFootprint(shape: TenantShape): Footprint {
 /** A tier's storage quota in bytes (its `storageGb`, binary gigabytes as the portal shows them). */
 export function storageQuotaBytes(t: Pick<Tier, "storageGb">): Limit {
   return t.storageGb === UNLIMITED ? UNLIMITED : t.storageGb * 1024 ** 3;
+}
+
+/** Whether `count` is within `limit`. */
+export function withinLimit(count: number, limit: Limit): boolean {
+  return limit === UNLIMITED || count <= limit;
 }

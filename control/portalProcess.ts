@@ -25,6 +25,12 @@ const PORTAL_KEYS = [
   "STRIPE_PRICE_TIERS",
   // The proxies in front of it: the client address its rate limits count.
   "MINDROOM_TRUSTED_PROXIES",
+  // Single sign-on and Matrix accounts: the tenant-access key derives tenants' sign-on keys and
+  // registration secrets, never the root secret; model keys are sealed to the worker's public key.
+  "MINDROOM_TENANT_ACCESS_KEY",
+  "MINDROOM_PROVIDER_KEYS_PUBLIC_KEY",
+  "MINDROOM_TENANT_HOMESERVER_URL",
+  "MINDROOM_MATRIX_CLIENT_URL",
   "PORT",
   "HOST",
   "NODE_ENV",

@@ -43,6 +43,8 @@ export interface Instance {
   readonly lastBackupAt: Date | null;
   /** When every backup of the (deleted) tenant was purged after its retention. */
   readonly backupsPurgedAt: Date | null;
+  /** The Matrix bridges the customer enabled (see setBridges); the spec carries what the tier allows. */
+  readonly bridges: readonly string[];
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -74,6 +76,7 @@ interface InstanceRow {
   blocked_reason: string | null;
   last_backup_at: Date | null;
   backups_purged_at: Date | null;
+  bridges: string[];
   created_at: Date;
   updated_at: Date;
 }
@@ -113,6 +116,7 @@ function fromRow(row: InstanceRow): Instance {
     blockedReason: row.blocked_reason,
     lastBackupAt: row.last_backup_at,
     backupsPurgedAt: row.backups_purged_at,
+    bridges: row.bridges ?? [],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -370,4 +374,18 @@ export async function instancesDueForDeletion(db: Queryable, now: Date, limit = 
     [now, limit],
   );
   return rows.map(fromRow);
+}
+
+/** The customer's choice of Matrix bridges (an input to the worker's desired spec, like a restart request). */
+export async function setBridges(
+  db: Queryable,
+  instanceId: string,
+  bridges: readonly string[],
+): Promise<Instance> {
+  const instance = await one(db, "update public.instances set bridges = $2 where id = $1 returning *", [
+    instanceId,
+    [...new Set(bridges)].sort(),
+  ]);
+  if (!instance) throw new InstanceNotFoundError(`instance ${instanceId} does not exist`);
+  return instance;
 }

@@ -4,6 +4,7 @@
  */
 import type { Policies } from "@pulumi/policy";
 import { backupCredentialsScoped, productionBackupsEvery6h } from "./rules/backups.ts";
+import { bridgesRegistered, bridgesStayPrivate, bridgesWithinTier } from "./rules/bridges.ts";
 import { productionDataRetained, purgeOnlyAfterFinalBackup } from "./rules/dataSafety.ts";
 import {
   dnsPointsAtKnownHosts,
@@ -41,6 +42,10 @@ export const policies: Policies = [
   tenantNamesCarrySlug,
   appsOnTenantNetwork,
   databasesLinkedWithinTenant,
+  // Matrix bridges
+  bridgesWithinTier,
+  bridgesStayPrivate,
+  bridgesRegistered,
   // TLS and DNS
   domainsUnderBaseDomain,
   tlsOnPublicDomains,

@@ -28,6 +28,8 @@ export interface TenantSpecView {
   readonly dns: { readonly enabled: boolean; readonly proxied?: boolean };
   readonly backups: { readonly enabled: boolean; readonly bucket?: string; readonly schedule?: string };
   readonly purgeData: boolean;
+  /** How many Matrix bridges the spec enables. */
+  readonly bridges: number;
 }
 
 export interface TenantView {
@@ -67,6 +69,7 @@ export function readTenantSpec(props: Props): TenantSpecView {
       ...optional("schedule", str(backups.schedule)),
     },
     purgeData: bool(spec.purgeData) ?? false,
+    bridges: Array.isArray(spec.bridges) ? spec.bridges.length : 0,
   };
 }
 

@@ -15,6 +15,8 @@ export const CONFIG_KEYS = {
   originCertificate: "originCertificate",
   originKey: "originKey",
   repairs: "repairs",
+  /** Model provider keys (secret JSON: the runtime's variable name → key), written by the worker. */
+  providerKeys: "providerKeys",
 } as const;
 
 export const CONFIG_NAMESPACE = "mindroom";
@@ -30,12 +32,14 @@ export async function tenantProgram(): Promise<TenantOutputs> {
   const certificate = config.getSecret(CONFIG_KEYS.originCertificate);
   const key = config.getSecret(CONFIG_KEYS.originKey);
   const repairs = config.getObject<Record<string, string>>(CONFIG_KEYS.repairs);
+  const providerKeys = config.getSecretObject<Record<string, string>>(CONFIG_KEYS.providerKeys);
   const tenant = new MindRoomTenant("tenant", {
     spec,
     rootSecret: config.requireSecret(CONFIG_KEYS.rootSecret),
     sshPrivateKey: config.requireSecret(CONFIG_KEYS.sshPrivateKey),
     ...(certificate && key ? { originCertificate: { certificate, key } } : {}),
     ...(repairs ? { repairs } : {}),
+    ...(providerKeys ? { providerKeys } : {}),
   });
   return tenant.outputs;
 }

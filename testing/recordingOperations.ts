@@ -9,12 +9,18 @@
 import { randomUUID } from "node:crypto";
 import type { OperationResult } from "../automation/operationResult.ts";
 import { TenantBusyError, type TenantLease } from "../automation/tenantLease.ts";
+import type { TenantSecrets } from "../automation/tenantWorkspaces.ts";
 import type { TenantSpec } from "../components/tenantSpec.ts";
 import type { TenantOperations } from "../webhooks/reconcile/applyOperation.ts";
 import { SAMPLE_ROOT_SECRET } from "./tenantSamples.ts";
 
 export class RecordingOperations implements TenantOperations {
-  readonly calls: { op: "apply" | "destroy"; slug: string; spec?: TenantSpec }[] = [];
+  readonly calls: {
+    op: "apply" | "destroy";
+    slug: string;
+    spec?: TenantSpec;
+    providerKeys?: TenantSecrets["providerKeys"];
+  }[] = [];
   failNext = false;
   /** Awaited at the start of every apply. */
   beforeApply: (() => Promise<void>) | undefined;
@@ -43,9 +49,9 @@ export class RecordingOperations implements TenantOperations {
     },
   };
   readonly pool = {
-    apply: async (spec: TenantSpec): Promise<OperationResult> => {
+    apply: async (spec: TenantSpec, secrets: TenantSecrets): Promise<OperationResult> => {
       await this.beforeApply?.();
-      this.calls.push({ op: "apply", slug: spec.slug, spec });
+      this.calls.push({ op: "apply", slug: spec.slug, spec, providerKeys: secrets.providerKeys });
       return this.result(spec.slug, "up", {
         tier: spec.tier,
         status: spec.suspended ? "suspended" : "running",

@@ -67,10 +67,19 @@ async function observeApp(target: DokkuTarget, app: string): Promise<ObservedApp
 /** Everything of `names` that exists on the host. */
 export async function observeTenant(target: DokkuTarget, names: TenantNames): Promise<ObservedTenant> {
   const allApps = await json<string[]>(target, "apps:list --format json");
-  const apps = [names.runtimeApp, names.homeserverApp, names.backupApp].filter((a) => allApps.includes(a));
+  const apps = [
+    names.runtimeApp,
+    names.homeserverApp,
+    names.backupApp,
+    ...Object.values(names.bridgeApps),
+  ].filter((a) => allApps.includes(a));
   const exists = async (cmd: string) => (await dokku(target, cmd)).code === 0;
   const storage = [];
-  for (const entry of [names.runtimeStorage, names.homeserverStorage]) {
+  for (const entry of [
+    names.runtimeStorage,
+    names.homeserverStorage,
+    ...Object.values(names.bridgeStorage),
+  ]) {
     if (await exists(`storage:info ${entry} --format json`)) storage.push(entry);
   }
   const services = [];
@@ -87,9 +96,31 @@ export function expectTenant(observed: ObservedTenant, spec: TenantSpec): void {
   const domains = tenantDomains(spec.slug, spec.baseDomain);
   const plan = tier(spec.tier);
   const scale = spec.suspended ? 0 : 1;
-  expect(observed.apps.sort()).toEqual([names.runtimeApp, names.homeserverApp].sort());
+  const bridges = spec.bridges ?? [];
+  expect(observed.apps.sort()).toEqual(
+    [names.runtimeApp, names.homeserverApp, ...bridges.map((b) => names.bridgeApps[b.kind])].sort(),
+  );
   expect(observed.network).toBe(true);
-  expect(observed.storage.sort()).toEqual([names.runtimeStorage, names.homeserverStorage].sort());
+  expect(observed.storage.sort()).toEqual(
+    [
+      names.runtimeStorage,
+      names.homeserverStorage,
+      ...bridges.map((b) => names.bridgeStorage[b.kind]),
+    ].sort(),
+  );
+  for (const b of bridges) {
+    const app = names.bridgeApps[b.kind];
+    const o = observed.byApp[app];
+    expect(o?.initialNetwork, `${app} network`).toBe(names.network);
+    expect(o?.limits["_default_.limit.memory"], `${app} memory`).toBe(String(plan.bridge.memoryMb));
+    expect(o?.scale, `${app} scale`).toEqual([{ process_type: "web", quantity: scale }]);
+    expect(o?.image, `${app} image`).toBe(b.image);
+    expect(
+      o?.mounts.map((m) => m.entry_name),
+      `${app} mounts`,
+    ).toEqual([names.bridgeStorage[b.kind]]);
+    expect(o?.vhosts, `${app} is not public`).toBe("");
+  }
   expect(observed.services.sort()).toEqual(
     spec.homeserver === "synapse" ? [names.postgres, names.redis].sort() : [],
   );

@@ -28,7 +28,7 @@ export interface WebhookServiceOptions {
   readonly portalUrl?: string;
   /** `SMTP_URL` (default the run's Mailpit). */
   readonly smtpUrl?: string;
-  /** More environment for every start (a shared state backend, lease timings, pool size). */
+  /** More environment for every start (a shared state backend, lease timings, pool size, single sign-on, the homeserver new tenants run, …). */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -40,6 +40,8 @@ export interface WebhookServiceChild {
   /** Starts it again (after `stop`), with `env` added to its environment for this run. */
   start(env?: Readonly<Record<string, string>>): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** What the service (and the engine under it) wrote to stderr so far: its logs. */
+  logs(): string;
 }
 
 /**
@@ -99,7 +101,8 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
   const mailpit = await testMailpit();
   let child: Supervised | undefined;
   let url = "";
-  const logs = process.env.MINDROOM_TEST_SERVICE_LOGS === "1";
+  const echo = process.env.MINDROOM_TEST_SERVICE_LOGS === "1";
+  let logs = "";
 
   async function start(env: Readonly<Record<string, string>> = {}): Promise<void> {
     // Supervised: it dies with this test process, however that ends.
@@ -109,11 +112,15 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
       [join(import.meta.dirname, "webhookServiceProcess.ts")],
       {
         env: { ...process.env, ...webhookServiceEnvironment(options, port, mailpit.smtpUrl), ...env },
-        // Its stderr (and the engine's) only on request.
-        stdio: ["ignore", "pipe", logs ? "inherit" : "ignore"],
+        // Its stderr (and the engine's): kept for tests that check the logs, shown only on request.
+        stdio: ["ignore", "pipe", "pipe"],
       },
     );
     child = started;
+    started.child.stderr?.on("data", (chunk: Buffer) => {
+      logs = (logs + chunk.toString()).slice(-2_000_000);
+      if (echo) process.stderr.write(chunk);
+    });
     const lines = createInterface({ input: started.child.stdout as NodeJS.ReadableStream });
     url = await new Promise<string>((resolve, reject) => {
       void started.exited.then(({ code }) =>
@@ -143,5 +150,6 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
     },
     start,
     stop,
+    logs: () => logs,
   };
 }

@@ -10,10 +10,12 @@
 #   tether                    runs the platform's children so they die with it (processes/README.md)
 #   dokku-double-client       the Dokku test host's per-command client of its daemon (dokku-double/README.md)
 #   promtool                  Prometheus' rule checker, for the alert rules' unit tests (ops/)
+#   synapse                   Matrix Synapse and PyJWT in a Python venv (the tests' homeserver;
+#                             only with --only synapse, which ./platform test asks for)
 # Every entry point (./platform, .ci/run) calls this; each step is skipped when its
 # output exists and its inputs (versions.env and the sources it builds) are unchanged.
 #
-# Usage: toolchain/ensure.sh [--only node|tether|dokku-client|pulumi|kratos|mailpit|minio|promtool] [--quiet]
+# Usage: toolchain/ensure.sh [--only node|tether|dokku-client|pulumi|kratos|mailpit|minio|promtool|synapse] [--quiet]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -243,6 +245,20 @@ ensure_promtool() {
   "$bin" --version 2>&1 | grep -q "version $PROMETHEUS_VERSION" || die "built promtool does not report version $PROMETHEUS_VERSION"
 }
 
+# A real Synapse for the tests, from PyPI into a venv on the machine's Python 3
+# (python3-venv), with PyJWT for checking tickets as the MindRoom runtime does.
+ensure_synapse() {
+  local venv=$TOOLS/synapse key="synapse=$SYNAPSE_VERSION pyjwt=$PYJWT_VERSION"
+  if [[ -x $venv/bin/python ]] && is_fresh "$venv/.stamp" "$key"; then return; fi
+  command -v python3 >/dev/null || die "python3 is needed for the tests' Matrix homeserver (apt-get install python3-venv)"
+  say "installing matrix-synapse $SYNAPSE_VERSION and PyJWT $PYJWT_VERSION from PyPI into $venv (cold: about 2 minutes)"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || die "python3 -m venv failed (apt-get install python3-venv)"
+  with_progress "synapse" "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "matrix-synapse==$SYNAPSE_VERSION" "pyjwt==$PYJWT_VERSION"
+  echo "$key" >"$venv/.stamp"
+}
+
 main() {
   mkdir -p "$TOOLS"
   case "$ONLY" in
@@ -254,8 +270,10 @@ main() {
     ""|mailpit) ensure_mailpit ;;&
     ""|minio) ensure_minio ;;&
     ""|promtool) ensure_promtool ;;
+    # Only for tests and benchmarks (./platform test asks for it): the platform itself runs without it.
+    synapse) ensure_synapse ;;
     node|tether|dokku-client|pulumi|kratos|mailpit|minio) ;;
-    *) die "--only takes node, tether, dokku-client, pulumi, kratos, mailpit, minio or promtool" ;;
+    *) die "--only takes node, tether, dokku-client, pulumi, kratos, mailpit, minio, promtool or synapse" ;;
   esac
 }
 main

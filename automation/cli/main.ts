@@ -26,6 +26,7 @@ import {
   exitCodeForResult,
   UsageError,
 } from "./exitCodes.ts";
+import { printPortalKeys } from "./portalKeys.ts";
 import { LiveStatus, paint, renderChanges, renderResult, renderTable, type Style } from "./render.ts";
 import { argvColorFlag, colorEnabled, colorFlag } from "./terminal.ts";
 
@@ -57,6 +58,7 @@ Control plane:
   hosts <command>            the Dokku hosts tenants are placed on (list, add, check, cordon, …)
   operators list|add|remove  who may use the operator console
   config check|example       every configuration key, its value and where it comes from
+  keys portal                the portal's keys (tenant access, model-key sealing), derived from the root secret
 
 Options: --json (machine-readable output), -y/--yes (no confirmation prompt),
 --expect-no-changes (preview, diff, up, refresh: exit 7 if anything changes),
@@ -91,6 +93,7 @@ MINDROOM_TENANT_LEASE_TTL (see README.md).`,
   backups: "Usage: mindroom-ops backups <tenant> [--json]  (details: mindroom-ops backups --help)",
   backup: "Usage: mindroom-ops backup <tenant> [--json]  (details: mindroom-ops backup --help)",
   restore: "Usage: mindroom-ops restore <tenant> [options]  (details: mindroom-ops restore --help)",
+  keys: "Usage: mindroom-ops keys portal [--json]\n\nPrints MINDROOM_TENANT_ACCESS_KEY and MINDROOM_PROVIDER_KEYS_PUBLIC_KEY for the portal's\nenvironment: they let it sign customers in to their MindRoom and seal model keys, and nothing\nelse (the portal never holds the root secret). The first is a secret: put it in a secret store.",
 };
 
 /** Commands another module runs (bin/mindroom-ops dispatches them before this one starts). */
@@ -138,6 +141,10 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
   const json = Boolean(values.json);
   const style: Style = { color: !json && colorEnabled(process.stdout, process.env, colorFlag(values)) };
   const probe = Boolean(values["probe-drift"]);
+  if (command === "keys") {
+    if (target !== "portal") throw new UsageError("keys takes one argument: portal");
+    return printPortalKeys(json);
+  }
   const expectNoChanges = Boolean(values["expect-no-changes"]);
   if (command === "apply" && !target) throw new UsageError("apply needs a spec file");
   if (command !== "list" && command !== "apply" && !target && !values.all)

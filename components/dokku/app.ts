@@ -3,6 +3,17 @@ import type { ProcessResources } from "../tiers.ts";
 import { configDigest } from "./configDigest.ts";
 import { type DokkuHost, dokkuScript, hostCommand } from "./host.ts";
 import type { DokkuService } from "./service.ts";
+import { removeStorageFileScript, type StorageFile, writeStorageFileScript } from "./storageFile.ts";
+
+/** A file the app reads, written into one of its storage entries before the first deploy. */
+export interface AppFile extends StorageFile {
+  /** The file's content; treated as secret (it may hold tokens). */
+  readonly content: pulumi.Input<string>;
+  /** The app must restart to notice the file is gone (a homeserver dropping an appservice). */
+  readonly restartOnRemove?: boolean;
+  /** False for a file the app reads only once, on its first start (a config template): no restart on change. */
+  readonly restartOnChange?: boolean;
+}
 
 export interface StorageMount {
   /** Storage entry name (Dokku keeps it under /var/lib/dokku/data/storage/<entry>). */
@@ -30,6 +41,8 @@ export interface DokkuAppArgs {
   readonly storage: readonly StorageMount[];
   /** Storage entries of other apps it mounts (the backup job reads the tenant's data). */
   readonly foreignMounts?: readonly StorageMount[];
+  /** Files it reads from its own storage; a changed file restarts the app. */
+  readonly files?: readonly AppFile[];
   readonly resources: ProcessResources;
   /** The app's environment. Treated as secret as a whole. */
   readonly config: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -103,6 +116,34 @@ export class DokkuApp extends pulumi.ComponentResource {
       },
     );
 
+    const restart = () =>
+      script()
+        .run("ps:restart", [app])
+        .toString()
+        .replace(/^set -e\n/, "");
+    const files = (args.files ?? []).map((file) =>
+      hostCommand(
+        `${name}-file-${file.path.replace(/[^a-z0-9]+/g, "-")}`,
+        host,
+        {
+          create: writeStorageFileScript(host.user, file),
+          // A running app reads its files at start: a changed one takes a restart (a no-op before the first deploy).
+          update:
+            file.restartOnChange === false
+              ? writeStorageFileScript(host.user, file)
+              : `${writeStorageFileScript(host.user, file)}\n${restart()}`,
+          delete: file.restartOnRemove
+            ? `${removeStorageFileScript(host.user, file)}\n${script()
+                .ifPresent(["apps:exists", [app]], ["ps:restart", [app]])
+                .toString()
+                .replace(/^set -e\n/, "")}`
+            : removeStorageFileScript(host.user, file),
+          stdin: file.content,
+        },
+        { ...child, dependsOn: [created, ...storage] },
+      ),
+    );
+
     const importConfig = () =>
       script().run("config:import", ["--no-restart", "--format", "json", app, "-"], ["--quiet"], {
         discardStdout: true,
@@ -168,7 +209,7 @@ export class DokkuApp extends pulumi.ComponentResource {
           ])
           .toString(),
       },
-      { ...child, dependsOn: [settings, config, limits, ...links] },
+      { ...child, dependsOn: [settings, config, limits, ...links, ...files] },
     );
 
     this.deployed = hostCommand(
@@ -208,6 +249,8 @@ function describeApp(args: DokkuAppArgs) {
     web: args.web,
     storage: args.storage,
     foreignMounts: args.foreignMounts ?? [],
+    // Only when there are any: apps without files keep the inputs they were recorded with.
+    ...(args.files?.length ? { files: args.files.map((f) => ({ entry: f.entry, path: f.path })) } : {}),
     resources: args.resources,
     image: args.image,
     services: (args.services ?? []).map((s) => ({ kind: s.kind, service: s.service })),

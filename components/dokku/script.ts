@@ -38,7 +38,7 @@ export class DokkuScript {
   }
 
   /** Runs `act` unless `probe` succeeds (probe output is discarded). */
-  ensure(probe: [string, readonly string[]], act: [string, readonly string[], GlobalFlag[]?]): this {
+  ensure(probe: [string, readonly string[]], act: [string, readonly DokkuArg[], GlobalFlag[]?]): this {
     this.lines.push(`${this.quietProbe(probe)} || ${this.line(act[0], act[1], act[2] ?? [])}`);
     return this;
   }
@@ -152,7 +152,7 @@ export class DokkuScript {
   }
 }
 
-/** POSIX single-quoting for values compared in the script itself. */
-function quoteShell(value: string): string {
+/** POSIX single-quoting for values used in the script itself. */
+export function quoteShell(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }

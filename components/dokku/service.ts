@@ -13,6 +13,11 @@ export interface DokkuServiceArgs {
   /** Image version (tag) of the service image; the plugin's default when unset. */
   readonly imageVersion?: string;
   /**
+   * The service's password (a derived secret, so the apps that use it can be configured with it);
+   * the plugin generates one when unset. Read from stdin, never part of the script.
+   */
+  readonly password?: pulumi.Input<string>;
+  /**
    * Keep the service (its data) when the resource is deleted: production tenants
    * lose data only through an explicit purge, after the final backup.
    */
@@ -33,14 +38,18 @@ export class DokkuService extends pulumi.ComponentResource {
       "--initial-network",
       network,
       ...(args.imageVersion ? ["--image-version", args.imageVersion] : []),
+      ...(args.password === undefined ? [] : ["--password", { shellVariable: "SERVICE_PASSWORD" }]),
     ];
+    const create = dokkuScript(host);
+    if (args.password !== undefined) create.readStdin("SERVICE_PASSWORD");
     this.ready = hostCommand(
       `${name}-service`,
       host,
       {
-        create: dokkuScript(host)
+        create: create
           .ensure([`${kind}:exists`, [service]], [`${kind}:create`, [service, ...createArgs]])
           .toString(),
+        ...(args.password === undefined ? {} : { stdin: pulumi.interpolate`${args.password}\n` }),
         delete: dokkuScript(host)
           .ifPresent([`${kind}:exists`, [service]], [`${kind}:destroy`, [service], ["--force"]])
           .toString(),

@@ -36,7 +36,7 @@ describe("tenant-names-carry-slug", () => {
     [
       "tenant-runtime",
       { app: "mr-other" },
-      'App tenant-runtime: app "mr-other" is not the tenant\'s (expected mr-acme or mx-acme or bk-acme); derive names with tenantNames(slug).',
+      'App tenant-runtime: app "mr-other" is not the tenant\'s (expected mr-acme or mx-acme or bk-acme or br-tg-acme or br-wa-acme or br-dc-acme or br-sl-acme); derive names with tenantNames(slug).',
     ],
     [
       "tenant-runtime-tls",
@@ -69,7 +69,7 @@ describe("tenant-names-carry-slug", () => {
       foreignMounts: [{ entry: "data-mr-other", containerDir: "/backup/runtime", readonly: true }],
     }));
     expect(messages(await check(tenantNamesCarrySlug, resources))).toEqual([
-      'Tenant "acme": App tenant-backup: storage entry "data-mr-other" is not the tenant\'s (expected data-mr-acme or data-mx-acme); derive names with tenantNames(slug).',
+      'Tenant "acme": App tenant-backup: storage entry "data-mr-other" is not the tenant\'s (expected data-mr-acme or data-mx-acme or data-br-tg-acme or data-br-wa-acme or data-br-dc-acme or data-br-sl-acme); derive names with tenantNames(slug).',
     ]);
   });
 

@@ -66,7 +66,8 @@ export const tenantNamesCarrySlug: ResourceValidationPolicy = {
     }
     const p = resource.props;
     const apps = [names.runtimeApp, names.homeserverApp, names.backupApp];
-    const storage = [names.runtimeStorage, names.homeserverStorage];
+    const allApps = [...apps, ...Object.values(names.bridgeApps)];
+    const storage = [names.runtimeStorage, names.homeserverStorage, ...Object.values(names.bridgeStorage)];
     const services = [names.postgres, names.redis];
     let problems: string[] = [];
     switch (resource.type) {
@@ -82,7 +83,7 @@ export const tenantNamesCarrySlug: ResourceValidationPolicy = {
       }
       case TYPES.app:
         problems = misnamed([
-          ["app", str(p.app), apps],
+          ["app", str(p.app), allApps],
           ...mountedEntries(p).map((entry) => ["storage entry", entry, storage] as const),
         ]);
         break;

@@ -7,12 +7,16 @@ import { TYPES } from "../resourceTypes.ts";
 import type { TenantView } from "../tenantView.ts";
 
 /** Which row of the tier an app is sized from, by the app's name. */
-export function appRole(tenant: TenantView, app: string): "runtime" | "homeserver" | "backupJob" | undefined {
+export function appRole(
+  tenant: TenantView,
+  app: string,
+): "runtime" | "homeserver" | "backupJob" | "bridge" | undefined {
   const names = tenant.names;
   if (!names) return undefined;
   if (app === names.runtimeApp) return "runtime";
   if (app === names.homeserverApp) return "homeserver";
   if (app === names.backupApp) return "backupJob";
+  if (Object.values(names.bridgeApps).includes(app)) return "bridge";
   return undefined;
 }
 
@@ -23,7 +27,7 @@ export const appLimitsMatchTier: ResourceValidationPolicy = {
   description: "Every tenant app has memory and CPU limits, and they are its tier's row in the tier catalog.",
   enforcementLevel: "mandatory",
   remediationSteps:
-    "Size apps only from components/tiers.ts (tier(spec.tier).runtime/.homeserver/.backupJob).",
+    "Size apps only from components/tiers.ts (tier(spec.tier).runtime/.homeserver/.backupJob/.bridge).",
   ...inTenant({ types: [TYPES.app], config: [] }, ({ resource, tenant, report }) => {
     const app = str(resource.props.app) ?? "(unnamed)";
     const resources = obj(resource.props.resources);

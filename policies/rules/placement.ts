@@ -20,6 +20,7 @@ export function tenantDemand(tenant: TenantView): { memoryMb: number; cpus: numb
     tier: t.id,
     homeserver: tenant.spec.homeserver === "synapse" ? "synapse" : "tuwunel",
     backups: tenant.spec.backups.enabled,
+    bridges: tenant.spec.bridges,
   });
   return { memoryMb, cpus };
 }

@@ -7,6 +7,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { EXAMPLE_BRIDGE_IMAGES } from "../../components/exampleTenant.ts";
 import type { KnownHost } from "../../components/hostPool.ts";
 import type { MindRoomTenant, TenantOutputs } from "../../components/tenant.ts";
 import { parseSlug } from "../../components/tenantNames.ts";
@@ -85,6 +86,9 @@ export interface ViolatingSample extends TenantSample {
   readonly level?: "mandatory" | "advisory";
 }
 
+const bridges = (...kinds: (keyof typeof EXAMPLE_BRIDGE_IMAGES)[]) =>
+  kinds.map((kind) => ({ kind, image: EXAMPLE_BRIDGE_IMAGES[kind] }));
+
 const production = (overrides: Partial<TenantSpecInput> = {}): TenantSpecInput =>
   sampleSpecInput({
     environment: "production",
@@ -122,6 +126,22 @@ export const CONFORMING_SAMPLES: readonly TenantSample[] = [
       displayName: 'Acme\'s "AI" team',
     }),
     settings: sampleSettings({ environment: "staging" }),
+    engine: true,
+  },
+  {
+    title: "professional, Synapse, Telegram and Slack bridges",
+    spec: sampleSpecInput({
+      tier: "professional",
+      homeserver: "synapse",
+      bridges: bridges("telegram", "slack"),
+    }),
+    settings: sampleSettings(),
+    engine: true,
+  },
+  {
+    title: "starter, Tuwunel, a WhatsApp bridge",
+    spec: sampleSpecInput({ tier: "starter", bridges: bridges("whatsapp") }),
+    settings: sampleSettings(),
     engine: true,
   },
   {
@@ -243,6 +263,41 @@ export const VIOLATING_SAMPLES: readonly ViolatingSample[] = [
         { kind: "redis", service: "redis-acme" },
       ],
     })),
+    engine: true,
+  },
+  {
+    policy: "bridges-within-tier",
+    title: "a starter tenant running two bridges",
+    spec: base({ bridges: bridges("telegram", "discord") }),
+    unchecked: true,
+    settings,
+    engine: true,
+  },
+  {
+    policy: "bridges-stay-private",
+    title: "a bridge served on a public domain",
+    spec: base({ bridges: bridges("telegram") }),
+    settings,
+    transform: patch("tenant-bridge-telegram", (p) => ({
+      ...p,
+      web: { port: 29317, domains: ["telegram.acme.mindroom.test"], readinessPath: "/" },
+    })),
+    engine: true,
+  },
+  {
+    policy: "bridges-registered",
+    title: "a bridge the homeserver has no registration for",
+    spec: base({ bridges: bridges("telegram") }),
+    settings,
+    transform: patch("tenant-homeserver", ({ files: _files, ...p }) => p),
+    engine: true,
+  },
+  {
+    policy: "apps-on-tenant-network",
+    title: "a bridge attached to another tenant's network",
+    spec: base({ bridges: bridges("slack") }),
+    settings,
+    transform: patch("tenant-bridge-slack", (p) => ({ ...p, network: "net-other" })),
     engine: true,
   },
   {

@@ -22,7 +22,7 @@ import { requestLog } from "./server/requestLog.ts";
 import { judgeIntent, refusal } from "./server/requestOrigin.ts";
 import { portalSettings } from "./server/settings.ts";
 
-const SIGNED_IN = ["/dashboard", "/usage", "/billing", "/account", "/operator"];
+const SIGNED_IN = ["/dashboard", "/usage", "/billing", "/account", "/operator", "/mindroom"];
 
 function under(path: string, prefixes: string[]): boolean {
   return prefixes.some((p) => path === p || path.startsWith(`${p}/`));

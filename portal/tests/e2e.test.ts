@@ -36,7 +36,14 @@ import { formatDate } from "../src/components/format.ts";
 import { accessibilityProblems } from "./accessibility.ts";
 import { openBrowser, type Session } from "./browser.ts";
 import { type PortalEnvironment, startPortalEnvironment } from "./environment.ts";
-import { instanceOf, OPERATION_TIMEOUT, payForStarter, untilWorker } from "./journey.ts";
+import {
+  instanceOf,
+  OPERATION_TIMEOUT,
+  payForStarter,
+  settled,
+  instanceSettledAs as settledAs,
+  untilWorker,
+} from "./journey.ts";
 
 const target = dokkuTarget();
 let env: PortalEnvironment;
@@ -46,24 +53,10 @@ const tag = randomBytes(3).toString("hex");
 const email = `ada-${tag}@example.com`;
 const password = "violet-harbor-lantern-91";
 
-async function settled(page: Page) {
-  await page.waitForLoadState("networkidle");
-}
-
 /** The customer's instance row, as the worker recorded it. */
 const instance = () => instanceOf(env, email);
 
-/** The instance once the worker's last operation on it finished with `state` and nothing is queued. */
-async function instanceSettledAs(state: Instance["actualState"]): Promise<Instance> {
-  return untilWorker(`the instance to be ${state}`, async () => {
-    const row = await instance();
-    if (!row || row.actualState !== state || row.appliedSpecHash !== row.specHash) return undefined;
-    const { rows } = await env.db.pool.query(
-      "select 1 from pgboss.job where name = 'reconcile' and state in ('created', 'retry', 'active') and start_after <= now()",
-    );
-    return rows.length === 0 ? row : undefined;
-  });
-}
+const instanceSettledAs = (state: Instance["actualState"]) => settledAs(env, email, state);
 
 /** Waits (as long as an operation may take) for a button that appears once the worker has acted. */
 async function buttonAppears(page: Page, name: string) {
@@ -175,10 +168,14 @@ describe("a customer", () => {
     const row = await instanceSettledAs("running");
     const urls = (row.outputs?.urls ?? {}) as { app?: string; matrix?: string };
     expect(urls.app).toMatch(/^https:\/\//);
-    expect(await open.getAttribute("href")).toBe(urls.app);
-    expect(await page.getByRole("link", { name: "Matrix homeserver ↗" }).getAttribute("href")).toBe(
-      urls.matrix,
-    );
+    // "Open MindRoom" signs in through the portal (single sign-on, portal/tests/intoMindRoom.test.ts).
+    expect(await open.getAttribute("href")).toBe("/sso/mindroom");
+    expect(
+      await page
+        .locator("dd")
+        .filter({ hasText: urls.matrix ?? "-" })
+        .count(),
+    ).toBe(1);
     expect(row.tier).toBe("starter");
     expect(await page.getByTestId("limits").textContent()).toContain("1,000");
     await expectHostMatches(row);

@@ -12,12 +12,15 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type AuthServer, startAuthServer } from "../../auth-server/server.ts";
+import { providerKeySealingSeed, tenantAccessKey } from "../../components/tenantSecrets.ts";
 import { portalEnvironment } from "../../control/portalProcess.ts";
+import { sealingKeyPair } from "../../database/sealedSecrets.ts";
 import { supervise } from "../../processes/supervisor.ts";
 import { type StripeLocal, startStripeLocal } from "../../stripe-local/server.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { freePort } from "../../testing/freePort.ts";
+import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 import {
   automationEnvironment,
   type WebhookServiceChild,
@@ -79,8 +82,11 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
 
 export interface PortalEnvironmentOptions {
   readonly env?: Record<string, string>;
-  /** Start the real pipeline; `deletionGrace` is its MINDROOM_DELETION_GRACE (e.g. `90s`). */
-  readonly pipeline?: { readonly deletionGrace: string };
+  /**
+   * Start the real pipeline; `deletionGrace` is its MINDROOM_DELETION_GRACE (e.g. `90s`), `env` more
+   * of its settings. Its tenants run in platform auth mode (single sign-on from this portal).
+   */
+  readonly pipeline?: { readonly deletionGrace: string; readonly env?: Record<string, string> };
 }
 
 export async function startPortalEnvironment(
@@ -113,6 +119,11 @@ export async function startPortalEnvironment(
         target: dokkuTarget(),
         deletionGrace: options.pipeline.deletionGrace,
         portalUrl: url,
+        env: {
+          SUPABASE_URL: auth.url,
+          SUPABASE_ANON_KEY: auth.anonKey,
+          ...options.pipeline.env,
+        },
       });
       pipeline = service;
       cleanups.unshift(() => service.stop());
@@ -136,6 +147,10 @@ export async function startPortalEnvironment(
         PORTAL_PUBLIC_URL: url,
         PORTAL_METRICS_PORT: "0",
         MINDROOM_DATA_DIR: dataDir,
+        // What the portal holds instead of the root secret: it derives tenants' sign-on keys and nothing else.
+        MINDROOM_TENANT_ACCESS_KEY: tenantAccessKey(SAMPLE_ROOT_SECRET),
+        MINDROOM_PROVIDER_KEYS_PUBLIC_KEY: sealingKeyPair(providerKeySealingSeed(SAMPLE_ROOT_SECRET))
+          .publicKey,
         ...(pipeline ? automationEnvironment({ dataDir, target: dokkuTarget() }) : {}),
         ...options.env,
       }),

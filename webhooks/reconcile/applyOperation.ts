@@ -111,6 +111,8 @@ interface OperationRun {
   readonly hash: string;
   /** Every known host (the policy pack's list). */
   readonly hosts: readonly KnownHost[];
+  /** The runtime's model provider keys (modelKeys.ts); written into the stack as Pulumi secrets. */
+  readonly providerKeys: Readonly<Record<string, string>> | undefined;
 }
 
 export async function runOperation(
@@ -124,6 +126,8 @@ export async function runOperation(
   hash: string,
   /** Every known host (the policy pack's list). */
   hosts: readonly KnownHost[],
+  /** The runtime's model provider keys (modelKeys.ts); written into the stack as Pulumi secrets. */
+  providerKeys?: Readonly<Record<string, string>>,
 ): Promise<AppliedOutcome> {
   const { instance } = rows;
   const kind = desired.state === "deleted" ? "destroy" : "up";
@@ -139,7 +143,7 @@ export async function runOperation(
     signal: job.signal,
   });
   try {
-    const run = { job, metrics, customer, rows, desired, spec, hash, hosts };
+    const run = { job, metrics, customer, rows, desired, spec, hash, hosts, providerKeys };
     return await runLeased(deps, run, lease, log);
   } finally {
     await lease.release();
@@ -152,7 +156,8 @@ async function runLeased(
   lease: TenantLease,
   log: Logger,
 ): Promise<AppliedOutcome> {
-  const { job, metrics, customer, rows, desired, spec, hash, hosts } = run;
+  const { job, metrics, customer, rows, desired, spec, hash, hosts, providerKeys } = run;
+  const secrets = () => ({ ...deps.operations.secrets(), ...(providerKeys ? { providerKeys } : {}) });
   const { before, instance } = rows;
   const { pool } = deps.db;
   const kind = desired.state === "deleted" ? "destroy" : "up";
@@ -204,7 +209,7 @@ async function runLeased(
   };
   let result: OperationResult;
   if (kind === "up") {
-    result = await deps.operations.pool.apply(spec, deps.operations.secrets(), options);
+    result = await deps.operations.pool.apply(spec, secrets(), options);
   } else {
     // Deletion: the tenant component takes a final backup before its storage
     // goes (when the tenant has backups, which need AWS; tests leave them
@@ -212,7 +217,7 @@ async function runLeased(
     // purgeData lifts that, so in production that up comes first.
     result =
       spec.environment === "production"
-        ? await deps.operations.pool.apply(spec, deps.operations.secrets(), options)
+        ? await deps.operations.pool.apply(spec, secrets(), options)
         : await deps.operations.pool.destroy(spec.slug, { ...options, removeStack: true });
     if (spec.environment === "production" && result.status === "succeeded")
       result = await deps.operations.pool.destroy(spec.slug, { ...options, removeStack: true });

@@ -28,11 +28,18 @@ export function upgradeRefusedMessage(from: TierId, to: TierId): string {
 }
 
 /**
- * The shape of the tenants the platform makes (tenantSpecFor.ts): the default
- * homeserver, and the backup job when backups are configured.
+ * The shape of the tenants the platform makes (tenantSpecFor.ts): the homeserver
+ * new tenants get, and the backup job when backups are configured.
  */
-export function platformShape(settings: { readonly backup: unknown }): (tierId: TierId) => TenantShape {
-  return (tierId) => ({ tier: tierId, homeserver: "tuwunel", backups: settings.backup !== undefined });
+export function platformShape(settings: {
+  readonly backup: unknown;
+  readonly homeserver?: "tuwunel" | "synapse";
+}): (tierId: TierId) => TenantShape {
+  return (tierId) => ({
+    tier: tierId,
+    homeserver: settings.homeserver ?? "tuwunel",
+    backups: settings.backup !== undefined,
+  });
 }
 
 async function blockOnce(

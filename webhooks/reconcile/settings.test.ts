@@ -56,6 +56,33 @@ describe("reconcile settings", () => {
     );
   });
 
+  it("turns single sign-on on with all three of its settings, and requires them in production", () => {
+    const sso = {
+      SUPABASE_URL: "https://auth.example.com",
+      SUPABASE_ANON_KEY: "anon",
+      PORTAL_PUBLIC_URL: "https://app.example.com",
+    };
+    expect(loadReconcileSettings(automation(), sso).platformAuth).toEqual({
+      supabaseUrl: "https://auth.example.com",
+      supabaseAnonKey: "anon",
+      portalUrl: "https://app.example.com",
+    });
+    expect(loadReconcileSettings(automation(), {}).platformAuth).toBeUndefined();
+    expect(() => loadReconcileSettings(automation(), { SUPABASE_URL: sso.SUPABASE_URL })).toThrow(
+      "single sign-on into tenants needs SUPABASE_URL, SUPABASE_ANON_KEY, PORTAL_PUBLIC_URL; missing SUPABASE_ANON_KEY, PORTAL_PUBLIC_URL",
+    );
+  });
+
+  it("chooses the homeserver new tenants run", () => {
+    expect(loadReconcileSettings(automation(), {}).homeserver).toBe("tuwunel");
+    expect(loadReconcileSettings(automation(), { MINDROOM_HOMESERVER: "synapse" }).homeserver).toBe(
+      "synapse",
+    );
+    expect(() => loadReconcileSettings(automation(), { MINDROOM_HOMESERVER: "dendrite" })).toThrow(
+      "MINDROOM_HOMESERVER must be tuwunel or synapse, got dendrite",
+    );
+  });
+
   it("finds each pool host's key in known_hosts lines", () => {
     const hosts = automation().hosts;
     const keys = hostKeysFor(

@@ -14,9 +14,11 @@ import {
   operationDeadlineMs,
 } from "../../automation/settings.ts";
 import { DEFAULT_PRICE_TIERS, parsePriceTiers } from "../../billing/priceTiers.ts";
+import { BRIDGE_KINDS, type BridgeKind } from "../../components/bridges.ts";
 import { productionRefusal, unset } from "../../components/environments.ts";
-import { EXAMPLE_IMAGES } from "../../components/exampleTenant.ts";
-import type { TierId } from "../../components/tiers.ts";
+import { EXAMPLE_BRIDGE_IMAGES, EXAMPLE_IMAGES } from "../../components/exampleTenant.ts";
+import { isTierId, type TierId } from "../../components/tiers.ts";
+import { type ManagedProviderKeys, parseManagedProviderKeys } from "./modelKeys.ts";
 
 export interface TenantImages {
   readonly runtime: string;
@@ -61,6 +63,20 @@ export interface ReconcileSettings {
    * tenant's newest backup recorded (default 15 minutes; `0s`: off).
    */
   readonly backupCheckIntervalMs: number;
+  /** `MINDROOM_HOMESERVER`: what new tenants run (`tuwunel`, the default, or `synapse`); a tenant keeps its own. */
+  readonly homeserver: "tuwunel" | "synapse";
+  /**
+   * Single sign-on into tenants' dashboards (`SUPABASE_URL`, `SUPABASE_ANON_KEY`,
+   * `PORTAL_PUBLIC_URL`, all three or none; required in production). Unset, tenants
+   * run in API-key mode: only operators get in.
+   */
+  readonly platformAuth:
+    | { readonly supabaseUrl: string; readonly supabaseAnonKey: string; readonly portalUrl: string }
+    | undefined;
+  /** `MINDROOM_BRIDGE_IMAGES`: `telegram=<image>,…`, each pinned by digest (required in production). */
+  readonly bridgeImages: Readonly<Record<BridgeKind, string>>;
+  /** `MINDROOM_MANAGED_PROVIDER_KEYS`: keys the operator provides per tier (`starter:openrouter=sk-…`). */
+  readonly managedProviderKeys: ManagedProviderKeys;
 }
 
 export class ReconcileSettingsError extends Error {
@@ -140,11 +156,34 @@ export function tenantProductionProblems(env: NodeJS.ProcessEnv): string[] {
   return problems;
 }
 
+const PLATFORM_AUTH_NAMES = ["SUPABASE_URL", "SUPABASE_ANON_KEY", "PORTAL_PUBLIC_URL"] as const;
+
+function platformAuthSettings(
+  env: NodeJS.ProcessEnv,
+  production: boolean,
+): ReconcileSettings["platformAuth"] {
+  const [supabaseUrl, supabaseAnonKey, portalUrl] = PLATFORM_AUTH_NAMES.map(
+    (name) => env[name]?.trim() ?? "",
+  );
+  const missing = PLATFORM_AUTH_NAMES.filter((name) => !env[name]?.trim());
+  if (missing.length === PLATFORM_AUTH_NAMES.length && !production) return undefined;
+  if (missing.length > 0)
+    throw new ReconcileSettingsError(
+      `single sign-on into tenants needs ${PLATFORM_AUTH_NAMES.join(", ")}; missing ${missing.join(", ")}`,
+    );
+  return {
+    supabaseUrl: supabaseUrl ?? "",
+    supabaseAnonKey: supabaseAnonKey ?? "",
+    portalUrl: portalUrl ?? "",
+  };
+}
+
 export function loadReconcileSettings(
   automation: AutomationSettings,
   env: NodeJS.ProcessEnv = process.env,
 ): ReconcileSettings {
-  if (automation.environment === "production") {
+  const production = automation.environment === "production";
+  if (production) {
     const problems = tenantProductionProblems(env);
     if (problems.length > 0) throw new ReconcileSettingsError(productionRefusal(problems));
   }
@@ -164,7 +203,11 @@ export function loadReconcileSettings(
     throw new ReconcileSettingsError(
       `MINDROOM_WORKER_CONCURRENCY must be a positive integer, got ${env.MINDROOM_WORKER_CONCURRENCY}`,
     );
+  const homeserver = env.MINDROOM_HOMESERVER?.trim() || "tuwunel";
+  if (homeserver !== "tuwunel" && homeserver !== "synapse")
+    throw new ReconcileSettingsError(`MINDROOM_HOMESERVER must be tuwunel or synapse, got ${homeserver}`);
   return {
+    homeserver,
     priceTiers: parsePriceTiers(env.STRIPE_PRICE_TIERS?.trim() || DEFAULT_PRICE_TIERS),
     deletionGraceMs: parseDuration("MINDROOM_DELETION_GRACE", env.MINDROOM_DELETION_GRACE || "7d"),
     sweepIntervalMs: parseDuration("MINDROOM_SWEEP_INTERVAL", env.MINDROOM_SWEEP_INTERVAL || "10m"),
@@ -194,7 +237,31 @@ export function loadReconcileSettings(
       "MINDROOM_BACKUP_CHECK_INTERVAL",
       env.MINDROOM_BACKUP_CHECK_INTERVAL || "15m",
     ),
+    platformAuth: platformAuthSettings(env, production),
+    bridgeImages: bridgeImages(env.MINDROOM_BRIDGE_IMAGES?.trim() ?? "", production),
+    managedProviderKeys: parseManagedProviderKeys(env.MINDROOM_MANAGED_PROVIDER_KEYS ?? "", isTierId),
   };
+}
+
+function bridgeImages(raw: string, production: boolean): Record<BridgeKind, string> {
+  const images: Partial<Record<BridgeKind, string>> = production ? {} : { ...EXAMPLE_BRIDGE_IMAGES };
+  for (const entry of raw
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const [kind = "", image = ""] = entry.split("=", 2);
+    if (!(BRIDGE_KINDS as readonly string[]).includes(kind) || !image.includes("@sha256:"))
+      throw new ReconcileSettingsError(
+        `MINDROOM_BRIDGE_IMAGES entry ${JSON.stringify(entry)} must be <${BRIDGE_KINDS.join("|")}>=<image pinned by digest>`,
+      );
+    images[kind as BridgeKind] = image;
+  }
+  const missing = BRIDGE_KINDS.filter((kind) => !images[kind]);
+  if (missing.length > 0)
+    throw new ReconcileSettingsError(
+      `MINDROOM_BRIDGE_IMAGES must pin an image for ${missing.join(", ")} in production`,
+    );
+  return images as Record<BridgeKind, string>;
 }
 
 /**

@@ -54,6 +54,40 @@ describe("tenantSpecFor", () => {
     expect(named(" \n\t ")).not.toHaveProperty("displayName");
   });
 
+  it("turns on single sign-on only for a tenant whose owner is known", () => {
+    const platformAuth = {
+      supabaseUrl: "https://auth.mindroom.test",
+      supabaseAnonKey: "anon.key.jwt",
+      portalUrl: "https://app.mindroom.test",
+    };
+    const owner = "5b0c3c4e-6d1f-4a55-9a3e-0c7f1f3c2b10";
+    const withOwner = tenantSpecFor(
+      running,
+      { ...instance, ownerAccountId: owner },
+      { ...settings, platformAuth },
+    );
+    expect(withOwner.spec.platformAuth).toEqual({ ...platformAuth, accountId: owner });
+    // Platform mode without ACCOUNT_ID would let any platform user in: no owner, no platform mode.
+    expect(
+      tenantSpecFor(running, { ...instance, ownerAccountId: null }, { ...settings, platformAuth }).spec
+        .platformAuth,
+    ).toBeUndefined();
+    expect(
+      tenantSpecFor(running, { ...instance, ownerAccountId: owner }, settings).spec.platformAuth,
+    ).toBeUndefined();
+    expect(withOwner.hash).not.toBe(tenantSpecFor(running, instance, settings).hash);
+  });
+
+  it("gives new tenants the platform's homeserver and keeps an existing tenant's", () => {
+    expect(tenantSpecFor(running, instance, { ...settings, homeserver: "synapse" }).spec.homeserver).toBe(
+      "synapse",
+    );
+    expect(
+      tenantSpecFor(running, { ...instance, homeserver: "tuwunel" }, { ...settings, homeserver: "synapse" })
+        .spec.homeserver,
+    ).toBe("tuwunel");
+  });
+
   it("holds no secrets", () => {
     const text = JSON.stringify(tenantSpecFor(running, instance, settings).spec);
     expect(text).not.toMatch(/PRIVATE KEY|rootSecret|passphrase/i);

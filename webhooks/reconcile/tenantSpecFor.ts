@@ -7,8 +7,10 @@
  * the instances row and to show operators.
  */
 import { createHash } from "node:crypto";
+import { BRIDGE_KINDS, type BridgeKind } from "../../components/bridges.ts";
 import type { KnownHost } from "../../components/hostPool.ts";
 import { parseTenantSpec, type TenantSpec, type TenantSpecInput } from "../../components/tenantSpec.ts";
+import { type TierId, tier, UNLIMITED } from "../../components/tiers.ts";
 import type { DesiredTenant } from "./desiredState.ts";
 import type { TenantImages } from "./settings.ts";
 
@@ -21,6 +23,11 @@ export interface SpecSettings {
   readonly tlsEmail: string;
   readonly cloudflareZoneId: string | undefined;
   readonly backup: { readonly bucket: string; readonly region: string } | undefined;
+  readonly homeserver?: "tuwunel" | "synapse";
+  readonly bridgeImages?: Readonly<Record<BridgeKind, string>>;
+  readonly platformAuth?:
+    | { readonly supabaseUrl: string; readonly supabaseAnonKey: string; readonly portalUrl: string }
+    | undefined;
 }
 
 export interface SpecInstance {
@@ -32,6 +39,12 @@ export interface SpecInstance {
   readonly restartGeneration?: number;
   /** instances.runtime_image: set by a fleet rollout, it wins over the platform's runtime image. */
   readonly runtimeImage?: string | null;
+  /** The owner's account (auth user) id, once the customer is linked to one: single sign-on needs it. */
+  readonly ownerAccountId?: string | null;
+  /** The homeserver the tenant was created with (its data lives there: never switched by a reconcile). */
+  readonly homeserver?: "tuwunel" | "synapse";
+  /** instances.bridges: what the customer enabled; the spec gets as many as the tier allows. */
+  readonly bridges?: readonly string[];
 }
 
 /** The tenant's host is not usable: it left the pool, or its key is unknown. */
@@ -66,7 +79,13 @@ export function tenantSpecFor(
     // A deletion lifts data protection so the destroy removes storage too (after the final backup).
     purgeData: desired.state === "deleted",
     baseDomain: settings.baseDomain,
+    homeserver: instance.homeserver ?? settings.homeserver ?? "tuwunel",
+    // Without a known owner the runtime stays in API-key mode: platform mode without ACCOUNT_ID lets any platform user in.
+    ...(settings.platformAuth && instance.ownerAccountId
+      ? { platformAuth: { ...settings.platformAuth, accountId: instance.ownerAccountId } }
+      : {}),
     images: { ...settings.images, ...(instance.runtimeImage ? { runtime: instance.runtimeImage } : {}) },
+    ...bridgesFor(desired.tier, instance.bridges ?? [], settings.bridgeImages),
     host: { url: host.url, hostKey, address: host.address },
     tls: { mode: "letsencrypt", email: settings.tlsEmail },
     dns: settings.cloudflareZoneId
@@ -76,6 +95,25 @@ export function tenantSpecFor(
   };
   const spec = parseTenantSpec(input);
   return { spec, hash: specHash(spec) };
+}
+
+/**
+ * The enabled bridges the tier allows, in catalog order (a downgrade keeps the first ones and the
+ * customer's choice, so an upgrade brings the rest back); absent when none, so specs without
+ * bridges keep their hash.
+ */
+function bridgesFor(
+  tierId: TierId,
+  enabled: readonly string[],
+  images: SpecSettings["bridgeImages"],
+): Pick<TenantSpecInput, "bridges"> {
+  const limit = tier(tierId).bridges;
+  const kinds = BRIDGE_KINDS.filter((kind) => enabled.includes(kind)).slice(
+    0,
+    limit === UNLIMITED ? undefined : limit,
+  );
+  if (kinds.length === 0 || !images) return {};
+  return { bridges: kinds.map((kind) => ({ kind, image: images[kind] })) };
 }
 
 /** SHA-256 of the spec as canonical JSON (keys sorted at every level). */

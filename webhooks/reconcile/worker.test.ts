@@ -13,13 +13,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAutomationSettings } from "../../automation/settings.ts";
 import { leaseTimings, TenantBusyError, TenantLeases } from "../../automation/tenantLease.ts";
 import { parseSlug } from "../../components/tenantNames.ts";
+import { providerKeySealingSeed } from "../../components/tenantSecrets.ts";
 import { tenantFootprint } from "../../components/tiers.ts";
 import { auditForInstance } from "../../database/auditLog.ts";
 import { findCustomerByStripeId } from "../../database/customers.ts";
 import { listEmails } from "../../database/emailOutbox.ts";
 import { readHostPool, saveHost, setHostSchedule } from "../../database/hosts.ts";
-import { findInstanceByCustomer, type Instance, requestRestart, setHold } from "../../database/instances.ts";
+import {
+  findInstanceByCustomer,
+  type Instance,
+  requestRestart,
+  setBridges,
+  setHold,
+} from "../../database/instances.ts";
 import { operationsForInstance, startOperation } from "../../database/operations.ts";
+import { removeProviderKey, setProviderKey } from "../../database/providerKeys.ts";
+import { seal, sealingKeyPair } from "../../database/sealedSecrets.ts";
 import { subscriptionsForCustomer } from "../../database/subscriptions.ts";
 import { silentLogger } from "../../logging/logger.ts";
 import { type TestDatabase, testDatabase } from "../../testing/database.ts";
@@ -597,5 +606,113 @@ describe("capacity", () => {
     expect((await h.run(customer)).action).toBe("up");
     expect(h.operations.calls.at(-1)?.spec?.tier).toBe("professional");
     expect(await instanceOf(customer)).toMatchObject({ blockedReason: null, tier: "professional" });
+  });
+});
+
+describe("what the customer sets up in the portal", () => {
+  const sealTo = sealingKeyPair(providerKeySealingSeed(SAMPLE_ROOT_SECRET)).publicKey;
+
+  it("hands their model keys to the stack as secrets, applies a replaced key, and skips when nothing changed", async () => {
+    const { operations, run } = harness();
+    const { customer } = await checkout("keys@example.com");
+    await run(customer);
+    expect(operations.calls.at(-1)?.providerKeys).toEqual({});
+    const row = await findCustomerByStripeId(db.pool, customer);
+    const customerId = row?.id ?? "";
+
+    await setProviderKey(db.pool, {
+      customerId,
+      provider: "openai",
+      sealed: seal(sealTo, "sk-first-0001"),
+      last4: "0001",
+    });
+    expect((await run(customer, "customer.provider_key")).action).toBe("up");
+    expect(operations.calls.at(-1)?.providerKeys).toEqual({ OPENAI_API_KEY: "sk-first-0001" });
+    // Secrets stay out of the spec; only the hash moves.
+    expect(JSON.stringify((await instanceOf(customer)).spec)).not.toContain("sk-first");
+    expect((await run(customer)).action).toBe("skipped");
+
+    await setProviderKey(db.pool, {
+      customerId,
+      provider: "openai",
+      sealed: seal(sealTo, "sk-second-0002"),
+      last4: "0002",
+    });
+    expect((await run(customer, "customer.provider_key")).action).toBe("up");
+    expect(operations.calls.at(-1)?.providerKeys).toEqual({ OPENAI_API_KEY: "sk-second-0002" });
+
+    await removeProviderKey(db.pool, customerId, "openai");
+    expect((await run(customer, "customer.provider_key")).action).toBe("up");
+    expect(operations.calls.at(-1)?.providerKeys).toEqual({});
+    expect((await run(customer)).action).toBe("skipped");
+  });
+
+  it("gives a tier's tenants the operator's managed key for providers the customer has no key for", async () => {
+    const { operations, run } = harness();
+    const settings = loadReconcileSettings(automation, {
+      DOKKU_KNOWN_HOSTS: join(dataDir, "known_hosts"),
+      MINDROOM_MANAGED_PROVIDER_KEYS:
+        "starter:openrouter=sk-or-managed-starter,professional:openrouter=sk-or-pro",
+    });
+    expect(() =>
+      loadReconcileSettings(automation, {
+        MINDROOM_MANAGED_PROVIDER_KEYS: "gold:openrouter=sk-secret-value",
+      }),
+    ).toThrow(/^MINDROOM_MANAGED_PROVIDER_KEYS entries must be/);
+    expect(settings.managedProviderKeys).toEqual({
+      starter: { openrouter: "sk-or-managed-starter" },
+      professional: { openrouter: "sk-or-pro" },
+    });
+    const managed = reconcileHandler({
+      db,
+      queue: { enqueue: async () => undefined },
+      operations,
+      stripe: local.stripe,
+      settings: { automation, reconcile: settings },
+      log: silentLogger,
+    });
+    const { customer } = await checkout("managed@example.com");
+    await run(customer);
+    await managed({
+      id: `job-${++jobCounter}`,
+      customerKey: customer,
+      trigger: "stripe",
+      reason: "test",
+      eventId: undefined,
+      requestedBy: undefined,
+      requestId: `req-${jobCounter}`,
+      attempt: 0,
+      retryLimit: 5,
+      queuedAt: new Date(),
+      signal: new AbortController().signal,
+    });
+    expect(operations.calls.at(-1)?.providerKeys).toEqual({ OPENROUTER_API_KEY: "sk-or-managed-starter" });
+  });
+
+  it("runs the bridges the customer enabled, as many as the tier allows", async () => {
+    const { operations, run } = harness();
+    const { customer, subscription } = await checkout("bridges@example.com");
+    await run(customer);
+    const instance = await instanceOf(customer);
+    expect(instance.spec?.bridges).toBeUndefined();
+
+    await setBridges(db.pool, instance.id, ["slack", "telegram"]);
+    expect((await run(customer, "customer.bridges")).action).toBe("up");
+    // Starter allows one: the first in catalog order.
+    expect(operations.calls.at(-1)?.spec?.bridges?.map((b) => b.kind)).toEqual(["telegram"]);
+
+    const sub = await local.stripe.subscriptions.retrieve(subscription);
+    await local.stripe.subscriptions.update(subscription, {
+      items: [{ id: sub.items.data[0]?.id ?? "", price: "price_mindroom_professional" }],
+    });
+    expect((await run(customer)).action).toBe("up");
+    expect(operations.calls.at(-1)?.spec?.bridges).toEqual([
+      { kind: "telegram", image: reconcileSettings.bridgeImages.telegram },
+      { kind: "slack", image: reconcileSettings.bridgeImages.slack },
+    ]);
+
+    await setBridges(db.pool, instance.id, []);
+    expect((await run(customer, "customer.bridges")).action).toBe("up");
+    expect(operations.calls.at(-1)?.spec?.bridges).toBeUndefined();
   });
 });

@@ -12,8 +12,10 @@
  */
 import type { Registry } from "prom-client";
 import { type AutomationSettings, leaseWaitMs } from "../../automation/settings.ts";
+import { providerKeySealingSeed } from "../../components/tenantSecrets.ts";
 import { readHostPool, seedHosts } from "../../database/hosts.ts";
 import { findInstanceByCustomer, recordActual, updateDesired } from "../../database/instances.ts";
+import { sealingKeyPair } from "../../database/sealedSecrets.ts";
 import { transaction } from "../../database/transaction.ts";
 import type { ReconcileJob, ReconcileQueue } from "../queue.ts";
 import { type ScheduleDeps, startSchedules } from "../schedules.ts";
@@ -22,6 +24,7 @@ import { placeOrWait, planThatFits, platformShape } from "./capacity.ts";
 import { desiredState, instanceSnapshot } from "./desiredState.ts";
 import { createInstance, recordDeletionSchedule, syncFromStripe } from "./instanceRecords.ts";
 import { actorOf, deletionJob } from "./jobDecisions.ts";
+import { hashWithKeys, tenantModelKeys } from "./modelKeys.ts";
 import type { ReconcileSettings } from "./settings.ts";
 import { markCustomerEventsProcessed, noteEventError } from "./store.ts";
 import type { StripeReader } from "./stripeSubscriptions.ts";
@@ -167,7 +170,7 @@ async function reconcile(
   const plan = await planThatFits(pool, instance, desired, shape, hosts.known);
   instance = plan.instance;
 
-  const { spec, hash } = tenantSpecFor(
+  const { spec, hash: specHash } = tenantSpecFor(
     { ...desired, tier: plan.tier },
     {
       slug: instance.slug,
@@ -175,9 +178,23 @@ async function reconcile(
       displayName: customer.displayName,
       restartGeneration: instance.restartGeneration,
       runtimeImage: instance.runtimeImage,
+      ownerAccountId: customer.userId,
+      bridges: instance.bridges,
+      ...(instance.spec?.homeserver === "synapse" || instance.spec?.homeserver === "tuwunel"
+        ? { homeserver: instance.spec.homeserver }
+        : {}),
     },
     { ...deps.settings.automation, ...settings, hosts: hosts.known, hostKeys: hosts.keys },
   );
+  // The runtime's model keys: not part of the spec (secrets), but a changed key is a change to apply.
+  const keys =
+    desired.state === "deleted"
+      ? { env: {}, revision: null }
+      : await tenantModelKeys(pool, customer.id, plan.tier, {
+          sealing: sealingKeyPair(providerKeySealingSeed(deps.settings.automation.rootSecret)),
+          managed: settings.managedProviderKeys,
+        });
+  const hash = hashWithKeys(specHash, keys);
   const deletionDueAt = desired.state === "running" ? null : desired.deletionDueAt;
   const before = instance;
   instance = await transaction(pool, async (tx) => {
@@ -216,5 +233,6 @@ async function reconcile(
     spec,
     hash,
     hosts.known,
+    keys.env,
   );
 }

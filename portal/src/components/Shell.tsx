@@ -21,6 +21,7 @@ export default function Shell(props: { children?: JSX.Element }) {
               <Show when={session()}>
                 <NavLink href="/dashboard">Dashboard</NavLink>
                 <NavLink href="/usage">Usage</NavLink>
+                <NavLink href="/mindroom">Chat &amp; bridges</NavLink>
                 <NavLink href="/billing">Billing</NavLink>
                 <NavLink href="/account">Account</NavLink>
                 <Show when={session()?.operator}>

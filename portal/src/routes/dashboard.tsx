@@ -17,6 +17,7 @@ import Meter from "../components/Meter.tsx";
 import StatusBadge, { labelOf } from "../components/StatusBadge.tsx";
 import Timeline from "../components/Timeline.tsx";
 import { type Dashboard, getDashboard, instanceAction } from "../lib/dashboard.ts";
+import { SSO_NOTICES } from "../lib/mindroom.ts";
 
 export const route = { preload: () => getDashboard() } satisfies RouteDefinition;
 
@@ -76,6 +77,7 @@ function DashboardView(props: { data: Dashboard }) {
           </p>
         )}
       </Show>
+      <SsoNotice />
       <Show when={d().instance?.warning}>
         {(w) => (
           <p class="notice notice-warn" role="status">
@@ -97,6 +99,26 @@ function DashboardView(props: { data: Dashboard }) {
         </div>
       </Show>
     </>
+  );
+}
+
+/** Why "Open MindRoom" came back here instead of signing the person in (`/sso/mindroom`). */
+function SsoNotice() {
+  const [params] = useSearchParams();
+  const text = () => {
+    const reason = params.sso;
+    return typeof reason === "string" && reason in SSO_NOTICES
+      ? SSO_NOTICES[reason as keyof typeof SSO_NOTICES]
+      : null;
+  };
+  return (
+    <Show when={text()}>
+      {(t) => (
+        <p class="notice notice-warn" role="status" data-testid="sso-notice">
+          {t()}
+        </p>
+      )}
+    </Show>
   );
 }
 
@@ -273,22 +295,19 @@ function StateCard(props: { data: Dashboard }) {
             {(u) => (
               <a
                 class="btn btn-primary"
-                href={u()}
+                href="/sso/mindroom"
                 target="_blank"
                 rel="noopener"
                 data-testid="open-mindroom"
+                title={`Sign in to ${u()}`}
               >
                 Open MindRoom ↗
               </a>
             )}
           </Show>
-          <Show when={urls().matrix}>
-            {(u) => (
-              <a class="btn" href={u()} target="_blank" rel="noopener" data-testid="matrix-url">
-                Matrix homeserver ↗
-              </a>
-            )}
-          </Show>
+          <A class="btn" href="/mindroom" data-testid="setup-link">
+            Chat, models and bridges
+          </A>
         </div>
         <dl class="kv small" style={{ "margin-top": "0.9rem" }}>
           <Show when={urls().app}>

@@ -47,6 +47,25 @@ export interface PortalSettings {
   readonly trustedProxies: TrustedProxies;
   /** `PORTAL_RATE_LIMITS`: the rate-limit budgets (rateLimitRules.ts). */
   readonly rateLimits: Rules;
+  /**
+   * `MINDROOM_TENANT_ACCESS_KEY`: derives each tenant's single sign-on key and Matrix registration
+   * secret (components/tenantSecrets.ts) and nothing else; unset, "Open MindRoom" and Matrix
+   * accounts are unavailable. Never the root secret.
+   */
+  readonly tenantAccessKey: string | undefined;
+  /**
+   * `MINDROOM_TENANT_HOMESERVER_URL`: where the portal reaches a tenant's homeserver, `{slug}`
+   * replaced (e.g. a private network path); unset, the tenant's public Matrix URL.
+   */
+  readonly tenantHomeserverUrl: string | undefined;
+  /**
+   * `MINDROOM_PROVIDER_KEYS_PUBLIC_KEY`: the reconcile worker's public key (base64url X25519), to
+   * which customers' model keys are sealed; the portal can seal but never open them. Unset, model
+   * keys cannot be entered.
+   */
+  readonly providerKeysPublicKey: string | undefined;
+  /** `MINDROOM_MATRIX_CLIENT_URL`: the Matrix web client to link to, `{homeserver}` replaced (default app.element.io). */
+  readonly matrixClientUrl: string;
 }
 
 export class PortalSettingsError extends Error {
@@ -70,6 +89,25 @@ const schema = z
     PORTAL_PUBLIC_URL: url.optional(),
     PORT: z.string().optional(),
     PORTAL_COOKIE_SECURE: z.enum(["true", "false"]).default("true"),
+    MINDROOM_TENANT_ACCESS_KEY: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, "must be 64 hex characters (bin/mindroom-ops keys portal prints it)")
+      .optional(),
+    MINDROOM_PROVIDER_KEYS_PUBLIC_KEY: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]{43}$/,
+        "must be the worker's public key (bin/mindroom-ops keys portal prints it)",
+      )
+      .optional(),
+    MINDROOM_MATRIX_CLIENT_URL: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL, {homeserver} standing for the homeserver's URL")
+      .default("https://app.element.io/#/login"),
+    MINDROOM_TENANT_HOMESERVER_URL: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL, {slug} standing for the tenant")
+      .optional(),
   })
   .superRefine((e, ctx) => {
     if (e.MINDROOM_AUTH_PROVIDER === "supabase" && !e.SUPABASE_ANON_KEY)
@@ -141,6 +179,10 @@ export function loadPortalSettings(env: NodeJS.ProcessEnv = process.env): Portal
     secureCookies: e.PORTAL_COOKIE_SECURE === "true",
     trustedProxies: ours(() => parseTrustedProxies(env.MINDROOM_TRUSTED_PROXIES)),
     rateLimits: ours(() => parseRateLimits(env.PORTAL_RATE_LIMITS)),
+    tenantAccessKey: e.MINDROOM_TENANT_ACCESS_KEY,
+    tenantHomeserverUrl: e.MINDROOM_TENANT_HOMESERVER_URL,
+    providerKeysPublicKey: e.MINDROOM_PROVIDER_KEYS_PUBLIC_KEY,
+    matrixClientUrl: e.MINDROOM_MATRIX_CLIENT_URL,
   };
 }
 
