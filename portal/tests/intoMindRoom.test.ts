@@ -314,14 +314,11 @@ describe("a customer gets into their MindRoom", () => {
     });
     const names = tenantNames(parseSlug(row.slug));
     expectTenant(await observeTenant(target, names), parseTenantSpec(row.spec));
-    await expect
-      .poll(
-        async () => (await page.reload(), page.getByRole("button", { name: "Disable Telegram" }).count()),
-        {
-          timeout: 30_000,
-        },
-      )
-      .toBe(1);
+    const disableButtons = async () => {
+      await page.reload();
+      return page.getByRole("button", { name: "Disable Telegram" }).count();
+    };
+    await expect.poll(disableButtons, { timeout: 30_000 }).toBe(1);
     // A second bridge exceeds the Starter plan.
     await page.getByRole("button", { name: "Enable Slack" }).click();
     await expect.poll(() => page.getByText("Your plan includes 1 bridge").count()).toBe(1);
