@@ -26,14 +26,18 @@ export function isProvider(value: string): value is Provider {
   return (PROVIDERS as readonly string[]).includes(value);
 }
 
-/** Only these names may carry provider keys into the runtime's environment. */
+/**
+ * The runtime's provider variables, every one of them: a key the customer has not set (or removed)
+ * is empty. Dokku's config:import merges, so a variable left out would keep a removed key alive.
+ * Only these names may carry provider keys into the runtime's environment.
+ */
 export function providerKeyEnvironment(keys: Readonly<Record<string, string>>): Record<string, string> {
-  const allowed = new Set(Object.values(PROVIDER_ENV));
-  const env: Record<string, string> = {};
+  const allowed = Object.values(PROVIDER_ENV);
+  const env: Record<string, string> = Object.fromEntries(allowed.map((name) => [name, ""]));
   for (const [name, value] of Object.entries(keys)) {
-    if (!allowed.has(name))
-      throw new Error(`providerKeys: ${name} is not a provider key variable (${[...allowed].join(", ")})`);
-    if (value.trim() !== "") env[name] = value;
+    if (!allowed.includes(name))
+      throw new Error(`providerKeys: ${name} is not a provider key variable (${allowed.join(", ")})`);
+    env[name] = value.trim();
   }
   return env;
 }
