@@ -264,8 +264,7 @@ export class MindRoomTenant extends pulumi.ComponentResource {
           network: names.network,
           storage: [{ entry: names.bridgeStorage[b.kind], containerDir: bridge.dataDir }],
           resources: plan.bridge,
-          // The mautrix images read everything from their config file, nothing from the environment.
-          config: {},
+          // No config: the mautrix images read everything from their config file, nothing from the environment.
           files: [
             {
               entry: names.bridgeStorage[b.kind],

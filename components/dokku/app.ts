@@ -44,8 +44,11 @@ export interface DokkuAppArgs {
   /** Files it reads from its own storage; a changed file restarts the app. */
   readonly files?: readonly AppFile[];
   readonly resources: ProcessResources;
-  /** The app's environment. Treated as secret as a whole. */
-  readonly config: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * The app's environment. Treated as secret as a whole. Absent for an app that reads nothing from
+   * its environment: Dokku's config:import refuses an empty one ("No config vars to set", exit 1).
+   */
+  readonly config?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** The image, pinned by digest. */
   readonly image: string;
   /** Services to link before the first deploy (their URLs land in the config). */
@@ -148,17 +151,22 @@ export class DokkuApp extends pulumi.ComponentResource {
       script().run("config:import", ["--no-restart", "--format", "json", app, "-"], ["--quiet"], {
         discardStdout: true,
       });
-    const config = hostCommand(
-      `${name}-config`,
-      host,
-      {
-        create: importConfig().toString(),
-        // A changed config reaches running processes only through a restart (a no-op before the first deploy).
-        update: importConfig().run("ps:restart", [app]).toString(),
-        stdin: pulumi.output(args.config).apply((c) => JSON.stringify(c)),
-      },
-      { ...child, dependsOn: [created] },
-    );
+    const config =
+      args.config === undefined
+        ? []
+        : [
+            hostCommand(
+              `${name}-config`,
+              host,
+              {
+                create: importConfig().toString(),
+                // A changed config reaches running processes only through a restart (a no-op before the first deploy).
+                update: importConfig().run("ps:restart", [app]).toString(),
+                stdin: pulumi.output(args.config).apply((c) => JSON.stringify(c)),
+              },
+              { ...child, dependsOn: [created] },
+            ),
+          ];
 
     const { memoryMb, cpus, reserveMemoryMb } = args.resources;
     const limits = hostCommand(
@@ -172,7 +180,7 @@ export class DokkuApp extends pulumi.ComponentResource {
           .run("ps:rebuild", [app])
           .toString(),
       },
-      { ...child, dependsOn: [created, config] },
+      { ...child, dependsOn: [created, ...config] },
     );
 
     const links = (args.services ?? []).map((svc) =>
@@ -209,7 +217,7 @@ export class DokkuApp extends pulumi.ComponentResource {
           ])
           .toString(),
       },
-      { ...child, dependsOn: [settings, config, limits, ...links, ...files] },
+      { ...child, dependsOn: [settings, ...config, limits, ...links, ...files] },
     );
 
     this.deployed = hostCommand(
@@ -240,7 +248,7 @@ export class DokkuApp extends pulumi.ComponentResource {
 
 /** The app's args without secrets (the config and the host's key). */
 function describeApp(args: DokkuAppArgs) {
-  const config = pulumi.output(args.config);
+  const config = pulumi.output(args.config ?? {});
   return {
     configKeys: pulumi.unsecret(config.apply((c) => Object.keys(c).sort())),
     configDigest: pulumi.unsecret(config.apply((c) => configDigest(c as Record<string, string>))),
