@@ -433,6 +433,44 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     example: "true",
   }),
   key({
+    name: "MINDROOM_TENANT_ACCESS_KEY",
+    group: "Sign-in and portal",
+    description:
+      "the portal's key for tenants' single sign-on keys and Matrix registration secrets (never the root secret; bin/mindroom-ops keys portal prints it)",
+    secret: true,
+    unset: none(
+      "derived from the root secret by ./platform start; elsewhere Open MindRoom and Matrix accounts are unavailable",
+    ),
+    example: "<64 hex characters from mindroom-ops keys portal>",
+  }),
+  key({
+    name: "MINDROOM_PROVIDER_KEYS_PUBLIC_KEY",
+    group: "Sign-in and portal",
+    description:
+      "the worker's public key customers' model keys are sealed to (the portal seals, only the worker opens; mindroom-ops keys portal prints it)",
+    secret: false,
+    unset: none("derived by ./platform start; elsewhere customers cannot enter model keys"),
+    example: "<43 characters from mindroom-ops keys portal>",
+  }),
+  key({
+    name: "MINDROOM_TENANT_HOMESERVER_URL",
+    group: "Sign-in and portal",
+    description:
+      "where the portal reaches a tenant's homeserver, {slug} replaced (e.g. a private network path)",
+    secret: false,
+    unset: none("the tenant's public Matrix URL"),
+    example: "",
+  }),
+  key({
+    name: "MINDROOM_MATRIX_CLIENT_URL",
+    group: "Sign-in and portal",
+    description:
+      "the Matrix web client the portal links to, {homeserver} replaced by the tenant's homeserver URL",
+    secret: false,
+    unset: def("https://app.element.io/#/login"),
+    example: "",
+  }),
+  key({
     name: "PORTAL_RATE_LIMITS",
     group: "Sign-in and portal",
     description:
@@ -555,6 +593,32 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     secret: false,
     unset: def("10m"),
     example: "10m",
+  }),
+  key({
+    name: "MINDROOM_HOMESERVER",
+    group: "Tenants",
+    description: "the homeserver new tenants run: tuwunel or synapse (a tenant keeps its own)",
+    secret: false,
+    unset: def("tuwunel"),
+    example: "tuwunel",
+  }),
+  key({
+    name: "MINDROOM_BRIDGE_IMAGES",
+    group: "Tenants",
+    description:
+      "the mautrix bridge images, telegram=<image>,whatsapp=…,discord=…,slack=…, each pinned by digest",
+    secret: false,
+    unset: local("example images (refused in production)"),
+    example: "<telegram=dock.mau.dev/mautrix/telegram@sha256:…,…>",
+  }),
+  key({
+    name: "MINDROOM_MANAGED_PROVIDER_KEYS",
+    group: "Tenants",
+    description:
+      "model keys the operator provides per tier instead of the customer's, e.g. starter:openrouter=sk-…",
+    secret: true,
+    unset: none("customers bring their own keys"),
+    example: "",
   }),
   key({
     name: "MINDROOM_USAGE_INTERVAL",
