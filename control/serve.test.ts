@@ -40,7 +40,7 @@ describe("./platform serve", () => {
     const message = result.stderr.slice(result.stderr.indexOf("platform: MINDROOM_ENVIRONMENT"));
     expect(message).toMatch(
       new RegExp(
-        `^platform: MINDROOM_ENVIRONMENT=production refuses ${22 + PLUGIN_PROBLEMS} local defaults:\n`,
+        `^platform: MINDROOM_ENVIRONMENT=production refuses ${23 + PLUGIN_PROBLEMS} local defaults:\n`,
       ),
     );
     for (const name of [
@@ -51,6 +51,7 @@ describe("./platform serve", () => {
       "STRIPE_SECRET_KEY is unset (the local Stripe API's test key)",
       "STRIPE_WEBHOOK_SECRET is unset (a secret generated",
       "MINDROOM_AUTH_PROVIDER is not supabase (the local auth server",
+      "MINDROOM_BRIDGE_IMAGES is unset (example images)",
       "CLOUDFLARE_ZONE_ID is unset",
       "MINDROOM_BACKUP_BUCKET is unset",
       "SMTP_URL is unset (the local Mailpit)",

@@ -1,14 +1,16 @@
 /** Configurations the production check and `./platform serve` tests share. */
+import { BRIDGE_KINDS } from "../components/bridges.ts";
 
 /**
  * The variables of what only production has, in the order the production check reports them:
- * the published images, Cloudflare, the backup bucket on AWS and Supabase. A test machine can
+ * the published images (the bridges' too), Cloudflare, the backup bucket on AWS and Supabase. A test machine can
  * stand in for everything else (database, state backend, Stripe API, mail, the Dokku host).
  */
 export const PRODUCTION_SERVICES = [
   "MINDROOM_RUNTIME_IMAGE",
   "MINDROOM_HOMESERVER_IMAGE",
   "MINDROOM_BACKUP_IMAGE",
+  "MINDROOM_BRIDGE_IMAGES",
   "CLOUDFLARE_ZONE_ID",
   "CLOUDFLARE_API_TOKEN",
   "MINDROOM_BACKUP_BUCKET",
@@ -33,6 +35,9 @@ export const PRODUCTION_SHAPED: NodeJS.ProcessEnv = {
   MINDROOM_RUNTIME_IMAGE: `ghcr.io/mindroom-ai/mindroom@sha256:${"a".repeat(64)}`,
   MINDROOM_HOMESERVER_IMAGE: `ghcr.io/mindroom-ai/mindroom-tuwunel@sha256:${"b".repeat(64)}`,
   MINDROOM_BACKUP_IMAGE: `ghcr.io/mindroom-ai/mindroom-backup@sha256:${"c".repeat(64)}`,
+  MINDROOM_BRIDGE_IMAGES: BRIDGE_KINDS.map(
+    (kind, i) => `${kind}=dock.mau.dev/mautrix/${kind}@sha256:${String(i).repeat(64)}`,
+  ).join(","),
   CLOUDFLARE_ZONE_ID: "0123456789abcdef0123456789abcdef",
   CLOUDFLARE_API_TOKEN: "cf-token",
   MINDROOM_BACKUP_BUCKET: "mindroom-backups",

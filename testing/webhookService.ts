@@ -124,7 +124,9 @@ export async function webhookServiceChild(options: WebhookServiceOptions): Promi
     const lines = createInterface({ input: started.child.stdout as NodeJS.ReadableStream });
     url = await new Promise<string>((resolve, reject) => {
       void started.exited.then(({ code }) =>
-        reject(new Error(`the webhook service exited with ${code} before it was ready`)),
+        reject(
+          new Error(`the webhook service exited with ${code} before it was ready:\n${logs.slice(-4000)}`),
+        ),
       );
       lines.once("line", (line) => resolve((JSON.parse(line) as { url: string }).url));
     });

@@ -56,7 +56,7 @@ describe("reconcile settings", () => {
     );
   });
 
-  it("turns single sign-on on with all three of its settings, and requires them in production", () => {
+  it("turns single sign-on on with the Supabase settings, needs all three then, and requires them in production", () => {
     const sso = {
       SUPABASE_URL: "https://auth.example.com",
       SUPABASE_ANON_KEY: "anon",
@@ -68,6 +68,13 @@ describe("reconcile settings", () => {
       portalUrl: "https://app.example.com",
     });
     expect(loadReconcileSettings(automation(), {}).platformAuth).toBeUndefined();
+    // The portal's URL alone (the worker's emails need it) leaves single sign-on off.
+    expect(
+      loadReconcileSettings(automation(), { PORTAL_PUBLIC_URL: sso.PORTAL_PUBLIC_URL }).platformAuth,
+    ).toBeUndefined();
+    expect(() => loadReconcileSettings(automation(), { SUPABASE_ANON_KEY: "anon" })).toThrow(
+      "single sign-on into tenants needs SUPABASE_URL, SUPABASE_ANON_KEY, PORTAL_PUBLIC_URL; missing SUPABASE_URL, PORTAL_PUBLIC_URL",
+    );
     expect(() => loadReconcileSettings(automation(), { SUPABASE_URL: sso.SUPABASE_URL })).toThrow(
       "single sign-on into tenants needs SUPABASE_URL, SUPABASE_ANON_KEY, PORTAL_PUBLIC_URL; missing SUPABASE_ANON_KEY, PORTAL_PUBLIC_URL",
     );
@@ -122,9 +129,10 @@ describe("reconcile settings", () => {
       refusal = (error as Error).message;
     }
     expect(refusal.split("\n")).toEqual([
-      "MINDROOM_ENVIRONMENT=production refuses 5 local defaults:",
+      "MINDROOM_ENVIRONMENT=production refuses 6 local defaults:",
       "  - MINDROOM_RUNTIME_IMAGE is unset (an example image): set the image tenants run, pinned by digest (…@sha256:…)",
       "  - MINDROOM_BACKUP_IMAGE is unset (an example image): set the image tenants run, pinned by digest (…@sha256:…)",
+      "  - MINDROOM_BRIDGE_IMAGES is unset (example images): pin each bridge's image by digest, telegram=…@sha256:…,whatsapp=…@sha256:…,discord=…@sha256:…,slack=…@sha256:…",
       "  - CLOUDFLARE_ZONE_ID is unset: production tenants need DNS records in your Cloudflare zone",
       "  - CLOUDFLARE_API_TOKEN is unset: the Cloudflare provider needs a token with DNS edit on the zone",
       "  - MINDROOM_BACKUP_BUCKET is unset: production tenants are backed up every 6 hours to S3",

@@ -66,9 +66,10 @@ export interface ReconcileSettings {
   /** `MINDROOM_HOMESERVER`: what new tenants run (`tuwunel`, the default, or `synapse`); a tenant keeps its own. */
   readonly homeserver: "tuwunel" | "synapse";
   /**
-   * Single sign-on into tenants' dashboards (`SUPABASE_URL`, `SUPABASE_ANON_KEY`,
-   * `PORTAL_PUBLIC_URL`, all three or none; required in production). Unset, tenants
-   * run in API-key mode: only operators get in.
+   * Single sign-on into tenants' dashboards: on when `SUPABASE_URL` or `SUPABASE_ANON_KEY` is set,
+   * and then both and `PORTAL_PUBLIC_URL` are needed (required in production). `PORTAL_PUBLIC_URL`
+   * alone does not turn it on: the worker's emails use it too. Off, tenants run in API-key mode:
+   * only operators get in.
    */
   readonly platformAuth:
     | { readonly supabaseUrl: string; readonly supabaseAnonKey: string; readonly portalUrl: string }
@@ -138,11 +139,15 @@ const IMAGE_VARIABLES = [
   "MINDROOM_BACKUP_IMAGE",
 ] as const;
 
-/** What production refuses among the tenant settings: example images, no DNS, no backups. */
+/** What production refuses among the tenant settings: example images (bridges' too), no DNS, no backups. */
 export function tenantProductionProblems(env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = IMAGE_VARIABLES.filter((name) => unset(env, name)).map(
     (name) => `${name} is unset (an example image): set the image tenants run, pinned by digest (…@sha256:…)`,
   );
+  if (unset(env, "MINDROOM_BRIDGE_IMAGES"))
+    problems.push(
+      `MINDROOM_BRIDGE_IMAGES is unset (example images): pin each bridge's image by digest, ${BRIDGE_KINDS.map((kind) => `${kind}=…@sha256:…`).join(",")}`,
+    );
   if (unset(env, "CLOUDFLARE_ZONE_ID"))
     problems.push("CLOUDFLARE_ZONE_ID is unset: production tenants need DNS records in your Cloudflare zone");
   if (unset(env, "CLOUDFLARE_API_TOKEN"))
@@ -166,7 +171,9 @@ function platformAuthSettings(
     (name) => env[name]?.trim() ?? "",
   );
   const missing = PLATFORM_AUTH_NAMES.filter((name) => !env[name]?.trim());
-  if (missing.length === PLATFORM_AUTH_NAMES.length && !production) return undefined;
+  // The Supabase pair is the switch: PORTAL_PUBLIC_URL is also the emails' setting.
+  const switchedOn = !missing.includes("SUPABASE_URL") || !missing.includes("SUPABASE_ANON_KEY");
+  if (!switchedOn && !production) return undefined;
   if (missing.length > 0)
     throw new ReconcileSettingsError(
       `single sign-on into tenants needs ${PLATFORM_AUTH_NAMES.join(", ")}; missing ${missing.join(", ")}`,
