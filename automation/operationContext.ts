@@ -171,15 +171,27 @@ export async function retryConcurrent<T>(fn: () => Promise<T>, attempts = 4): Pr
   }
 }
 
-/** The engine's message, without the CLI's boilerplate, and the kind of failure. */
+/** Said instead of a CLI failure's command line, which is all its `err?:` section would add. */
+export const COMMAND_LINE_WITHHELD =
+  "the pulumi CLI failed (its command line is withheld: it carries secrets)";
+
+/**
+ * The engine's message, without the CLI's boilerplate, and the kind of failure. A CLI failure's
+ * `err?:` section is the process error: the whole command line (`config set-all` passes the stack's
+ * secrets as arguments, a private key's lines among them) and the stderr already shown. It goes
+ * entirely, since this message is recorded, logged and shown to operators.
+ */
 export function classify(error: unknown): { kind: string; message: string } {
   if (error instanceof Error) {
-    const message = error.message
-      .split("\n")
-      .filter((l) => !/^\s*(code|stdout|stderr|err\?):/.test(l) && l.trim() !== "")
+    const lines = error.message.split("\n");
+    const processError = lines.findIndex((l) => /^\s*err\?:/.test(l));
+    const message = (processError === -1 ? lines : lines.slice(0, processError))
+      .filter((l) => !/^\s*code:/.test(l))
+      .map((l) => l.replace(/^\s*(stdout|stderr):\s?/, ""))
+      .filter((l) => l.trim() !== "")
       .slice(-20)
       .join("\n");
-    return { kind: error.name || error.constructor.name, message };
+    return { kind: error.name || error.constructor.name, message: message || COMMAND_LINE_WITHHELD };
   }
   return { kind: "Error", message: String(error) };
 }
