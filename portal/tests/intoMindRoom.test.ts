@@ -129,8 +129,9 @@ async function routeTenants(context: BrowserContext) {
 async function subscribe(session: Session, email: string): Promise<Instance> {
   await signUp(session.page, env.url, email, password);
   await payForStarter(session.page, email, "Ada Lovelace");
+  // Both customers pay at once: the worker may run the other's first up before this one's.
   return untilWorker("the tenant to run with single sign-on", async () => {
-    const row = await instanceSettledAs(env, email, "running");
+    const row = await instanceSettledAs(env, email, "running", 2 * OPERATION_TIMEOUT);
     return row.spec?.platformAuth ? row : undefined;
   });
 }
@@ -197,7 +198,9 @@ describe("a customer gets into their MindRoom", { timeout: 2 * OPERATION_TIMEOUT
   let adaRow: Instance;
   let bobRow: Instance;
 
-  it("pays, and the tenant runs in platform auth mode for its owner", async () => {
+  it("pays, and the tenant runs in platform auth mode for its owner", {
+    timeout: 3 * OPERATION_TIMEOUT,
+  }, async () => {
     [adaRow, bobRow] = await Promise.all([subscribe(ada, people.ada), subscribe(bob, people.bob)]);
     for (const row of [adaRow, bobRow]) {
       expectTenant(await observeTenant(target, tenantNames(parseSlug(row.slug))), parseTenantSpec(row.spec));

@@ -57,18 +57,26 @@ export async function payForStarter(page: Page, email: string, name: string): Pr
   await payInCheckout(page, email, name);
 }
 
-/** The instance once the worker's last operation on it finished with `state` and nothing is queued. */
+/**
+ * The instance once the worker's last operation on it finished with `state` and nothing is queued
+ * (waiting as long as one engine operation may take, unless told: the worker may have others first).
+ */
 export function instanceSettledAs(
   env: PortalEnvironment,
   email: string,
   state: Instance["actualState"],
+  timeoutMs = OPERATION_TIMEOUT,
 ): Promise<Instance> {
-  return untilWorker(`the instance to be ${state}`, async () => {
-    const row = await instanceOf(env, email);
-    if (!row || row.actualState !== state || row.appliedSpecHash !== row.specHash) return undefined;
-    const { rows } = await env.db.pool.query(
-      "select 1 from pgboss.job where name = 'reconcile' and state in ('created', 'retry', 'active') and start_after <= now()",
-    );
-    return rows.length === 0 ? row : undefined;
-  });
+  return waitFor(
+    `the instance to be ${state}`,
+    async () => {
+      const row = await instanceOf(env, email);
+      if (!row || row.actualState !== state || row.appliedSpecHash !== row.specHash) return undefined;
+      const { rows } = await env.db.pool.query(
+        "select 1 from pgboss.job where name = 'reconcile' and state in ('created', 'retry', 'active') and start_after <= now()",
+      );
+      return rows.length === 0 ? row : undefined;
+    },
+    { timeoutMs },
+  );
 }
