@@ -197,7 +197,10 @@ describe("a customer", () => {
     await page.goto(hrefs[0] as string);
     await settled(page);
     expect(await page.getByRole("heading", { name: "Your MindRoom" }).count()).toBe(1);
-    expect(await page.getByRole("link", { name: "Open MindRoom ↗" }).getAttribute("href")).toBe(urls.app);
+    // (through the portal's single sign-on, which sends them on to urls.app: intoMindRoom.test.ts)
+    expect(await page.getByRole("link", { name: "Open MindRoom ↗" }).getAttribute("href")).toBe(
+      "/sso/mindroom",
+    );
     // …and the sign-in link opens the sign-in page for someone signed out.
     const stranger = await openBrowser();
     try {
