@@ -79,6 +79,27 @@ describe.skipIf(!isRoot)(
       );
     });
 
+    it("gives root a shell of its own: nothing of the machine's ~/.bashrc (whose pyenv rehash lock a killed session leaves behind)", async () => {
+      const names = (env: string) => new Set(env.split("\n").map((line) => line.split("=")[0] ?? ""));
+      const bare = { env: { HOME: "/root" } };
+      // What bash started by sshd would add from root's startup files on this machine.
+      const withRc = names(
+        (await run("bash", ["-c", "env"], { env: { ...bare.env, SSH_CLIENT: "x" } })).stdout,
+      );
+      const withoutRc = names((await run("bash", ["--norc", "-c", "env"], bare)).stdout);
+      // PATH aside: sshd sets it for every session (the double first).
+      const fromRc = [...withRc].filter(
+        (name) => !withoutRc.has(name) && !["SSH_CLIENT", "PATH"].includes(name),
+      );
+      const session = await run("ssh", [
+        ...["-i", host.keyPath, "-o", `UserKnownHostsFile=${host.knownHostsPath}`, "-o", "BatchMode=yes"],
+        ...["-p", String(host.port), "root@127.0.0.1", "env"],
+      ]);
+      const seen = names(session.stdout);
+      expect(seen.has("PATH")).toBe(true);
+      expect(fromRc.filter((name) => seen.has(name))).toEqual([]);
+    });
+
     it("stop() closes the port", async () => {
       const other = await startDokkuHost();
       expect(await portOpen(other.port)).toBe(true);

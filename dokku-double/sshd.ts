@@ -40,7 +40,9 @@ function sshdConfig(dir: string, port: number, extra: readonly string[]): string
     "PasswordAuthentication no",
     "KbdInteractiveAuthentication no",
     "PermitRootLogin prohibit-password",
-    `SetEnv PATH=${join(dir, "bin")}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    // SHLVL=1: bash started by sshd reads ~/.bashrc only as a top-level shell, and root's is this
+    // machine's (pyenv's rehash takes a lock that a session killed by a fault leaves behind).
+    `SetEnv PATH=${join(dir, "bin")}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SHLVL=1`,
     "UsePAM no",
     "StrictModes yes",
     "AllowAgentForwarding no",

@@ -92,14 +92,24 @@ function tail(path: string, lines = 15): string {
   return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }
 
-async function waitUntilReady(webUrl: string, mailpit: Supervised, log: string): Promise<void> {
+/** Mailpit exited before it was ready (a port taken between choosing it and binding it, or worse). */
+class MailpitExitedError extends MailpitError {}
+
+/** Ready when the Mailpit answering at `webUrl` is this one: its label is its folder. */
+async function waitUntilReady(
+  webUrl: string,
+  label: string,
+  mailpit: Supervised,
+  log: string,
+): Promise<void> {
   for (let attempt = 0; attempt < 300; attempt += 1) {
     if (!mailpit.running)
-      throw new MailpitError(
+      throw new MailpitExitedError(
         `mailpit exited with ${mailpit.child.exitCode ?? mailpit.child.signalCode}; the end of ${log}:\n${tail(log)}`,
       );
     try {
-      if ((await fetch(`${webUrl}/readyz`)).ok) return;
+      const info = await fetch(`${webUrl}/api/v1/webui`);
+      if (info.ok && ((await info.json()) as { Label?: unknown }).Label === label) return;
     } catch {
       // Not listening yet.
     }
@@ -131,8 +141,29 @@ export async function startMailpit(options: MailpitOptions): Promise<MailpitServ
     throw new MailpitError(
       `Mailpit is not built (${binary} is missing): run toolchain/ensure.sh, or set SMTP_URL to another SMTP server`,
     );
-  const smtpPort = await portOrFree(options.smtpPort ?? running?.smtpPort ?? 1025);
-  const httpPort = await portOrFree(options.httpPort ?? running?.httpPort ?? 8025);
+  const preferred = {
+    smtp: options.smtpPort ?? running?.smtpPort ?? 1025,
+    http: options.httpPort ?? running?.httpPort ?? 8025,
+  };
+  try {
+    return await launch(options, dir, binary, preferred);
+  } catch (error) {
+    // Another process took a chosen port before Mailpit bound it (two platforms starting at once):
+    // once more, on ports free right now.
+    if (!(error instanceof MailpitExitedError)) throw error;
+    return launch(options, dir, binary, { smtp: 0, http: 0 });
+  }
+}
+
+async function launch(
+  options: MailpitOptions,
+  dir: string,
+  binary: string,
+  preferred: { readonly smtp: number; readonly http: number },
+): Promise<MailpitServer> {
+  const stateFile = join(dir, "mailpit.json");
+  const smtpPort = await portOrFree(preferred.smtp);
+  const httpPort = await portOrFree(preferred.http);
   const log = join(dir, "mailpit.log");
   const fd = openSync(log, "a", 0o600);
   let child: Supervised;
@@ -172,7 +203,7 @@ export async function startMailpit(options: MailpitOptions): Promise<MailpitServ
     if (readState(stateFile)?.pid === child.pid) rmSync(stateFile, { force: true });
   };
   try {
-    await waitUntilReady(webUrl, child, log);
+    await waitUntilReady(webUrl, dir, child, log);
   } catch (error) {
     await stop();
     throw error;

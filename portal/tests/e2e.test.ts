@@ -149,8 +149,8 @@ describe("a customer", () => {
     const shown = new Set<string>();
     const open = page.getByRole("link", { name: "Open MindRoom ↗" });
     await untilWorker("the dashboard to show the running instance", async () => {
-      const live = page.locator("[aria-live=polite]");
-      if (await live.count()) shown.add((await live.first().textContent()) ?? "");
+      // Read without waiting: the line is gone once the instance runs, between a count and a read.
+      for (const text of await page.locator("[aria-live=polite]").allTextContents()) shown.add(text);
       return (await open.count()) > 0 ? true : undefined;
     });
     // Even a first up (a new stack on the object-store backend) knows its total from the engine's
