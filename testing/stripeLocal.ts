@@ -35,6 +35,22 @@ export interface LocalStripe {
   stop(): Promise<void>;
 }
 
+/** A customer completes Checkout for a plan (starter unless `price`), as on Stripe's hosted page. */
+export async function checkOut(
+  local: Pick<LocalStripe, "stripe" | "controls">,
+  customer: { readonly email: string; readonly name: string },
+  price = "price_mindroom_starter",
+): Promise<{ customer: string; subscription: string }> {
+  const session = await local.stripe.checkout.sessions.create({
+    mode: "subscription",
+    line_items: [{ price, quantity: 1 }],
+    customer_email: customer.email,
+    success_url: "https://app.mindroom.test/welcome",
+  });
+  const { session: done } = await local.controls.completeCheckout(session.id, customer);
+  return { customer: String(done.customer), subscription: String(done.subscription) };
+}
+
 export interface StripeLocalTestOptions extends Omit<StripeLocalOptions, "port" | "host"> {
   /** A server of its own instead of the file's shared one. */
   fresh?: boolean;

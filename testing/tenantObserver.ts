@@ -46,6 +46,11 @@ async function value(target: DokkuTarget, command: string): Promise<string> {
   return (await dokku(target, command)).stdout.trim();
 }
 
+/** The image `app` was last deployed from (`git:from-image`), empty when it never was. */
+export function deployedImage(target: DokkuTarget, app: string): Promise<string> {
+  return value(target, `apps:report ${app} --app-deploy-source-metadata`);
+}
+
 async function observeApp(target: DokkuTarget, app: string): Promise<ObservedApp> {
   const network = await json<Record<string, string>>(target, `network:report ${app} --format json`);
   return {
@@ -53,7 +58,7 @@ async function observeApp(target: DokkuTarget, app: string): Promise<ObservedApp
     limits: await json(target, `resource:report ${app} --format json`),
     vhosts: await value(target, `domains:report ${app} --domains-app-vhosts`),
     scale: await json(target, `ps:scale ${app} --format json`),
-    image: await value(target, `apps:report ${app} --app-deploy-source-metadata`),
+    image: await deployedImage(target, app),
     mounts: await json(target, `storage:list ${app} --format json`),
     config: await json(target, `config:export --format json ${app}`),
     letsencrypt: await value(target, `letsencrypt:active ${app}`),

@@ -27,7 +27,7 @@ import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { instanceOfStripeCustomer } from "../../testing/instanceRows.ts";
 import { type Inbox, testMailpit } from "../../testing/mailpit.ts";
-import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
+import { checkOut, type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
 import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 import { waitFor } from "../../testing/waitFor.ts";
 import { type WebhookServiceChild, webhookServiceChild } from "../../testing/webhookService.ts";
@@ -109,18 +109,7 @@ test("each email once per event, across a kill between deciding and sending; no 
   timeout: 900_000,
 }, async () => {
   const email = `mail-${randomUUID().slice(0, 8)}@example.test`;
-  const session = await local.stripe.checkout.sessions.create({
-    mode: "subscription",
-    line_items: [{ price: "price_mindroom_starter", quantity: 1 }],
-    customer_email: email,
-    success_url: "https://app.mindroom.test/welcome",
-  });
-  const { session: done } = await local.controls.completeCheckout(session.id, {
-    email,
-    name: "Mary Somerville",
-  });
-  const customer = String(done.customer);
-  const subscription = String(done.subscription);
+  const { customer, subscription } = await checkOut(local, { email, name: "Mary Somerville" });
 
   // The worker provisions on the real engine and decides the welcome in the same transaction.
   const welcome = await waitFor(

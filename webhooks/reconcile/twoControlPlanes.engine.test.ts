@@ -19,7 +19,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Operations } from "../../automation/operations.ts";
 import { loadAutomationSettings } from "../../automation/settings.ts";
 import { lockFolder } from "../../automation/stackLocks.ts";
 import { PROJECT } from "../../automation/tenantWorkspaces.ts";
@@ -31,8 +30,9 @@ import { type TestDatabase, testDatabase } from "../../testing/database.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { instanceOfStripeCustomer } from "../../testing/instanceRows.ts";
 import { type TestBucket, testBucket } from "../../testing/objectStore.ts";
-import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
+import { checkOut, type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
 import { expectTenant, observeTenant } from "../../testing/tenantObserver.ts";
+import { destroyEveryTenant } from "../../testing/tenantTeardown.ts";
 import { waitFor } from "../../testing/waitFor.ts";
 import {
   automationEnvironment,
@@ -92,8 +92,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(services.map((s) => s.stop()));
   // A third machine removes the tenants: the stacks' config comes from the database, the state from S3.
-  if (db && bucket) {
-    const ops = await Operations.start({
+  if (db && bucket)
+    await destroyEveryTenant(db.pool, {
       ...loadAutomationSettings({
         ...automationEnvironment({ dataDir: dataDir(), target }),
         ...shared(),
@@ -101,16 +101,6 @@ afterAll(async () => {
       }),
       backendEnv: bucket.env,
     });
-    try {
-      const { rows } = await db.pool.query<{ slug: string }>("select slug from public.instances");
-      const destroyed = await Promise.all(rows.map((r) => ops.pool.destroy(r.slug)));
-      expect(destroyed.map((d) => [d.tenant, d.status, d.error?.message])).toEqual(
-        rows.map((r) => [r.slug, "succeeded", undefined]),
-      );
-    } finally {
-      await ops.close();
-    }
-  }
   await bucket?.dispose();
   await local?.stop();
   await db?.close();
@@ -172,16 +162,8 @@ async function commandsOutsideOperations(instance: Instance, ops: readonly Opera
     .map((c) => `${c.at} ${c.argv.join(" ")}`);
 }
 
-async function checkout(i: number): Promise<{ customer: string; subscription: string }> {
-  const email = `twin-${i}@example.com`;
-  const session = await local.stripe.checkout.sessions.create({
-    mode: "subscription",
-    line_items: [{ price: "price_mindroom_starter", quantity: 1 }],
-    customer_email: email,
-    success_url: "https://app.mindroom.test/welcome",
-  });
-  const { session: done } = await local.controls.completeCheckout(session.id, { email, name: `Twin ${i}` });
-  return { customer: String(done.customer), subscription: String(done.subscription) };
+function checkout(i: number): Promise<{ customer: string; subscription: string }> {
+  return checkOut(local, { email: `twin-${i}@example.com`, name: `Twin ${i}` });
 }
 
 async function changePlan(subscription: string, price: string): Promise<void> {
