@@ -177,9 +177,9 @@ export const COMMAND_LINE_WITHHELD =
 
 /**
  * The engine's message, without the CLI's boilerplate, and the kind of failure. A CLI failure's
- * `err?:` section is the process error: the whole command line (`config set-all` passes the stack's
- * secrets as arguments, a private key's lines among them) and the stderr already shown. It goes
- * entirely, since this message is recorded, logged and shown to operators.
+ * `err?:` section is the process error: the whole command line (stackSecrets.ts keeps the stack's
+ * secrets off it, but a plain value can be long) and the stderr already shown. It goes entirely,
+ * since this message is recorded, logged and shown to operators.
  */
 export function classify(error: unknown): { kind: string; message: string } {
   if (error instanceof Error) {

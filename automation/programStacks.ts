@@ -19,6 +19,7 @@ import { classify, OperationContext, retryConcurrent } from "./operationContext.
 import { type OperationOptions, type OperationResult, plainOutputs } from "./operationResult.ts";
 import { pulumiCommand, pulumiEnv } from "./pulumiToolchain.ts";
 import type { AutomationSettings } from "./settings.ts";
+import { setStackConfig } from "./stackSecrets.ts";
 import type { PolicyPackOptions } from "./tenantStacks.ts";
 
 export interface ProgramStack {
@@ -85,7 +86,7 @@ export async function runProgramStack(
   const ctx = new OperationContext(options, settings.operationTimeoutMs);
   try {
     const stack = await openStack(settings, def, operation !== "destroy");
-    if (operation !== "destroy") await stack.setAllConfig(def.config);
+    if (operation !== "destroy") await setStackConfig(stack, def.config);
     let partial: Partial<OperationResult>;
     if (operation === "preview") {
       const result = await stack.preview({ ...ctx.engine(true), ...def.policy });

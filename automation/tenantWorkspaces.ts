@@ -25,6 +25,7 @@ import { TenantNotFoundError } from "./operationResult.ts";
 import { pulumiCommand, pulumiEnv } from "./pulumiToolchain.ts";
 import type { AutomationSettings } from "./settings.ts";
 import { existingStack, fileBackendHasStack } from "./stackAccess.ts";
+import { setStackConfig } from "./stackSecrets.ts";
 
 export const PROJECT = "mindroom-tenant";
 const REPO_ROOT = resolve(import.meta.dirname, "..");
@@ -55,8 +56,8 @@ export class TenantWorkspaces {
   /**
    * Writes the config unless exactly this config is what we last wrote and the
    * stack's config file has not changed since (a reconcile pass applies the same
-   * spec again and again). The repair tokens are not part of it: `config
-   * set-all` leaves other keys alone, so they survive without being read back.
+   * spec again and again). The repair tokens are not part of it: writing config
+   * leaves other keys alone, so they survive without being read back.
    */
   async writeConfig(slug: string, input: TenantSpecInput, secrets: TenantSecrets): Promise<Stack> {
     // A new stack always gets its config, even if a config file survived an earlier stack of that name.
@@ -84,7 +85,7 @@ export class TenantWorkspaces {
     // A digest of secrets that are long random keys and a private key: it gives none of them away.
     const digest = createHash("sha256").update(JSON.stringify({ config, removeKeys })).digest("hex");
     if (!fresh && this.writtenConfig(slug) === `${digest} ${this.configFileStamp(slug)}`) return stack;
-    await stack.setAllConfig(config);
+    await setStackConfig(stack, config);
     if (removeKeys && (await stack.getAllConfig())[keysKey]) await stack.removeConfig(keysKey);
     writeFileSync(this.configRecord(slug), `${digest} ${this.configFileStamp(slug)}`);
     return stack;
