@@ -13,6 +13,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { STANDARD_OPTIONS } from "../automation/cli/standardOptions.ts";
 import { openDatabase } from "../database/connection.ts";
 import { loadDatabaseSettings } from "../database/settings.ts";
 import { startAuthServer } from "./server.ts";
@@ -38,8 +39,7 @@ async function main(): Promise<number> {
       options: {
         port: { type: "string" },
         "site-url": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
+        ...STANDARD_OPTIONS,
       },
     });
     args = argsSchema.parse(values);

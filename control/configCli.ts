@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { renderTable } from "../automation/cli/render.ts";
+import { STANDARD_OPTIONS } from "../automation/cli/standardOptions.ts";
 import { isProduction } from "../components/environments.ts";
 import { CONFIG_GROUPS, CONFIG_KEYS, type ConfigKey, envExample } from "./configuration.ts";
 import type { LoadedDotenv } from "./dotenv.ts";
@@ -88,7 +89,7 @@ export async function configMain(argv: string[], dotenv: LoadedDotenv): Promise<
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: { ...STANDARD_OPTIONS },
   });
   const [command = ""] = positionals;
   if (values.help || command === "") {

@@ -7,6 +7,7 @@
  * back, nothing after it applied), 2 usage error.
  */
 import { parseArgs } from "node:util";
+import { STANDARD_OPTIONS } from "../automation/cli/standardOptions.ts";
 import { openDatabase } from "../database/connection.ts";
 import { loadDatabaseSettings } from "../database/settings.ts";
 
@@ -20,7 +21,7 @@ Exit codes: 0 applied or up to date, 1 a migration failed, 2 usage error.`;
 export async function migrateMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: { ...STANDARD_OPTIONS },
   });
   if (values.help) {
     process.stdout.write(`${MIGRATE_HELP}\n`);

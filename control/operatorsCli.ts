@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { renderTable } from "../automation/cli/render.ts";
+import { STANDARD_OPTIONS } from "../automation/cli/standardOptions.ts";
 import { audit, cliOperator } from "../database/auditLog.ts";
 import { openDatabase } from "../database/connection.ts";
 import { findAccountByEmail, grantOperator, listOperators, revokeOperator } from "../database/operators.ts";
@@ -31,7 +32,7 @@ export async function operatorsMain(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: "boolean" }, reason: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: { ...STANDARD_OPTIONS, reason: { type: "string" } },
   });
   const [command = "", email] = positionals;
   if (values.help || command === "") {

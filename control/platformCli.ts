@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT_CODES_HELP, exitCodeForResult } from "../automation/cli/exitCodes.ts";
 import { renderResult } from "../automation/cli/render.ts";
+import { STANDARD_OPTIONS } from "../automation/cli/standardOptions.ts";
 import { loadAutomationSettings } from "../automation/settings.ts";
 import { openDatabase } from "../database/connection.ts";
 import { fleetHosts, listHosts } from "../database/hosts.ts";
@@ -50,8 +51,7 @@ export async function platformMain(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
+      ...STANDARD_OPTIONS,
       "webhooks-env": { type: "string" },
       "portal-env": { type: "string" },
     },

@@ -410,6 +410,32 @@ describe("the API roles' grants", () => {
     ).toEqual(["current_customer_id", "is_operator"]);
   });
 
+  it("keep sealed model keys from customers, and Into MindRoom's tables from anon", async () => {
+    await db.pool.query(
+      `insert into public.provider_keys (customer_id, provider, sealed, last4)
+       values ($1, 'openai', 'sealed-for-the-worker', '0001')`,
+      [f.customers.a],
+    );
+    try {
+      const shown = await withUser(
+        db.pool,
+        asA,
+        async (c) => (await c.query("select provider, last4 from public.provider_keys")).rows,
+      );
+      expect(shown).toEqual([{ provider: "openai", last4: "0001" }]);
+      for (const [claims, sql] of [
+        [asA, "select sealed from public.provider_keys"],
+        [asA, "delete from public.provider_keys"],
+        [asA, "delete from public.matrix_accounts"],
+        [anon, "select provider from public.provider_keys"],
+        [anon, "select 1 from public.matrix_accounts"],
+      ] as const)
+        await expect(refused(db.pool, claims, sql)).resolves.toMatch(/permission denied/);
+    } finally {
+      await db.pool.query("delete from public.provider_keys where customer_id = $1", [f.customers.a]);
+    }
+  });
+
   it("give a table created later the same: select for customers, nothing for anon", async () => {
     const client = await db.pool.connect();
     try {

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { renderResult, renderTable } from "../automation/cli/render.ts";
+import { STANDARD_OPTIONS } from "../automation/cli/standardOptions.ts";
 import { fingerprint } from "../automation/hostProbe.ts";
 import { loadAutomationSettings } from "../automation/settings.ts";
 import { audit, cliOperator } from "../database/auditLog.ts";
@@ -89,8 +90,7 @@ export async function hostsMain(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
+      ...STANDARD_OPTIONS,
       yes: { type: "boolean", short: "y" },
       fingerprint: { type: "string" },
       address: { type: "string" },

@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { STANDARD_OPTIONS } from "../automation/cli/standardOptions.ts";
 import { LOCAL_SECRET_KEY, stripeClient } from "../billing/stripeClient.ts";
 import type { TierId } from "../components/tiers.ts";
 import { openDatabase } from "../database/connection.ts";
@@ -144,8 +145,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
+      ...STANDARD_OPTIONS,
       port: { type: "string" },
       state: { type: "string" },
       "data-dir": { type: "string" },

@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type pg from "pg";
 import { EXIT, EXIT_CODES_HELP, exitCodeForError, UsageError } from "../automation/cli/exitCodes.ts";
+import { STANDARD_OPTIONS } from "../automation/cli/standardOptions.ts";
 import { stripeClient } from "../billing/stripeClient.ts";
 import { formatBytes } from "../components/byteSize.ts";
 import { cliOperator } from "../database/auditLog.ts";
@@ -87,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: { ...STANDARD_OPTIONS },
   });
   const [command, sub = "list", id] = positionals;
   if (values.help || !command) {

@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { renderTable } from "../automation/cli/render.ts";
+import { STANDARD_OPTIONS } from "../automation/cli/standardOptions.ts";
 import { audit, cliOperator } from "../database/auditLog.ts";
 import { openDatabase } from "../database/connection.ts";
 import {
@@ -77,8 +78,7 @@ export async function rolloutMain(argv: string[]): Promise<number> {
       status: { type: "string" },
       list: { type: "boolean" },
       wait: { type: "boolean" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
+      ...STANDARD_OPTIONS,
     },
   });
   const modes = [values.image, values.resume, values.status, values.list].filter((v) => v !== undefined);

@@ -28,6 +28,7 @@ import {
 } from "./exitCodes.ts";
 import { printPortalKeys } from "./portalKeys.ts";
 import { LiveStatus, paint, renderChanges, renderResult, renderTable, type Style } from "./render.ts";
+import { STANDARD_OPTIONS } from "./standardOptions.ts";
 import { argvColorFlag, colorEnabled, colorFlag } from "./terminal.ts";
 
 const HELP: Record<string, string> = {
@@ -117,12 +118,11 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
     allowPositionals: true,
     options: {
       all: { type: "boolean" },
-      json: { type: "boolean" },
+      ...STANDARD_OPTIONS,
       yes: { type: "boolean", short: "y" },
       "expect-no-changes": { type: "boolean" },
       "keep-stack": { type: "boolean" },
       "probe-drift": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
       color: { type: "string" },
       "no-color": { type: "boolean" },
     },
