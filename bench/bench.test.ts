@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { concatenate, forSlug } from "./floor.ts";
-import { median, mergeIntervals, unionLength } from "./stats.ts";
+import { median, mergeIntervals, percentile, unionLength } from "./stats.ts";
 
 describe("intervals", () => {
   it("counts overlapping time once and gaps not at all", () => {
@@ -28,6 +28,15 @@ describe("intervals", () => {
     expect(median([30, 10, 20])).toBe(20);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([])).toBeNaN();
+  });
+
+  it("takes the nearest-rank percentile: p50 and p95 of ten values are the 5th and the 10th", () => {
+    const ten = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
+    expect(percentile(ten, 50)).toBe(50);
+    expect(percentile(ten, 95)).toBe(100);
+    expect(percentile(ten, 0)).toBe(10);
+    expect(percentile([7], 95)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
   });
 });
 

@@ -50,6 +50,8 @@ only those, prints their figures on stderr and leaves the results file alone):
                load from a second process (npm run bench -- webhook-ingest --help)
   portal       alone, with its own options: the portal's dashboard and operator tenants
                table with 1,000 tenants, load from a second process (npm run bench -- portal --help)
+  sign-in      alone, with its own options: payment → "you can sign in" (single sign-on and a
+               Matrix account) over 10 customers, p50/p95 (npm run bench -- sign-in --help)
 
 Options:
   --runs N       repetitions of the latency measurements (default 3)
@@ -124,6 +126,8 @@ async function main(argv: string[]): Promise<number> {
   // Issue 6's webhook ingest benchmark needs no Dokku host and takes its own options.
   if (argv[0] === "webhook-ingest")
     return (await import("./webhookIngest.ts")).webhookIngestCli(argv.slice(1));
+  // Issue 12's time to first value runs the whole local platform with its own options.
+  if (argv[0] === "sign-in") return (await import("./signIn.ts")).signInCli(argv.slice(1));
   // Issue 7's portal benchmark is a script of its own (it forks its load process from itself).
   if (argv[0] === "portal")
     return (

@@ -13,6 +13,7 @@ import { fork } from "node:child_process";
 import { parseArgs } from "node:util";
 import { AuthClient } from "../auth-server/client.ts";
 import { type PortalEnvironment, startPortalEnvironment } from "../portal/tests/environment.ts";
+import { percentile } from "./stats.ts";
 
 interface LoadRequest {
   readonly url: string;
@@ -64,11 +65,6 @@ if (process.argv.includes("--load-worker")) {
   });
 } else {
   await main();
-}
-
-function percentile(sorted: number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
 }
 
 function loadFromSecondProcess(job: LoadRequest): Promise<LoadResult> {

@@ -24,6 +24,7 @@ import { buildEvent, signedDelivery } from "../stripe-local/events.ts";
 import { startWebhookService } from "../webhooks/main.ts";
 import { loadWebhookSettings } from "../webhooks/settings.ts";
 import { concernsSubscription } from "../webhooks/stripeWebhook.ts";
+import { percentile } from "./stats.ts";
 
 export interface WebhookIngestOptions {
   /** Measured events (after a warm-up of a tenth as many, at least 200). */
@@ -149,11 +150,6 @@ function objectFor(event: PlannedEvent, i: number): object {
     status: "active",
     items: { object: "list", data: [{ price: { id: "price_mindroom_starter" } }] },
   };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 /** CPU time (ms) of the Postgres server whose data folder is under `dataDir`: postmaster and live children. */

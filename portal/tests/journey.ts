@@ -37,8 +37,8 @@ export async function signUp(page: Page, portalUrl: string, email: string, passw
   await page.waitForURL(/\/billing/);
 }
 
-/** On the local Stripe Checkout page: pays with a test card and returns to the dashboard. */
-export async function payInCheckout(page: Page, email: string, name = "Ada Lovelace"): Promise<void> {
+/** On the local Stripe Checkout page: fills in a test card, up to pressing "Subscribe". */
+export async function fillCheckout(page: Page, email: string, name = "Ada Lovelace"): Promise<void> {
   await page.waitForURL(/\/checkout\/cs_/);
   // The local Checkout asks for the email when the session carries a customer but no customer_email.
   const emailField = page.getByLabel("Email");
@@ -47,6 +47,11 @@ export async function payInCheckout(page: Page, email: string, name = "Ada Lovel
   await page.getByLabel("Card number").fill("4242 4242 4242 4242");
   await page.getByLabel("Expiry (MM / YY)").fill("12 / 34");
   await page.getByLabel("CVC").fill("123");
+}
+
+/** On the local Stripe Checkout page: pays with a test card and returns to the dashboard. */
+export async function payInCheckout(page: Page, email: string, name = "Ada Lovelace"): Promise<void> {
+  await fillCheckout(page, email, name);
   await page.getByRole("button", { name: "Subscribe" }).click();
   await page.waitForURL(/\/dashboard\?checkout=success/);
 }
