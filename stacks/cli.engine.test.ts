@@ -17,7 +17,9 @@ describe("pulumi preview -s <tenant> in a checkout", () => {
     await cli.configureTenant(sampleSpecInput({ tier: "professional" }));
     const { stdout } = await cli.pulumi("preview", "-s", cli.stack, "--json");
     const preview = JSON.parse(stdout) as { changeSummary: Record<string, number>; steps: { urn: string }[] };
-    expect(preview.changeSummary.create).toBe(24);
+    // The stack, the tenant and its network, two apps with their storage, settings, limits, deploy,
+    // scale and TLS, the runtime's config and its MindRoom config template file, the homeserver's config.
+    expect(preview.changeSummary.create).toBe(25);
     const types = new Set(preview.steps.map((s) => s.urn.split("::")[2]?.split("$").pop()));
     expect([...types].sort()).toEqual(
       [

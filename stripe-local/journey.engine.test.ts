@@ -6,43 +6,29 @@
  * `bin/mindroom-ops list` shows the tenant. `--json` carries the same reports.
  */
 import { execFile } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { type TestDatabase, testDatabase } from "../testing/database.ts";
+import type { TestDatabase } from "../testing/database.ts";
 import { dokkuTarget } from "../testing/dokkuTarget.ts";
-import { type LocalStripe, stripeLocal } from "../testing/stripeLocal.ts";
-import {
-  automationEnvironment,
-  type WebhookServiceChild,
-  webhookServiceChild,
-} from "../testing/webhookService.ts";
+import type { LocalStripe } from "../testing/stripeLocal.ts";
+import { startStripePipeline } from "../testing/stripePipeline.ts";
+import { automationEnvironment, type WebhookServiceChild } from "../testing/webhookService.ts";
 import type { JourneyStep } from "./journey.ts";
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..");
 const target = dokkuTarget();
-const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString("hex")}`;
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-journey-"));
 let db: TestDatabase;
 let local: LocalStripe;
 let service: WebhookServiceChild;
 
 beforeAll(async () => {
-  db = await testDatabase();
-  local = await stripeLocal({ fresh: true });
-  service = await webhookServiceChild({
-    databaseUrl: db.url,
-    stripe: local,
-    webhookSecret: WEBHOOK_SECRET,
-    dataDir,
-    target,
-    deletionGrace: "1h",
-  });
-  local.addWebhook(`${service.url}/stripe/webhook`, WEBHOOK_SECRET);
+  ({ db, stripe: local, service } = await startStripePipeline({ dataDir, target, deletionGrace: "1h" }));
 });
 
 afterAll(async () => {

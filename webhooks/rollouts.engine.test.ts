@@ -1,15 +1,3 @@
-/**
- * Fleet rollouts on real things: five tenants provisioned through Checkout by
- * the webhook service (its reconcile and rollout workers as a child process,
- * the real Pulumi engine, the Dokku test host), then `startRollout` as
- * `mindroom-ops rollout` calls it, with a canary of 1 and batches of 2. The
- * image each tenant runs is read on the host through Dokku's own commands.
- *
- * A rollout to a new image converges wave by wave; a rollout to an image whose
- * pull fails on the host (a fault on its `git:from-image`) halts after the
- * canary, and the other four still run the image they ran before.
- */
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,18 +6,15 @@ import { loadAutomationSettings } from "../automation/settings.ts";
 import { parseSlug, tenantNames } from "../components/tenantNames.ts";
 import type { Instance } from "../database/instances.ts";
 import { findRollout, type Rollout, rolloutTenants } from "../database/rollouts.ts";
-import { type TestDatabase, testDatabase } from "../testing/database.ts";
+import type { TestDatabase } from "../testing/database.ts";
 import { dokkuTarget } from "../testing/dokkuTarget.ts";
 import { instanceOfStripeCustomer } from "../testing/instanceRows.ts";
-import { checkOut, type LocalStripe, stripeLocal } from "../testing/stripeLocal.ts";
+import { checkOut, type LocalStripe } from "../testing/stripeLocal.ts";
+import { startStripePipeline } from "../testing/stripePipeline.ts";
 import { deployedImage } from "../testing/tenantObserver.ts";
 import { destroyEveryTenant } from "../testing/tenantTeardown.ts";
 import { waitFor } from "../testing/waitFor.ts";
-import {
-  automationEnvironment,
-  type WebhookServiceChild,
-  webhookServiceChild,
-} from "../testing/webhookService.ts";
+import { automationEnvironment, type WebhookServiceChild } from "../testing/webhookService.ts";
 import { openReconcileQueue, type ReconcileQueue } from "./queue.ts";
 import { startRollout } from "./rollouts.ts";
 
@@ -40,7 +25,6 @@ const NEW = image("c");
 const BROKEN = image("d");
 /** Five tenants' engine operations, one at a time, on a loaded 2-core machine, with room. */
 const ENGINE_WAIT = { timeoutMs: 900_000, intervalMs: 1000 };
-const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString("hex")}`;
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-rollout-e2e-"));
 let db: TestDatabase;
 let local: LocalStripe;
@@ -49,17 +33,7 @@ let queue: ReconcileQueue;
 const customers: string[] = [];
 
 beforeAll(async () => {
-  db = await testDatabase();
-  local = await stripeLocal({ fresh: true });
-  service = await webhookServiceChild({
-    databaseUrl: db.url,
-    stripe: local,
-    webhookSecret: WEBHOOK_SECRET,
-    dataDir,
-    target,
-    deletionGrace: "1h",
-  });
-  local.addWebhook(`${service.url}/stripe/webhook`, WEBHOOK_SECRET);
+  ({ db, stripe: local, service } = await startStripePipeline({ dataDir, target, deletionGrace: "1h" }));
   // The operator's side: startRollout records the rollout and queues its first look on this queue.
   queue = await openReconcileQueue({ url: db.url });
 });

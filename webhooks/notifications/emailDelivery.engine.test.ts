@@ -12,7 +12,7 @@
  * a secret: the raw sources are scanned for the tenant's derived secrets, the
  * root secret and the Stripe secrets.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -23,23 +23,24 @@ import { deriveSecret, SECRET_PURPOSES } from "../../components/tenantSecrets.ts
 import { findCustomerByStripeId } from "../../database/customers.ts";
 import { listEmails, type OutboxEmail } from "../../database/emailOutbox.ts";
 import type { Instance } from "../../database/instances.ts";
-import { type TestDatabase, testDatabase } from "../../testing/database.ts";
+import type { TestDatabase } from "../../testing/database.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { instanceOfStripeCustomer } from "../../testing/instanceRows.ts";
 import { type Inbox, testMailpit } from "../../testing/mailpit.ts";
-import { checkOut, type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
+import { checkOut, type LocalStripe } from "../../testing/stripeLocal.ts";
+import { startStripePipeline } from "../../testing/stripePipeline.ts";
 import { SAMPLE_ROOT_SECRET } from "../../testing/tenantSamples.ts";
 import { waitFor } from "../../testing/waitFor.ts";
-import { type WebhookServiceChild, webhookServiceChild } from "../../testing/webhookService.ts";
+import type { WebhookServiceChild } from "../../testing/webhookService.ts";
 
 const target = dokkuTarget();
-const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString("hex")}`;
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-email-e2e-"));
 let db: TestDatabase;
 let local: LocalStripe;
 let inbox: Inbox;
 let smtpUrl: string;
 let service: WebhookServiceChild;
+let webhookSecret: string;
 
 /** An SMTP server that takes connections and never says a word: a send hangs until the greeting times out. */
 let silent: Server;
@@ -48,25 +49,24 @@ const silentConnections: Socket[] = [];
 const ENGINE_WAIT = { timeoutMs: 240_000, intervalMs: 250 };
 
 beforeAll(async () => {
-  db = await testDatabase();
-  local = await stripeLocal({ fresh: true });
   const mailpit = await testMailpit();
   inbox = mailpit.inbox;
   smtpUrl = mailpit.smtpUrl;
   silent = createServer((socket) => silentConnections.push(socket));
   await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
   const port = (silent.address() as { port: number }).port;
-  service = await webhookServiceChild({
-    databaseUrl: db.url,
+  ({
+    db,
     stripe: local,
-    webhookSecret: WEBHOOK_SECRET,
+    service,
+    webhookSecret,
+  } = await startStripePipeline({
     dataDir,
     target,
     deletionGrace: "3s",
     portalUrl: "http://portal.example.test",
     smtpUrl: `smtp://127.0.0.1:${port}`,
-  });
-  local.addWebhook(`${service.url}/stripe/webhook`, WEBHOOK_SECRET);
+  }));
 });
 
 afterAll(async () => {
@@ -178,7 +178,7 @@ test("each email once per event, across a kill between deciding and sending; no 
   const secrets = [
     ...SECRET_PURPOSES.map((purpose) => deriveSecret(SAMPLE_ROOT_SECRET, slug, purpose)),
     SAMPLE_ROOT_SECRET,
-    WEBHOOK_SECRET,
+    webhookSecret,
     local.secretKey,
     readFileSync(target.keyPath, "utf8").split("\n")[1] ?? "unreadable key",
   ];

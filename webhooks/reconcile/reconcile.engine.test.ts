@@ -1,18 +1,3 @@
-/**
- * End to end on real things: the webhook service (Koa, its queue and the
- * reconcile worker) runs as a child process against real embedded Postgres;
- * the local Stripe API changes subscriptions and delivers Stripe's signed
- * events to it; the worker runs the real Pulumi engine against the Dokku test
- * host, which the test reads only through Dokku's own commands.
- *
- * One customer's whole life in one test (each `up` costs seconds of engine
- * time): checkout → running, upgrade → new limits only, payment failure →
- * warning, unpaid → suspended with data kept, paid → resumed, duplicate /
- * stale / reordered / late events → nothing, the service SIGKILLed during an
- * up → retried and converged, cancellation → deleted after the grace and not
- * before. The operations table must show exactly one operation per real change.
- */
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,35 +9,30 @@ import { tier } from "../../components/tiers.ts";
 import { auditForInstance } from "../../database/auditLog.ts";
 import type { Instance } from "../../database/instances.ts";
 import { operationsForInstance } from "../../database/operations.ts";
-import { type TestDatabase, testDatabase } from "../../testing/database.ts";
+import type { TestDatabase } from "../../testing/database.ts";
 import { dokkuTarget } from "../../testing/dokkuTarget.ts";
 import { instanceOfStripeCustomer } from "../../testing/instanceRows.ts";
-import { type LocalStripe, stripeLocal } from "../../testing/stripeLocal.ts";
+import type { LocalStripe } from "../../testing/stripeLocal.ts";
+import { startStripePipeline } from "../../testing/stripePipeline.ts";
 import { expectGone, expectTenant, observeTenant } from "../../testing/tenantObserver.ts";
 import { waitFor } from "../../testing/waitFor.ts";
-import { type WebhookServiceChild, webhookServiceChild } from "../../testing/webhookService.ts";
+import type { WebhookServiceChild } from "../../testing/webhookService.ts";
 
 const target = dokkuTarget();
 const GRACE_SECONDS = 30;
-// Hex: testing/stripeLocal.ts's default secret is base64url, which the service's setting check refuses ("-").
-const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString("hex")}`;
 const dataDir = mkdtempSync(join(tmpdir(), "mindroom-reconcile-e2e-"));
 let db: TestDatabase;
 let local: LocalStripe;
 let service: WebhookServiceChild;
+let webhookSecret: string;
 
 beforeAll(async () => {
-  db = await testDatabase();
-  local = await stripeLocal({ fresh: true });
-  service = await webhookServiceChild({
-    databaseUrl: db.url,
+  ({
+    db,
     stripe: local,
-    webhookSecret: WEBHOOK_SECRET,
-    dataDir,
-    target,
-    deletionGrace: `${GRACE_SECONDS}s`,
-  });
-  local.addWebhook(`${service.url}/stripe/webhook`, WEBHOOK_SECRET);
+    service,
+    webhookSecret,
+  } = await startStripePipeline({ dataDir, target, deletionGrace: `${GRACE_SECONDS}s` }));
 });
 
 afterAll(async () => {
@@ -139,7 +119,7 @@ async function deliver(event: Stripe.Event, timestamp = Math.floor(Date.now() / 
   const payload = JSON.stringify(event);
   const signature = local.stripe.webhooks.generateTestHeaderString({
     payload,
-    secret: WEBHOOK_SECRET,
+    secret: webhookSecret,
     timestamp,
   });
   const response = await fetch(`${service.url}/stripe/webhook`, {

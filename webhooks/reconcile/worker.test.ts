@@ -620,26 +620,23 @@ describe("what the customer sets up in the portal", () => {
     const row = await findCustomerByStripeId(db.pool, customer);
     const customerId = row?.id ?? "";
 
-    await setProviderKey(db.pool, {
-      customerId,
-      provider: "openai",
-      sealed: seal(sealTo, "sk-first-0001"),
-      last4: "0001",
-    });
-    expect((await run(customer, "customer.provider_key")).action).toBe("up");
-    expect(operations.calls.at(-1)?.providerKeys).toEqual({ OPENAI_API_KEY: "sk-first-0001" });
+    /** The customer saves `key` in the portal; the next reconcile hands exactly it to the stack. */
+    const saveKey = async (key: string) => {
+      await setProviderKey(db.pool, {
+        customerId,
+        provider: "openai",
+        sealed: seal(sealTo, key),
+        last4: key.slice(-4),
+      });
+      expect((await run(customer, "customer.provider_key")).action).toBe("up");
+      expect(operations.calls.at(-1)?.providerKeys).toEqual({ OPENAI_API_KEY: key });
+    };
+    await saveKey("sk-first-0001");
     // Secrets stay out of the spec; only the hash moves.
     expect(JSON.stringify((await instanceOf(customer)).spec)).not.toContain("sk-first");
     expect((await run(customer)).action).toBe("skipped");
 
-    await setProviderKey(db.pool, {
-      customerId,
-      provider: "openai",
-      sealed: seal(sealTo, "sk-second-0002"),
-      last4: "0002",
-    });
-    expect((await run(customer, "customer.provider_key")).action).toBe("up");
-    expect(operations.calls.at(-1)?.providerKeys).toEqual({ OPENAI_API_KEY: "sk-second-0002" });
+    await saveKey("sk-second-0002");
 
     await removeProviderKey(db.pool, customerId, "openai");
     expect((await run(customer, "customer.provider_key")).action).toBe("up");
