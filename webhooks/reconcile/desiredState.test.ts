@@ -215,7 +215,7 @@ describe("desiredState: several subscriptions and prices", () => {
     });
   });
 
-  it("the most entitled subscription governs, then the newest", () => {
+  it("the most entitled subscription governs, then the newest, then the one that ended last", () => {
     const pick = (subs: SubscriptionSnapshot[]) => governingSubscription(subs)?.id;
     expect(
       pick([
@@ -230,6 +230,14 @@ describe("desiredState: several subscriptions and prices", () => {
         sub({ id: "new", status: "trialing", created: ago(10) }),
       ]),
     ).toBe("new");
+    // Created in the same second (a resubscription at once): the one that ended last.
+    const second = ago(50);
+    expect(
+      pick([
+        sub({ id: "a-first", status: "canceled", created: second, endedAt: ago(5) }),
+        sub({ id: "b-again", status: "canceled", created: second, endedAt: ago(4) }),
+      ]),
+    ).toBe("b-again");
     expect(pick([])).toBeUndefined();
   });
 

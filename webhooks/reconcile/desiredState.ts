@@ -114,7 +114,10 @@ export interface DesiredStateInput {
   readonly priceTiers: PriceTiers;
 }
 
-/** Which subscription speaks for the customer: the most entitled, then the newest. */
+/**
+ * Which subscription speaks for the customer: the most entitled, then the newest, then the one
+ * that ended last (Stripe's `created` has whole seconds: a resubscription may share its second).
+ */
 const RANK: { readonly [S in StripeStatus]: number } = {
   active: 6,
   trialing: 6,
@@ -133,6 +136,7 @@ export function governingSubscription(
     (a, b) =>
       RANK[b.status] - RANK[a.status] ||
       b.created.getTime() - a.created.getTime() ||
+      (b.endedAt?.getTime() ?? 0) - (a.endedAt?.getTime() ?? 0) ||
       a.id.localeCompare(b.id),
   )[0];
 }

@@ -89,23 +89,26 @@ function harness(now?: () => Date, options: { leases?: TenantLeases; leaseWaitMs
     ...(now ? { now } : {}),
   };
   const handle = reconcileHandler(deps);
-  const run = (customerKey: string, reason = "customer.subscription.updated") => {
-    const job: ReconcileJob = {
-      id: `job-${++jobCounter}`,
-      customerKey,
-      trigger: "stripe",
-      reason,
-      eventId: undefined,
-      requestedBy: undefined,
-      requestId: `req-${jobCounter}`,
-      attempt: 0,
-      retryLimit: 5,
-      queuedAt: new Date(),
-      signal: new AbortController().signal,
-    };
-    return handle(job);
-  };
+  const run = (customerKey: string, reason = "customer.subscription.updated") =>
+    handle(stripeJob(customerKey, reason));
   return { operations, enqueued, run, deps };
+}
+
+/** A first delivery of a reconcile job that a Stripe event queued for the customer. */
+function stripeJob(customerKey: string, reason: string): ReconcileJob {
+  return {
+    id: `job-${++jobCounter}`,
+    customerKey,
+    trigger: "stripe",
+    reason,
+    eventId: undefined,
+    requestedBy: undefined,
+    requestId: `req-${jobCounter}`,
+    attempt: 0,
+    retryLimit: 5,
+    queuedAt: new Date(),
+    signal: new AbortController().signal,
+  };
 }
 
 /** A customer who went through Checkout for `price`: an active subscription. */
@@ -670,19 +673,7 @@ describe("what the customer sets up in the portal", () => {
     });
     const { customer } = await checkout("managed@example.com");
     await run(customer);
-    await managed({
-      id: `job-${++jobCounter}`,
-      customerKey: customer,
-      trigger: "stripe",
-      reason: "test",
-      eventId: undefined,
-      requestedBy: undefined,
-      requestId: `req-${jobCounter}`,
-      attempt: 0,
-      retryLimit: 5,
-      queuedAt: new Date(),
-      signal: new AbortController().signal,
-    });
+    await managed(stripeJob(customer, "test"));
     expect(operations.calls.at(-1)?.providerKeys).toEqual({ OPENROUTER_API_KEY: "sk-or-managed-starter" });
   });
 
