@@ -12,14 +12,13 @@
  * must already be applied → Kratos' migrations → identity-sync.sql → serve.
  */
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 import { z } from "zod";
 import { createMailer } from "../mail/transport.ts";
+import { ADDRESS_IN_USE, freePort, startOnChosenPorts } from "../net/loopbackPort.ts";
 import { type Supervised, supervise } from "../processes/supervisor.ts";
 import { toolsDir } from "../toolchain/tools.ts";
 import { AUTH_PREFIX, type Gateway, startGateway } from "./gateway.ts";
@@ -99,16 +98,6 @@ function kratosBinaryPath(explicit: string | undefined): string {
       `the identity server binary is missing at ${path}; run toolchain/ensure.sh --only kratos`,
     );
   return path;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen({ host: "127.0.0.1", port: 0, exclusive: true });
-  await once(server, "listening");
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 function writePrivate(path: string, content: string): void {
@@ -191,11 +180,14 @@ async function prepareDatabase(databaseUrl: string, binary: string, dsn: string,
   }
 }
 
+/** `kratos serve` exited before it was ready. */
+class KratosExitedError extends AuthServerError {}
+
 async function waitUntilReady(adminUrl: string, kratos: Supervised, log: string): Promise<void> {
   const { child } = kratos;
   for (let attempt = 0; attempt < 600; attempt += 1) {
     if (!kratos.running)
-      throw new AuthServerError(
+      throw new KratosExitedError(
         `kratos serve exited with ${child.exitCode ?? child.signalCode}; the end of ${log}:\n${tail(log)}`,
       );
     try {
@@ -241,42 +233,56 @@ export async function startAuthServer(input: AuthServerOptions): Promise<AuthSer
     if (relay) cleanups.push(async () => relay.close());
     const mail = await MailSink.start(relay ? { forward: (m) => relay.relay(m.raw, m) } : {});
     cleanups.push(() => mail.close());
-    const [publicPort, adminPort] = [await freePort(), await freePort()];
-    const gateway: Gateway = await startGateway({
-      port: options.port,
-      publicOrigin: `http://127.0.0.1:${publicPort}`,
-      adminOrigin: `http://127.0.0.1:${adminPort}`,
-      roleOfKey: (key) => roleOfKey(jwtSecret, key),
-    });
-    cleanups.push(() => gateway.close());
-    const config = kratosConfig({
-      publicBaseUrl: `${gateway.url}${AUTH_PREFIX}/`,
-      publicPort,
-      adminPort,
-      siteUrl: options.siteUrl,
-      smtpUrl: mail.smtpUrl,
-      identitySchemaUrl: pathToFileURL(schemaPath).href,
-      jwksUrl: pathToFileURL(jwksPath).href,
-      cookieSecret: secrets.cookie,
-      cipherSecret: secrets.cipher,
-      privilegedSessionMaxAge: options.privilegedSessionMaxAge,
-    });
-    writePrivate(configPath, JSON.stringify(config, null, 2));
-
     const dsn = kratosDsn(options.databaseUrl);
     await prepareDatabase(options.databaseUrl, binary, dsn, log);
-    const kratos = runKratos(
-      "kratos",
-      binary,
-      ["serve", "-c", configPath, "--dev", "--watch-courier", "--sqa-opt-out"],
-      dsn,
-      log,
+    // Kratos binds ports chosen free a moment before; the gateway in front follows them.
+    const { gateway, adminUrl } = await startOnChosenPorts(
+      async () => {
+        const [publicPort, adminPort] = [await freePort(), await freePort()];
+        const gateway: Gateway = await startGateway({
+          port: options.port,
+          publicOrigin: `http://127.0.0.1:${publicPort}`,
+          adminOrigin: `http://127.0.0.1:${adminPort}`,
+          roleOfKey: (key) => roleOfKey(jwtSecret, key),
+        });
+        const config = kratosConfig({
+          publicBaseUrl: `${gateway.url}${AUTH_PREFIX}/`,
+          publicPort,
+          adminPort,
+          siteUrl: options.siteUrl,
+          smtpUrl: mail.smtpUrl,
+          identitySchemaUrl: pathToFileURL(schemaPath).href,
+          jwksUrl: pathToFileURL(jwksPath).href,
+          cookieSecret: secrets.cookie,
+          cipherSecret: secrets.cipher,
+          privilegedSessionMaxAge: options.privilegedSessionMaxAge,
+        });
+        writePrivate(configPath, JSON.stringify(config, null, 2));
+        const kratos = runKratos(
+          "kratos",
+          binary,
+          ["serve", "-c", configPath, "--dev", "--watch-courier", "--sqa-opt-out"],
+          dsn,
+          log,
+        );
+        const adminUrl = `http://127.0.0.1:${adminPort}/`;
+        try {
+          await waitUntilReady(adminUrl, kratos, log);
+        } catch (error) {
+          await kratos.stop();
+          await gateway.close();
+          throw error;
+        }
+        cleanups.push(
+          () => gateway.close(),
+          async () => {
+            await kratos.stop();
+          },
+        );
+        return { gateway, adminUrl };
+      },
+      (error) => error instanceof KratosExitedError && ADDRESS_IN_USE.test(error.message),
     );
-    cleanups.push(async () => {
-      await kratos.stop();
-    });
-    const adminUrl = `http://127.0.0.1:${adminPort}/`;
-    await waitUntilReady(adminUrl, kratos, log);
 
     const stop = cleanUp;
     return {

@@ -1,16 +1,7 @@
-/**
- * The local mail server: Mailpit (built into the tools folder by
- * toolchain/ensure.sh), an SMTP server that keeps every message and shows it
- * in a web inbox with an API (`/api/v1/messages`). It is what `SMTP_URL`
- * means when unset, as the embedded Postgres is for `DATABASE_URL`: started
- * on demand, its messages and ports kept in `<data>/mailpit/`, and reused by
- * any later process while the one that started it runs.
- */
-import { once } from "node:events";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { ADDRESS_IN_USE, preferredOrFreePort, startOnChosenPorts } from "../net/loopbackPort.ts";
 import { type Supervised, supervise } from "../processes/supervisor.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -67,24 +58,6 @@ function servesDir(pid: number, dir: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** `preferred` when it can be bound on 127.0.0.1 now, else a free port. */
-async function portOrFree(preferred: number): Promise<number> {
-  for (const port of [preferred, 0]) {
-    const server = createServer();
-    server.listen({ host: "127.0.0.1", port });
-    const outcome = await Promise.race([
-      once(server, "listening").then(() => "ok" as const),
-      once(server, "error").then(() => "busy" as const),
-    ]);
-    if (outcome === "ok") {
-      const address = server.address();
-      await new Promise((done) => server.close(done));
-      if (address && typeof address === "object") return address.port;
-    }
-  }
-  throw new MailpitError("no free TCP port on 127.0.0.1 for Mailpit");
 }
 
 function tail(path: string, lines = 15): string {
@@ -145,14 +118,10 @@ export async function startMailpit(options: MailpitOptions): Promise<MailpitServ
     smtp: options.smtpPort ?? running?.smtpPort ?? 1025,
     http: options.httpPort ?? running?.httpPort ?? 8025,
   };
-  try {
-    return await launch(options, dir, binary, preferred);
-  } catch (error) {
-    // Another process took a chosen port before Mailpit bound it (two platforms starting at once):
-    // once more, on ports free right now.
-    if (!(error instanceof MailpitExitedError)) throw error;
-    return launch(options, dir, binary, { smtp: 0, http: 0 });
-  }
+  return startOnChosenPorts(
+    (attempt) => launch(options, dir, binary, attempt === 0 ? preferred : { smtp: 0, http: 0 }),
+    (error) => error instanceof MailpitExitedError && ADDRESS_IN_USE.test(error.message),
+  );
 }
 
 async function launch(
@@ -162,8 +131,8 @@ async function launch(
   preferred: { readonly smtp: number; readonly http: number },
 ): Promise<MailpitServer> {
   const stateFile = join(dir, "mailpit.json");
-  const smtpPort = await portOrFree(preferred.smtp);
-  const httpPort = await portOrFree(preferred.http);
+  const smtpPort = await preferredOrFreePort(preferred.smtp);
+  const httpPort = await preferredOrFreePort(preferred.http);
   const log = join(dir, "mailpit.log");
   const fd = openSync(log, "a", 0o600);
   let child: Supervised;

@@ -28,9 +28,34 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `preferred` when it is free right now, else a free port. */
+export async function preferredOrFreePort(preferred: number): Promise<number> {
+  return Number.isInteger(preferred) && preferred > 0 && preferred < 65_536 && (await portIsFree(preferred))
+    ? preferred
+    : freePort();
+}
+
 /** The port kept in `file` when it is still free, else a free one. */
 export async function keptOrFreePort(file: string): Promise<number> {
-  const kept = existsSync(file) ? Number(readFileSync(file, "utf8").trim()) : Number.NaN;
-  if (Number.isInteger(kept) && kept > 0 && kept < 65_536 && (await portIsFree(kept))) return kept;
-  return freePort();
+  return preferredOrFreePort(existsSync(file) ? Number(readFileSync(file, "utf8").trim()) : Number.NaN);
 }
+
+/**
+ * Starts a server on ports chosen free a moment before it binds them. Another process may take
+ * one in between (parts of several platforms starting at once); when `lostPort` says the server
+ * failed for that, it is started once more, on ports chosen again.
+ */
+export async function startOnChosenPorts<T>(
+  start: (attempt: number) => Promise<T>,
+  lostPort: (error: unknown) => boolean,
+): Promise<T> {
+  try {
+    return await start(0);
+  } catch (error) {
+    if (!lostPort(error)) throw error;
+    return start(1);
+  }
+}
+
+/** Whether a server's output says it could not bind its address. */
+export const ADDRESS_IN_USE = /address already in use/i;
