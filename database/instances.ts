@@ -389,3 +389,26 @@ export async function setBridges(
   if (!instance) throw new InstanceNotFoundError(`instance ${instanceId} does not exist`);
   return instance;
 }
+
+/**
+ * Of these Stripe customers, those whose tenant is settled on what it last applied: running as
+ * desired, the desired spec's digest equal to the applied one, no warning and no hold. A renewal
+ * for them changes nothing (webhooks/renewal.ts), so ingest queues no reconcile.
+ */
+export async function settledCustomers(
+  db: Queryable,
+  stripeCustomerIds: readonly string[],
+): Promise<Set<string>> {
+  if (stripeCustomerIds.length === 0) return new Set();
+  const { rows } = await db.query<{ stripe_customer_id: string }>({
+    name: "settled_customers",
+    text: `select c.stripe_customer_id from public.instances i
+             join public.customers c on c.id = i.customer_id
+            where c.stripe_customer_id = any($1::text[])
+              and i.desired_state = 'running' and i.actual_state = 'running'
+              and i.spec_hash is not null and i.spec_hash = i.applied_spec_hash
+              and i.warning is null and i.held_at is null`,
+    values: [stripeCustomerIds],
+  });
+  return new Set(rows.map((row) => row.stripe_customer_id));
+}

@@ -63,21 +63,46 @@ export interface NewStripeEvent {
 
 /** Inserts the event unless its id is already recorded; `inserted: false` means a redelivery. */
 export async function recordEvent(db: Queryable, event: NewStripeEvent): Promise<{ inserted: boolean }> {
-  const { rowCount } = await db.query(
-    `insert into public.stripe_events (id, type, stripe_created, livemode, customer_id, object_id, payload)
-     values ($1, $2, $3, $4, $5, $6, $7::jsonb)
-     on conflict (id) do nothing`,
-    [
-      event.id,
-      event.type,
-      event.stripeCreated ?? null,
-      event.livemode ?? null,
-      event.customerId ?? null,
-      event.objectId ?? null,
-      jsonb(event.payload),
+  const inserted = await recordEvents(db, [event]);
+  return { inserted: inserted.has(event.id) };
+}
+
+/**
+ * Inserts every event whose id is not recorded yet, in one prepared statement, and returns the ids
+ * it inserted: an id already recorded, or repeated in `events`, is inserted once (its first
+ * occurrence). Events in `processed` are recorded as already handled (nothing to reconcile).
+ */
+export async function recordEvents(
+  db: Queryable,
+  events: readonly NewStripeEvent[],
+  processed: ReadonlySet<string> = new Set(),
+): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const { rows } = await db.query<{ id: string }>({
+    name: "record_stripe_events",
+    text: `insert into public.stripe_events
+             (id, type, stripe_created, livemode, customer_id, object_id, payload, processed_at)
+           select e.id, e.type, e.stripe_created, e.livemode, e.customer_id, e.object_id, e.payload::jsonb,
+                  case when e.processed then now() end
+             from unnest($1::text[], $2::text[], $3::timestamptz[], $4::boolean[], $5::text[], $6::text[],
+                         $7::text[], $8::boolean[])
+                  with ordinality as e(id, type, stripe_created, livemode, customer_id, object_id, payload,
+                                       processed, n)
+            order by e.n
+           on conflict (id) do nothing
+           returning id`,
+    values: [
+      events.map((e) => e.id),
+      events.map((e) => e.type),
+      events.map((e) => e.stripeCreated ?? null),
+      events.map((e) => e.livemode ?? null),
+      events.map((e) => e.customerId ?? null),
+      events.map((e) => e.objectId ?? null),
+      events.map((e) => jsonb(e.payload)),
+      events.map((e) => processed.has(e.id)),
     ],
-  );
-  return { inserted: rowCount === 1 };
+  });
+  return new Set(rows.map((row) => row.id));
 }
 
 /** Marks an event handled (`error` set when handling it failed for good; cleared on success). */

@@ -161,3 +161,21 @@ export async function subscriptionsForCustomer(db: Queryable, customerId: string
   );
   return rows.map(fromRow);
 }
+
+/**
+ * A renewal moves each subscription's period end forward (never back: renewal events may arrive
+ * out of order), without a reconcile; the next full sync from Stripe overwrites it as usual.
+ */
+export async function advancePeriodEnds(
+  db: Queryable,
+  periods: readonly { readonly subscriptionId: string; readonly periodEnd: Date }[],
+): Promise<void> {
+  if (periods.length === 0) return;
+  await db.query({
+    name: "advance_period_ends",
+    text: `update public.subscriptions s set current_period_end = p.period_end
+             from unnest($1::text[], $2::timestamptz[]) as p(id, period_end)
+            where s.id = p.id and (s.current_period_end is null or s.current_period_end < p.period_end)`,
+    values: [periods.map((p) => p.subscriptionId), periods.map((p) => p.periodEnd)],
+  });
+}

@@ -11,6 +11,7 @@ import type pg from "pg";
 import type { Logger } from "../logging/logger.ts";
 import { requestIdFrom } from "../logging/requestId.ts";
 import { clientAddress } from "../net/clientAddress.ts";
+import { eventRecorder } from "./eventIngest.ts";
 import { addHealthRoutes, type ReadinessProbe } from "./health.ts";
 import { HttpError } from "./httpError.ts";
 import type { WebhookMetrics } from "./metrics.ts";
@@ -22,7 +23,7 @@ import { stripeWebhook } from "./stripeWebhook.ts";
 export interface AppOptions {
   /** Connections for recording events. */
   readonly pool: pg.Pool;
-  readonly queue: Pick<ReconcileQueue, "enqueue" | "ping">;
+  readonly queue: Pick<ReconcileQueue, "enqueueAll" | "ping">;
   readonly stripe: Pick<StripeSettings, "webhookSecret">;
   readonly http: Pick<HttpSettings, "bodyLimitBytes" | "toleranceSeconds" | "rateLimit" | "trustedProxies">;
   readonly metrics: WebhookMetrics;
@@ -98,8 +99,7 @@ export function createApp(options: AppOptions): Koa {
   });
 
   const webhookRoute = stripeWebhook({
-    pool: options.pool,
-    queue: options.queue,
+    record: eventRecorder(options.pool, options.queue),
     webhookSecret: options.stripe.webhookSecret,
     toleranceSeconds: options.http.toleranceSeconds,
     bodyLimitBytes: options.http.bodyLimitBytes,

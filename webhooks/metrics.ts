@@ -9,6 +9,7 @@ import type { QueueDepth } from "./queue.ts";
 /** What an ingested event came to (the `outcome` label). */
 export const EVENT_OUTCOMES = [
   "enqueued", // recorded, reconcile queued (or coalesced into the customer's waiting one)
+  "unchanged", // recorded; a renewal of a tenant settled on its applied spec: nothing to reconcile
   "recorded", // recorded; the type needs no reconcile, or names no customer
   "duplicate", // already recorded: acknowledged, nothing written
   "rejected", // bad signature, stale timestamp, malformed or oversized: 4xx, nothing written

@@ -63,6 +63,44 @@ describe("enqueue", () => {
     expect((await jobsFor("cus_other")).map((j) => j.state)).toEqual(["created"]);
   });
 
+  it("queues many on one transaction: one job per customer, a waiting job covers its customer", async () => {
+    const later = new Date(Date.now() + 7 * 86_400_000);
+    await queue.enqueue({
+      customerKey: "cus_many_deferred",
+      trigger: "stripe",
+      reason: "deletion",
+      startAfter: later,
+    });
+    const client = await db.pool.connect();
+    try {
+      await client.query("begin");
+      await queue.enqueueAll(
+        [
+          { customerKey: "cus_many_1", trigger: "stripe", reason: "first", eventId: "evt_m1" },
+          { customerKey: "cus_many_2", trigger: "stripe", reason: "second", eventId: "evt_m2" },
+          { customerKey: "cus_many_1", trigger: "stripe", reason: "again", eventId: "evt_m3" },
+          { customerKey: "cus_many_deferred", trigger: "stripe", reason: "now" },
+        ],
+        client,
+      );
+      await client.query("commit");
+    } finally {
+      client.release();
+    }
+    expect(await jobsFor("cus_many_1")).toEqual([
+      {
+        state: "created",
+        deferred: false,
+        data: { customerKey: "cus_many_1", trigger: "stripe", reason: "first", eventId: "evt_m1" },
+      },
+    ]);
+    expect((await jobsFor("cus_many_2")).map((j) => j.data.reason)).toEqual(["second"]);
+    // The deferred deletion's job now starts at once: the new request cannot wait behind it.
+    expect((await jobsFor("cus_many_deferred")).map((j) => [j.state, j.deferred])).toEqual([
+      ["created", false],
+    ]);
+  });
+
   it("commits and rolls back with the caller's transaction", async () => {
     const client = await db.pool.connect();
     try {

@@ -8,7 +8,7 @@
  *   so nothing the running reconcile may have missed is lost.
  * - Retries with exponential backoff (pg-boss `retryBackoff`), then a copy of the job in the dead
  *   letter queue, which operators list with `deadLetters()` and re-run with `retryDeadLetter()`.
- * - `enqueue(job, tx)` runs on the caller's transaction (pg-boss's `db` option with an
+ * - `enqueue(job, tx)` and `enqueueAll(jobs, tx)` run on the caller's transaction (pg-boss's `db` option with an
  *   `executeSql` adapter over a `pg.PoolClient`), so an event row never exists without its job or
  *   the other way round.
  *
@@ -153,6 +153,8 @@ export interface ReconcileQueueOptions {
 export interface ReconcileQueue {
   /** Queue a reconcile; on `tx` when given, so it commits or rolls back with the caller's writes. */
   enqueue(job: ReconcileRequest, tx?: pg.PoolClient): Promise<void>;
+  /** Queue many on the caller's transaction in a few statements (one job per customer, coalesced as `enqueue` does). */
+  enqueueAll(jobs: readonly ReconcileRequest[], tx: pg.PoolClient): Promise<void>;
   /** Run `handler` for jobs, `concurrency` at a time in this process. A throw fails the attempt. */
   work(handler: (job: ReconcileJob) => Promise<void>, options: { concurrency: number }): Promise<void>;
   depth(): Promise<QueueDepth>;
@@ -265,41 +267,67 @@ export async function openReconcileQueue(
     throw error;
   }
 
-  async function enqueueOn(database: Db, job: ReconcileRequest): Promise<void> {
-    const data: JobData = jobData.parse({
-      customerKey: job.customerKey,
-      trigger: job.trigger,
-      reason: job.reason,
-      eventId: job.eventId,
-      requestedBy: job.requestedBy,
-      requestId: job.requestId,
-    });
-    const startAfter = job.startAfter ?? new Date();
-    // A job already waiting for this customer covers this request: pull its start forward if
-    // needed and stop there. One indexed UPDATE, much cheaper than pg-boss's insert, and the
-    // common case during a burst. The row lock it takes keeps a worker from claiming the job
-    // until this transaction ends.
-    const coalesce = () =>
-      database.executeSql(
-        `update ${jobTable} set start_after = least(start_after, $3)
-          where name = $1 and singleton_key = $2 and state = 'created' returning id`,
-        [RECONCILE_QUEUE, job.customerKey, startAfter],
+  /**
+   * Queue every request in a few statements, whatever their number: a job already waiting for a
+   * customer covers that customer's request (its start pulled forward if needed: one indexed
+   * UPDATE for all of them, much cheaper than an insert, and the common case during a burst; the
+   * row lock it takes keeps a worker from claiming the job until this transaction ends); the
+   * others are inserted together (pg-boss `insert`, one statement).
+   */
+  async function enqueueOn(database: Db, requests: readonly ReconcileRequest[]): Promise<void> {
+    // One request per customer: the earliest start wins, the first request's fields are kept.
+    const byCustomer = new Map<string, { data: JobData; startAfter: Date }>();
+    for (const job of requests) {
+      const data: JobData = jobData.parse({
+        customerKey: job.customerKey,
+        trigger: job.trigger,
+        reason: job.reason,
+        eventId: job.eventId,
+        requestedBy: job.requestedBy,
+        requestId: job.requestId,
+      });
+      const startAfter = job.startAfter ?? new Date();
+      const seen = byCustomer.get(job.customerKey);
+      if (!seen) byCustomer.set(job.customerKey, { data, startAfter });
+      else if (startAfter < seen.startAfter) seen.startAfter = startAfter;
+    }
+    if (byCustomer.size === 0) return;
+    const coalesce = async (keys: string[]): Promise<Set<string>> => {
+      const { rows } = await database.executeSql(
+        `update ${jobTable} j set start_after = least(j.start_after, w.start_after)
+           from unnest($2::text[], $3::timestamptz[]) as w(key, start_after)
+          where j.name = $1 and j.singleton_key = w.key and j.state = 'created'
+          returning j.singleton_key as key`,
+        [RECONCILE_QUEUE, keys, keys.map((key) => byCustomer.get(key)?.startAfter)],
       );
-    if ((await coalesce()).rows.length > 0) return;
-    const id = await boss.send(RECONCILE_QUEUE, data, {
-      singletonKey: job.customerKey,
-      startAfter,
-      db: database,
-    });
-    // null: another transaction queued one for this customer meanwhile; it covers this request.
-    if (id === null) await coalesce();
+      return new Set((rows as { key: string }[]).map((row) => row.key));
+    };
+    const covered = await coalesce([...byCustomer.keys()]);
+    const fresh = [...byCustomer].filter(([key]) => !covered.has(key));
+    if (fresh.length === 0) return;
+    const ids = await boss.insert(
+      RECONCILE_QUEUE,
+      fresh.map(([key, { data, startAfter }]) => ({
+        data,
+        singletonKey: key,
+        startAfter: startAfter.toISOString(),
+      })),
+      { db: database, returnId: true },
+    );
+    // Fewer ids: another transaction queued a job for some of these customers meanwhile (stately
+    // absorbs the insert); it covers their requests once its start is pulled forward.
+    if ((ids?.length ?? 0) < fresh.length) await coalesce(fresh.map(([key]) => key));
   }
 
   return {
     boss,
 
     async enqueue(job, tx) {
-      await enqueueOn(tx ? onClient(tx) : boss.getDb(), job);
+      await enqueueOn(tx ? onClient(tx) : boss.getDb(), [job]);
+    },
+
+    async enqueueAll(jobs, tx) {
+      await enqueueOn(onClient(tx), jobs);
     },
 
     async work(handler, { concurrency }) {
@@ -385,15 +413,17 @@ export async function openReconcileQueue(
           );
         }
         const data = jobData.parse(job.data);
-        await enqueueOn(tx.db, {
-          customerKey: data.customerKey,
-          trigger: "retry",
-          reason: `retry of dead letter ${id} (${data.trigger}: ${data.reason})`,
-          requestedBy: by,
-          ...(data.eventId === undefined ? {} : { eventId: data.eventId }),
-          // The retry keeps the id of the request that first queued it: one id, the whole story.
-          ...(data.requestId === undefined ? {} : { requestId: data.requestId }),
-        });
+        await enqueueOn(tx.db, [
+          {
+            customerKey: data.customerKey,
+            trigger: "retry",
+            reason: `retry of dead letter ${id} (${data.trigger}: ${data.reason})`,
+            requestedBy: by,
+            ...(data.eventId === undefined ? {} : { eventId: data.eventId }),
+            // The retry keeps the id of the request that first queued it: one id, the whole story.
+            ...(data.requestId === undefined ? {} : { requestId: data.requestId }),
+          },
+        ]);
         await boss.deleteJob(DEAD_LETTER_QUEUE, id, { db: tx.db });
         await tx.commit();
       } catch (error) {

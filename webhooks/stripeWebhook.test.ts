@@ -323,6 +323,24 @@ describe("refused requests leave nothing behind", () => {
       400,
       "invalid_event",
     ],
+    [
+      "an event holding a value Postgres cannot store (\\u0000), correctly signed",
+      () => {
+        const event = buildEvent({
+          type: "customer.subscription.updated",
+          object: {
+            id: "sub_nul",
+            object: "subscription",
+            customer: "cus_E5",
+            metadata: { note: "a\u0000b" },
+          },
+        });
+        const d = signedDelivery(event, SECRET);
+        return service.post(d.body, d.headers);
+      },
+      400,
+      "unstorable_event",
+    ],
   ];
 
   it.each(cases)("%s: 400 with its own code, nothing written", async (_, send, status, code) => {
@@ -376,7 +394,7 @@ describe("refused requests leave nothing behind", () => {
   it("answers 503 when the job cannot be queued, and the event row is rolled back with it", async () => {
     const broken = await serve({
       queue: {
-        enqueue: async () => {
+        enqueueAll: async () => {
           throw new Error("queue table is gone");
         },
         ping: () => queue.ping(),

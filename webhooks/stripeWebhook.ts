@@ -1,29 +1,27 @@
 /**
  * `POST /stripe/webhook`: raw body (size-limited) → signature check (`constructEvent`, with
- * tolerance) → one transaction that records the event (`stripe_events`, duplicate id → nothing)
- * and queues a reconcile of its customer → 2xx. The payload's state is never trusted beyond "look
+ * tolerance) → recorded with its customer's reconcile job in one transaction, shared with the
+ * events that arrive together (eventIngest.ts; duplicate id → nothing; a renewal of a settled
+ * tenant → no job, renewal.ts) → 2xx once committed. The payload's state is never trusted beyond "look
  * at this customer again": the worker re-reads the subscription from Stripe.
  *
  * Statuses: 200 recorded (or already recorded: `duplicate: true`), also for types we do not act
  * on (Stripe would otherwise retry them for three days); 400 missing/bad signature, timestamp
- * outside the tolerance, malformed JSON, not an event; 413 body over the limit; 503 when the
+ * outside the tolerance, malformed JSON, not an event, a value Postgres cannot store; 413 body over the limit; 503 when the
  * database cannot take the event (nothing is written; Stripe retries). 4xx and 503 leave no row
  * and no job behind.
  */
 import type { IncomingMessage } from "node:http";
 import type { Middleware } from "koa";
-import type pg from "pg";
 import Stripe from "stripe";
 import { z } from "zod";
-import { recordEvent } from "../database/stripeEvents.ts";
+import type { EventRecorder, Recorded } from "./eventIngest.ts";
 import { HttpError } from "./httpError.ts";
 import type { EventOutcome, WebhookMetrics } from "./metrics.ts";
-import type { ReconcileQueue } from "./queue.ts";
 
 export interface StripeWebhookOptions {
-  /** Connections for recording events (a pool of the service's own, with a connect timeout). */
-  readonly pool: pg.Pool;
-  readonly queue: Pick<ReconcileQueue, "enqueue">;
+  /** Records verified events, with their reconcile jobs, in group-committed batches (eventIngest.ts). */
+  readonly record: EventRecorder;
   /** `whsec_…` */
   readonly webhookSecret: string;
   readonly toleranceSeconds: number;
@@ -155,45 +153,8 @@ export function verifyEvent(
   return parsed.data;
 }
 
-/** One transaction: the event row, and its reconcile job when it is new. Returns whether it was new. */
-async function record(
-  client: pg.PoolClient,
-  queue: StripeWebhookOptions["queue"],
-  event: IngestedEvent,
-  raw: Buffer,
-  customer: string | undefined,
-  reconcile: boolean,
-  requestId: string | undefined,
-): Promise<boolean> {
-  const objectId = event.data.object.id;
-  const { inserted } = await recordEvent(client, {
-    id: event.id,
-    type: event.type,
-    stripeCreated: new Date(event.created * 1000),
-    livemode: event.livemode,
-    customerId: customer ?? null,
-    objectId: typeof objectId === "string" ? objectId : null,
-    // The verified bytes as received: no re-serialising.
-    payload: raw.toString("utf8"),
-  });
-  if (!inserted) return false;
-  if (customer && reconcile) {
-    await queue.enqueue(
-      {
-        customerKey: customer,
-        trigger: "stripe",
-        reason: event.type,
-        eventId: event.id,
-        ...(requestId ? { requestId } : {}),
-      },
-      client,
-    );
-  }
-  return true;
-}
-
 export function stripeWebhook(options: StripeWebhookOptions): Middleware {
-  const { pool, queue, metrics } = options;
+  const { record, metrics } = options;
   return async (ctx) => {
     const started: number = ctx.state.startedAt ?? performance.now();
     const count = (type: string, outcome: EventOutcome) => {
@@ -210,34 +171,24 @@ export function stripeWebhook(options: StripeWebhookOptions): Middleware {
         options.toleranceSeconds,
       );
       ctx.state.event = { id: event.id, type: event.type };
-      const customer = eventCustomer(event);
-      const reconcile = customer !== undefined && concernsSubscription(event.type);
-      let fresh: boolean;
-      let client: pg.PoolClient | undefined;
+      let outcome: Recorded;
       try {
-        client = await pool.connect();
-        await client.query("begin");
-        fresh = await record(client, queue, event, raw, customer, reconcile, ctx.state.requestId);
-        await client.query("commit");
-        client.release();
+        outcome = await record({ event, raw, requestId: ctx.state.requestId });
       } catch (error) {
-        // Roll back what the transaction wrote; a broken connection is dropped, not reused.
-        if (client) {
-          const rollback = await client.query("rollback").then(
-            () => undefined,
-            (e: unknown) => e as Error,
-          );
-          client.release(rollback);
-        }
+        // A value Postgres refuses (SQLSTATE class 22, e.g. a \u0000 in a JSON string) fails every
+        // retry the same way: the sender has to fix the event. Anything else is ours: Stripe retries.
+        if (isDataException(error))
+          throw new HttpError(400, "unstorable_event", "the event holds a value the database cannot store", {
+            cause: error,
+          });
         throw new HttpError(503, "unavailable", "the event could not be recorded; Stripe will retry it", {
           cause: error,
         });
       }
-      const outcome: EventOutcome = !fresh ? "duplicate" : reconcile ? "enqueued" : "recorded";
       count(event.type, outcome);
       metrics.ingestSeconds.observe({ outcome }, (performance.now() - started) / 1000);
       ctx.status = 200;
-      ctx.body = fresh ? { received: true } : { received: true, duplicate: true };
+      ctx.body = outcome === "duplicate" ? { received: true, duplicate: true } : { received: true };
     } catch (error) {
       const type = ctx.state.event?.type ?? "unknown";
       if (error instanceof HttpError) {
@@ -248,4 +199,9 @@ export function stripeWebhook(options: StripeWebhookOptions): Middleware {
       throw error;
     }
   };
+}
+
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("22");
 }
