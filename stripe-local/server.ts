@@ -17,6 +17,7 @@ import { handleHostedPage } from "./hostedRoutes.ts";
 import { newId } from "./ids.ts";
 import { handleLocalControl } from "./localRoutes.ts";
 import { parseForm } from "./params.ts";
+import { type RateLimitSettings, RequestRateLimiter } from "./rateLimit.ts";
 import { type Handler, RESOURCE_ROUTES } from "./resources.ts";
 import { SEARCH_ROUTES } from "./search.ts";
 import { emptyState, loadState, type StateData, saveState } from "./state.ts";
@@ -47,6 +48,8 @@ export interface StripeLocalOptions {
   retryDelaysMs?: readonly number[];
   /** Let the process exit while the server listens (test workers). */
   unref?: boolean;
+  /** Answer `/v1/` requests beyond this rate with Stripe's 429 (rateLimit.ts); off by default. */
+  rateLimit?: RateLimitSettings;
 }
 
 export interface StripeLocal {
@@ -66,6 +69,10 @@ export interface StripeLocal {
   attempts(): readonly DeliveryAttempt[];
   /** Back to the seeded catalog (webhook endpoints are kept). */
   reset(): void;
+  /** Turns Stripe's rate limiter on (or off with null) from now on. */
+  setRateLimit(settings: RateLimitSettings | null): void;
+  /** How many requests were answered 429 so far. */
+  rateLimited(): number;
   stop(): Promise<void>;
 }
 
@@ -144,6 +151,7 @@ export async function startStripeLocal(options: StripeLocalOptions = {}): Promis
   let baseUrl = "";
   const idempotency = new Map<string, IdempotentResult>();
   let currentRequest: { id: string; idempotency_key: string | null } | null = null;
+  const limiter = new RequestRateLimiter(options.rateLimit ?? null);
 
   let persistQueued = false;
   const persist = () => {
@@ -200,6 +208,7 @@ export async function startStripeLocal(options: StripeLocalOptions = {}): Promis
     };
     try {
       checkAuth(req, secretKey);
+      limiter.take(headers);
       const route = ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname));
       if (!route) throw unrecognizedUrl(method, url.pathname);
       const ids = (route.pattern.exec(url.pathname) ?? []).slice(1).map(decodeURIComponent);
@@ -296,6 +305,8 @@ export async function startStripeLocal(options: StripeLocalOptions = {}): Promis
     idle: () => sender.idle(),
     attempts: () => sender.attempts,
     reset,
+    setRateLimit: (settings) => limiter.set(settings),
+    rateLimited: () => limiter.limited,
     stop: async () => {
       await sender.stop();
       await new Promise<void>((resolve) => {

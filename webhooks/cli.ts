@@ -49,7 +49,7 @@ also DOKKU_SSH_KEY.`;
 
 function renderSweep(report: SweepReport): string {
   const lines = [
-    `swept ${report.stripeSubscriptions} Stripe subscriptions and ${report.instances} instances in ${report.durationMs} ms`,
+    `swept ${report.stripeSubscriptions} Stripe subscriptions and ${report.instances} instances in ${report.durationMs} ms (listing ${report.stripeListMs} ms, ${report.stripeRateLimited} pages rate limited and tried again)`,
     `queued ${report.enqueued.length} customers (${report.dueDeletions} due deletions)`,
     ...report.enqueued.map((e) => `  ${e.customerKey}  ${e.reason}`),
     `${report.flagged.length} findings`,

@@ -146,7 +146,19 @@ describe("the sweep", () => {
     // Once reconciled (the deletion not yet due in real time), the next sweep finds nothing (and a second sweep does not pile up jobs).
     await db.pool.query("delete from pgboss.job where name = 'reconcile'");
     for (const c of [missed, failed, stale, leaving]) await reconcile(c.customer);
-    const quiet = await sweep(deps);
+    // Stripe's rate limiter in the way (one request every two seconds, the bucket spent): the
+    // sweep waits it out and says how often it had to.
+    local.server.setRateLimit({ perSecond: 0.5 });
+    let quiet: Awaited<ReturnType<typeof sweep>>;
+    try {
+      await local.stripe.subscriptions.list({ limit: 1 });
+      quiet = await sweep({ ...deps, backoff: { policy: { attempts: 60, baseMs: 100, maxMs: 1000 } } });
+    } finally {
+      local.server.setRateLimit(null);
+    }
+    expect(quiet.stripeSubscriptions).toBe(5);
+    expect(quiet.stripeRateLimited).toBeGreaterThan(0);
+    expect(quiet.stripeListMs).toBeGreaterThan(0);
     expect(quiet.enqueued).toEqual([]);
     expect(quiet.flagged).toEqual([]);
     expect(await queuedKeys()).toEqual([]);

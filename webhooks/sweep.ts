@@ -1,7 +1,8 @@
 /**
  * The sweep: the backstop for everything events can miss (lost deliveries,
  * events Stripe never generated, a job dead-lettered while the host was down).
- * It lists every subscription from Stripe and every instance from the database,
+ * It lists every subscription from Stripe (pages of 100, 429s waited out:
+ * reconcile/stripeSubscriptions.ts listSubscriptions) and every instance from the database,
  * asks the same pure decision the worker uses, and enqueues each customer whose
  * state disagrees; due deletions are enqueued too (the worker runs them).
  *
@@ -21,6 +22,7 @@
 import type pg from "pg";
 import type Stripe from "stripe";
 import type { AutomationSettings } from "../automation/settings.ts";
+import type { BackoffOptions } from "../billing/stripeBackoff.ts";
 import { audit } from "../database/auditLog.ts";
 import type { Logger } from "../logging/logger.ts";
 import { startPeriodic } from "./periodic.ts";
@@ -34,7 +36,7 @@ import {
 } from "./reconcile/desiredState.ts";
 import type { ReconcileSettings } from "./reconcile/settings.ts";
 import { type SweptInstance, sweptInstances, unprocessedEventCustomers } from "./reconcile/store.ts";
-import { type FetchedSubscription, snapshot } from "./reconcile/stripeSubscriptions.ts";
+import { type FetchedSubscription, listSubscriptions, snapshot } from "./reconcile/stripeSubscriptions.ts";
 
 export const SWEEP_QUEUE = "reconcile-sweep";
 
@@ -45,6 +47,8 @@ export interface SweepDeps {
   readonly settings: { readonly automation: AutomationSettings; readonly reconcile: ReconcileSettings };
   readonly log: Logger;
   readonly now?: () => Date;
+  /** How Stripe's 429s are waited out (default billing/stripeBackoff.ts STRIPE_BACKOFF). */
+  readonly backoff?: BackoffOptions;
 }
 
 export interface SweepFinding {
@@ -57,6 +61,10 @@ export interface SweepReport {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly stripeSubscriptions: number;
+  /** Time spent listing Stripe's subscriptions (all pages, 429 waits included). */
+  readonly stripeListMs: number;
+  /** Pages Stripe answered 429 (rate limited) and that were tried again. */
+  readonly stripeRateLimited: number;
   readonly instances: number;
   /** Customers queued for a reconcile, each with why. */
   readonly enqueued: readonly { readonly customerKey: string; readonly reason: string }[];
@@ -76,11 +84,25 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
 
   const byCustomer = new Map<string, FetchedSubscription[]>();
   let stripeSubscriptions = 0;
-  for await (const sub of deps.stripe.subscriptions.list({ status: "all", limit: 100 })) {
+  let rateLimited = 0;
+  for await (const sub of listSubscriptions(
+    deps.stripe,
+    {},
+    {
+      ...deps.backoff,
+      onRateLimited: (waitMs) => {
+        rateLimited++;
+        deps.backoff?.onRateLimited?.(waitMs);
+      },
+    },
+  )) {
     const s = snapshot(sub);
     stripeSubscriptions++;
-    byCustomer.set(s.stripeCustomerId, [...(byCustomer.get(s.stripeCustomerId) ?? []), s]);
+    const list = byCustomer.get(s.stripeCustomerId);
+    if (list) list.push(s);
+    else byCustomer.set(s.stripeCustomerId, [s]);
   }
+  const listMs = Date.now() - started;
   const instances = await sweptInstances(deps.db.pool);
   const instanceOf = new Map(instances.map((i) => [i.stripeCustomerId, i]));
 
@@ -128,6 +150,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     startedAt: now.toISOString(),
     durationMs: Date.now() - started,
     stripeSubscriptions,
+    stripeListMs: listMs,
+    stripeRateLimited: rateLimited,
     instances: instances.length,
     enqueued,
     dueDeletions,
@@ -143,6 +167,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   }
   deps.log.info("sweep finished", {
     stripeSubscriptions,
+    stripeListMs: listMs,
+    stripeRateLimited: rateLimited,
     instances: instances.length,
     enqueued: enqueued.length,
     dueDeletions,

@@ -4,6 +4,7 @@
  * every subscription of the customer, any status, every page.
  */
 import type Stripe from "stripe";
+import { type BackoffOptions, withStripeBackoff } from "../../billing/stripeBackoff.ts";
 import { STRIPE_STATUSES, type StripeStatus, type SubscriptionSnapshot } from "./desiredState.ts";
 
 export type StripeReader = Pick<Stripe, "subscriptions" | "customers">;
@@ -25,16 +26,49 @@ export interface FetchedSubscription extends SubscriptionSnapshot {
 export async function fetchSubscriptions(
   stripe: StripeReader,
   customerId: string,
+  backoff: BackoffOptions = {},
 ): Promise<FetchedSubscription[]> {
   const out: FetchedSubscription[] = [];
-  for await (const sub of stripe.subscriptions.list({ customer: customerId, status: "all", limit: 100 })) {
+  for await (const sub of listSubscriptions(stripe, { customer: customerId }, backoff))
     out.push(snapshot(sub));
-  }
   return out;
 }
 
-export async function fetchCustomer(stripe: StripeReader, customerId: string): Promise<StripeCustomerFacts> {
-  const customer = await stripe.customers.retrieve(customerId);
+/**
+ * Every subscription (any status) matching `filter`, newest first, page by page: Stripe's largest
+ * page (100) and `starting_after` the last id seen, each page tried again on a 429 (stripeBackoff.ts),
+ * so a fleet's list stays within Stripe's rate limit whatever else calls it.
+ */
+export async function* listSubscriptions(
+  stripe: Pick<Stripe, "subscriptions">,
+  filter: { readonly customer?: string } = {},
+  backoff: BackoffOptions = {},
+): AsyncGenerator<Stripe.Subscription> {
+  let after: string | undefined;
+  for (;;) {
+    const cursor = after;
+    const page = await withStripeBackoff(
+      () =>
+        stripe.subscriptions.list({
+          ...filter,
+          status: "all",
+          limit: 100,
+          ...(cursor ? { starting_after: cursor } : {}),
+        }),
+      backoff,
+    );
+    yield* page.data;
+    after = page.data.at(-1)?.id;
+    if (!page.has_more || !after) return;
+  }
+}
+
+export async function fetchCustomer(
+  stripe: StripeReader,
+  customerId: string,
+  backoff: BackoffOptions = {},
+): Promise<StripeCustomerFacts> {
+  const customer = await withStripeBackoff(() => stripe.customers.retrieve(customerId), backoff);
   if ("deleted" in customer && customer.deleted) return { email: null, name: null, deleted: true };
   const c = customer as Stripe.Customer;
   return { email: c.email ?? null, name: c.name ?? null, deleted: false };
