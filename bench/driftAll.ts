@@ -1,12 +1,13 @@
 /**
- * Measurement 5: `mindroom-ops drift --all` over the tenants the largest pool
- * just provisioned, i.e. the real operator binary (its own process, its own
- * pool of the default size, every stack in parallel, a refresh preview plus the
- * read-only host probes per tenant). Nothing drifted, so it must exit 0.
+ * `mindroom-ops drift --all` over a fleet (bench/fleet.ts, or the tenants a
+ * throughput run just provisioned), i.e. the real operator binary (its own
+ * process, its own pool of the default size, every stack, the read-only host
+ * probes). Nothing drifted, so it must exit 0 and name every tenant.
  */
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import type { OperationResult } from "../automation/operationResult.ts";
+import { defaultPoolSize } from "../automation/settings.ts";
 import { type Bench, BenchFailure, now } from "./harness.ts";
 import { median } from "./stats.ts";
 
@@ -24,8 +25,11 @@ export interface DriftAllResult {
 export async function measureDriftAll(
   bench: Bench,
   tenants: readonly string[],
-  poolSize: number,
+  /** The CLI's environment: the stacks' data folder, database and host (default: the bench's own). */
+  environment: Record<string, string> = bench.environment(),
 ): Promise<DriftAllResult> {
+  // The CLI's own pool: the default size for this machine (nothing here sets MINDROOM_AUTOMATION_WORKERS).
+  const poolSize = defaultPoolSize();
   bench.log(
     `drift --all: mindroom-ops over ${tenants.length} tenants (pool of ${poolSize}, the CLI's default here)`,
   );
@@ -35,7 +39,7 @@ export async function measureDriftAll(
       const child = execFile(
         BIN,
         ["drift", "--all", "--json"],
-        { env: { ...process.env, ...bench.environment() }, maxBuffer: 64 << 20 },
+        { env: { ...process.env, ...environment }, maxBuffer: 64 << 20 },
         (error, out, err) =>
           done({
             code: error ? Number((error as { code?: number }).code ?? 1) : 0,

@@ -3,24 +3,24 @@
  * working on the automation layer, its figures on stderr only. The full run
  * (no scenario named) is the one whose figures go to docs/benchmarks.md.
  */
-import { defaultPoolSize } from "../automation/settings.ts";
 import { profileOperations, summariseCalls } from "./cliCalls.ts";
 import { measureDriftAll } from "./driftAll.ts";
+import { measureEmptyUp } from "./emptyUp.ts";
 import { measureFloor } from "./floor.ts";
 import type { Bench } from "./harness.ts";
 import { load1 } from "./machine.ts";
+import type { FocusedName } from "./options.ts";
 import { measureProvisioning } from "./provision.ts";
 import { mean } from "./stats.ts";
 import { measureSteadyState } from "./steadyState.ts";
-import { measureThroughput } from "./throughput.ts";
-
-export type FocusedScenario = "latency" | "steady" | "floor" | "profile" | "throughput" | "drift";
+import { speedup } from "./targets.ts";
+import { measureThroughput, type ThroughputRun } from "./throughput.ts";
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export async function runFocused(
   bench: Bench,
-  scenario: FocusedScenario,
+  scenario: FocusedName,
   opts: { runs: number; tenants: number; pools: readonly number[]; latencyMs: number },
 ): Promise<void> {
   bench.log(`scenario ${scenario}: load ${load1().toFixed(2)}`);
@@ -58,6 +58,13 @@ export async function runFocused(
       }
       return;
     }
+    case "empty-up": {
+      const e = await measureEmptyUp(bench, opts.runs);
+      bench.log(
+        `RESULT empty program's up: ${s(e.medianWithPackMs)} with the policy pack, ${s(e.medianWithoutPackMs)} without`,
+      );
+      return;
+    }
     case "profile": {
       for (const p of await profileOperations(bench, "profile-1")) {
         bench.log(
@@ -69,25 +76,32 @@ export async function runFocused(
     case "throughput":
     case "drift": {
       const pools = scenario === "drift" ? [Math.max(...opts.pools)] : opts.pools;
-      await bench.setLatency(opts.latencyMs);
-      const runs = await measureThroughput(bench, pools, opts.tenants, load1, async (_ops, tenants) => {
-        if (scenario !== "drift") return;
-        const d = await measureDriftAll(bench, tenants, defaultPoolSize());
-        bench.log(
-          `RESULT drift --all ${d.tenants} tenants: ${s(d.wallMs)}, median drift ${s(d.medianTenantMs)}`,
+      // Throughput: without host latency, then with it (when asked); drift: without.
+      const latencies = scenario === "throughput" && opts.latencyMs > 0 ? [0, opts.latencyMs] : [0];
+      const runs: ThroughputRun[] = [];
+      for (const latencyMs of latencies)
+        runs.push(
+          ...(await measureThroughput(bench, pools, opts.tenants, load1, {
+            latencyMs,
+            whileUp: async (_ops, tenants) => {
+              if (scenario !== "drift") return;
+              const d = await measureDriftAll(bench, tenants);
+              bench.log(
+                `RESULT drift --all ${d.tenants} tenants: ${s(d.wallMs)}, median drift ${s(d.medianTenantMs)}`,
+              );
+            },
+          })),
         );
-      });
       for (const r of runs) {
         bench.log(
-          `RESULT pool ${r.poolSize}: ${s(r.wallMs)} for ${r.tenants}; CPU/tenant automation ${s(r.cpuAutomationMs / r.tenants)} host ${s(r.cpuHostMs / r.tenants)}; machine busy ${Math.round(r.machineBusy * 100)} %; load ${r.load.map((l) => l.toFixed(1)).join(" → ")}`,
+          `RESULT pool ${r.poolSize}, latency ${r.latencyMs} ms: ${s(r.wallMs)} for ${r.tenants}; CPU/tenant automation ${s(r.cpuAutomationMs / r.tenants)} host ${s(r.cpuHostMs / r.tenants)}; machine busy ${Math.round(r.machineBusy * 100)} %; load ${r.load.map((l) => l.toFixed(1)).join(" → ")}`,
         );
       }
-      const one = runs.find((r) => r.poolSize === 1);
-      const largest = runs.at(-1);
-      if (one && largest && largest !== one)
-        bench.log(
-          `RESULT speedup pool ${largest.poolSize} vs 1: ${(one.wallMs / largest.wallMs).toFixed(2)}×`,
-        );
+      for (const latencyMs of latencies) {
+        const pass = speedup(runs, latencyMs);
+        if (pass)
+          bench.log(`RESULT speedup pool 4 vs 1, host latency ${latencyMs} ms: ${pass.speedup.toFixed(2)}×`);
+      }
       return;
     }
   }

@@ -1,125 +1,183 @@
 /**
- * `npm run bench`: the automation layer's benchmark (issue 4). Starts its own
- * Dokku test host and a private data folder, runs the measurements in order,
- * prints the figures and writes them to docs/benchmarks.md. Exits 1 if any
- * operation fails (the figures would be meaningless), 2 on a usage error.
- *
- *   1. provisioning latency of a new tenant, remote-command time vs overhead
- *   2. the floor: the same scripts over one SSH connection
- *   3. no-op up and preview of an unchanged tenant
- *   (diagnostic) pulumi CLI calls per operation
- *   4. throughput of N tenants per pool size, peak memory per worker
- *   5. drift --all over the N tenants of the largest pool
+ * `npm run bench`: the platform's benchmark (issues 4 and 17). Starts its own
+ * Dokku test host, database and data folder, runs every measurement in order
+ * (bench/options.ts lists them), prints the figures beside their floors and
+ * targets, and writes them to docs/benchmarks.md. A measurement that fails is
+ * named in the results as not run and the others go on; the exit code is then
+ * 1. Exits 2 on a usage error.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { defaultPoolSize } from "../automation/settings.ts";
 import { startDokkuHost } from "../dokku-double/host.ts";
 import { testDatabase } from "../testing/database.ts";
-import { profileOperations } from "./cliCalls.ts";
-import { type DriftAllResult, measureDriftAll } from "./driftAll.ts";
-import { measureFloor } from "./floor.ts";
-import { type FocusedScenario, runFocused } from "./focused.ts";
+import { type OperationProfile, profileOperations } from "./cliCalls.ts";
+import { type EmptyUpResult, measureEmptyUp } from "./emptyUp.ts";
+import { type FleetResult, measureFleet } from "./fleet.ts";
+import { type FloorResult, measureFloor } from "./floor.ts";
+import { runFocused } from "./focused.ts";
 import { Bench, BenchFailure, now } from "./harness.ts";
 import { load1, machineInfo, prepareEnvironment, uptime } from "./machine.ts";
-import { measureProvisioning } from "./provision.ts";
+import { type BenchOptions, parseBenchOptions, USAGE, UsageError } from "./options.ts";
+import { measurePortal, type PortalRow } from "./portal.ts";
+import { measureProvisioning, type ProvisionResult } from "./provision.ts";
 import { type BenchResults, consoleTable, writeMarkdown } from "./report.ts";
 import { mean } from "./stats.ts";
-import { measureSteadyState } from "./steadyState.ts";
-import { measureThroughput } from "./throughput.ts";
+import { measureSteadyState, type SteadyStateResult } from "./steadyState.ts";
+import { measureThroughput, type ThroughputRun } from "./throughput.ts";
+import { measureWebhookIngest, type WebhookIngestResult } from "./webhookIngest.ts";
 
-const USAGE = `Usage: npm run bench [-- options]   (or: node bench/main.ts [options] [scenario...])
-
-Benchmarks the automation layer against its own Dokku test host (needs root,
-openssh-server and the toolchain: ./platform setup; Node 24 first on PATH:
-source toolchain/env.sh). Takes about 20 minutes on a quiet 2-core machine.
-Progress goes to stderr, the table to stdout, the figures to docs/benchmarks.md.
-
-Scenarios (default: all, and the results file is rewritten; naming some runs
-only those, prints their figures on stderr and leaves the results file alone):
-  latency      fresh-tenant applies (--runs of them), then no-op ups and previews
-  steady       one apply (untimed), then --runs no-op ups and previews
-  floor        one apply (untimed), then the floor scripts
-  profile      pulumi CLI calls per operation
-  throughput   --tenants tenants per pool size in --pools
-  drift        --tenants tenants on the largest pool, then drift --all
-  webhook-ingest  alone, with its own options: the webhook service under signed-event
-               load from a second process (npm run bench -- webhook-ingest --help)
-  portal       alone, with its own options: the portal's dashboard and operator tenants
-               table with 1,000 tenants, load from a second process (npm run bench -- portal --help)
-  sign-in      alone, with its own options: payment → "you can sign in" (single sign-on and a
-               Matrix account) over 10 customers, p50/p95 (npm run bench -- sign-in --help)
-
-Options:
-  --runs N       repetitions of the latency measurements (default 3)
-  --tenants N    tenants for throughput and drift --all (default 20)
-  --pools LIST   pool sizes for throughput, comma-separated (default 1,2,4)
-  --latency MS   per-command latency of the test host for throughput and drift, like a
-                 real host's (0.5 to 5 s: 500 to 5000; default 0, none)
-  --out FILE     where to write the results (default docs/benchmarks.md)
-  --no-write     print only, leave the results file alone
-  --help         this text
-
-Exit codes: 0 done, 1 an operation or check failed, 2 usage error.
-`;
-
-function positive(name: string, raw: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, got ${raw}`);
-  return n;
-}
-
-class UsageError extends Error {
-  override readonly name = "UsageError";
-}
-
-const SCENARIOS = [
-  "latency",
-  "steady",
-  "floor",
-  "profile",
-  "throughput",
-  "drift",
-] as const satisfies readonly FocusedScenario[];
-type Scenario = (typeof SCENARIOS)[number];
-
-function options(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      runs: { type: "string", default: "3" },
-      tenants: { type: "string", default: "20" },
-      pools: { type: "string", default: "1,2,4" },
-      latency: { type: "string", default: "0" },
-      out: { type: "string", default: "docs/benchmarks.md" },
-      "no-write": { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-    strict: true,
-    allowPositionals: true,
-  });
-  const unknown = positionals.filter((p) => !(SCENARIOS as readonly string[]).includes(p));
-  if (unknown.length > 0) throw new UsageError(`unknown scenario ${unknown.join(", ")}`);
-  return {
-    scenarios: positionals as Scenario[],
-    help: values.help,
-    runs: positive("--runs", values.runs),
-    tenants: positive("--tenants", values.tenants),
-    pools: values.pools.split(",").map((p) => positive("--pools", p.trim())),
-    latencyMs: values.latency === "0" ? 0 : positive("--latency", values.latency),
-    out: resolve(import.meta.dirname, "..", values.out),
-    write: !values["no-write"],
-  };
-}
+const ROOT = resolve(import.meta.dirname, "..");
 
 /** The command as the operator typed it, for the results file. */
 function commandLine(argv: readonly string[]): string {
   const args = argv.join(" ");
   if (process.env.npm_lifecycle_event === "bench") return `npm run bench${args ? ` -- ${args}` : ""}`;
   return `node bench/main.ts${args ? ` ${args}` : ""}`;
+}
+
+type NotRun = { scenario: string; reason: string }[];
+
+/**
+ * Runs one measurement; a failure is logged, recorded as not run (with the
+ * engine's message) and returns undefined, so one broken scenario does not
+ * cost the figures of the others.
+ */
+async function attempt<T>(
+  bench: Bench,
+  notRun: NotRun,
+  scenario: string,
+  measure: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await measure();
+  } catch (error) {
+    const e = error as Error;
+    bench.log(`${scenario} FAILED: ${e instanceof BenchFailure ? e.message : (e.stack ?? e.message)}`);
+    notRun.push({ scenario, reason: `failed: ${e.message.split("\n")[0]?.slice(0, 200) ?? ""}` });
+    return undefined;
+  }
+}
+
+interface FullRun {
+  provisioning?: ProvisionResult;
+  floor?: FloorResult;
+  steady?: SteadyStateResult;
+  emptyUp?: EmptyUpResult;
+  profile?: OperationProfile[];
+  throughput?: ThroughputRun[];
+  fleet?: FleetResult;
+  portal?: PortalRow[];
+  ingest?: WebhookIngestResult;
+  notRun: NotRun;
+}
+
+const STEPS = 7;
+
+/** Every issue-17 measurement, in order; what failed is in `notRun`. */
+async function fullRun(bench: Bench, opts: BenchOptions): Promise<FullRun> {
+  const out: FullRun = { notRun: [] };
+  const step = (n: number, what: string) =>
+    bench.log(`== step ${n}/${STEPS}: ${what} (load ${load1().toFixed(2)})`);
+
+  step(1, "one tenant: fresh applies, no-op ups and previews, the floors");
+  const latency = Array.from({ length: opts.runs }, (_, i) => `lat-${i + 1}`);
+  const [first = "lat-1"] = latency;
+  const started = await attempt(bench, out.notRun, "latency", () => bench.operations(1));
+  if (started) {
+    const { ops, warmUpMs } = started;
+    bench.log(`pool of 1 started and warmed in ${(warmUpMs / 1000).toFixed(1)} s`);
+    try {
+      out.provisioning = await attempt(bench, out.notRun, "latency", () =>
+        measureProvisioning(bench, ops, latency),
+      );
+      if (out.provisioning) {
+        out.steady = await attempt(bench, out.notRun, "steady", () =>
+          measureSteadyState(bench, ops, first, opts.runs),
+        );
+        out.floor = await attempt(bench, out.notRun, "floor", () =>
+          measureFloor(bench, bench.settings(1), first, {
+            oneConnection: "floor-one",
+            connectionPerCommand: "floor-each",
+          }),
+        );
+        bench.log("destroying the latency tenants (not timed)");
+        await attempt(bench, out.notRun, "latency clean-up", async () =>
+          bench.expectSucceeded(
+            await Promise.all(latency.map((t) => ops.pool.destroy(t))),
+            "destroying the latency tenants",
+          ),
+        );
+      } else {
+        out.notRun.push({ scenario: "steady", reason: "needs the latency tenant" });
+        out.notRun.push({ scenario: "floor", reason: "needs the latency tenant" });
+      }
+    } finally {
+      await ops.close();
+    }
+  }
+  out.emptyUp = await attempt(bench, out.notRun, "empty-up", () => measureEmptyUp(bench, opts.runs));
+  await bench.resetHost();
+
+  step(2, "where an operation's time goes (diagnostic)");
+  out.profile = await attempt(bench, out.notRun, "profile", () => profileOperations(bench, "profile-1"));
+  await bench.resetHost();
+
+  step(3, `throughput: ${opts.tenants} tenants, pools ${opts.pools.join(", ")}, no host latency`);
+  const throughput: ThroughputRun[] = [];
+  const plain = await attempt(bench, out.notRun, "throughput", () =>
+    measureThroughput(bench, opts.pools, opts.tenants, load1, { latencyMs: 0 }),
+  );
+  throughput.push(...(plain ?? []));
+  step(4, `throughput: the same with ${opts.latencyMs} ms host latency per command`);
+  if (opts.latencyMs > 0) {
+    const slow = await attempt(bench, out.notRun, "throughput", () =>
+      measureThroughput(bench, opts.pools, opts.tenants, load1, { latencyMs: opts.latencyMs }),
+    );
+    throughput.push(...(slow ?? []));
+  }
+  out.throughput = throughput;
+  await bench.setLatency(0);
+  await bench.resetHost();
+
+  step(5, `the fleet: checkout storm of ${opts.storm}, ${opts.fleet} tenants, rollout, drift --all`);
+  out.fleet = await attempt(bench, out.notRun, "fleet", () =>
+    measureFleet(bench, { tenants: opts.fleet, storm: opts.storm, poolSize: 4, canary: 1, batch: 20 }),
+  );
+  await bench.resetHost();
+
+  step(6, `the portal with ${opts.portalTenants} tenants`);
+  out.portal = await attempt(bench, out.notRun, "portal", async () => {
+    const rows = await measurePortal(
+      { tenants: opts.portalTenants, requests: opts.portalRequests, concurrency: 8 },
+      (line) => bench.log(line),
+    );
+    const failed = rows.filter((r) => r.errors > 0);
+    if (failed.length > 0)
+      throw new BenchFailure(
+        `portal pages answered errors: ${failed.map((r) => `${r.scenario} ${r.errors}`).join(", ")}`,
+      );
+    return rows;
+  });
+
+  step(7, `webhook ingest: ${opts.ingestEvents} signed events`);
+  out.ingest = await attempt(bench, out.notRun, "webhook-ingest", async () => {
+    const result = await measureWebhookIngest(
+      { events: opts.ingestEvents, concurrency: 16, customers: opts.ingestCustomers },
+      (line) => bench.log(line),
+    );
+    if (result.statuses["200"] !== opts.ingestEvents)
+      throw new BenchFailure(
+        `webhook ingest: not every event was acknowledged: ${JSON.stringify(result.statuses)}`,
+      );
+    return result;
+  });
+  out.notRun.push({
+    scenario: "renewal-day",
+    reason: "not built on this commit (no renewal-day entry point to call)",
+  });
+  return out;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -135,11 +193,12 @@ async function main(argv: string[]): Promise<number> {
         stdio: "inherit",
       }).status ?? 1
     );
-  let opts: ReturnType<typeof options>;
+  let opts: BenchOptions;
   try {
-    opts = options(argv);
+    opts = parseBenchOptions(argv, ROOT);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n\n${USAGE}`);
     return 2;
   }
   if (opts.help) {
@@ -149,7 +208,8 @@ async function main(argv: string[]): Promise<number> {
   prepareEnvironment();
   const started = now();
   const machine = machineInfo();
-  const loads: number[] = [load1()];
+  const loadStart = load1();
+  const loads: number[] = [loadStart];
   const sampler = setInterval(() => loads.push(load1()), 5_000);
   sampler.unref();
 
@@ -182,64 +242,41 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
-    const latency = Array.from({ length: opts.runs }, (_, i) => `lat-${i + 1}`);
-    const [first = "lat-1"] = latency;
-    const { ops, warmUpMs } = await bench.operations(1);
-    bench.log(`pool of 1 started and warmed in ${(warmUpMs / 1000).toFixed(1)} s`);
-    let provisioning: BenchResults["provisioning"];
-    let steady: BenchResults["steady"];
-    let floor: BenchResults["floor"];
-    try {
-      provisioning = await measureProvisioning(bench, ops, latency);
-      steady = await measureSteadyState(bench, ops, first, opts.runs);
-      floor = await measureFloor(bench, bench.settings(1), first, {
-        oneConnection: "floor-one",
-        connectionPerCommand: "floor-each",
-      });
-      bench.log("destroying the latency tenants (not timed)");
-      const destroyed = await Promise.all(latency.map((t) => ops.pool.destroy(t)));
-      bench.expectSucceeded(destroyed, "destroying the latency tenants");
-    } finally {
-      await ops.close();
-    }
-    await bench.resetHost();
-
-    const profile = await profileOperations(bench, "profile-1");
-
-    let drift: DriftAllResult | undefined;
-    await bench.setLatency(opts.latencyMs);
-    const throughput = await measureThroughput(
-      bench,
-      opts.pools,
-      opts.tenants,
-      load1,
-      async (_ops, tenants) => {
-        drift = await measureDriftAll(bench, tenants, defaultPoolSize());
-      },
-    );
-    if (!drift) throw new BenchFailure("drift --all did not run");
-
+    const figures = await fullRun(bench, opts);
     machine.uptimeEnd = uptime();
     const results: BenchResults = {
+      ...figures,
       machine,
       command: commandLine(argv),
-      options: { runs: opts.runs, tenants: opts.tenants, pools: opts.pools, latencyMs: opts.latencyMs },
-      load: { mean: mean(loads), max: Math.max(...loads) },
+      options: {
+        quick: opts.quick,
+        runs: opts.runs,
+        tenants: opts.tenants,
+        pools: opts.pools,
+        latencyMs: opts.latencyMs,
+        fleet: opts.fleet,
+        storm: opts.storm,
+        portalTenants: opts.portalTenants,
+      },
+      load: {
+        start: loadStart,
+        end: load1(),
+        mean: mean(loads),
+        max: Math.max(...loads),
+        samples: loads.length,
+      },
       durationMs: now() - started,
-      provisioning,
-      floor,
-      steady,
-      throughput,
-      drift,
-      profile,
     };
     process.stdout.write(`\n${consoleTable(results)}\n\n`);
-    if (opts.write) {
+    if (opts.out) {
       writeMarkdown(opts.out, results);
       bench.log(`results written to ${opts.out}`);
     }
-    bench.log(`done in ${((now() - started) / 60_000).toFixed(1)} min; ${machine.uptimeEnd}`);
-    return 0;
+    const failed = figures.notRun.filter((n) => n.reason.startsWith("failed"));
+    bench.log(
+      `done in ${((now() - started) / 60_000).toFixed(1)} min; ${machine.uptimeEnd}${failed.length > 0 ? `; FAILED: ${failed.map((f) => f.scenario).join(", ")}` : ""}`,
+    );
+    return failed.length > 0 ? 1 : 0;
   } catch (error) {
     const e = error as Error;
     process.stderr.write(

@@ -13,6 +13,8 @@ import { mean } from "./stats.ts";
 
 export interface ThroughputRun {
   readonly poolSize: number;
+  /** Per-command latency the test host added while the tenants were provisioned (0: none). */
+  readonly latencyMs: number;
   readonly tenants: number;
   readonly warmUpMs: number;
   readonly wallMs: number;
@@ -33,24 +35,33 @@ export interface ThroughputRun {
 /** Runs after the tenants of the largest pool are up, before they are destroyed (drift --all uses them). */
 export type WhileUp = (ops: Operations, tenants: readonly string[]) => Promise<void>;
 
+/**
+ * `latencyMs`: every Dokku command waits that long while the tenants are
+ * provisioned (a distant host); their destroy, timed apart, runs without it.
+ */
 export async function measureThroughput(
   bench: Bench,
   poolSizes: readonly number[],
   tenants: number,
   loadAvg: () => number,
-  whileUp?: WhileUp,
+  options: { readonly latencyMs: number; readonly whileUp?: WhileUp },
 ): Promise<ThroughputRun[]> {
+  const { latencyMs, whileUp } = options;
   const runs: ThroughputRun[] = [];
   const largest = Math.max(...poolSizes);
   for (const poolSize of poolSizes) {
     bench.log(`throughput: starting a pool of ${poolSize}`);
     const { ops, warmUpMs } = await bench.operations(poolSize);
     try {
+      // Other names with latency: a run without it may have left its stacks (a failed destroy).
       const slugs = Array.from(
         { length: tenants },
-        (_, i) => `tp${poolSize}-${String(i + 1).padStart(2, "0")}`,
+        (_, i) => `${latencyMs > 0 ? "tl" : "tp"}${poolSize}-${String(i + 1).padStart(2, "0")}`,
       );
-      bench.log(`throughput: ${tenants} tenants with a pool of ${poolSize}`);
+      await bench.setLatency(latencyMs);
+      bench.log(
+        `throughput: ${tenants} tenants with a pool of ${poolSize}${latencyMs > 0 ? `, host latency ${latencyMs} ms per command` : ""}`,
+      );
       const loadStart = loadAvg();
       const cpu = cpuWindow();
       const start = now();
@@ -72,6 +83,7 @@ export async function measureThroughput(
       // Copied now: the pool keeps sampling during later operations (drift, destroy).
       const peakRss = [...ops.pool.peakRss.values()];
       const host = await bench.hostCommands(start, end);
+      await bench.setLatency(0);
       if (whileUp && poolSize === largest) await whileUp(ops, slugs);
 
       bench.log(`throughput: destroying the ${tenants} tenants (timed separately)`);
@@ -81,6 +93,7 @@ export async function measureThroughput(
       bench.expectSucceeded(destroyed, `destroying ${tenants} tenants with a pool of ${poolSize}`);
       const run: ThroughputRun = {
         poolSize,
+        latencyMs,
         tenants,
         warmUpMs,
         wallMs: end - start,
