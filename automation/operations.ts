@@ -9,12 +9,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KnownHost } from "../components/hostPool.ts";
 import { policyPackOptions } from "../policies/packOptions.ts";
+import { type BatchedDrift, batchedDrift } from "./fleetDrift.ts";
 import type { OperationResult } from "./operationResult.ts";
 import { WorkerPool } from "./pool/workerPool.ts";
 import { type AutomationSettings, SettingsError } from "./settings.ts";
+import { readCheckpoints } from "./stackCheckpoints.ts";
 import { leaseTimings, TenantLeases } from "./tenantLease.ts";
 import { type PolicyPackOptions, TenantStacks } from "./tenantStacks.ts";
-import type { TenantSecrets } from "./tenantWorkspaces.ts";
+import { PROJECT, type TenantSecrets } from "./tenantWorkspaces.ts";
 
 /** The pack's options for these settings (its config written to the data folder). */
 export function defaultPolicyPack(settings: AutomationSettings): PolicyPackOptions | undefined {
@@ -124,6 +126,29 @@ export class Operations {
       );
     }
     return rows;
+  }
+
+  /**
+   * The batched drift check of `tenants` (fleetDrift.ts): every checkpoint read
+   * in one pass, one SSH session per host, no lease (it only reads). What it
+   * leaves undecided needs `pool.run("drift", tenant)`.
+   */
+  async batchedDrift(
+    tenants: readonly string[],
+    onClean?: (result: OperationResult) => void,
+  ): Promise<BatchedDrift> {
+    const access = { backendUrl: this.settings.backendUrl, env: this.settings.backendEnv };
+    // Without the platform's key (or a readable backend) every tenant takes the single-tenant path.
+    const privateKey = this.settings.sshKeyPath ? this.secrets().sshPrivateKey : undefined;
+    // A backend that cannot be read now leaves every tenant to the single-tenant drift, which says why.
+    const checkpoints = privateKey
+      ? await readCheckpoints(access, PROJECT).catch(() => undefined)
+      : undefined;
+    return batchedDrift(tenants, {
+      checkpoints,
+      privateKey: privateKey ?? "",
+      ...(onClean ? { onClean } : {}),
+    });
   }
 
   recordDrift(tenant: string, result: OperationResult): void {

@@ -14,7 +14,6 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync, zstdDecompressSync } from "node:zlib";
 import {
   type EngineEvent,
   type LocalWorkspace,
@@ -22,6 +21,7 @@ import {
   Stack,
   type UpdateSummary,
 } from "@pulumi/pulumi/automation/index.js";
+import { parseCheckpoint } from "./stackCheckpoints.ts";
 
 /**
  * Whether a stack exists in a `file://` backend, read from its layout
@@ -68,19 +68,12 @@ function fileBackendResources(
   backendUrl: string,
   project: string,
   stack: string,
-): { type?: string }[] | undefined {
+): readonly { type?: string }[] | undefined {
   if (fileBackendHasStack(backendUrl, project, stack) !== true) return undefined;
   const base = join(backendUrl.slice("file://".length), ".pulumi", "stacks", project, `${stack}.json`);
+  const name = [base, `${base}.gz`, `${base}.zst`].find((path) => existsSync(path));
   try {
-    const raw = existsSync(base)
-      ? readFileSync(base)
-      : existsSync(`${base}.gz`)
-        ? gunzipSync(readFileSync(`${base}.gz`))
-        : zstdDecompressSync(readFileSync(`${base}.zst`));
-    const parsed = JSON.parse(raw.toString("utf8")) as {
-      checkpoint?: { latest?: { resources?: { type?: string }[] } };
-    };
-    return parsed.checkpoint?.latest?.resources ?? [];
+    return name ? parseCheckpoint(name, readFileSync(name)).resources : undefined;
   } catch {
     return undefined;
   }

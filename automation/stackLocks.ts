@@ -10,6 +10,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { openS3Backend } from "./s3Backend.ts";
 
 export interface StackLock {
   /** Absent when the lock could not be read: treat its holder as alive. */
@@ -65,40 +66,22 @@ export async function stackLocks(
   return [];
 }
 
-/** `s3://bucket[/prefix]?endpoint=…&region=…&s3ForcePathStyle=true`, as Pulumi's S3 backend reads it. */
 async function s3Locks(
   url: URL,
   project: string,
   stack: string,
   extraEnv: Readonly<Record<string, string>>,
 ): Promise<StackLock[]> {
-  // Loaded only for S3 backends: the SDK is large.
-  const { GetObjectCommand, ListObjectsV2Command, S3Client } = await import("@aws-sdk/client-s3");
-  const env = { ...process.env, ...extraEnv };
-  const endpoint = url.searchParams.get("endpoint") ?? env.AWS_ENDPOINT_URL_S3;
-  const client = new S3Client({
-    region: url.searchParams.get("region") ?? env.AWS_REGION ?? "us-east-1",
-    ...(endpoint ? { endpoint: /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}` } : {}),
-    forcePathStyle: url.searchParams.get("s3ForcePathStyle") === "true",
-    // The backend environment's keys when it has them, else the SDK's own chain (the process's).
-    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? {
-          credentials: {
-            accessKeyId: env.AWS_ACCESS_KEY_ID,
-            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-          },
-        }
-      : {}),
-  });
+  const { GetObjectCommand, ListObjectsV2Command } = await import("@aws-sdk/client-s3");
+  const { client, bucket, prefix } = await openS3Backend(url, extraEnv);
   try {
-    const prefix = url.pathname.replace(/^\/+|\/+$/g, "");
-    const folder = `${prefix ? `${prefix}/` : ""}${lockFolder(project, stack)}/`;
-    const listed = await client.send(new ListObjectsV2Command({ Bucket: url.hostname, Prefix: folder }));
+    const folder = `${prefix}${lockFolder(project, stack)}/`;
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder }));
     const keys = (listed.Contents ?? []).map((o) => o.Key ?? "").filter((key) => key.endsWith(".json"));
     return await Promise.all(
       keys.map(async (key) => {
         try {
-          const object = await client.send(new GetObjectCommand({ Bucket: url.hostname, Key: key }));
+          const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
           return parseLock((await object.Body?.transformToString()) ?? "");
         } catch {
           return {};

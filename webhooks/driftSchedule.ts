@@ -1,9 +1,11 @@
 /**
  * Drift checks on a schedule (`MINDROOM_DRIFT_INTERVAL`, default 6 h; `0s`
  * turns it off): every provisioned tenant's stack is checked against its Dokku
- * host through the automation layer's worker pool (a refresh preview plus
- * read-only Dokku probes, automation/tenantDrift.ts), one tenant at a time so
- * reconciles keep the rest of the pool. Each check is recorded as a `drift`
+ * host, first by the batched check (automation/fleetDrift.ts: the checkpoints
+ * read in one pass, one SSH session per host), then, for the tenants it found
+ * something on or could not decide, through the automation layer's worker pool
+ * (a refresh preview plus read-only Dokku probes, automation/tenantDrift.ts),
+ * one tenant at a time so reconciles keep the rest of the pool. Each check is recorded as a `drift`
  * operation (trigger `schedule`) whose changes carry the findings: the operator
  * console's drift column and the `mindroom_tenant_drift` gauge read them, and
  * the tenant's next `up` repairs exactly what was found. A check runs under
@@ -13,6 +15,7 @@
  * interrupted while it runs.
  */
 import type pg from "pg";
+import type { BatchedDrift } from "../automation/fleetDrift.ts";
 import type { OperationResult } from "../automation/operationResult.ts";
 import { TenantBusyError, type TenantLease } from "../automation/tenantLease.ts";
 import { finishOperation, startOperation } from "../database/operations.ts";
@@ -27,6 +30,7 @@ export interface DriftScheduleDeps {
       run(kind: "drift", tenant: string, options: { lease: TenantLease }): Promise<OperationResult>;
     };
     readonly leases: { acquire(tenant: string, operation: string): Promise<TenantLease> };
+    batchedDrift(tenants: readonly string[]): Promise<BatchedDrift>;
     recordDrift(tenant: string, result: OperationResult): void;
   };
   readonly log: Logger;
@@ -50,6 +54,8 @@ export async function checkDrift(deps: DriftScheduleDeps): Promise<DriftRun> {
   const drifted: string[] = [];
   const failed: string[] = [];
   const busy: string[] = [];
+  // Read-only and lease-free: a tenant changed since is found busy below, or checked again next round.
+  const batch = await deps.operations.batchedDrift(rows.map((r) => r.slug));
   for (const row of rows) {
     let lease: TenantLease;
     try {
@@ -60,14 +66,21 @@ export async function checkDrift(deps: DriftScheduleDeps): Promise<DriftRun> {
       continue;
     }
     try {
-      const outcome = await checkOne(deps, row, lease);
+      const outcome = await checkOne(deps, row, lease, batch.clean.get(row.slug));
       if (outcome === "failed") failed.push(row.slug);
       else if (outcome === "drifted") drifted.push(row.slug);
     } finally {
       await lease.release();
     }
   }
-  deps.log.info("scheduled drift check finished", { checked: rows.length, drifted, failed, busy });
+  deps.log.info("scheduled drift check finished", {
+    checked: rows.length,
+    batched: batch.clean.size,
+    sessions: batch.sessions,
+    drifted,
+    failed,
+    busy,
+  });
   return { checked: rows.length, drifted, failed, busy };
 }
 
@@ -75,6 +88,8 @@ async function checkOne(
   deps: DriftScheduleDeps,
   row: { id: string; slug: string; spec_hash: string | null },
   lease: TenantLease,
+  /** The batched check's result when it found the tenant clean; otherwise the pool checks it. */
+  clean: OperationResult | undefined,
 ): Promise<"failed" | "drifted" | "clean"> {
   const operation = await startOperation(deps.db.pool, {
     leaseHolder: lease.holder,
@@ -87,7 +102,7 @@ async function checkOne(
   });
   let result: OperationResult;
   try {
-    result = await deps.operations.pool.run("drift", row.slug, { lease });
+    result = clean ?? (await deps.operations.pool.run("drift", row.slug, { lease }));
   } catch (error) {
     await finishOperation(deps.db.pool, operation.id, {
       status: "failed",

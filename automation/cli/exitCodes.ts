@@ -61,7 +61,8 @@ export function exitCodeForError(error: unknown): ExitCode {
   return EXIT.failure;
 }
 
-function hasChanges(result: OperationResult): boolean {
+/** Whether the result found anything: drift, or a change of any kind. */
+export function hasChanges(result: OperationResult): boolean {
   if ((result.drift?.length ?? 0) > 0) return true;
   return Object.entries(result.changes).some(([op, n]) => op !== "same" && n > 0);
 }

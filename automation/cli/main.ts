@@ -27,7 +27,15 @@ import {
   UsageError,
 } from "./exitCodes.ts";
 import { printPortalKeys } from "./portalKeys.ts";
-import { LiveStatus, paint, renderChanges, renderResult, renderTable, type Style } from "./render.ts";
+import {
+  LiveStatus,
+  paint,
+  renderChanges,
+  renderResult,
+  renderTable,
+  type Style,
+  TenantTally,
+} from "./render.ts";
 import { STANDARD_OPTIONS } from "./standardOptions.ts";
 import { argvColorFlag, colorEnabled, colorFlag } from "./terminal.ts";
 
@@ -210,6 +218,10 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
         return report([result], json, style, false, false);
       }
       default: {
+        if (command === "drift" && values.all) {
+          const results = await driftAll(ops, signal);
+          return report(results, json, style, false, expectNoChanges);
+        }
         const kind: Kind = command === "diff" ? "preview" : (command as Kind);
         const tenants = values.all ? (await ops.stacks.list()).map((s) => s.tenant) : [requireTenant(target)];
         const status = json ? undefined : new LiveStatus();
@@ -234,6 +246,31 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
     await database.close();
     await store?.stop();
   }
+}
+
+/**
+ * Every tenant's drift: the batched check first (one pass over the checkpoints, one SSH session
+ * per host), then the single-tenant drift through the pool for what it found or could not decide.
+ * Progress (`drift N/M`) goes to stderr; the results are what `drift <tenant>` gives, in list order.
+ */
+async function driftAll(ops: Operations, signal: AbortSignal | undefined): Promise<OperationResult[]> {
+  const tenants = (await ops.stacks.list()).map((s) => s.tenant);
+  const progress = new TenantTally("drift", tenants.length);
+  const record = (result: OperationResult) => {
+    ops.recordDrift(result.tenant, result);
+    progress.done(result);
+  };
+  const batch = await ops.batchedDrift(tenants, record);
+  const single = await Promise.all(
+    batch.undecided.map(async (tenant) => {
+      const result = await ops.pool.run("drift", tenant, { signal });
+      record(result);
+      return result;
+    }),
+  );
+  progress.stop();
+  const byTenant = new Map([...batch.clean, ...single.map((r) => [r.tenant, r] as const)]);
+  return tenants.flatMap((t) => byTenant.get(t) ?? []);
 }
 
 function requireTenant(target: string | undefined): string {

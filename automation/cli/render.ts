@@ -7,6 +7,7 @@ import { changeLines } from "../diffText.ts";
 import type { DriftFinding } from "../driftProbes.ts";
 import type { OperationResult, PlannedStep } from "../operationResult.ts";
 import type { PropertyChange } from "../propertyDiff.ts";
+import { hasChanges } from "./exitCodes.ts";
 
 export interface Style {
   readonly color: boolean;
@@ -147,5 +148,51 @@ export class LiveStatus {
     if (this.drawn > 0) this.out.write(`\u001b[${this.drawn}A`);
     for (const l of text) this.out.write(`\u001b[2K${l}\n`);
     this.drawn = text.length;
+  }
+}
+
+/**
+ * Progress over many tenants as a count, `drift 37/100 tenants`: one line
+ * redrawn in place on a terminal; elsewhere (CI logs) a line per tenant as it
+ * finishes, with its outcome.
+ */
+export class TenantTally {
+  private readonly label: string;
+  private readonly total: number;
+  private readonly out: NodeJS.WriteStream;
+  private count = 0;
+  private failed = 0;
+  private changed = 0;
+
+  constructor(label: string, total: number, out: NodeJS.WriteStream = process.stderr) {
+    this.label = label;
+    this.total = total;
+    this.out = out;
+    if (out.isTTY) this.draw();
+  }
+
+  done(result: OperationResult): void {
+    this.count++;
+    if (result.status !== "succeeded") this.failed++;
+    else if (hasChanges(result)) this.changed++;
+    if (this.out.isTTY) this.draw();
+    else
+      this.out.write(
+        `${this.label} ${this.count}/${this.total}: ${result.tenant} ${result.status}, ${renderChanges(result.changes)}\n`,
+      );
+  }
+
+  stop(): void {
+    if (this.out.isTTY) this.out.write("\n");
+  }
+
+  private draw(): void {
+    const notes = [
+      ...(this.changed ? [`${this.changed} with changes`] : []),
+      ...(this.failed ? [`${this.failed} failed`] : []),
+    ];
+    this.out.write(
+      `\r\u001b[2K${this.label} ${this.count}/${this.total} tenants${notes.length ? ` (${notes.join(", ")})` : ""}`,
+    );
   }
 }
