@@ -1,7 +1,8 @@
 /**
  * The automation layer through the real engine and the Dokku test host: the
  * worker pool, per-tenant serialisation, crash recovery, Pulumi's lock as the
- * second guard, drift detection and repair.
+ * second guard, drift detection and repair, and the batched drift of several
+ * tenants (one SSH session per host, whatever the tenant count).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -17,9 +18,13 @@ import { type ProcessSnapshot, snapshotTree, survivors } from "../testing/proces
 import { expectGone, expectTenant, observeTenant } from "../testing/tenantObserver.ts";
 import { SAMPLE_ROOT_SECRET } from "../testing/tenantSamples.ts";
 import { hostSpec } from "../testing/tenantStacks.ts";
+import { driftProbes } from "./driftProbes.ts";
+import { batchedDrift } from "./fleetDrift.ts";
+import { type HostAccess, runDokkuReads } from "./hostShell.ts";
 import { Operations } from "./operations.ts";
 import type { ProgressEvent } from "./progress.ts";
 import { loadAutomationSettings } from "./settings.ts";
+import { readCheckpoints } from "./stackCheckpoints.ts";
 import { PROJECT } from "./tenantWorkspaces.ts";
 
 const target = dokkuTarget();
@@ -227,6 +232,78 @@ describe("drift", { timeout: 600_000 }, () => {
       expectTenant(await observeTenant(target, names), parseTenantSpec(spec));
     } finally {
       await destroyAll([tenant]);
+    }
+  });
+});
+
+describe("batched drift (drift --all, the scheduled check)", { timeout: 900_000 }, () => {
+  it("probes the host in one session for any number of tenants and leaves exactly the drifted ones to the single-tenant drift", async () => {
+    const specs = ["fleet-a", "fleet-b", "fleet-c"].map((s) => hostSpec(target, unique(s)));
+    const [limited, configured, untouched] = specs.map((s) => String(s.slug)) as [string, string, string];
+    try {
+      const applied = await Promise.all(specs.map((s) => ops.pool.apply(s, ops.secrets())));
+      expect(applied.map((r) => [r.tenant, r.status, r.error?.message])).toEqual(
+        specs.map((s) => [String(s.slug), "succeeded", undefined]),
+      );
+      const names = (slug: string) => tenantNames(parseTenantSpec(specs.find((s) => s.slug === slug)).slug);
+      for (const cmd of [
+        `resource:limit --memory 77 ${names(limited).homeserverApp}`,
+        `config:set --no-restart ${names(configured).runtimeApp} MINDROOM_TIER=enterprise`,
+      ]) {
+        expect((await runDokku(target, cmd, { quiet: true })).code, cmd).toBe(0);
+      }
+
+      const checkpoints = await readCheckpoints(
+        { backendUrl: settings.backendUrl, env: settings.backendEnv },
+        PROJECT,
+      );
+      const sessions: string[][] = [];
+      const reads = (access: HostAccess, commands: readonly string[]) => {
+        sessions.push([...commands]);
+        return runDokkuReads(access, commands);
+      };
+      const privateKey = ops.secrets().sshPrivateKey;
+      const before = (await target.commandLog?.())?.length ?? 0;
+      const batch = await batchedDrift([limited, configured, untouched], { checkpoints, privateKey, reads });
+      const logged = (await target.commandLog?.())?.slice(before) ?? [];
+
+      expect(batch.sessions).toBe(1);
+      expect(sessions).toHaveLength(1);
+      expect(batch.undecided).toEqual([limited, configured]);
+      expect([...batch.clean.keys()]).toEqual([untouched]);
+      // Every probe of every tenant ran in that one session, each once (other test files share the host's log).
+      const probes = [limited, configured, untouched].flatMap((t) =>
+        driftProbes(checkpoints?.get(t)?.resources ?? []).map((p) => p.command),
+      );
+      expect(sessions[0]).toEqual(probes);
+      if (target.commandLog) {
+        const ours = logged
+          .map((c) => c.argv.join(" "))
+          .filter((line) => [limited, configured, untouched].some((t) => line.includes(t)));
+        expect(ours.sort()).toEqual([...probes].sort());
+      }
+      // The same tenant count or fewer: still one session.
+      const alone = await batchedDrift([untouched], { checkpoints, privateKey, reads });
+      expect(alone.sessions).toBe(1);
+      expect(sessions).toHaveLength(2);
+
+      // What the single-tenant drift says of each: drift exactly where the batch left it, the same clean result elsewhere.
+      const single = await Promise.all([limited, configured, untouched].map((t) => ops.pool.run("drift", t)));
+      expect(single.map((r) => [r.tenant, r.status, r.drift?.map((d) => d.id)])).toEqual([
+        [limited, "succeeded", ["tenant-homeserver: limits"]],
+        [configured, "succeeded", ["tenant-runtime: config"]],
+        [untouched, "succeeded", []],
+      ]);
+      const { durationMs: _single, ...clean } = single[2] ?? {};
+      const { durationMs: _batched, ...batched } = batch.clean.get(untouched) ?? {};
+      expect(batched).toEqual(clean);
+
+      // Through the automation layer's front door, as `drift --all` and the schedule call it.
+      const viaOperations = await ops.batchedDrift([limited, configured, untouched]);
+      expect(viaOperations.undecided).toEqual([limited, configured]);
+      expect(viaOperations.sessions).toBe(1);
+    } finally {
+      await destroyAll(specs.map((s) => String(s.slug)));
     }
   });
 });
