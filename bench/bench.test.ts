@@ -88,7 +88,7 @@ describe("options", () => {
       runs: 3,
       tenants: 20,
       pools: [1, 4],
-      latencyMs: 1000,
+      latencyMs: 500,
       fleet: 100,
       storm: 20,
       portalTenants: 10_000,

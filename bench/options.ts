@@ -40,7 +40,7 @@ Options:
   --tenants N        tenants per pool size for throughput (default 20)
   --pools LIST       pool sizes for throughput, comma-separated (default 1,4)
   --latency MS       per-command latency of the test host for the second throughput pass, like
-                     a real host's (0.5 to 5 s; default 1000; 0 skips that pass)
+                     a real host's (0.5 to 5 s; default 500; 0 skips that pass)
   --fleet N          tenants in the fleet for the rollout and drift --all (default 100)
   --storm N          checkouts at once in the checkout storm (default 20)
   --portal-tenants N tenants in the portal's database (default 10000)
@@ -103,7 +103,7 @@ const FULL = {
   runs: "3",
   tenants: "20",
   pools: "1,4",
-  latency: "1000",
+  latency: "500",
   fleet: "100",
   storm: "20",
   "portal-tenants": "10000",
