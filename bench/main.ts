@@ -182,6 +182,7 @@ async function fullRun(bench: Bench, opts: BenchOptions): Promise<FullRun> {
 
 async function main(argv: string[]): Promise<number> {
   // Issue 6's webhook ingest benchmark needs no Dokku host and takes its own options.
+  if (argv[0] === "renewal-day") return (await import("./renewalDay.ts")).renewalDayCli(argv.slice(1));
   if (argv[0] === "webhook-ingest")
     return (await import("./webhookIngest.ts")).webhookIngestCli(argv.slice(1));
   // Issue 12's time to first value runs the whole local platform with its own options.

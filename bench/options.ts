@@ -31,7 +31,7 @@ The full run, in order:
 Scenarios run alone (their figures on stderr, the results file left alone):
   latency, steady, floor, empty-up, profile, throughput (both passes), drift (--tenants on the
   largest pool, then drift --all over them)
-  webhook-ingest, portal, sign-in: alone, with their own options (npm run bench -- <name> --help)
+  webhook-ingest, portal, sign-in, renewal-day: alone, with their own options (npm run bench -- <name> --help)
 
 Options:
   --quick            small counts everywhere (runs 1, 4 tenants, fleet 8, storm 4, portal 1,000

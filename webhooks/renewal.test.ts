@@ -54,6 +54,12 @@ describe("renewalOf", () => {
     });
   });
 
+  it("a moved billing cycle anchor beside the period is still a renewal", () => {
+    expect(renewalOf(updated({ ...periodOnly, billing_cycle_anchor: OLD_END - 30 * 86_400 }))).toMatchObject({
+      kind: "subscription",
+    });
+  });
+
   it("reads the period from the subscription itself on API versions before it moved to the items", () => {
     const object = subscription({
       current_period_end: NEW_END,

@@ -12,8 +12,16 @@
 import { isDeepStrictEqual } from "node:util";
 import type { IngestedEvent } from "./stripeWebhook.ts";
 
-/** What a renewal changes on a subscription or its items. */
-const PERIOD_FIELDS = new Set(["current_period_start", "current_period_end", "latest_invoice"]);
+/**
+ * What a renewal changes on a subscription or its items. The billing cycle anchor is among them:
+ * it only ever moves the dates on which periods end (the local API moves it on every renewal).
+ */
+const PERIOD_FIELDS = new Set([
+  "current_period_start",
+  "current_period_end",
+  "latest_invoice",
+  "billing_cycle_anchor",
+]);
 /** Invoice events of a cycle that leave the tenant as it is (a failed payment is not one). */
 const CYCLE_INVOICE_TYPES = new Set([
   "invoice.created",
