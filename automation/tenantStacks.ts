@@ -9,7 +9,7 @@
  * operationContext.ts, what callers get back operationResult.ts.
  */
 import { mkdirSync } from "node:fs";
-import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import type { Deployment, Stack } from "@pulumi/pulumi/automation/index.js";
 import { parseSlug } from "../components/tenantNames.ts";
 import { parseTenantSpec, type TenantSpec, type TenantSpecInput } from "../components/tenantSpec.ts";
 import { classify, OperationContext, retryConcurrent } from "./operationContext.ts";
@@ -22,6 +22,7 @@ import {
 } from "./operationResult.ts";
 import { assertProviderPlugins } from "./providerPlugins.ts";
 import { pulumiCommand } from "./pulumiToolchain.ts";
+import { destroyCheckpoint, retiredStackName } from "./retiredCheckpoint.ts";
 import { type AutomationSettings, leaseWaitMs } from "./settings.ts";
 import { stateResourceCount } from "./stackAccess.ts";
 import { StackConfigStore } from "./stackConfigStore.ts";
@@ -250,6 +251,21 @@ export class TenantStacks {
       }
       return { changes: result.summary.resourceChanges ?? {} };
     });
+  }
+
+  /** The stack's checkpoint (`pulumi stack export`); the caller holds the tenant's lease. */
+  async exportCheckpoint(slug: string): Promise<Deployment> {
+    return (await this.workspaces.stack(parseSlug(slug), false)).exportStack();
+  }
+
+  /**
+   * Destroys what a checkpoint of the tenant's stack holds, in a temporary stack beside it
+   * (retiredCheckpoint.ts), its own workspace folder removed after; the caller holds the lease.
+   */
+  async destroyCheckpoint(slug: string, checkpoint: Deployment): Promise<void> {
+    const name = retiredStackName(parseSlug(slug));
+    await destroyCheckpoint(await this.workspaces.workspace(name), name, checkpoint);
+    this.workspaces.forgetConfig(name);
   }
 
   async outputs(slug: string): Promise<Record<string, unknown>> {

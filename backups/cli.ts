@@ -11,6 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { confirmedByName } from "../automation/cli/confirmation.ts";
 import { loadAutomationSettings } from "../automation/settings.ts";
 import { leaseTimings, TenantLeases } from "../automation/tenantLease.ts";
 import { parseTenantSpec } from "../components/tenantSpec.ts";
@@ -89,21 +90,6 @@ function table(backups: readonly BackupObject[]): string {
   );
   const line = (r: string[]) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i] as number) : c)).join("  ");
   return [line(["TAKEN (UTC)", "PART", "SIZE", "KEY"]), ...rows.map(line)].join("\n");
-}
-
-async function confirmed(tenant: string, yes: boolean): Promise<boolean> {
-  if (yes) return true;
-  if (!process.stdin.isTTY) {
-    process.stderr.write("restore replaces the tenant's data: pass --yes when stdin is not a terminal\n");
-    return false;
-  }
-  const { createInterface } = await import("node:readline/promises");
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(
-    `This replaces the data of tenant ${tenant}. Type the tenant name to confirm: `,
-  );
-  rl.close();
-  return answer.trim() === tenant;
 }
 
 export async function backupsMain(
@@ -193,7 +179,12 @@ export async function backupsMain(
       );
       return 0;
     }
-    if (!(await confirmed(tenant, values.yes))) return 8;
+    const confirmed = await confirmedByName(tenant, {
+      yes: values.yes,
+      what: `This replaces the data of tenant ${tenant}.`,
+      withoutTerminal: "restore replaces the tenant's data",
+    });
+    if (!confirmed) return 8;
     const result = await recordedAction(
       database.pool,
       leases,

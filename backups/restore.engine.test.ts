@@ -15,18 +15,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type HostAccess, runHostScript } from "../automation/hostShell.ts";
 import { tenantNames } from "../components/tenantNames.ts";
 import { parseTenantSpec, type TenantSpec } from "../components/tenantSpec.ts";
 import { auditForInstance } from "../database/auditLog.ts";
 import { operationsForInstance } from "../database/operations.ts";
 import { testDatabase } from "../testing/database.ts";
-import { runDokkuBytes } from "../testing/dokkuClient.ts";
 import { dokkuTarget } from "../testing/dokkuTarget.ts";
 import type { EngineStack } from "../testing/engineStack.ts";
-import { hostKeyOf } from "../testing/engineStack.ts";
 import { seedInstance } from "../testing/instanceRows.ts";
 import { type TestBucket, testBucket } from "../testing/objectStore.ts";
+import { appRunning, hostShell, load, tenantState, writeFiles } from "../testing/tenantDataProbe.ts";
 import { SAMPLE_ROOT_SECRET } from "../testing/tenantSamples.ts";
 import { hostSpec, tenantStack } from "../testing/tenantStacks.ts";
 import { takeBackup } from "./backup.ts";
@@ -39,70 +37,9 @@ const target = dokkuTarget();
 const unique = (base: string) =>
   `${base}-${process.pid.toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 const privateKey = readFileSync(target.keyPath, "utf8");
-const shell: HostAccess = { url: target.shellUrl, hostKey: hostKeyOf(target), privateKey };
 
-async function sh(script: string): Promise<string> {
-  const result = await runHostScript(shell, `set -e\n${script}\n`);
-  expect(result.code, result.stderr).toBe(0);
-  return result.stdout;
-}
-
-/** Every file under both entries: path, type, mode, and content hash (symlinks: their target). */
-async function manifest(tenant: TenantData): Promise<string> {
-  const paths = await storagePaths(tenant.access, tenant.storage);
-  return sh(
-    Object.entries(paths)
-      .map(
-        ([role, p]) =>
-          `cd '${p}' && find . -printf '${role} %p %y %m %l\\n' | sort && find . -type f -print0 | sort -z | xargs -0 -r sha256sum`,
-      )
-      .join("\n"),
-  );
-}
-
-/** Files of every kind a MindRoom and a homeserver keep: nested folders, binary data, modes, a symlink, a dotfile. */
-async function writeFiles(tenant: TenantData, seed: string): Promise<void> {
-  const paths = await storagePaths(tenant.access, tenant.storage);
-  const blob = randomBytes(256 * 1024).toString("base64");
-  await sh(`
-cd '${paths.runtime}'
-mkdir -p agents/${seed}/memory
-printf '%s' '${blob}' | base64 -d > agents/${seed}/memory/vectors.bin
-printf 'config: ${seed}\\n' > config.yaml
-chmod 640 config.yaml
-printf 'hidden ${seed}' > .env.local
-ln -sf config.yaml current-config
-cd '${paths.homeserver}'
-mkdir -p db/${seed}
-head -c 100000 /dev/urandom > db/${seed}/000001.sst
-printf 'ok ${seed}' > CURRENT`);
-}
-
-const dump = async (kind: "postgres" | "redis", service: string) => {
-  const result = await runDokkuBytes(target, `${kind}:export ${service}`);
-  expect(result.code, result.stderr).toBe(0);
-  return result.stdout.toString("base64");
-};
-const load = async (kind: "postgres" | "redis", service: string, data: Buffer) => {
-  const result = await runHostScript(
-    shell,
-    `printf '%s' '${data.toString("base64")}' | base64 -d | dokku ${kind}:import ${service}\n`,
-  );
-  expect(result.code, result.stderr).toBe(0);
-};
-
-async function state(tenant: TenantData) {
-  const names = tenantNames(tenant.slug as never);
-  return {
-    files: await manifest(tenant),
-    postgres: await dump("postgres", names.postgres),
-    redis: await dump("redis", names.redis),
-  };
-}
-
-async function running(app: string): Promise<string> {
-  return (await runDokkuBytes(target, `ps:report ${app} --running`)).stdout.toString("utf8").trim();
-}
+const state = (tenant: TenantData) => tenantState(tenant, target);
+const running = (app: string) => appRunning(target, app);
 
 describe("restore drill", { timeout: 1_200_000 }, () => {
   const slug = unique("drill");
@@ -134,8 +71,13 @@ describe("restore drill", { timeout: 1_200_000 }, () => {
   it("backs up storage and databases consistently, encrypted, listed with time and size", async () => {
     const names = tenantNames(spec.slug);
     await writeFiles(tenant, "one");
-    await load("postgres", names.postgres, Buffer.concat([Buffer.from("PGDMP"), randomBytes(50_000)]));
-    await load("redis", names.redis, Buffer.concat([Buffer.from("REDIS0011"), randomBytes(10_000)]));
+    await load(
+      tenant,
+      "postgres",
+      names.postgres,
+      Buffer.concat([Buffer.from("PGDMP"), randomBytes(50_000)]),
+    );
+    await load(tenant, "redis", names.redis, Buffer.concat([Buffer.from("REDIS0011"), randomBytes(10_000)]));
     atBackup = await state(tenant);
     const commandsBefore = (await target.commandLog?.())?.length ?? 0;
 
@@ -171,8 +113,11 @@ describe("restore drill", { timeout: 1_200_000 }, () => {
   it("restores files and database contents byte for byte, and resumes the tenant", async () => {
     const names = tenantNames(spec.slug);
     await writeFiles(tenant, "two");
-    await sh(`rm -f '${(await storagePaths(tenant.access, tenant.storage)).runtime}/config.yaml'`);
-    await load("postgres", names.postgres, randomBytes(1000));
+    await hostShell(
+      tenant,
+      `rm -f '${(await storagePaths(tenant.access, tenant.storage)).runtime}/config.yaml'`,
+    );
+    await load(tenant, "postgres", names.postgres, randomBytes(1000));
     expect(await state(tenant)).not.toEqual(atBackup);
 
     const report = await restoreTenant(deps, tenant);
@@ -187,7 +132,7 @@ describe("restore drill", { timeout: 1_200_000 }, () => {
     async () => {
       const names = tenantNames(spec.slug);
       await writeFiles(tenant, "three");
-      await load("redis", names.redis, randomBytes(500));
+      await load(tenant, "redis", names.redis, randomBytes(500));
       await target.faults?.dropNth(1, {
         when: "before",
         match: new RegExp(`^postgres:import ${names.postgres}$`),
@@ -204,7 +149,7 @@ describe("restore drill", { timeout: 1_200_000 }, () => {
   it("restores the backup from a given time with --at", async () => {
     const names = tenantNames(spec.slug);
     await writeFiles(tenant, "four");
-    await load("postgres", names.postgres, randomBytes(2000));
+    await load(tenant, "postgres", names.postgres, randomBytes(2000));
     const later = await state(tenant);
     await new Promise((r) => setTimeout(r, 1100));
     await takeBackup(deps, tenant);

@@ -1,6 +1,6 @@
 /**
  * The `mindroom-ops` commands that run the control plane itself rather than one
- * tenant's stack: `hosts` (fleet/), `platform`, `config`, `operators`, `migrate`, and `backups`, `backup`, `restore`. bin/mindroom-ops dispatches
+ * tenant's stack: `hosts` and `move` (fleet/), `platform`, `config`, `operators`, `migrate`, and `backups`, `backup`, `restore`. bin/mindroom-ops dispatches
  * here; automation/cli/main.ts keeps the tenant stack commands. The optional
  * `.env` is read first, and what it set is known to `config check`.
  */
@@ -12,6 +12,7 @@ import { NoBackupError } from "../backups/layout.ts";
 import { PlatformSpecError } from "../components/platformSpec.ts";
 import { HostKeyNotConfirmedError, HostUrlError } from "../fleet/hosts.ts";
 import { HOSTS_HELP, HostsUsageError, hostsMain } from "../fleet/hostsCli.ts";
+import { MOVE_HELP, moveExitCode, moveMain } from "../fleet/moveCli.ts";
 import { CONFIG_HELP, ConfigUsageError, configMain } from "./configCli.ts";
 import { type LoadedDotenv, loadDotenv } from "./dotenv.ts";
 import { MIGRATE_HELP, migrateMain } from "./migrateCli.ts";
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, { help: string; main: Command }> = {
   backups: { help: BACKUPS_HELP, main: (argv) => backupsMain("backups", argv) },
   backup: { help: BACKUPS_HELP, main: (argv) => backupsMain("backup", argv) },
   restore: { help: BACKUPS_HELP, main: (argv) => backupsMain("restore", argv) },
+  move: { help: MOVE_HELP, main: moveMain },
   config: { help: CONFIG_HELP, main: configMain },
   operators: { help: OPERATORS_HELP, main: operatorsMain },
   migrate: { help: MIGRATE_HELP, main: migrateMain },
@@ -34,6 +36,8 @@ const COMMANDS: Record<string, { help: string; main: Command }> = {
 
 /** Exit codes as Pulumi's (usage 2, not found 6, cancelled 8). */
 function exitCode(error: unknown): number {
+  const move = moveExitCode(error);
+  if (move !== undefined) return move;
   if (
     error instanceof HostsUsageError ||
     error instanceof HostUrlError ||

@@ -6,7 +6,7 @@
  * its result, and an audit row saying who did what and why, failed or not.
  */
 import type pg from "pg";
-import type { TenantLeases } from "../automation/tenantLease.ts";
+import type { TenantLease, TenantLeases } from "../automation/tenantLease.ts";
 import { type AuditActor, audit } from "../database/auditLog.ts";
 import type { Instance } from "../database/instances.ts";
 import type { JsonObject } from "../database/jsonColumns.ts";
@@ -30,8 +30,11 @@ export async function recordedAction<T extends JsonObject>(
   pool: pg.Pool,
   leases: Pick<TenantLeases, "acquire">,
   action: OperatorAction,
-  /** `lost` is aborted when the lease is lost (the database unreachable): stop at the next step. */
-  run: (progress: (message: string) => void, lost: AbortSignal) => Promise<T>,
+  /**
+   * `lost` is aborted when the lease is lost (the database unreachable): stop at the next step.
+   * `lease` is for the worker pool's operations run inside the action (RunOptions.lease).
+   */
+  run: (progress: (message: string) => void, lost: AbortSignal, lease: TenantLease) => Promise<T>,
   waitMs = 15 * 60_000,
 ): Promise<T> {
   const { instance } = action;
@@ -58,7 +61,7 @@ export async function recordedAction<T extends JsonObject>(
       instanceId: instance?.id ?? null,
     };
     try {
-      const details = await run(progress, lease.lost);
+      const details = await run(progress, lease.lost, lease);
       if (operation) await finishOperation(pool, operation.id, { status: "succeeded", changes: details });
       await audit(pool, {
         ...base,

@@ -36,7 +36,7 @@ export async function engineStack(
 }
 
 /** The host's public key as one `type base64` line, for the command provider's `hostKey`. */
-export function hostKeyOf(target: DokkuConnection): string {
+export function hostKeyOf(target: Pick<DokkuConnection, "knownHostsPath">): string {
   const line = readFileSync(target.knownHostsPath, "utf8")
     .split("\n")
     .find((l) => l.trim() !== "" && !l.startsWith("#"));

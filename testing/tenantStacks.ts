@@ -11,7 +11,7 @@ import { SAMPLE_ROOT_SECRET, sampleSpecInput } from "./tenantSamples.ts";
 
 /** A spec for a tenant on the test host (DNS and backups off: no Cloudflare or AWS here). */
 export function hostSpec(
-  target: DokkuTarget,
+  target: Pick<DokkuTarget, "shellUrl" | "host" | "knownHostsPath">,
   slug: string,
   overrides: Partial<TenantSpecInput> = {},
 ): TenantSpecInput {
@@ -35,7 +35,7 @@ export async function tenantStack(
 /** Applies the whole config, as the automation layer does before every operation. */
 export async function configure(
   engine: EngineStack,
-  target: DokkuTarget,
+  target: Pick<DokkuTarget, "keyPath">,
   spec: TenantSpecInput,
 ): Promise<void> {
   await engine.stack.setAllConfig({

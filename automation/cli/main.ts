@@ -2,7 +2,7 @@
  * mindroom-ops: the operator CLI for tenant stacks. Every command goes through
  * the automation layer (worker pool, tenant locks, policy pack); nothing here
  * talks to Pulumi directly. bin/mindroom-ops sends `sweep`, `jobs`, `usage`, `hosts`,
- * `operators`, `config`, `backups`, `backup` and `restore` to their own
+ * `operators`, `config`, `backups`, `backup`, `restore` and `move` to their own
  * modules; this one owns the overall help.
  *
  * Exit codes are the Pulumi CLI's (exitCodes.ts).
@@ -59,6 +59,7 @@ Tenant stacks:
   backups <tenant>           the tenant's backups (time, part, size)
   backup <tenant>            take a backup now
   restore <tenant>           suspend, restore storage and databases from a backup, resume
+  move <tenant> <host>       move to another Dokku host: backup, up there, restore, remove the old
 Stripe pipeline:
   sweep                      queue a reconcile for every customer whose state disagrees
   jobs [list|retry <id>]     the reconcile queue and its dead letters
@@ -102,6 +103,7 @@ MINDROOM_TENANT_LEASE_TTL (see README.md).`,
   backups: "Usage: mindroom-ops backups <tenant> [--json]  (details: mindroom-ops backups --help)",
   backup: "Usage: mindroom-ops backup <tenant> [--json]  (details: mindroom-ops backup --help)",
   restore: "Usage: mindroom-ops restore <tenant> [options]  (details: mindroom-ops restore --help)",
+  move: "Usage: mindroom-ops move <tenant> <host> [options]  (details: mindroom-ops move --help)",
   keys: "Usage: mindroom-ops keys portal [--json]\n\nPrints MINDROOM_TENANT_ACCESS_KEY and MINDROOM_PROVIDER_KEYS_PUBLIC_KEY for the portal's\nenvironment: they let it sign customers in to their MindRoom and seal model keys, and nothing\nelse (the portal never holds the root secret). The first is a secret: put it in a secret store.",
 };
 
@@ -116,6 +118,7 @@ const ELSEWHERE = new Set([
   "backups",
   "backup",
   "restore",
+  "move",
 ]);
 
 type Kind = "preview" | "up" | "refresh" | "drift";

@@ -13,7 +13,7 @@ import type { Placement } from "./placement.ts";
 const tierId = z.enum(TIER_IDS);
 
 /** A placed tenant's shape, from its spec (a tenant placed before its first spec: the defaults). */
-function shapeOf(tier: TierId, spec: unknown): TenantShape {
+export function shapeOf(tier: TierId, spec: unknown): TenantShape {
   const parsed = z
     .object({
       homeserver: z.enum(["tuwunel", "synapse"]).catch("tuwunel"),
