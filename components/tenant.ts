@@ -29,7 +29,13 @@ import {
   RUNTIME_PORT,
   runtimeEnvironment,
 } from "./tenantEnvironment.ts";
-import { type TenantDomains, type TenantNames, tenantDomains, tenantNames } from "./tenantNames.ts";
+import {
+  FINAL_BACKUP,
+  type TenantDomains,
+  type TenantNames,
+  tenantDomains,
+  tenantNames,
+} from "./tenantNames.ts";
 import {
   type AccessPurpose,
   deriveAccessSecret,
@@ -463,7 +469,7 @@ export class MindRoomTenant extends pulumi.ComponentResource {
     }
     final.ifPresent(["apps:exists", [names.backupApp]], ["run", [names.backupApp, "backup"]]);
     hostCommand(
-      `${name}-final-backup`,
+      `${name}-${FINAL_BACKUP}`,
       host,
       { create: "true", delete: final.toString() },
       {

@@ -8,6 +8,14 @@
 
 import { BRIDGE_KINDS, BRIDGES, type BridgeKind } from "./bridges.ts";
 
+/**
+ * The resource name suffix of a tenant's final backup (components/tenant.ts): a
+ * command whose delete backs the tenant up before a destroy removes its data.
+ * A move's retired checkpoint leaves it out (fleet/movePlan.ts): the old host's
+ * data is stale by then, and a backup of it must not become the newest.
+ */
+export const FINAL_BACKUP = "final-backup";
+
 /** A value that would be unsafe as a tenant name or domain, with what is allowed instead. */
 export class TenantInputError extends Error {
   override readonly name = "TenantInputError";

@@ -268,6 +268,8 @@ describe("oldHostCheckpoint", () => {
     "urn:pulumi:acme::mindroom-tenant::mindroom:index:MindRoomTenant$mindroom:dns:Record$cloudflare:index/record:Record::acme";
   const app =
     "urn:pulumi:acme::mindroom-tenant::mindroom:index:MindRoomTenant$mindroom:dokku:App$command:remote:Command::acme-app";
+  const finalBackup =
+    "urn:pulumi:acme::mindroom-tenant::mindroom:index:MindRoomTenant$command:remote:Command::tenant-final-backup";
   const checkpoint: Checkpoint = {
     version: 3,
     deployment: {
@@ -296,11 +298,18 @@ describe("oldHostCheckpoint", () => {
           propertyDependencies: { create: [record], connection: [tenant] },
           deletedWith: record,
         },
+        {
+          urn: finalBackup,
+          type: "command:remote:Command",
+          parent: tenant,
+          provider: `${commandProvider}::p1`,
+          dependencies: [app],
+        },
       ],
     },
   };
 
-  it("keeps only what lives on the Dokku host, with no reference to what it left out and nothing retained", () => {
+  it("keeps only what lives on the Dokku host (no cloud resource, no final backup of stale data), with no reference to what it left out and nothing retained", () => {
     const retired = oldHostCheckpoint(checkpoint, { from: "acme", into: "acme" });
     expect(retired.version).toBe(3);
     expect(retired.deployment.secrets_providers).toEqual(checkpoint.deployment.secrets_providers);
@@ -324,6 +333,6 @@ describe("oldHostCheckpoint", () => {
     expect(moved).not.toContain("urn:pulumi:acme::");
     expect(moved.split("urn:pulumi:retired.acme::").length - 1).toBe(11);
     // The original is left as it was.
-    expect((checkpoint.deployment.resources as unknown[]).length).toBe(7);
+    expect((checkpoint.deployment.resources as unknown[]).length).toBe(8);
   });
 });

@@ -8,6 +8,7 @@
  * none retained). fleet/tenantMove.ts runs the steps.
  */
 import { hostPort, type KnownHost } from "../components/hostPool.ts";
+import { FINAL_BACKUP } from "../components/tenantNames.ts";
 import { parseTenantSpec, type TenantSpec } from "../components/tenantSpec.ts";
 import type { Footprint } from "../components/tiers.ts";
 import { hostUsage, type Placement } from "../webhooks/reconcile/placement.ts";
@@ -166,8 +167,10 @@ interface StateResource {
  * only the resources on the Dokku host (remote commands, their components and
  * provider). The cloud resources (the DNS record, backup credentials) are the
  * ones the moved stack kept and updated: destroying them here would take them
- * from the tenant. Nothing is retained on delete: the data lives on the new
- * host and in the move's backup. Pending operations are dropped (the old stack
+ * from the tenant. Nor the final backup: the old host's data is stale once the
+ * tenant runs on the new one, and a backup of it would become the newest.
+ * Nothing is retained on delete: the data lives on the new host and in the
+ * move's backup. Pending operations are dropped (the old stack
  * was idle under the tenant's lease when it was exported). Its URNs name the
  * stack that will hold it (`into`): an import refuses resources of another stack.
  */
@@ -180,8 +183,8 @@ export function oldHostCheckpoint(
     `"urn:pulumi:${stacks.into}::`,
   );
   const deployment = JSON.parse(renamed) as Record<string, unknown>;
-  const resources = ((deployment.resources as StateResource[] | undefined) ?? []).filter((r) =>
-    HOST_TYPES.test(r.type),
+  const resources = ((deployment.resources as StateResource[] | undefined) ?? []).filter(
+    (r) => HOST_TYPES.test(r.type) && !r.urn.endsWith(`-${FINAL_BACKUP}`),
   );
   const kept = new Set(resources.map((r) => r.urn));
   const keep = (urns: readonly string[] | undefined) => (urns ?? []).filter((u) => kept.has(u));
