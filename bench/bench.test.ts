@@ -237,6 +237,48 @@ function figures(over: { freshMs?: number; noopMs?: number; driftMs?: number; fl
 const verdictOf = (f: Issue17Figures, prefix: string) =>
   issue17Targets(f).find((r) => r.target.startsWith(prefix))?.verdict;
 
+function renewalDay(
+  over: { subscriptions?: number; p99Ms?: number; maxMs?: number; reconciles?: number } = {},
+) {
+  const subscriptions = over.subscriptions ?? 10_000;
+  return {
+    options: { subscriptions, windowSeconds: 600, stripeRate: 25, timeoutSeconds: 3 },
+    events: subscriptions * 2,
+    ack: { p50Ms: 5, p99Ms: over.p99Ms ?? 20, maxMs: over.maxMs ?? 200 },
+    overTimeout: (over.maxMs ?? 200) > 3000 ? 1 : 0,
+    statuses: { "200": subscriptions * 2 },
+    senderLagMaxMs: 3,
+    reconcilesCaused: over.reconciles ?? 0,
+    recorded: subscriptions * 2,
+    handledWithoutReconcile: subscriptions * 2,
+    periodsAdvanced: subscriptions,
+    sweep: { subscriptions, listMs: 8000, pages: 100, rateLimited: 75 },
+    cores: 2,
+    load: [1, 1] as const,
+  };
+}
+
+describe("renewal day target", () => {
+  it("is met when every renewal is acknowledged within Stripe's timeout and none queues a reconcile", () => {
+    const row = issue17Targets({ ...figures(), renewal: renewalDay() }).find((r) =>
+      r.target.startsWith("Renewal day"),
+    );
+    expect(row).toMatchObject({ target: "Renewal day: 10000 renewals over 600 s", verdict: "met" });
+    expect(row?.value).toContain(
+      "20000/20000 acknowledged, p99 20 ms, max 200 ms (0 over 3 s); 0 reconciles",
+    );
+    expect(row?.value).toContain("sweep listed 10000 in 8.0 s (75 × 429 at 25/s)");
+  });
+
+  it("is missed by one reconcile or one acknowledgement over the timeout, and only reported below 10,000", () => {
+    expect(verdictOf({ ...figures(), renewal: renewalDay({ reconciles: 1 }) }, "Renewal day")).toBe("MISSED");
+    expect(verdictOf({ ...figures(), renewal: renewalDay({ maxMs: 3500 }) }, "Renewal day")).toBe("MISSED");
+    expect(verdictOf({ ...figures(), renewal: renewalDay({ subscriptions: 200 }) }, "Renewal day")).toBe(
+      "reported",
+    );
+  });
+});
+
 describe("issue 17 targets", () => {
   it("puts each figure beside the floor it was measured with, and decides against the issue's bounds", () => {
     const rows = issue17Targets(figures());

@@ -22,6 +22,12 @@ import { load1, machineInfo, prepareEnvironment, uptime } from "./machine.ts";
 import { type BenchOptions, parseBenchOptions, USAGE, UsageError } from "./options.ts";
 import { measurePortal, type PortalRow } from "./portal.ts";
 import { measureProvisioning, type ProvisionResult } from "./provision.ts";
+import {
+  measureRenewalDay,
+  type RenewalDayResult,
+  STRIPE_TEST_MODE_RATE,
+  STRIPE_WEBHOOK_TIMEOUT_SECONDS,
+} from "./renewalDay.ts";
 import { type BenchResults, consoleTable, writeMarkdown } from "./report.ts";
 import { mean } from "./stats.ts";
 import { measureSteadyState, type SteadyStateResult } from "./steadyState.ts";
@@ -70,10 +76,11 @@ interface FullRun {
   fleet?: FleetResult;
   portal?: PortalRow[];
   ingest?: WebhookIngestResult;
+  renewal?: RenewalDayResult;
   notRun: NotRun;
 }
 
-const STEPS = 7;
+const STEPS = 8;
 
 /** Every issue-17 measurement, in order; what failed is in `notRun`. */
 async function fullRun(bench: Bench, opts: BenchOptions): Promise<FullRun> {
@@ -173,10 +180,21 @@ async function fullRun(bench: Bench, opts: BenchOptions): Promise<FullRun> {
       );
     return result;
   });
-  out.notRun.push({
-    scenario: "renewal-day",
-    reason: "not built on this commit (no renewal-day entry point to call)",
-  });
+  step(
+    8,
+    `renewal day: ${opts.renewalSubscriptions} subscriptions renewing over ${opts.renewalWindowSeconds} s`,
+  );
+  out.renewal = await attempt(bench, out.notRun, "renewal-day", () =>
+    measureRenewalDay(
+      {
+        subscriptions: opts.renewalSubscriptions,
+        windowSeconds: opts.renewalWindowSeconds,
+        stripeRate: STRIPE_TEST_MODE_RATE,
+        timeoutSeconds: STRIPE_WEBHOOK_TIMEOUT_SECONDS,
+      },
+      (line) => bench.log(line),
+    ),
+  );
   return out;
 }
 

@@ -26,7 +26,8 @@ The full run, in order:
                 rollout of a new image to all of them, then drift --all over all of them
   portal        dashboard and operator tenants table with --portal-tenants tenants, p95
   webhook-ingest  signed Stripe events from a second process, events/s and p99
-  renewal-day   not built yet (named as not run in the results)
+  renewal-day   10,000 settled tenants renewing within 10 minutes (two events each): acks vs
+                Stripe's timeout, reconciles caused, the sweep's listing under the rate limit
 
 Scenarios run alone (their figures on stderr, the results file left alone):
   latency, steady, floor, empty-up, profile, throughput (both passes), drift (--tenants on the
@@ -35,7 +36,7 @@ Scenarios run alone (their figures on stderr, the results file left alone):
 
 Options:
   --quick            small counts everywhere (runs 1, 4 tenants, fleet 8, storm 4, portal 1,000
-                     tenants, 1,000 events, latency 200 ms); writes nothing unless --out is given
+                     tenants, 1,000 events, 200 renewals over 20 s, latency 200 ms); writes nothing unless --out is given
   --runs N           repetitions of the latency measurements (default 3)
   --tenants N        tenants per pool size for throughput (default 20)
   --pools LIST       pool sizes for throughput, comma-separated (default 1,4)
@@ -82,6 +83,9 @@ export interface BenchOptions {
   readonly portalRequests: number;
   readonly ingestEvents: number;
   readonly ingestCustomers: number;
+  /** Renewal day: subscriptions renewing, and the window they renew in (smaller with --quick). */
+  readonly renewalSubscriptions: number;
+  readonly renewalWindowSeconds: number;
   /** Where the results go; undefined: nowhere (--no-write, or --quick without --out). */
   readonly out: string | undefined;
 }
@@ -110,6 +114,8 @@ const FULL = {
   portalRequests: 300,
   ingestEvents: 10_000,
   ingestCustomers: 2000,
+  renewalSubscriptions: 10_000,
+  renewalWindowSeconds: 600,
 };
 const QUICK = {
   runs: "1",
@@ -122,6 +128,8 @@ const QUICK = {
   portalRequests: 50,
   ingestEvents: 1000,
   ingestCustomers: 200,
+  renewalSubscriptions: 200,
+  renewalWindowSeconds: 20,
 };
 
 /** Parses the command line; `root` is the repository (results paths are relative to it). */
@@ -166,6 +174,8 @@ export function parseBenchOptions(argv: readonly string[], root: string): BenchO
     portalRequests: base.portalRequests,
     ingestEvents: base.ingestEvents,
     ingestCustomers: base.ingestCustomers,
+    renewalSubscriptions: base.renewalSubscriptions,
+    renewalWindowSeconds: base.renewalWindowSeconds,
     out,
   };
 }

@@ -65,6 +65,10 @@ export interface RenewalDayResult {
 }
 
 const SECRET = "whsec_bench_renewal_day";
+/** Stripe's rate limit in test mode, requests a second (live mode allows 100): the stricter. */
+export const STRIPE_TEST_MODE_RATE = 25;
+/** The shortest figure published for Stripe's webhook timeout; Stripe's own pages name none. */
+export const STRIPE_WEBHOOK_TIMEOUT_SECONDS = 3;
 const DAY = 86_400;
 /** The period that ends on renewal day, and the one it rolls into. */
 const OLD_END = 1_798_761_600; // 2027-01-01
@@ -351,7 +355,12 @@ export async function renewalDayCli(argv: string[]): Promise<number> {
   const args = parseBenchArgs(
     argv,
     USAGE,
-    { subscriptions: "10000", window: "600", "stripe-rate": "25", timeout: "3" },
+    {
+      subscriptions: "10000",
+      window: "600",
+      "stripe-rate": String(STRIPE_TEST_MODE_RATE),
+      timeout: String(STRIPE_WEBHOOK_TIMEOUT_SECONDS),
+    },
     (values) => ({
       subscriptions: positiveInteger("subscriptions", values.subscriptions),
       windowSeconds: positiveNumber("window", values.window),

@@ -10,6 +10,7 @@ import { summariseCalls } from "./cliCalls.ts";
 import type { FloorRun } from "./floor.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { BenchOptions } from "./options.ts";
+import { renderRenewalDay } from "./renewalDay.ts";
 import { mean, megabytes, ratio, seconds } from "./stats.ts";
 import type { Timed } from "./steadyState.ts";
 import { type Issue17Figures, issue17Targets } from "./targets.ts";
@@ -299,6 +300,9 @@ export function markdown(r: BenchResults): string {
         `${i.options.events} signed events, ${i.options.concurrency} in flight, ${i.options.customers} customers: ${Math.round(i.eventsPerSecond)} events/s; p50 ${i.p50Ms.toFixed(1)} ms, p90 ${i.p90Ms.toFixed(1)} ms, p99 ${i.p99Ms.toFixed(1)} ms, max ${i.maxMs.toFixed(1)} ms. CPU per event: service ${c.service.toFixed(2)} ms, Postgres ${c.postgres.toFixed(2)} ms, load process ${c.load.toFixed(2)} ms. Rows ${i.check.rows}/${i.check.expectedRows}, waiting reconciles ${i.check.jobs}/${i.check.expectedJobs}.`,
       ];
     }),
+    ...section("8. Renewal day", r.renewal !== undefined, () =>
+      r.renewal ? [renderRenewalDay(r.renewal)] : [],
+    ),
     ...section("Where an operation's time goes (diagnostic)", (r.profile?.length ?? 0) > 0, () => [
       "Two more tenants, each on its own pool of 1, with a logging wrapper in front of the pulumi CLI (a bash process per call, a few ms; not part of the figures above), the second with the policy pack off (`MINDROOM_POLICIES=off`) to price the pack. *engine call* is the one `up`/`preview`/`refresh`/`destroy` process, *other calls* the rest of the pulumi processes, *outside* the time in none of them. CPU: the automation layer's processes, of which the pulumi processes, and the test host's.",
       "",

@@ -8,6 +8,7 @@ import type { FleetResult } from "./fleet.ts";
 import type { FloorResult } from "./floor.ts";
 import type { PortalRow } from "./portal.ts";
 import type { ProvisionResult } from "./provision.ts";
+import { type RenewalDayResult, renewalDayMet } from "./renewalDay.ts";
 import { median, ratio, seconds } from "./stats.ts";
 import type { SteadyStateResult } from "./steadyState.ts";
 import type { ThroughputRun } from "./throughput.ts";
@@ -24,6 +25,7 @@ export interface Issue17Figures {
   readonly fleet?: FleetResult;
   readonly portal?: readonly PortalRow[];
   readonly ingest?: WebhookIngestResult;
+  readonly renewal?: RenewalDayResult;
   /** Scenarios that did not run or failed, with why. */
   readonly notRun: readonly { readonly scenario: string; readonly reason: string }[];
 }
@@ -143,14 +145,23 @@ export function issue17Targets(f: Issue17Figures): TargetRow[] {
     });
   } else rows.push(missing(f, "webhook-ingest", ingest, "≥ 2,000 events/s, p99 < 20 ms"));
 
-  rows.push(
-    missing(
-      f,
-      "renewal-day",
-      "Renewal day: 10,000 renewals acknowledged, no needless reconcile",
-      "all within Stripe's timeout",
-    ),
-  );
+  const renewal = "Renewal day: 10,000 renewals acknowledged, no needless reconcile";
+  const renewalGoal = "all within Stripe's timeout, 0 reconciles, the sweep's listing in minutes";
+  if (f.renewal) {
+    const r = f.renewal;
+    const o = r.options;
+    rows.push({
+      target: `Renewal day: ${o.subscriptions} renewals over ${Math.round(o.windowSeconds)} s`,
+      value: `${r.statuses["200"] ?? 0}/${r.events} acknowledged, p99 ${ms(r.ack.p99Ms)}, max ${ms(r.ack.maxMs)} (${r.overTimeout} over ${o.timeoutSeconds} s); ${r.reconcilesCaused} reconciles; sweep listed ${r.sweep.subscriptions} in ${seconds(r.sweep.listMs)} (${r.sweep.rateLimited} × 429 at ${o.stripeRate}/s)`,
+      floor: "",
+      goal: renewalGoal,
+      // The target is 10,000 within 10 minutes; a smaller day (--quick) says nothing about it.
+      verdict:
+        o.subscriptions >= 10_000 && o.windowSeconds <= 600
+          ? met(renewalDayMet(r) && r.sweep.listMs < 5 * 60_000)
+          : "reported",
+    });
+  } else rows.push(missing(f, "renewal-day", renewal, renewalGoal));
 
   if (fleet) {
     const r = fleet.rollout;
