@@ -9,7 +9,15 @@ import { describe, expect, it } from "vitest";
 import { configDigest } from "../components/dokku/configDigest.ts";
 import { SAMPLE_HOST_KEY, sampleSpecInput } from "../testing/tenantSamples.ts";
 import { driftProbes, findings, type ProbeResult, type RecordedResource } from "./driftProbes.ts";
-import { batchedDrift, cleanResult, hostBatches, planTenantDrift } from "./fleetDrift.ts";
+import {
+  batchedDrift,
+  cleanResult,
+  hostBatches,
+  planTenantDrift,
+  SESSIONS_PER_HOST,
+  sessionBatches,
+  TENANTS_PER_SESSION,
+} from "./fleetDrift.ts";
 import type { HostAccess } from "./hostShell.ts";
 import type { StackCheckpoint } from "./stackCheckpoints.ts";
 
@@ -172,6 +180,31 @@ describe("hostBatches", () => {
   });
 });
 
+describe("sessionBatches", () => {
+  const host = { url: HOST_A, hostKey: SAMPLE_HOST_KEY };
+  const batchOf = (n: number) => ({
+    host,
+    tenants: Array.from({ length: n }, (_, i) => ({ tenant: `t-${i}`, probes: [] })),
+  });
+  it.each([
+    [1, [1]],
+    [TENANTS_PER_SESSION, [TENANTS_PER_SESSION]],
+    [TENANTS_PER_SESSION + 1, [13, 13]],
+    [60, [20, 20, 20]],
+    [100, [25, 25, 25, 25]],
+    [10_000, [2500, 2500, 2500, 2500]],
+    [10_001, [2501, 2501, 2501, 2498]],
+  ])("splits %i tenants of a host into sessions of %j, in order", (n, sizes) => {
+    const sessions = sessionBatches(batchOf(n));
+    expect(sessions.map((s) => s.tenants.length)).toEqual(sizes);
+    expect(sessions.length).toBeLessThanOrEqual(SESSIONS_PER_HOST);
+    expect(sessions.flatMap((s) => s.tenants.map((t) => t.tenant))).toEqual(
+      batchOf(n).tenants.map((t) => t.tenant),
+    );
+    expect(sessions.every((s) => s.host === host)).toBe(true);
+  });
+});
+
 describe("batchedDrift", () => {
   const slugs = Array.from({ length: 12 }, (_, i) => `tenant-${String(i).padStart(2, "0")}`);
   const checkpoints = new Map(
@@ -240,6 +273,22 @@ describe("batchedDrift", () => {
       );
       expect(own.length > 0, slug).toBe(batch.undecided.includes(slug));
     }
+  });
+
+  it("spreads a large host over a bounded number of sessions, every tenant's probes in exactly one", async () => {
+    const many = Array.from({ length: 130 }, (_, i) => `fleet-${String(i).padStart(3, "0")}`);
+    const host = fakeHost(many);
+    const batch = await batchedDrift(many, {
+      checkpoints: new Map(many.map((s) => [s, checkpoint(tenantResources(s))])),
+      privateKey: "KEY",
+      reads: host.reads,
+    });
+    expect(batch.sessions).toBe(SESSIONS_PER_HOST);
+    expect(host.sessions).toHaveLength(SESSIONS_PER_HOST);
+    expect(host.sessions.flatMap((s) => s.commands).sort()).toEqual(
+      many.flatMap((s) => driftProbes(tenantResources(s)).map((p) => p.command)).sort(),
+    );
+    expect(batch.clean.size).toBe(many.length);
   });
 
   it("leaves every tenant of a host it cannot reach undecided, and the other host's tenants checked", async () => {

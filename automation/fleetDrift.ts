@@ -3,8 +3,8 @@
  * check). Checking tenants one by one costs a refresh preview, two pulumi
  * reads and an SSH session each; here every tenant's recorded resources come
  * from the stack checkpoints read in one pass (stackCheckpoints.ts), and the
- * read-only probes of every tenant on a host run in one SSH session per host
- * (driftProbes.ts, hostShell.ts). A tenant whose host matches everything its
+ * read-only probes of every tenant on a host run in a few SSH sessions per host,
+ * however many tenants it has (driftProbes.ts, hostShell.ts). A tenant whose host matches everything its
  * stack recorded is clean. A tenant where the batch found something, or cannot
  * decide (no readable checkpoint, an unfinished operation, a resource whose
  * provider a refresh could read back, a host that could not be reached), gets
@@ -72,7 +72,7 @@ export interface HostBatch {
   readonly tenants: readonly { readonly tenant: string; readonly probes: readonly Probe[] }[];
 }
 
-/** Tenants with something to probe, grouped by host (its url and pinned key): one session each. */
+/** Tenants with something to probe, grouped by host (its url and pinned key). */
 export function hostBatches(plans: readonly TenantDriftPlan[]): HostBatch[] {
   const byHost = new Map<
     string,
@@ -88,7 +88,28 @@ export function hostBatches(plans: readonly TenantDriftPlan[]): HostBatch[] {
   return [...byHost.values()];
 }
 
-/** Each tenant's drift from the results of its host's one session (the commands in batch order). */
+/**
+ * A host's tenants per session: up to {@link TENANTS_PER_SESSION} in one, and
+ * never more than {@link SESSIONS_PER_HOST} sessions side by side (Dokku runs
+ * commands for different apps at once), however many tenants the host has.
+ */
+export const TENANTS_PER_SESSION = 25;
+export const SESSIONS_PER_HOST = 4;
+
+/** The host's tenants split into its sessions, in order, as evenly as the bounds allow. */
+export function sessionBatches(batch: HostBatch): HostBatch[] {
+  const count = Math.min(SESSIONS_PER_HOST, Math.ceil(batch.tenants.length / TENANTS_PER_SESSION));
+  const size = Math.ceil(batch.tenants.length / count);
+  return Array.from({ length: count }, (_, i) => ({
+    host: batch.host,
+    tenants: batch.tenants.slice(i * size, (i + 1) * size),
+  })).filter((b) => b.tenants.length > 0);
+}
+
+/** How long one session may take: a base plus a second per command (a slow host answers slowly, a hung one never). */
+const sessionTimeoutMs = (commands: number) => 120_000 + commands * 1_000;
+
+/** Each tenant's drift from the results of its session (the commands in batch order). */
 export function batchFindings(batch: HostBatch, results: readonly ProbeResult[]) {
   let at = 0;
   return batch.tenants.map(({ tenant, probes }) => {
@@ -117,7 +138,7 @@ export interface BatchedDrift {
   readonly clean: ReadonlyMap<string, OperationResult>;
   /** Tenants the batch found drift on or could not decide: each needs the single-tenant drift. */
   readonly undecided: readonly string[];
-  /** SSH sessions the batch opened (one per host). */
+  /** SSH sessions the batch opened: per host one for every {@link TENANTS_PER_SESSION} tenants, at most {@link SESSIONS_PER_HOST}. */
   readonly sessions: number;
 }
 
@@ -127,14 +148,18 @@ export interface BatchedDriftDeps {
   /** The platform's key for its Dokku hosts. */
   readonly privateKey: string;
   /** Runs read-only Dokku commands in one session (hostShell.ts's runDokkuReads). */
-  readonly reads?: (access: HostAccess, commands: readonly string[]) => Promise<ProbeResult[]>;
+  readonly reads?: (
+    access: HostAccess,
+    commands: readonly string[],
+    options: { timeoutMs: number },
+  ) => Promise<ProbeResult[]>;
   /** Called for each tenant as the batch finds it clean. */
   readonly onClean?: (result: OperationResult) => void;
 }
 
 /**
- * The batched check of `tenants`: hosts probed side by side, one session
- * each. Never throws for a host: a host that cannot be reached leaves its
+ * The batched check of `tenants`: hosts, and a host's sessions, probed side
+ * by side. Never throws for a host: a host that cannot be reached leaves its
  * tenants undecided.
  */
 export async function batchedDrift(
@@ -151,14 +176,14 @@ export async function batchedDrift(
     deps.onClean?.(result);
   };
   for (const plan of plans) if (plan.kind === "clean") settleClean(plan.tenant);
-  const batches = hostBatches(plans);
+  const batches = hostBatches(plans).flatMap(sessionBatches);
   await Promise.all(
     batches.map(async (batch) => {
       const commands = batch.tenants.flatMap((t) => t.probes.map((p) => p.command));
       // A host that cannot be reached: its tenants' single-tenant drift reports why.
-      const results = await reads({ ...batch.host, privateKey: deps.privateKey }, commands).catch(
-        () => undefined,
-      );
+      const results = await reads({ ...batch.host, privateKey: deps.privateKey }, commands, {
+        timeoutMs: sessionTimeoutMs(commands.length),
+      }).catch(() => undefined);
       for (const { tenant, drift } of results ? batchFindings(batch, results) : [])
         if (drift.length === 0) settleClean(tenant);
     }),

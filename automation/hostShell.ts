@@ -164,7 +164,11 @@ export async function runHostScript(
  * Runs read-only Dokku commands in one session and returns each one's exit code
  * and output, framed by a random marker that no output can forge.
  */
-export async function runDokkuReads(access: HostAccess, commands: readonly string[]): Promise<ProbeResult[]> {
+export async function runDokkuReads(
+  access: HostAccess,
+  commands: readonly string[],
+  options: { timeoutMs?: number } = {},
+): Promise<ProbeResult[]> {
   const { user } = sshTarget(access.url);
   const dokku = dokkuBinary(user);
   const marker = `@@mindroom-${randomBytes(8).toString("hex")}`;
@@ -173,7 +177,7 @@ export async function runDokkuReads(access: HostAccess, commands: readonly strin
     const line = `${dokku} ${dokkuCommandLine(word, args, ["--quiet"])}`;
     return `printf '%s\\n' '${marker} ${i}'; ${line} 2>/dev/null; printf '\\n%s %s\\n' '${marker}-rc' "$?"`;
   });
-  const result = await runHostScript(access, `${lines.join("\n")}\n`);
+  const result = await runHostScript(access, `${lines.join("\n")}\n`, options);
   if (result.code === 255) throw new HostShellError(`ssh to ${access.url} failed: ${result.stderr.trim()}`);
   const results: ProbeResult[] = [];
   const chunks = result.stdout.split(`${marker} `).slice(1);

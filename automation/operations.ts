@@ -130,7 +130,7 @@ export class Operations {
 
   /**
    * The batched drift check of `tenants` (fleetDrift.ts): every checkpoint read
-   * in one pass, one SSH session per host, no lease (it only reads). What it
+   * in one pass, a few SSH sessions per host, no lease (it only reads). What it
    * leaves undecided needs `pool.run("drift", tenant)`.
    */
   async batchedDrift(

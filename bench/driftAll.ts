@@ -65,6 +65,9 @@ export async function measureDriftAll(
   if (drifted.length > 0)
     throw new BenchFailure(`drift --all found drift nobody made: ${drifted.map((r) => r.tenant).join(", ")}`);
   bench.log(`  drift --all: ${(wallMs / 1000).toFixed(1)} s`);
+  // How the CLI split the fleet: found clean by the batched pass, or checked one tenant at a time.
+  const split = /^drift: \d+ of \d+ tenants found clean in one pass.*$/m.exec(stderr)?.[0];
+  if (split) bench.log(`  ${split}`);
   return {
     tenants: results.length,
     poolSize,

@@ -2,7 +2,7 @@
  * Drift checks on a schedule (`MINDROOM_DRIFT_INTERVAL`, default 6 h; `0s`
  * turns it off): every provisioned tenant's stack is checked against its Dokku
  * host, first by the batched check (automation/fleetDrift.ts: the checkpoints
- * read in one pass, one SSH session per host), then, for the tenants it found
+ * read in one pass, a few SSH sessions per host), then, for the tenants it found
  * something on or could not decide, through the automation layer's worker pool
  * (a refresh preview plus read-only Dokku probes, automation/tenantDrift.ts),
  * one tenant at a time so reconciles keep the rest of the pool. Each check is recorded as a `drift`

@@ -83,7 +83,7 @@ MINDROOM_TENANT_LEASE_TTL (see README.md).`,
     "Usage: mindroom-ops preview <tenant>|--all [--expect-no-changes] [--json]\n\nRuns a preview (with the policy pack) and prints what an up would change.\nExit code: 0, or 7 with --expect-no-changes when something would change; 5 when a policy blocks it.",
   diff: "Usage: mindroom-ops diff <tenant>|--all [--expect-no-changes] [--json]\n\nLike preview, with every changed property of every resource as old ⇒ new (secret values masked),\nlike `pulumi preview --diff`.",
   drift:
-    "Usage: mindroom-ops drift <tenant>|--all [--json]\n\nChecks each tenant's Dokku host and providers against the stack.\nExit code: 0 no drift, 7 drift found, 4 or 1 when the check itself failed.",
+    "Usage: mindroom-ops drift <tenant>|--all [--json]\n\nChecks each tenant's Dokku host and providers against the stack.\nWith --all, every stack's state is read in one pass and each host is probed in a few SSH sessions;\nonly tenants where that finds something, or cannot decide, get the full check one by one.\nProgress (drift N/M) goes to stderr.\nExit code: 0 no drift, 7 drift found, 4 or 1 when the check itself failed.",
   up: "Usage: mindroom-ops up <tenant>|--all [--probe-drift] [--expect-no-changes] [--json]\n\nRuns an up with the policy pack. It repairs the drift the last `drift` of the tenant found;\n--probe-drift checks the Dokku host first and repairs what it finds (a few seconds more).\n--expect-no-changes: exit 7 when the up changed anything.",
   apply:
     "Usage: mindroom-ops apply <spec.json> [--probe-drift] [--json]\n\nWrites the tenant's full config from the spec (secrets from the platform settings), then runs an up.",
@@ -252,7 +252,7 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
 }
 
 /**
- * Every tenant's drift: the batched check first (one pass over the checkpoints, one SSH session
+ * Every tenant's drift: the batched check first (one pass over the checkpoints, a few SSH sessions
  * per host), then the single-tenant drift through the pool for what it found or could not decide.
  * Progress (`drift N/M`) goes to stderr; the results are what `drift <tenant>` gives, in list order.
  */
@@ -272,6 +272,9 @@ async function driftAll(ops: Operations, signal: AbortSignal | undefined): Promi
     }),
   );
   progress.stop();
+  process.stderr.write(
+    `drift: ${batch.clean.size} of ${tenants.length} tenants found clean in one pass (${batch.sessions} SSH sessions); ${batch.undecided.length} checked one by one\n`,
+  );
   const byTenant = new Map([...batch.clean, ...single.map((r) => [r.tenant, r] as const)]);
   return tenants.flatMap((t) => byTenant.get(t) ?? []);
 }

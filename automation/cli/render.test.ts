@@ -1,7 +1,8 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
+import type { OperationResult } from "../operationResult.ts";
 import { ProgressTranslator } from "../progress.ts";
-import { paint, renderChanges, renderPlan, renderResult, renderTable } from "./render.ts";
+import { paint, renderChanges, renderPlan, renderResult, renderTable, TenantTally } from "./render.ts";
 
 const plain = { color: false };
 
@@ -119,5 +120,56 @@ describe("render", () => {
       ].join("\n"),
     );
     expect(text).not.toMatch(/sk_live_(old1|new2)/);
+  });
+});
+
+describe("TenantTally", () => {
+  /** A stream that records what is written, a terminal or not. */
+  const stream = (isTTY: boolean) => {
+    const written: string[] = [];
+    const out = { isTTY, write: (s: string) => written.push(s) > 0 } as unknown as NodeJS.WriteStream;
+    return { out, written };
+  };
+  const result = (tenant: string, over: Partial<OperationResult> = {}): OperationResult => ({
+    tenant,
+    operation: "drift",
+    status: "succeeded",
+    changes: {},
+    durationMs: 1,
+    policyViolations: [],
+    drift: [],
+    ...over,
+  });
+  const drifted = { changes: { drifted: 1 }, drift: [{ id: "x", expected: "a", observed: "b", repair: [] }] };
+  /** One clean tenant, one drifted, one failed, then the end. */
+  const finishThree = (tally: TenantTally) => {
+    tally.done(result("acme"));
+    tally.done(result("beta", drifted));
+    tally.done(result("gamma", { status: "failed" }));
+    tally.stop();
+  };
+
+  it("prints a line per finished tenant with its count and outcome off a terminal", () => {
+    const { out, written } = stream(false);
+    const tally = new TenantTally("drift", 3, out);
+    finishThree(tally);
+    expect(written).toEqual([
+      "drift 1/3: acme succeeded, no changes\n",
+      "drift 2/3: beta succeeded, 1 drifted\n",
+      "drift 3/3: gamma failed, no changes\n",
+    ]);
+  });
+
+  it("redraws one count line on a terminal, naming tenants with changes and failures", () => {
+    const { out, written } = stream(true);
+    const tally = new TenantTally("drift", 3, out);
+    finishThree(tally);
+    expect(written).toEqual([
+      "\r\u001b[2Kdrift 0/3 tenants",
+      "\r\u001b[2Kdrift 1/3 tenants",
+      "\r\u001b[2Kdrift 2/3 tenants (1 with changes)",
+      "\r\u001b[2Kdrift 3/3 tenants (1 with changes, 1 failed)",
+      "\n",
+    ]);
   });
 });
