@@ -11,6 +11,7 @@
  */
 import type pg from "pg";
 import { settledCustomers } from "../database/instances.ts";
+import { concernsTheRows } from "../database/sqlState.ts";
 import { type NewStripeEvent, recordEvents } from "../database/stripeEvents.ts";
 import { advancePeriodEnds } from "../database/subscriptions.ts";
 import { transaction } from "../database/transaction.ts";
@@ -44,7 +45,8 @@ export function eventRecorder(
 ): EventRecorder {
   const batches = new GroupCommit<VerifiedDelivery, Recorded>(
     (deliveries) => transaction(pool, (tx) => recordBatch(tx, queue, deliveries)),
-    options,
+    // One event Postgres refuses fails alone; a database that is down fails the batch at once.
+    { ...options, splitOn: concernsTheRows },
   );
   return (delivery) => batches.submit(delivery);
 }

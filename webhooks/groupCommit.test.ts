@@ -100,3 +100,22 @@ describe("GroupCommit", () => {
     await expect(group.submit(1)).rejects.toThrow("batch writer returned 2 results for 1 items");
   });
 });
+
+describe("GroupCommit with splitOn", () => {
+  it("fails a whole batch at once when its error is not one item's doing", async () => {
+    const batches: number[][] = [];
+    const group = new GroupCommit(
+      async (items: readonly number[]) => {
+        batches.push([...items]);
+        if (items.length > 1) throw new Error("connection refused");
+        return items;
+      },
+      { splitOn: (error) => !(error as Error).message.includes("connection") },
+    );
+    const first = group.submit(0);
+    const results = await Promise.allSettled([group.submit(1), group.submit(2), group.submit(3)]);
+    expect(await first).toBe(0);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(batches).toEqual([[0], [1, 2, 3]]);
+  });
+});

@@ -5,8 +5,9 @@
  * at a time, which also keeps two of our own transactions from locking the same rows in opposite
  * orders. Each caller's promise settles only when its own item's batch has committed (or failed).
  *
- * A failed batch is written again item by item, so one bad item fails alone instead of taking
- * the others with it.
+ * A batch failed by one of its items (`splitOn`) is written again item by item, so the bad item
+ * fails alone instead of taking the others with it; a batch failed by something else (the database
+ * is down) fails every item at once, rather than each waiting out the same failure in turn.
  */
 export type BatchWriter<T, R> = (items: readonly T[]) => Promise<readonly R[]>;
 
@@ -19,13 +20,21 @@ interface Waiting<T, R> {
 export class GroupCommit<T, R> {
   readonly #write: BatchWriter<T, R>;
   readonly #maxBatch: number;
+  readonly #splitOn: (error: unknown) => boolean;
   #waiting: Waiting<T, R>[] = [];
   #writing = false;
 
-  /** `write` gets a batch and returns one result per item, in order; a throw fails the batch. */
-  constructor(write: BatchWriter<T, R>, options: { readonly maxBatch?: number } = {}) {
+  /**
+   * `write` gets a batch and returns one result per item, in order; a throw fails the batch.
+   * `splitOn` says whether a batch's error may be one item's doing (default: always).
+   */
+  constructor(
+    write: BatchWriter<T, R>,
+    options: { readonly maxBatch?: number; readonly splitOn?: (error: unknown) => boolean } = {},
+  ) {
     this.#write = write;
     this.#maxBatch = options.maxBatch ?? 200;
+    this.#splitOn = options.splitOn ?? (() => true);
   }
 
   submit(item: T): Promise<R> {
@@ -51,8 +60,8 @@ export class GroupCommit<T, R> {
       for (const [i, w] of batch.entries()) w.resolve(results[i] as R);
       return;
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]?.reject(error);
+      if (batch.length === 1 || !this.#splitOn(error)) {
+        for (const w of batch) w.reject(error);
         return;
       }
     }

@@ -15,6 +15,7 @@ import type { IncomingMessage } from "node:http";
 import type { Middleware } from "koa";
 import Stripe from "stripe";
 import { z } from "zod";
+import { isDataException } from "../database/sqlState.ts";
 import type { EventRecorder, Recorded } from "./eventIngest.ts";
 import { HttpError } from "./httpError.ts";
 import type { EventOutcome, WebhookMetrics } from "./metrics.ts";
@@ -199,9 +200,4 @@ export function stripeWebhook(options: StripeWebhookOptions): Middleware {
       throw error;
     }
   };
-}
-
-function isDataException(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("22");
 }
