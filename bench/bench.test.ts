@@ -4,6 +4,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { missedBounds } from "./bounds.ts";
 import { concatenate, forSlug } from "./floor.ts";
 import { parseBenchOptions, UsageError } from "./options.ts";
 import { BEGIN, type BenchResults, END, markdown } from "./report.ts";
@@ -371,5 +372,38 @@ describe("issue 17 targets", () => {
     expect(text).toContain("### 5. The fleet: checkout storm, rollout, drift --all");
     // Absent parts leave no empty section behind.
     expect(text).not.toContain("### 7. Webhook ingest");
+  });
+});
+
+describe("what bounds a missed target", () => {
+  it("explains each missed target from the run's own CPU and request figures, and only those", () => {
+    const lines = missedBounds({ ...figures(), cores: 2 });
+    // Missed in the fixture: pool 4 / pool 1 without latency (2.5×) and the operator table (70 ms).
+    expect(lines).toHaveLength(2);
+    // 30 + 20 CPU-s over 2 cores: no pool below 25 s, 4× at most from 100 s.
+    expect(lines[0]).toBe(
+      "- **Pool 4 / pool 1, host latency none (20 tenants)** (2.50×): the pool-of-1 pass used 1.50 CPU-s (control plane) + 1.00 CPU-s (test host) per tenant, all on these 2 cores: no pool can go below 25.0 s for the 20, a speedup of at most 4.00× on this machine; without host latency there is little waiting for a pool to overlap.",
+    );
+    expect(lines[1]).toContain("**Portal, operator tenants table** (p95 70 ms, p50 35 ms): 100 requests/s");
+    expect(lines[1]).toContain("at most 20 ms of CPU per request on 2 cores");
+  });
+
+  it("prices the pack and the CPU of an apply when those targets are missed", () => {
+    const f = figures({ freshMs: 9000, noopMs: 3000 });
+    const slow = {
+      ...f,
+      provisioning: {
+        ...f.provisioning,
+        runs: f.provisioning.runs.map((x) => ({ ...x, cpuAutomationMs: 4000 })),
+      },
+    };
+    const lines = missedBounds({ ...slow, cores: 2 });
+    expect(lines.find((l) => l.startsWith("- **Fresh tenant**"))).toContain("(9.0 s vs a 3.0 s floor)");
+    expect(lines.find((l) => l.startsWith("- **No-op up**"))).toContain(
+      "the pack's start and checks cost 0.5 s of any up here",
+    );
+    expect(lines.find((l) => l.startsWith("- **Control-plane CPU"))).toContain(
+      "(4.00 CPU-s): the profile did not run, so the split by process is unknown; at this rate 2 cores provision at most 30 tenants a minute",
+    );
   });
 });

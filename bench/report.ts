@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { missedBounds } from "./bounds.ts";
 import type { OperationProfile } from "./cliCalls.ts";
 import { summariseCalls } from "./cliCalls.ts";
 import type { FloorRun } from "./floor.ts";
@@ -133,6 +134,10 @@ export function markdown(r: BenchResults): string {
       rows(r).map((row) => [...row]),
     ),
     "",
+    ...section("What bounds each missed target (from this run's figures)", true, () => {
+      const lines = missedBounds({ ...r, cores: r.machine.cores });
+      return lines.length > 0 ? lines : ["No target was missed."];
+    }),
     ...section(
       "1. Provisioning one new tenant (apply = ensure + up, through the pool)",
       r.provisioning !== undefined,

@@ -61,6 +61,12 @@ function missing(f: Issue17Figures, scenario: string, target: string, goal: stri
   return { target, value: why, floor: "", goal, verdict: "not run" };
 }
 
+/** The portal pages the issue names, and how to find each among bench/portal.ts's rows. */
+export const PORTAL_PAGES = [
+  ["customer dashboard", (r: PortalRow) => r.scenario.startsWith("customer dashboard")],
+  ["operator tenants table", (r: PortalRow) => r.scenario.startsWith("operator tenants table (SSR, page 1)")],
+] as const;
+
 export function issue17Targets(f: Issue17Figures): TargetRow[] {
   const rows: TargetRow[] = [];
 
@@ -186,14 +192,7 @@ export function issue17Targets(f: Issue17Figures): TargetRow[] {
   }
 
   const portalTarget = (name: string) => `Portal: ${name} p95`;
-  const pages = [
-    ["customer dashboard", (r: PortalRow) => r.scenario.startsWith("customer dashboard")],
-    [
-      "operator tenants table",
-      (r: PortalRow) => r.scenario.startsWith("operator tenants table (SSR, page 1)"),
-    ],
-  ] as const;
-  for (const [name, pick] of pages) {
+  for (const [name, pick] of PORTAL_PAGES) {
     const row = f.portal?.find(pick);
     if (!row) {
       rows.push(missing(f, "portal", portalTarget(name), "< 50 ms at 10,000"));
