@@ -93,6 +93,8 @@ describe("options", () => {
       fleet: 100,
       storm: 20,
       portalTenants: 10_000,
+      renewalSubscriptions: 10_000,
+      renewalWindowSeconds: 240,
       out: "/repo/docs/benchmarks.md",
     });
   });
@@ -126,6 +128,8 @@ describe("options", () => {
     ])
       expect(() => parseBenchOptions(argv, "/repo"), argv.join(" ")).toThrow(UsageError);
     expect(parseBenchOptions(["--latency", "0"], "/repo").latencyMs).toBe(0);
+    expect(parseBenchOptions(["--renewal-window", "600"], "/repo").renewalWindowSeconds).toBe(600);
+    expect(() => parseBenchOptions(["--renewal-window", "0"], "/repo")).toThrow(UsageError);
     expect(parseBenchOptions(["throughput", "drift"], "/repo").scenarios).toEqual(["throughput", "drift"]);
   });
 });
@@ -274,6 +278,11 @@ describe("renewal day target", () => {
   it("is missed by one reconcile or one acknowledgement over the timeout, and only reported below 10,000", () => {
     expect(verdictOf({ ...figures(), renewal: renewalDay({ reconciles: 1 }) }, "Renewal day")).toBe("MISSED");
     expect(verdictOf({ ...figures(), renewal: renewalDay({ maxMs: 3500 }) }, "Renewal day")).toBe("MISSED");
+    expect(missedBounds({ ...figures(), renewal: renewalDay({ reconciles: 1 }), cores: 2 })).toContainEqual(
+      expect.stringMatching(
+        /^- \*\*Renewal day\*\*: .* 1 reconciles queued; the listing's floor at 25 requests\/s/,
+      ),
+    );
     expect(verdictOf({ ...figures(), renewal: renewalDay({ subscriptions: 200 }) }, "Renewal day")).toBe(
       "reported",
     );

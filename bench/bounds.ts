@@ -81,6 +81,12 @@ export function missedBounds(r: BoundsInput): string[] {
     );
   }
 
+  const n = r.renewal;
+  if (has("Renewal day") && n)
+    lines.push(
+      `- **Renewal day**: ${n.overTimeout} of ${n.events} acknowledgements over ${n.options.timeoutSeconds} s (p99 ${n.ack.p99Ms.toFixed(1)} ms, sender lag at worst ${n.senderLagMaxMs.toFixed(0)} ms), ${n.reconcilesCaused} reconciles queued; the listing's floor at ${n.options.stripeRate} requests/s is ${seconds((n.sweep.pages / n.options.stripeRate) * 1000)} for its ${n.sweep.pages} pages, it took ${seconds(n.sweep.listMs)}.`,
+    );
+
   for (const [name, pick] of PORTAL_PAGES) {
     const row = r.portal?.find(pick);
     if (!row || !has(`Portal: ${name}`)) continue;

@@ -26,7 +26,7 @@ The full run, in order:
                 rollout of a new image to all of them, then drift --all over all of them
   portal        dashboard and operator tenants table with --portal-tenants tenants, p95
   webhook-ingest  signed Stripe events from a second process, events/s and p99
-  renewal-day   10,000 settled tenants renewing within 10 minutes (two events each): acks vs
+  renewal-day   10,000 settled tenants renewing within --renewal-window (two events each): acks vs
                 Stripe's timeout, reconciles caused, the sweep's listing under the rate limit
 
 Scenarios run alone (their figures on stderr, the results file left alone):
@@ -45,6 +45,9 @@ Options:
   --fleet N          tenants in the fleet for the rollout and drift --all (default 100)
   --storm N          checkouts at once in the checkout storm (default 20)
   --portal-tenants N tenants in the portal's database (default 10000)
+  --renewal-window S seconds the 10,000 renewals arrive within (default 240: 2.5 times the issue's
+                     rate of 10,000 in 10 minutes, a stricter test that keeps the whole run near
+                     30 minutes; 600 is the issue's own)
   --out FILE         where to write the results (default docs/benchmarks.md)
   --no-write         print only, leave the results file alone
   --help             this text
@@ -115,7 +118,8 @@ const FULL = {
   ingestEvents: 10_000,
   ingestCustomers: 2000,
   renewalSubscriptions: 10_000,
-  renewalWindowSeconds: 600,
+  // Denser than the issue's 600 s (so stricter): the whole run must stay within about 35 minutes.
+  "renewal-window": "240",
 };
 const QUICK = {
   runs: "1",
@@ -129,7 +133,7 @@ const QUICK = {
   ingestEvents: 1000,
   ingestCustomers: 200,
   renewalSubscriptions: 200,
-  renewalWindowSeconds: 20,
+  "renewal-window": "20",
 };
 
 /** Parses the command line; `root` is the repository (results paths are relative to it). */
@@ -175,7 +179,7 @@ export function parseBenchOptions(argv: readonly string[], root: string): BenchO
     ingestEvents: base.ingestEvents,
     ingestCustomers: base.ingestCustomers,
     renewalSubscriptions: base.renewalSubscriptions,
-    renewalWindowSeconds: base.renewalWindowSeconds,
+    renewalWindowSeconds: positive("--renewal-window", String(pick("renewal-window"))),
     out,
   };
 }
@@ -192,6 +196,7 @@ function parse(argv: readonly string[]) {
       fleet: { type: "string" },
       storm: { type: "string" },
       "portal-tenants": { type: "string" },
+      "renewal-window": { type: "string" },
       out: { type: "string" },
       "no-write": { type: "boolean" },
       help: { type: "boolean" },
