@@ -11,6 +11,7 @@ import { createLogger } from "../logging/logger.ts";
 import { TrustedProxies } from "../net/clientAddress.ts";
 import { buildEvent, signedDelivery } from "../stripe-local/events.ts";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
+import { stripeLocal } from "../testing/stripeLocal.ts";
 import { type AppOptions, createApp } from "./app.ts";
 import { createMetrics } from "./metrics.ts";
 import { startMetricsServer } from "./metricsServer.ts";
@@ -258,6 +259,53 @@ describe("accepted events", () => {
       [event.id, "customer.subscription.updated"],
     ]);
     expect(await jobs()).toEqual([]);
+  });
+});
+
+describe("renewal day with the local Stripe API's own renewal", () => {
+  it("a settled tenant's renewal, as the local API sends it, queues no reconcile; an unsettled one's does", async () => {
+    const local = await stripeLocal({ fresh: true });
+    try {
+      local.addWebhook(`${service.url}/stripe/webhook`, SECRET);
+      const renew = async (settled: boolean) => {
+        const customer = await local.stripe.customers.create({ email: `renew-${settled}@example.com` });
+        const sub = await local.stripe.subscriptions.create({
+          customer: customer.id,
+          items: [{ price: "price_mindroom_starter" }],
+        });
+        await local.idle();
+        // The tenant as the worker leaves it after its first up (or with a spec still to apply).
+        await db.pool.query(
+          `with c as (insert into public.customers (stripe_customer_id) values ($1) returning id)
+           insert into public.instances (customer_id, slug, tier, desired_state, actual_state, spec_hash, applied_spec_hash)
+           select id, $2, 'starter', 'running', 'running', 'spec-2', $3 from c`,
+          [customer.id, `renew-${settled}`, settled ? "spec-2" : "spec-1"],
+        );
+        await db.pool.query("truncate public.stripe_events");
+        await db.pool.query("delete from pgboss.job where name = 'reconcile'");
+        await local.controls.periodEnd(sub.id);
+        await local.idle();
+        const recorded = await db.pool.query<{ type: string; processed: boolean }>(
+          "select type, processed_at is not null as processed from public.stripe_events where customer_id = $1 order by type",
+          [customer.id],
+        );
+        return { events: recorded.rows, jobs: (await jobs()).map((j) => j.key), customer: customer.id };
+      };
+      const settled = await renew(true);
+      expect(settled.events.map((e) => e.type)).toContain("customer.subscription.updated");
+      expect(settled.events.map((e) => e.type)).toContain("invoice.paid");
+      expect(settled.jobs).toEqual([]);
+      // Every event that concerns the subscription was handled without a reconcile.
+      expect(
+        settled.events
+          .filter((e) => /^(invoice|customer\.subscription)\./.test(e.type))
+          .every((e) => e.processed),
+      ).toBe(true);
+      const unsettled = await renew(false);
+      expect(unsettled.jobs).toEqual([unsettled.customer]);
+    } finally {
+      await local.stop();
+    }
   });
 });
 
