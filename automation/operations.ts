@@ -138,8 +138,9 @@ export class Operations {
     onClean?: (result: OperationResult) => void,
   ): Promise<BatchedDrift> {
     const access = { backendUrl: this.settings.backendUrl, env: this.settings.backendEnv };
-    // Without the platform's key (or a readable backend) every tenant takes the single-tenant path.
-    const privateKey = this.settings.sshKeyPath ? this.secrets().sshPrivateKey : undefined;
+    // Without the platform's key (unset, or its file unreadable) or a readable backend, every tenant
+    // takes the single-tenant path, which uses the key its stack config holds.
+    const privateKey = this.platformKey();
     // A backend that cannot be read now leaves every tenant to the single-tenant drift, which says why.
     const checkpoints = privateKey
       ? await readCheckpoints(access, PROJECT).catch(() => undefined)
@@ -149,6 +150,14 @@ export class Operations {
       privateKey: privateKey ?? "",
       ...(onClean ? { onClean } : {}),
     });
+  }
+
+  private platformKey(): string | undefined {
+    try {
+      return this.settings.sshKeyPath ? this.secrets().sshPrivateKey : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   recordDrift(tenant: string, result: OperationResult): void {
