@@ -3,6 +3,7 @@
  * shares a transaction, duplicates and a bad event inside a batch, and renewal day (a renewal of a
  * tenant settled on its applied spec queues nothing).
  */
+import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { upsertCustomerByStripeId } from "../database/customers.ts";
 import { createInstance } from "../database/instances.ts";
@@ -100,6 +101,45 @@ describe("batches", () => {
     });
     expect((await rows()).map((r) => r.id).sort()).toEqual([lone, ...good].map((d) => d.event.id).sort());
     expect(await jobKeys()).toEqual(["cus_m0", "cus_m1", "cus_m3"]);
+  });
+});
+
+describe("two services recording at once", () => {
+  it("every event is recorded once and each customer has exactly one waiting reconcile, a deferred one pulled forward", async () => {
+    const otherPool = new pg.Pool({ connectionString: db.url, max: 4 });
+    try {
+      const other = eventRecorder(otherPool, queue);
+      await queue.enqueue({
+        customerKey: "cus_two3",
+        trigger: "stripe",
+        reason: "deletion due",
+        startAfter: new Date(Date.now() + 86_400_000),
+      });
+      const customers = Array.from({ length: 8 }, (_, i) => `cus_two${i}`);
+      const deliveries = Array.from({ length: 80 }, (_, i) =>
+        subscriptionUpdated(customers[i % 8] as string),
+      );
+      // Both services take every event (Stripe's retries reach either): one records it, the other sees a
+      // duplicate. Two transactions may deadlock on the job rows; Postgres then fails one (a 503, which
+      // Stripe retries), never both.
+      const answers = await Promise.allSettled(deliveries.flatMap((d) => [record(d), other(d)]));
+      for (const failed of answers.filter((a) => a.status === "rejected"))
+        expect(failed.reason).toMatchObject({ code: "40P01" });
+      for (let i = 0; i < deliveries.length; i++) {
+        const pair = answers
+          .slice(2 * i, 2 * i + 2)
+          .flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+        expect(pair.filter((a) => a === "enqueued")).toHaveLength(1);
+      }
+      expect((await rows()).map((r) => r.id).sort()).toEqual(deliveries.map((d) => d.event.id).sort());
+      expect(await jobKeys()).toEqual(customers);
+      const { rows: deferred } = await db.pool.query<{ due: boolean }>(
+        "select start_after <= now() as due from pgboss.job where name = 'reconcile' and singleton_key = 'cus_two3'",
+      );
+      expect(deferred).toEqual([{ due: true }]);
+    } finally {
+      await otherPool.end();
+    }
   });
 });
 
