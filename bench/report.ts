@@ -306,7 +306,7 @@ export function markdown(r: BenchResults): string {
       ];
     }),
     ...section("8. Renewal day", r.renewal !== undefined, () =>
-      r.renewal ? [renderRenewalDay(r.renewal)] : [],
+      r.renewal ? ["```text", renderRenewalDay(r.renewal), "```"] : [],
     ),
     ...section("Where an operation's time goes (diagnostic)", (r.profile?.length ?? 0) > 0, () => [
       "Two more tenants, each on its own pool of 1, with a logging wrapper in front of the pulumi CLI (a bash process per call, a few ms; not part of the figures above), the second with the policy pack off (`MINDROOM_POLICIES=off`) to price the pack. *engine call* is the one `up`/`preview`/`refresh`/`destroy` process, *other calls* the rest of the pulumi processes, *outside* the time in none of them. CPU: the automation layer's processes, of which the pulumi processes, and the test host's.",
