@@ -14,7 +14,7 @@ import { parseTenantSpec } from "../components/tenantSpec.ts";
 import { type TestDatabase, testDatabase } from "../testing/database.ts";
 import { runDokku } from "../testing/dokkuClient.ts";
 import { dokkuTarget } from "../testing/dokkuTarget.ts";
-import { type ProcessSnapshot, snapshotTree, survivors } from "../testing/processTree.ts";
+import { ANALYZER_PROCESS, type ProcessSnapshot, snapshotTree, survivors } from "../testing/processTree.ts";
 import { expectGone, expectTenant, observeTenant } from "../testing/tenantObserver.ts";
 import { SAMPLE_ROOT_SECRET } from "../testing/tenantSamples.ts";
 import { hostSpec } from "../testing/tenantStacks.ts";
@@ -140,7 +140,7 @@ describe("recovery", { timeout: 600_000 }, () => {
         const commands = (killed ?? []).map((p) => p.command).join("\n");
         expect(commands).toMatch(/worker\.ts/);
         expect(commands).toMatch(/pulumi-resource-command/);
-        expect(commands).toMatch(/node index\.ts/);
+        expect(commands).toMatch(ANALYZER_PROCESS);
         expect(await survivors(killed ?? [], 20_000)).toEqual([]);
         await faults.setDelay(0, { match: slow });
         const second = await ops.pool.run("up", tenant);

@@ -4,7 +4,7 @@
  * finds it, so the Automation API never falls back to a `pulumi` on PATH or
  * downloads anything.
  */
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
 import { tetherPath } from "../processes/tether.ts";
@@ -19,14 +19,29 @@ export class PulumiToolchainError extends Error {
 
 /**
  * Environment for every pulumi process: the project-local PULUMI_HOME (the
- * command provider is installed there), no plugin downloads, no update checks.
+ * command provider is installed there), no plugin downloads, no update checks,
+ * and Node's compile cache for the Node processes pulumi starts (the program,
+ * the policy analyzer), which load @pulumi/pulumi afresh on every preview and
+ * update: with the cache the program's start costs about a third less CPU.
  */
 export function pulumiEnv(): Record<string, string> {
+  const cache = compileCacheDir();
   return {
     PULUMI_HOME: join(toolsDir(), "pulumi-home"),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    ...(cache ? { NODE_COMPILE_CACHE: cache } : {}),
   };
+}
+
+/** The tools folder's compile cache (policies/analyzer uses the same), unless the folder is read-only. */
+function compileCacheDir(): string | undefined {
+  try {
+    accessSync(toolsDir(), constants.W_OK);
+    return join(toolsDir(), "node-compile-cache");
+  } catch {
+    return undefined;
+  }
 }
 
 let cached: Promise<PulumiCommand> | undefined;

@@ -37,7 +37,7 @@ import {
   type PlatformProcess,
   startPlatform,
 } from "../testing/platformProcess.ts";
-import { type ProcessSnapshot, snapshotTree, survivors } from "../testing/processTree.ts";
+import { ANALYZER_PROCESS, type ProcessSnapshot, snapshotTree, survivors } from "../testing/processTree.ts";
 import { expectTenant, observeTenant } from "../testing/tenantObserver.ts";
 import { endProcesses, markedProcesses } from "./leftovers.ts";
 import { RUN_MARKER } from "./markers.ts";
@@ -121,7 +121,7 @@ function midUp(): Promise<ProcessSnapshot[]> {
   return waitFor("an up under way", () => {
     const tree = platform.tree();
     const text = commands(tree);
-    return /pulumi-resource-command/.test(text) && /node index\.ts/.test(text) ? tree : undefined;
+    return /pulumi-resource-command/.test(text) && ANALYZER_PROCESS.test(text) ? tree : undefined;
   });
 }
 
@@ -192,7 +192,7 @@ describe("no process outlives the platform", { timeout: 1_200_000 }, () => {
     );
     const workerTree = snapshotTree(worker);
     expect(commands(workerTree)).toMatch(/pulumi-resource-command/);
-    expect(commands(workerTree)).toMatch(/node index\.ts/);
+    expect(commands(workerTree)).toMatch(ANALYZER_PROCESS);
     process.kill(worker, "SIGKILL");
     expect(await survivors(workerTree, 20_000)).toEqual([]);
     expect(isRunning(platform.pid)).toBe(true);

@@ -12,6 +12,12 @@ export interface ProcessSnapshot {
   readonly command: string;
 }
 
+/**
+ * The policy analyzer as a process tree shows it: Node running the pack's bundle, or
+ * index.ts when the bundle is stale or not built (policies/analyzer).
+ */
+export const ANALYZER_PROCESS = /node (index\.ts|\S*\/analyzer\.mjs)\b/;
+
 /** `root` and every process below it. */
 export function snapshotTree(root: number): ProcessSnapshot[] {
   const top = processInfo(root);
