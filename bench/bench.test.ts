@@ -156,6 +156,7 @@ const portalRow = (scenario: string, tenants: number, p95Ms: number) => ({
   requests: 300,
   concurrency: 8,
   errors: 0,
+  errorStatuses: {},
   p50Ms: p95Ms / 2,
   p95Ms,
   maxMs: p95Ms * 2,

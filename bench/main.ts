@@ -163,7 +163,7 @@ async function fullRun(bench: Bench, opts: BenchOptions): Promise<FullRun> {
     const failed = rows.filter((r) => r.errors > 0);
     if (failed.length > 0)
       throw new BenchFailure(
-        `portal pages answered errors: ${failed.map((r) => `${r.scenario} ${r.errors}`).join(", ")}`,
+        `portal pages answered errors: ${failed.map((r) => `${r.scenario} ${r.errors} (statuses ${JSON.stringify(r.errorStatuses)})`).join(", ")}`,
       );
     return rows;
   });
