@@ -34,7 +34,7 @@ import {
   recordProgress,
   startOperation,
 } from "./operations.ts";
-import { findEvent, markProcessed, recordEvent, unprocessedEvents } from "./stripeEvents.ts";
+import { findEvent, markProcessed, recordEvents, unprocessedEvents } from "./stripeEvents.ts";
 import {
   findSubscription,
   type SubscriptionProjection,
@@ -403,22 +403,26 @@ describe("stripe events", () => {
     const id = unique("evt");
     const raw = `{"id":"${id}","object":"event",  "type":"customer.subscription.updated"}`;
     expect(
-      await recordEvent(db.pool, {
-        id,
-        type: "customer.subscription.updated",
-        payload: raw,
-        customerId: "cus_1",
-        stripeCreated: new Date("2026-11-29T10:00:00Z"),
-        livemode: false,
-      }),
-    ).toEqual({ inserted: true });
+      await recordEvents(db.pool, [
+        {
+          id,
+          type: "customer.subscription.updated",
+          payload: raw,
+          customerId: "cus_1",
+          stripeCreated: new Date("2026-11-29T10:00:00Z"),
+          livemode: false,
+        },
+      ]),
+    ).toEqual(new Set([id]));
     expect(
-      await recordEvent(db.pool, {
-        id,
-        type: "customer.subscription.updated",
-        payload: { id, changed: true },
-      }),
-    ).toEqual({ inserted: false });
+      await recordEvents(db.pool, [
+        {
+          id,
+          type: "customer.subscription.updated",
+          payload: { id, changed: true },
+        },
+      ]),
+    ).toEqual(new Set());
     const stored = await findEvent(db.pool, id);
     expect(stored).toMatchObject({ id, customerId: "cus_1", processedAt: null, livemode: false });
     expect(stored?.payload).toEqual({ id, object: "event", type: "customer.subscription.updated" });

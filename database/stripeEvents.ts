@@ -61,12 +61,6 @@ export interface NewStripeEvent {
   readonly payload: JsonObject | string;
 }
 
-/** Inserts the event unless its id is already recorded; `inserted: false` means a redelivery. */
-export async function recordEvent(db: Queryable, event: NewStripeEvent): Promise<{ inserted: boolean }> {
-  const inserted = await recordEvents(db, [event]);
-  return { inserted: inserted.has(event.id) };
-}
-
 /**
  * Inserts every event whose id is not recorded yet, in one prepared statement, and returns the ids
  * it inserted: an id already recorded, or repeated in `events`, is inserted once (its first
