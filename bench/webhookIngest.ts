@@ -14,7 +14,7 @@
  *   node bench/webhookIngest.ts [same options]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../logging/logger.ts";
@@ -23,7 +23,7 @@ import { startWebhookService } from "../webhooks/main.ts";
 import { loadWebhookSettings } from "../webhooks/settings.ts";
 import { concernsSubscription } from "../webhooks/stripeWebhook.ts";
 import { parseBenchArgs, positiveInteger } from "./benchArgs.ts";
-import { benchModuleMain, loadInChild } from "./loadProcess.ts";
+import { benchModuleMain, loadInChild, postDelivery, webhookEndpoint } from "./loadProcess.ts";
 import { percentile } from "./stats.ts";
 
 export interface WebhookIngestOptions {
@@ -214,23 +214,11 @@ async function load(req: LoadRequest): Promise<LoadReport> {
     signedDelivery(buildEvent({ type: event.type, object: objectFor(event, i) }), SECRET),
   );
   const agent = new Agent({ keepAlive: true, maxSockets: req.concurrency });
-  const target = new URL(`${req.url}/stripe/webhook`);
-  const post = (i: number) =>
-    new Promise<number>((resolve, reject) => {
-      const d = deliveries[i];
-      if (!d) return reject(new Error(`no delivery ${i}`));
-      const body = Buffer.from(d.body);
-      const r = request(
-        target,
-        { method: "POST", agent, headers: { ...d.headers, "content-length": String(body.length) } },
-        (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        },
-      );
-      r.on("error", reject);
-      r.end(body);
-    });
+  const endpoint = webhookEndpoint(req.url);
+  const post = (i: number) => {
+    const d = deliveries[i];
+    return d ? postDelivery(agent, endpoint, d) : Promise.reject(new Error(`no delivery ${i}`));
+  };
   const run = async (from: number, to: number, record: boolean, report: LoadReport) => {
     let next = from;
     const worker = async () => {
