@@ -17,7 +17,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-// Vite 8's bundler (the portal's build): already installed, nothing added to the lock.
+// Vite 8's bundler (the portal's build), declared in policies/package.json at the version vite installs.
 import { rolldown } from "rolldown";
 
 /** Where policies/analyzer looks for the bundle unless MINDROOM_ANALYZER_BUNDLE names another folder. */
