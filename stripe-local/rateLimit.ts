@@ -4,6 +4,7 @@
  * backoff can be tested against the real answer. Off unless asked for (`rateLimit` option or
  * `setRateLimit`).
  */
+import { TokenBuckets } from "../webhooks/rateLimit.ts";
 import { StripeApiError } from "./errors.ts";
 
 export interface RateLimitSettings {
@@ -13,10 +14,12 @@ export interface RateLimitSettings {
   readonly retryAfterSeconds?: number;
 }
 
+/** The whole API shares one bucket (the webhook service's token buckets, under one key). */
+const API = "v1";
+
 export class RequestRateLimiter {
   #settings: RateLimitSettings | null = null;
-  #tokens = 0;
-  #refilledAt = 0;
+  #buckets: TokenBuckets | null = null;
   /** 429s answered so far. */
   limited = 0;
 
@@ -27,32 +30,20 @@ export class RequestRateLimiter {
     this.set(settings);
   }
 
+  /** A new limit starts with a full bucket; null turns it off. */
   set(settings: RateLimitSettings | null): void {
-    if (settings && !(settings.perSecond > 0))
-      throw new RangeError(
-        `the rate limit must be a positive number of requests a second, got ${settings.perSecond}`,
-      );
+    this.#buckets = settings
+      ? new TokenBuckets({ perSecond: settings.perSecond, burst: Math.max(1, settings.perSecond) })
+      : null;
     this.#settings = settings;
-    this.#tokens = settings ? capacity(settings) : 0;
-    this.#refilledAt = this.now();
   }
 
   /** Takes one request's token, or throws Stripe's 429 (with its headers in `headers`). */
   take(headers: Record<string, string>): void {
-    const settings = this.#settings;
-    if (!settings) return;
-    const now = this.now();
-    this.#tokens = Math.min(
-      capacity(settings),
-      this.#tokens + ((now - this.#refilledAt) / 1000) * settings.perSecond,
-    );
-    this.#refilledAt = now;
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1;
-      return;
-    }
+    if (!this.#buckets || this.#buckets.take(API, this.now()).allowed) return;
     this.limited += 1;
-    if (settings.retryAfterSeconds !== undefined) headers["retry-after"] = String(settings.retryAfterSeconds);
+    const retryAfter = this.#settings?.retryAfterSeconds;
+    if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
     throw new StripeApiError(429, {
       type: "invalid_request_error",
       code: "rate_limit",
@@ -60,8 +51,4 @@ export class RequestRateLimiter {
         "Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.",
     });
   }
-}
-
-function capacity(settings: RateLimitSettings): number {
-  return Math.max(1, settings.perSecond);
 }
