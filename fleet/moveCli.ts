@@ -10,8 +10,10 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Deployment } from "@pulumi/pulumi/automation/index.js";
+import { startCommandOperations } from "../automation/cli/commandOperations.ts";
 import { confirmedByName } from "../automation/cli/confirmation.ts";
 import { EXIT } from "../automation/cli/exitCodes.ts";
+import { STANDARD_OPTIONS } from "../automation/cli/standardOptions.ts";
 import type { OperationResult } from "../automation/operationResult.ts";
 import { retiredStackName } from "../automation/retiredCheckpoint.ts";
 import { loadAutomationSettings } from "../automation/settings.ts";
@@ -22,11 +24,10 @@ import { tenantFootprint } from "../components/tiers.ts";
 import { recordedAction } from "../control/operatorAction.ts";
 import { cliOperator } from "../database/auditLog.ts";
 import { openDatabase } from "../database/connection.ts";
-import { fleetHosts, hostPool, listHosts } from "../database/hosts.ts";
+import { hostPool, listHosts } from "../database/hosts.ts";
 import { findInstanceBySlug, recordActual, updateDesired } from "../database/instances.ts";
 import { loadDatabaseSettings } from "../database/settings.ts";
 import { findMove, finishMove, saveMove } from "../database/tenantMoves.ts";
-import { openObjectStore } from "../object-store/server.ts";
 import { placedInstances, shapeOf } from "../webhooks/reconcile/store.ts";
 import { specHash } from "../webhooks/reconcile/tenantSpecFor.ts";
 import {
@@ -91,10 +92,9 @@ export async function moveMain(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      json: { type: "boolean", default: false },
+      ...STANDARD_OPTIONS,
       reason: { type: "string" },
       yes: { type: "boolean", short: "y", default: false },
-      help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
@@ -141,19 +141,7 @@ export async function moveMain(argv: string[]): Promise<number> {
     const say = (line: string) => {
       process.stderr.write(`${slug}: ${line}\n`);
     };
-    // The stack state lives in the data folder's object store: serve it while the move runs.
-    const store = automation.localObjectStore
-      ? await openObjectStore(automation.localObjectStore)
-      : undefined;
-    const { Operations } = await import("../automation/operations.ts");
-    const ops = await Operations.start({
-      ...automation,
-      hosts: fleetHosts(table, automation.hosts),
-      databaseUrl: database.url,
-    }).catch(async (error) => {
-      await store?.stop();
-      throw error;
-    });
+    const { ops, close } = await startCommandOperations(automation, database, table);
     try {
       const deps = { client: backupClient(backup), bucket: backup.bucket, rootSecret: automation.rootSecret };
       const result = await recordedAction(
@@ -224,8 +212,7 @@ export async function moveMain(argv: string[]): Promise<number> {
       );
       return EXIT.ok;
     } finally {
-      await ops.close();
-      await store?.stop();
+      await close();
     }
   } finally {
     await database.close();

@@ -11,13 +11,12 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { openDatabase } from "../../database/connection.ts";
-import { fleetHosts, listHosts } from "../../database/hosts.ts";
 import { loadDatabaseSettings } from "../../database/settings.ts";
-import { openObjectStore } from "../../object-store/server.ts";
 import type { OperationResult } from "../operationResult.ts";
 import type { Operations } from "../operations.ts";
 import type { ProgressEvent } from "../progress.ts";
 import { loadAutomationSettings } from "../settings.ts";
+import { startCommandOperations } from "./commandOperations.ts";
 import {
   combineExitCodes,
   EXIT,
@@ -163,25 +162,12 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
   if (command === "destroy" && !values.yes && !process.stdin.isTTY)
     throw new UsageError("destroy needs --yes when stdin is not a terminal");
   const settings = loadAutomationSettings();
-  // Loaded only now: the automation layer (Pulumi's SDK) takes seconds, a usage error should not.
-  const { Operations } = await import("../operations.ts");
-  // The state lives in the data folder's object store: serve it for this command if the platform is down.
-  const store = settings.localObjectStore ? await openObjectStore(settings.localObjectStore) : undefined;
   // Tenant leases and shared stack config live in the platform database (the embedded one unless DATABASE_URL).
-  const database = await openDatabase(loadDatabaseSettings(), { maxConnections: 1 }).catch(async (error) => {
-    await store?.stop();
+  const database = await openDatabase(loadDatabaseSettings(), { maxConnections: 1 });
+  const { ops, close } = await startCommandOperations(settings, database).catch(async (error) => {
+    await database.close();
     throw error;
   });
-  // The hosts table is the fleet (DOKKU_HOSTS only seeds it): the policy pack knows its hosts.
-  const ops = await listHosts(database.pool)
-    .then((table) =>
-      Operations.start({ ...settings, hosts: fleetHosts(table, settings.hosts), databaseUrl: database.url }),
-    )
-    .catch(async (error) => {
-      await database.close();
-      await store?.stop();
-      throw error;
-    });
   try {
     switch (command) {
       case "list":
@@ -245,9 +231,8 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
       }
     }
   } finally {
-    await ops.close();
+    await close();
     await database.close();
-    await store?.stop();
   }
 }
 
