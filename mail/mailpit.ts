@@ -1,3 +1,11 @@
+/**
+ * The local mail server: Mailpit (built into the tools folder by
+ * toolchain/ensure.sh), an SMTP server that keeps every message and shows it
+ * in a web inbox with an API (`/api/v1/messages`). It is what `SMTP_URL`
+ * means when unset, as the embedded Postgres is for `DATABASE_URL`: started
+ * on demand, its messages and ports kept in `<data>/mailpit/`, and reused by
+ * any later process while the one that started it runs.
+ */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
