@@ -1,3 +1,17 @@
+/**
+ * End to end on real things: the webhook service (Koa, its queue and the
+ * reconcile worker) runs as a child process against real embedded Postgres;
+ * the local Stripe API changes subscriptions and delivers Stripe's signed
+ * events to it; the worker runs the real Pulumi engine against the Dokku test
+ * host, which the test reads only through Dokku's own commands.
+ *
+ * One customer's whole life in one test (each `up` costs seconds of engine
+ * time): checkout → running, upgrade → new limits only, payment failure →
+ * warning, unpaid → suspended with data kept, paid → resumed, duplicate /
+ * stale / reordered / late events → nothing, the service SIGKILLed during an
+ * up → retried and converged, cancellation → deleted after the grace and not
+ * before. The operations table must show exactly one operation per real change.
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
