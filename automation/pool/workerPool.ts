@@ -225,15 +225,16 @@ export class WorkerPool {
     worker.lease = undefined;
     this.sampleMemory(worker);
     const lost = held?.lease.lost.aborted ? (held.lease.lost.reason as Error) : undefined;
-    // Whatever the worker reported, the operation was stopped because its lease was lost.
-    pending.resolve(
-      lost && result.status !== "succeeded"
-        ? { ...result, status: "failed", error: { kind: lost.name, message: lost.message } }
-        : result,
-    );
-    // The tenant's next operation here waits until the lease is given back, so it can take it.
+    // The operation is over once its lease is given back: the caller hears of it only then, so
+    // whatever it runs next for the tenant, here or on another machine, can take the lease.
     const freed = held?.own ? held.lease.release() : Promise.resolve();
     void freed.finally(() => {
+      // Whatever the worker reported, the operation was stopped because its lease was lost.
+      pending.resolve(
+        lost && result.status !== "succeeded"
+          ? { ...result, status: "failed", error: { kind: lost.name, message: lost.message } }
+          : result,
+      );
       this.busyTenants.delete(pending.tenant);
       this.dispatch();
     });
