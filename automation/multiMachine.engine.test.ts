@@ -133,7 +133,11 @@ describe("two machines, one database, one S3 backend", { timeout: 900_000 }, () 
       const applied2 = await machineB.pool.apply(upgraded, machineB.secrets());
       expect([applied2.status, applied2.error?.message]).toEqual(["succeeded", undefined]);
       const onA = await machineA.pool.run("preview", tenant);
-      expect([onA.status, Object.keys(onA.changes)]).toEqual(["succeeded", ["same"]]);
+      expect([onA.status, Object.keys(onA.changes), onA.error?.message]).toEqual([
+        "succeeded",
+        ["same"],
+        undefined,
+      ]);
     } finally {
       await machineB.pool.destroy(tenant);
     }
