@@ -46,10 +46,22 @@ export interface FaultControl {
    * same pattern); 0 turns that one off, and 0 without `match` turns off all.
    */
   setDelay(ms: number, options?: { match?: RegExp }): Promise<void>;
-  /** Disarm every rule and the delay. */
+  /**
+   * Matching commands run, then keep their answer (the client waits) until the
+   * returned hold is released; {@link clear} releases every hold too.
+   */
+  hold(match: RegExp): Promise<CommandHold>;
+  /** Disarm every rule, delay and hold. */
   clear(): Promise<void>;
   /** Rules armed but not fired yet. */
   pending(): Promise<FaultRule[]>;
+}
+
+export interface CommandHold {
+  /** How many commands have reached the hold so far. */
+  reached(): Promise<number>;
+  /** Lets every held command answer, and later ones run unheld. */
+  release(): Promise<void>;
 }
 
 export class FaultArgumentError extends Error {
@@ -150,10 +162,25 @@ export function createFaultControl(stateDir: string): FaultControl {
           ];
       });
     },
+    hold: async (match) => {
+      const id = nextId();
+      await update((faults) => {
+        faults.holds.push({ id, match: toFaultMatch(match), reached: 0 });
+      });
+      return {
+        reached: () =>
+          withStateLock(stateDir, () => readFaults(faultsPath).holds.find((h) => h.id === id)?.reached ?? 0),
+        release: () =>
+          update((faults) => {
+            faults.holds = faults.holds.filter((h) => h.id !== id);
+          }),
+      };
+    },
     clear: () =>
       update((faults) => {
         faults.rules = [];
         faults.delays = [];
+        faults.holds = [];
       }),
     pending: () => withStateLock(stateDir, () => readFaults(faultsPath).rules),
   };

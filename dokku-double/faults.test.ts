@@ -88,6 +88,27 @@ describe.skipIf(!faults)(
       expect(entry?.durationMs).toBeGreaterThanOrEqual(600);
     });
 
+    it("holds a matching command's answer until released: its change is made, its client waits", async () => {
+      const app = uniqueName("held");
+      const hold = await faults?.hold(new RegExp(`^apps:create ${literal(app)}$`));
+      let answered = false;
+      const held = dokku(`apps:create ${app}`).then((result) => {
+        answered = true;
+        return result;
+      });
+      try {
+        await expect.poll(() => hold?.reached(), { timeout: 10_000 }).toBe(1);
+        // Commands for other apps are not held, and see the held one's change already made (one
+        // for the same app would queue behind it, as on Dokku).
+        expect((await ok("apps:list")).stdout.split("\n")).toContain(app);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(answered).toBe(false);
+      } finally {
+        await hold?.release();
+      }
+      expect((await held).code).toBe(0);
+    });
+
     it("logs every command with argv, exit code and duration", async () => {
       const app = uniqueName("log");
       await dokku(`apps:exists ${app}`);

@@ -5,15 +5,15 @@
  * 1. under the host-wide state lock: applies any armed fault (fail instead of
  *    running, or drop the SSH session before/after the state change), runs the
  *    command against the state, saves it, appends to the command log;
- * 2. after releasing the lock: waits out an injected delay, then hands back the
- *    buffered output and the exit code.
+ * 2. after releasing the lock: waits out an injected delay and any hold, then
+ *    hands back the buffered output and the exit code.
  */
 import { join } from "node:path";
 import { appendCommandLog, type LoggedFault } from "./commandLog.ts";
 import { type Ctx, cryptoRandomHex, globalFlagsFromEnv, type Stdin, StdinNeeded } from "./context.ts";
 import { dispatch } from "./dispatch.ts";
 import { DokkuFailure, SilentExit, UsageExit } from "./errors.ts";
-import { decideFaults, readFaults, writeFaults } from "./faults.ts";
+import { decideFaults, type FaultDecision, readFaults, writeFaults } from "./faults.ts";
 import { Output } from "./output.ts";
 import { StateStore } from "./state.ts";
 
@@ -45,6 +45,17 @@ const INTERNAL_ERROR_EXIT = 70;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}
+
+/** How often a held command looks whether its hold was lifted (the faults file is replaced atomically). */
+const HOLD_POLL_MS = 50;
+
+/** The answer's wait, outside the lock: the injected delay, then until the matching hold is lifted. */
+async function answerWait(decision: FaultDecision, faultsPath: string): Promise<void> {
+  if (decision.delayMs > 0) await sleep(decision.delayMs);
+  const { holdId } = decision;
+  if (holdId === null) return;
+  while (readFaults(faultsPath).holds.some((hold) => hold.id === holdId)) await sleep(HOLD_POLL_MS);
 }
 
 /** How a command that threw ends, the way Dokku renders each shape; undefined for a bug. */
@@ -92,7 +103,7 @@ export async function runCommand(request: CommandRequest, session: CommandSessio
   if (action.kind === "fail") {
     log(action.exitCode, "fail");
     session.unlock();
-    if (decision.delayMs > 0) await sleep(decision.delayMs);
+    await answerWait(decision, faultsPath);
     const stderr =
       action.stderr === "" || action.stderr.endsWith("\n") ? action.stderr : `${action.stderr}\n`;
     return { kind: "exit", exitCode: action.exitCode, stdout: Buffer.alloc(0), stderr: Buffer.from(stderr) };
@@ -141,7 +152,7 @@ export async function runCommand(request: CommandRequest, session: CommandSessio
     if (action.kind === "drop") return dropped("drop-after");
     log(exitCode, null);
     session.unlock();
-    if (decision.delayMs > 0) await sleep(decision.delayMs);
+    await answerWait(decision, faultsPath);
     return { kind: "exit", exitCode, stdout: out.bytes("stdout"), stderr: out.bytes("stderr") };
   }
 }

@@ -42,10 +42,22 @@ export interface DelayRule {
   match: FaultMatch | null;
 }
 
+/**
+ * Matching commands run, then keep their answer until the test lifts the hold:
+ * a test can catch an operation half-way however fast the host is.
+ */
+export interface HoldRule {
+  id: string;
+  match: FaultMatch | null;
+  /** Commands that have reached the hold so far. */
+  reached: number;
+}
+
 export interface FaultsFile {
   rules: FaultRule[];
   /** One per `match` (test files share the host, each slows its own apps); the first that matches applies. */
   delays: DelayRule[];
+  holds: HoldRule[];
 }
 
 export type FaultAction =
@@ -56,10 +68,12 @@ export type FaultAction =
 export interface FaultDecision {
   action: FaultAction;
   delayMs: number;
+  /** The hold the answer waits on, if one matched. */
+  holdId: string | null;
 }
 
 export function emptyFaults(): FaultsFile {
-  return { rules: [], delays: [] };
+  return { rules: [], delays: [], holds: [] };
 }
 
 export function toFaultMatch(pattern: RegExp | undefined): FaultMatch | null {
@@ -101,7 +115,12 @@ export function decideFaults(
         : { kind: "drop", when: rule.when, ruleId: rule.id };
   }
   const delayMs = faults.delays.find((delay) => matches(delay.match, commandLine))?.ms ?? 0;
-  return { decision: { action, delayMs }, next: { rules, delays: faults.delays } };
+  const hold = faults.holds.find((candidate) => matches(candidate.match, commandLine));
+  const holds = faults.holds.map((h) => (h === hold ? { ...h, reached: h.reached + 1 } : h));
+  return {
+    decision: { action, delayMs, holdId: hold?.id ?? null },
+    next: { rules, delays: faults.delays, holds },
+  };
 }
 
 export function readFaults(path: string): FaultsFile {

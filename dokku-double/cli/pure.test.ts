@@ -100,6 +100,7 @@ describe("fault decisions", () => {
       { ms: 50, match: { source: "^slow", flags: "" } },
       { ms: 70, match: { source: "slow", flags: "" } },
     ],
+    holds: [{ id: "h", match: { source: "^git:from-image ", flags: "" }, reached: 0 }],
   });
 
   it("counts only matching commands and fires one rule per command", () => {
@@ -114,7 +115,19 @@ describe("fault decisions", () => {
     expect(decideFaults(emptyFaults(), "anything").decision).toEqual({
       action: { kind: "none" },
       delayMs: 0,
+      holdId: null,
     });
+  });
+
+  it("holds matching commands and counts those that reached the hold", () => {
+    const other = decideFaults(armed(), "apps:create app-2");
+    expect(other.decision.holdId).toBeNull();
+    expect(other.next.holds).toEqual(armed().holds);
+    const first = decideFaults(armed(), "git:from-image app-2 img:1");
+    expect(first.decision.holdId).toBe("h");
+    const second = decideFaults(first.next, "git:from-image app-3 img:1");
+    expect(second.decision.holdId).toBe("h");
+    expect(second.next.holds).toEqual([{ ...armed().holds[0], reached: 2 }]);
   });
 });
 
