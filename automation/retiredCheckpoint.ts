@@ -12,7 +12,14 @@ import { Stack } from "@pulumi/pulumi/automation/index.js";
 
 /** The temporary stack's name: a `.` no tenant slug has, so it never names a tenant's stack. */
 export function retiredStackName(slug: string): string {
-  return `retired.${slug}`;
+  return `${RETIRED_PREFIX}${slug}`;
+}
+
+const RETIRED_PREFIX = "retired.";
+
+/** Whether a stack is such a temporary one: it sits beside the tenants' stacks but is no tenant's. */
+export function isRetiredStack(name: string): boolean {
+  return name.startsWith(RETIRED_PREFIX);
 }
 
 export async function destroyCheckpoint(

@@ -22,7 +22,7 @@ import {
 } from "./operationResult.ts";
 import { assertProviderPlugins } from "./providerPlugins.ts";
 import { pulumiCommand } from "./pulumiToolchain.ts";
-import { destroyCheckpoint, retiredStackName } from "./retiredCheckpoint.ts";
+import { destroyCheckpoint, isRetiredStack, retiredStackName } from "./retiredCheckpoint.ts";
 import { type AutomationSettings, leaseWaitMs } from "./settings.ts";
 import { stateResourceCount } from "./stackAccess.ts";
 import { StackConfigStore } from "./stackConfigStore.ts";
@@ -265,7 +265,7 @@ export class TenantStacks {
   async destroyCheckpoint(slug: string, checkpoint: Deployment): Promise<void> {
     const name = retiredStackName(parseSlug(slug));
     await destroyCheckpoint(await this.workspaces.workspace(name), name, checkpoint);
-    this.workspaces.forgetConfig(name);
+    await this.workspaces.dropWorkspace(name);
   }
 
   async outputs(slug: string): Promise<Record<string, unknown>> {
@@ -280,7 +280,8 @@ export class TenantStacks {
 
   async list(): Promise<StackSummary[]> {
     const workspace = await this.workspaces.workspace("_list");
-    const stacks = await workspace.listStacks();
+    // A move's temporary stack is listed only while it retires the old host; it is no tenant.
+    const stacks = (await workspace.listStacks()).filter((s) => !isRetiredStack(s.name));
     return stacks.map((s) => ({
       tenant: s.name,
       ...(s.lastUpdate ? { lastUpdate: s.lastUpdate } : {}),

@@ -166,6 +166,17 @@ export class TenantWorkspaces {
     return workspace;
   }
 
+  /**
+   * Forgets a folder's workspace and deletes the folder, once its stack is removed from the
+   * backend (the temporary stack that retired a moved tenant's old host leaves nothing behind).
+   */
+  async dropWorkspace(folder: string): Promise<void> {
+    const workspace = this.workspaces.get(folder);
+    this.workspaces.delete(folder);
+    await workspace?.catch(() => undefined);
+    rmSync(join(this.settings.workspacesDir, folder), { recursive: true, force: true });
+  }
+
   /** Where writeConfig records the digest of the config it last wrote, beside the tenant's workspace. */
   private configRecord(slug: string): string {
     return join(this.settings.workspacesDir, slug, ".config-written");

@@ -8,10 +8,11 @@
  * up afterwards changes nothing.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { retiredStackName } from "../automation/retiredCheckpoint.ts";
 import { tenantData } from "../backups/tenantData.ts";
 import { tenantNames } from "../components/tenantNames.ts";
 import { parseTenantSpec } from "../components/tenantSpec.ts";
@@ -153,6 +154,11 @@ describe("mindroom-ops move", { timeout: 1_800_000 }, () => {
     expect(row?.host).toBe(hostB.shellUrl);
     expect(parseTenantSpec(row?.spec).host.url).toBe(hostB.shellUrl);
     expect(await findMove(db.pool, instance.id)).toBeNull();
+    // The temporary stack that retired host A left no workspace behind, and is no tenant.
+    expect(existsSync(join(dataDir, "workspaces", retiredStackName(slug)))).toBe(false);
+    expect(JSON.parse((await ops("list", "--json")).stdout)).toEqual([
+      expect.objectContaining({ tenant: slug }),
+    ]);
     expect(
       (await operationsForInstance(db.pool, instance.id))
         .filter((o) => o.kind === "move")
