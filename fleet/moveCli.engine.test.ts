@@ -132,7 +132,22 @@ describe("mindroom-ops move", { timeout: 1_800_000 }, () => {
     await load(dataA, "redis", names.redis, Buffer.from(`REDIS0011 keys of ${slug}\n`.repeat(100)));
     const before = await tenantState(dataA, target);
 
-    const moved = await ops("move", slug, hostB.shellUrl, "--yes", "--json", "--reason", "host A retires");
+    const retiredFolder = join(dataDir, "workspaces", retiredStackName(slug));
+    // Caught while host A is cleared (its apps' destroys held): the temporary stack that does it is
+    // there, and still no tenant to `list` (nor to drift or preview --all, which list the same way).
+    const clearing = await target.faults?.hold(new RegExp(`^apps:destroy .*${names.runtimeApp}`));
+    const moving = ops("move", slug, hostB.shellUrl, "--yes", "--json", "--reason", "host A retires");
+    if (clearing) {
+      try {
+        await expect.poll(() => clearing.reached(), { timeout: 600_000, interval: 200 }).toBeGreaterThan(0);
+        expect(existsSync(retiredFolder)).toBe(true);
+        const listed = JSON.parse((await ops("list", "--json")).stdout) as { tenant: string }[];
+        expect(listed.map((row) => row.tenant)).toEqual([slug]);
+      } finally {
+        await clearing.release();
+      }
+    }
+    const moved = await moving;
     expect(moved.code, moved.stderr).toBe(0);
     expect(JSON.parse(moved.stdout)).toMatchObject({
       from: target.shellUrl,
