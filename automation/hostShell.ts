@@ -128,11 +128,19 @@ export function hostStream(
   return { stdout: child.stdout, result };
 }
 
+/** A host script's options: its own time limit, and the operation's signal, which ends it at once. */
+export interface HostScriptOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
 export async function runHostScript(
   access: HostAccess,
   script: string,
-  options: { timeoutMs?: number } = {},
+  options: HostScriptOptions = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { signal } = options;
+  if (signal?.aborted) throw new HostShellError(`host script on ${access.url} cancelled before it started`);
   const session = sshSession(access, ["sh", "-s"]);
   try {
     const { args } = session;
@@ -141,11 +149,18 @@ export async function runHostScript(
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       const timer = setTimeout(() => child.kill("SIGTERM"), options.timeoutMs ?? 120_000);
+      // An operation cancelled or out of time must not wait on a slow or hung host.
+      const abort = () => {
+        child.kill("SIGTERM");
+        reject(new HostShellError(`host script on ${access.url} cancelled`));
+      };
+      signal?.addEventListener("abort", abort, { once: true });
       child.stdout.on("data", (c: Buffer) => out.push(c));
       child.stderr.on("data", (c: Buffer) => err.push(c));
       child.once("error", (e) => reject(new HostShellError(`could not run ssh: ${e.message}`)));
       child.once("close", (code) => {
         clearTimeout(timer);
+        signal?.removeEventListener("abort", abort);
         resolve({
           code: code ?? 255,
           stdout: Buffer.concat(out).toString("utf8"),
@@ -167,7 +182,7 @@ export async function runHostScript(
 export async function runDokkuReads(
   access: HostAccess,
   commands: readonly string[],
-  options: { timeoutMs?: number } = {},
+  options: HostScriptOptions = {},
 ): Promise<ProbeResult[]> {
   const { user } = sshTarget(access.url);
   const dokku = dokkuBinary(user);

@@ -39,6 +39,11 @@ export class OperationContext {
     else options.signal?.addEventListener("abort", () => this.controller.abort(), { once: true });
   }
 
+  /** Aborted when the operation is cancelled or runs out of time: for work outside the engine (host reads). */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
   /** Before the engine starts: an operation cancelled (or timed out) while it waited ends here. */
   throwIfAborted(operation: OperationKind): void {
     if (this.controller.signal.aborted) throw new Error(`${operation} cancelled before the engine started`);

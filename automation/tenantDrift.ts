@@ -24,7 +24,10 @@ export async function recordRepairs(stack: Stack, config: ConfigMap, drift: read
 }
 
 /** Read-only checks of the tenant's Dokku host against what its components recorded. */
-export async function observeDrift(stack: Stack): Promise<{ drift: DriftFinding[]; config: ConfigMap }> {
+export async function observeDrift(
+  stack: Stack,
+  signal?: AbortSignal,
+): Promise<{ drift: DriftFinding[]; config: ConfigMap }> {
   const [deployment, config] = await Promise.all([stack.exportStack(), stack.getAllConfig()]);
   const resources = ((deployment.deployment as { resources?: RecordedResource[] }).resources ??
     []) as RecordedResource[];
@@ -35,6 +38,7 @@ export async function observeDrift(stack: Stack): Promise<{ drift: DriftFinding[
   const results = await runDokkuReads(
     { url: spec.host.url, hostKey: spec.host.hostKey, privateKey },
     probes.map((p) => p.command),
+    { signal },
   );
   return { drift: findings(probes, results), config };
 }

@@ -153,7 +153,7 @@ export class TenantStacks {
 
   private async upLocked(stack: Stack, ctx: OperationContext, options: UpOptions) {
     if (options.probeDrift === true && options.repairDrift !== false) {
-      const observed = await observeDrift(stack);
+      const observed = await observeDrift(stack, ctx.signal);
       if (observed.drift.length > 0) await recordRepairs(stack, observed.config, observed.drift);
     }
     return this.runUp(stack, ctx);
@@ -186,10 +186,11 @@ export class TenantStacks {
    */
   drift(slug: string, options: OperationOptions = {}): Promise<OperationResult> {
     return this.operate(slug, "drift", options, async (stack, ctx) => {
-      const [refresh, observed] = await Promise.all([
-        stack.previewRefresh(ctx.engine(true)),
-        observeDrift(stack),
-      ]);
+      const refreshing = stack.previewRefresh(ctx.engine(true));
+      const observing = observeDrift(stack, ctx.signal);
+      // Both settle before the operation ends: a failed or cancelled read leaves no refresh running on.
+      await Promise.allSettled([refreshing, observing]);
+      const [refresh, observed] = [await refreshing, await observing];
       const drift = observed.drift;
       if (drift.length > 0) await recordRepairs(stack, observed.config, drift);
       const changes: Record<string, number> = { ...(refresh.changeSummary ?? {}) };

@@ -162,23 +162,39 @@ describe("mindroom-ops", { timeout: 600_000 }, () => {
   it("exits 9 when the operation runs out of time and 8 when it is cancelled", {
     timeout: 600_000,
   }, async () => {
-    const slow = await opsWith({ MINDROOM_OPERATION_TIMEOUT: "1" }, "preview", tenant, "--json");
-    expect(slow.code).toBe(9);
-    expect(JSON.parse(slow.stdout)).toMatchObject({ status: "failed", error: { kind: "Timeout" } });
+    // A drift check of this tenant can take under a second on the test host, so its Dokku reads are
+    // held: the 1 s limit cannot come after it finished, nor the interrupt, which waits until a read
+    // is held, however fast the machine. (A real host is slow enough by itself.)
+    const held = () => target.faults?.hold(new RegExp(tenant));
+    const holdingSlow = await held();
+    try {
+      const slow = await opsWith({ MINDROOM_OPERATION_TIMEOUT: "1" }, "drift", tenant, "--json");
+      expect(slow.code).toBe(9);
+      expect(JSON.parse(slow.stdout)).toMatchObject({ status: "failed", error: { kind: "Timeout" } });
+    } finally {
+      await holdingSlow?.release();
+    }
 
-    const child = spawn(bin, ["preview", tenant], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    const started = new Promise<void>((resolve) =>
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes(`${tenant}: preview…`)) resolve();
-      }),
-    );
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await started;
-    child.kill("SIGINT");
-    expect(await exited).toBe(8);
-    expect(stderr).toContain("cancelling");
+    const holdingCancelled = await held();
+    try {
+      const child = spawn(bin, ["drift", tenant], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      const started = new Promise<void>((resolve) =>
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes(`${tenant}: drift…`)) resolve();
+        }),
+      );
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      await started;
+      if (holdingCancelled)
+        await expect.poll(() => holdingCancelled.reached(), { timeout: 60_000 }).toBeGreaterThan(0);
+      child.kill("SIGINT");
+      expect(await exited).toBe(8);
+      expect(stderr).toContain("cancelling");
+    } finally {
+      await holdingCancelled?.release();
+    }
   });
 
   it("exits 5 when a policy blocks the operation, with the violation in the result", {
