@@ -60,7 +60,7 @@ export interface FaultControl {
 export interface CommandHold {
   /** How many commands have reached the hold so far. */
   reached(): Promise<number>;
-  /** Lets every held command answer, and later ones run unheld. */
+  /** Lets every held command answer, and later ones run unheld; calls after the first change nothing. */
   release(): Promise<void>;
 }
 
@@ -167,13 +167,17 @@ export function createFaultControl(stateDir: string): FaultControl {
       await update((faults) => {
         faults.holds.push({ id, match: toFaultMatch(match), reached: 0 });
       });
+      // Released once: a test may release on every poll once it saw what it waited for.
+      let released: Promise<void> | undefined;
       return {
         reached: () =>
           withStateLock(stateDir, () => readFaults(faultsPath).holds.find((h) => h.id === id)?.reached ?? 0),
-        release: () =>
-          update((faults) => {
+        release: () => {
+          released ??= update((faults) => {
             faults.holds = faults.holds.filter((h) => h.id !== id);
-          }),
+          });
+          return released;
+        },
       };
     },
     clear: () =>
