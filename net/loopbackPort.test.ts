@@ -5,7 +5,27 @@
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { ADDRESS_IN_USE, freePort, preferredOrFreePort, startOnChosenPorts } from "./loopbackPort.ts";
+import {
+  ADDRESS_IN_USE,
+  CHOSEN_PORTS,
+  freePort,
+  preferredOrFreePort,
+  startOnChosenPorts,
+} from "./loopbackPort.ts";
+
+describe("freePort", () => {
+  it("chooses free ports below the kernel's ephemeral range, where no connection takes them", async () => {
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(CHOSEN_PORTS.from);
+      expect(port).toBeLessThanOrEqual(CHOSEN_PORTS.to);
+    }
+    // Each was free: a server binds it.
+    const server = createServer().listen({ host: "127.0.0.1", port: ports[0] });
+    await once(server, "listening");
+    server.close();
+  });
+});
 
 describe("preferredOrFreePort", () => {
   it("gives the preferred port when it is free, another one when something listens on it", async () => {

@@ -3,6 +3,7 @@
  * store, …): a free one, or the one a data folder kept from an earlier run, so
  * addresses recorded elsewhere (stacks, webhook endpoints) stay valid.
  */
+import { randomInt } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
@@ -15,17 +16,23 @@ export function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen({ port: 0, host: "127.0.0.1", exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error("no port"))));
-    });
-  });
+/**
+ * Where chosen ports come from: below Linux's ephemeral range (32768–60999), from which the kernel
+ * hands out every outgoing connection's local port and every port-0 listener's. A port chosen
+ * there can be taken by any process's next connection before its server binds it (the platform
+ * test once lost its portal's port that way); one chosen here only by a server asking for it.
+ */
+export const CHOSEN_PORTS = { from: 20_000, to: 32_767 } as const;
+
+/** A port on 127.0.0.1 that was free a moment ago, outside the kernel's ephemeral range. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = randomInt(CHOSEN_PORTS.from, CHOSEN_PORTS.to + 1);
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error(
+    `no free port on 127.0.0.1 between ${CHOSEN_PORTS.from} and ${CHOSEN_PORTS.to} after 100 tries`,
+  );
 }
 
 /** `preferred` when it is free right now, else a free port. */
