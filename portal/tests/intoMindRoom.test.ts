@@ -380,7 +380,10 @@ describe("a customer gets into their MindRoom", { timeout: 2 * OPERATION_TIMEOUT
     await expect.poll(disableButtons, { timeout: 30_000 }).toBe(1);
     // A second bridge exceeds the Starter plan.
     await page.getByRole("button", { name: "Enable Slack" }).click();
-    await expect.poll(() => page.getByText("Your plan includes 1 bridge").count()).toBe(1);
+    // The refusal is the alert; the card's own "Your plan includes 1 bridge." line is always there.
+    const refusal = page.getByRole("alert").filter({ hasText: "Your plan includes 1 bridge: disable one first" });
+    await expect.poll(() => refusal.count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Disable Slack" }).count()).toBe(0);
 
     // The homeserver was restarted with the registration; ours restarts from the same files.
     const storage = await homeserverStorage(row.slug);
