@@ -5,7 +5,7 @@
  * tenants (a few SSH sessions per host, whatever the tenant count).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,6 +73,8 @@ describe("the worker pool", { timeout: 600_000 }, () => {
     } finally {
       await destroyAll(specs.map((s) => String(s.slug)));
     }
+    // Destroyed tenants leave no workspace folder behind on this machine.
+    for (const spec of specs) expect(existsSync(join(settings.workspacesDir, String(spec.slug)))).toBe(false);
   });
 
   it("serialises operations on one tenant: they never interleave", async () => {

@@ -235,7 +235,10 @@ export class TenantStacks {
     );
   }
 
-  /** Destroys every resource (final backup first, by the component's ordering) and removes the stack. */
+  /**
+   * Destroys every resource (final backup first, by the component's ordering), then removes
+   * the stack and this machine's workspace folder for it.
+   */
   destroy(
     slug: string,
     options: OperationOptions & { removeStack?: boolean } = {},
@@ -247,8 +250,9 @@ export class TenantStacks {
       });
       if (options.removeStack !== false) {
         await stack.workspace.removeStack(stack.name);
-        this.workspaces.forgetConfig(stack.name);
         await this.coordination?.configs.remove(stack.name);
+        // With the stack gone its folder holds nothing worth keeping; churn must not pile folders up.
+        await this.workspaces.dropWorkspace(stack.name);
       }
       return { changes: result.summary.resourceChanges ?? {} };
     });

@@ -129,8 +129,8 @@ export class TenantWorkspaces {
     return true;
   }
 
-  /** After the stack is removed: the next config write is a fresh one. */
-  forgetConfig(slug: string): void {
+  /** The next config write is a fresh one. */
+  private forgetConfig(slug: string): void {
     rmSync(this.configRecord(slug), { force: true });
   }
 
@@ -167,8 +167,9 @@ export class TenantWorkspaces {
   }
 
   /**
-   * Forgets a folder's workspace and deletes the folder, once its stack is removed from the
-   * backend (the temporary stack that retired a moved tenant's old host leaves nothing behind).
+   * Forgets a folder's workspace and deletes the folder (with the config record in it), once
+   * its stack is removed from the backend: a destroyed tenant, or the temporary stack that
+   * retired a moved tenant's old host, leaves nothing behind.
    */
   async dropWorkspace(folder: string): Promise<void> {
     const workspace = this.workspaces.get(folder);

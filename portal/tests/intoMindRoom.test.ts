@@ -381,7 +381,9 @@ describe("a customer gets into their MindRoom", { timeout: 2 * OPERATION_TIMEOUT
     // A second bridge exceeds the Starter plan.
     await page.getByRole("button", { name: "Enable Slack" }).click();
     // The refusal is the alert; the card's own "Your plan includes 1 bridge." line is always there.
-    const refusal = page.getByRole("alert").filter({ hasText: "Your plan includes 1 bridge: disable one first" });
+    const refusal = page
+      .getByRole("alert")
+      .filter({ hasText: "Your plan includes 1 bridge: disable one first" });
     await expect.poll(() => refusal.count()).toBe(1);
     expect(await page.getByRole("button", { name: "Disable Slack" }).count()).toBe(0);
 
