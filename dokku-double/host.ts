@@ -36,6 +36,7 @@ import {
 } from "node:fs";
 import { createConnection } from "node:net";
 import { join, resolve } from "node:path";
+import { freePort } from "../net/loopbackPort.ts";
 import { supervise } from "../processes/supervisor.ts";
 import {
   createFaultControl,
@@ -60,7 +61,7 @@ import {
   requireSshd,
   SSHD,
 } from "./hostSetup.ts";
-import { freePort, waitForPort, writeSshdConfig } from "./sshd.ts";
+import { waitForPort, writeSshdConfig } from "./sshd.ts";
 
 export type { FaultControl, InjectedFailure, LoggedCommand } from "./faultControl.ts";
 export { DokkuHostError } from "./hostSetup.ts";

@@ -1,29 +1,15 @@
 /**
  * The sshd side of the test host: its config (loopback only, keys only, the
- * `dokku` user forced into the double, `root` with a shell), a free port, and
- * waiting until it accepts connections.
+ * `dokku` user forced into the double, `root` with a shell), and waiting until it accepts connections.
  */
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { DOKKU_USER, DokkuHostError, SSHD } from "./hostSetup.ts";
 
 const run = promisify(execFile);
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 function sshdConfig(dir: string, port: number, extra: readonly string[]): string {
   const ssh = join(dir, "ssh");
